@@ -1,0 +1,51 @@
+"""From an HTTP credential to a Principal: JWT bearer tokens for people, API keys for machines."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from app.auth.api_keys import looks_like_api_key, parse_key, secret_matches
+from app.auth.errors import AuthenticationFailed
+from app.auth.principal import API_KEY_SCOPES, Principal, Role, Scope
+from app.auth.tokens import TokenVerifier
+from app.db.sessions import TenantSessions
+from app.db.tables import ApiKey
+
+log = logging.getLogger(__name__)
+
+
+class Authenticator:
+    def __init__(self, verifier: TokenVerifier, sessions: TenantSessions) -> None:
+        self.verifier = verifier
+        self.sessions = sessions
+
+    async def authenticate(self, authorization: str | None, api_key: str | None = None) -> Principal:
+        """`Authorization: Bearer <jwt|api key>` or `X-API-Key: <api key>`; raises when absent or bad."""
+        credential = api_key
+        if credential is None and authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise AuthenticationFailed("Authorization header is not 'Bearer <token>'")
+            credential = value.strip()
+        if not credential:
+            raise AuthenticationFailed("no credential")
+        if looks_like_api_key(credential):
+            return await self._api_key(credential)
+        return self.verifier.verify(credential)
+
+    async def _api_key(self, credential: str) -> Principal:
+        parsed = parse_key(credential)
+        if parsed is None:
+            raise AuthenticationFailed("malformed API key")
+        async with self.sessions(parsed.tenant_id) as session:
+            row = (
+                await session.execute(select(ApiKey).where(ApiKey.key_id == parsed.key_id))
+            ).scalar_one_or_none()
+        if row is None or not secret_matches(parsed.secret, row.secret_hash):
+            raise AuthenticationFailed("unknown API key")
+        if row.revoked_at is not None:
+            raise AuthenticationFailed("revoked API key")
+        scopes = frozenset(Scope(s) for s in row.scopes if Scope(s) in API_KEY_SCOPES)
+        return Principal(parsed.tenant_id, Role.API_KEY, f"apikey:{row.key_id}", None, scopes)

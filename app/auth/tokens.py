@@ -1,0 +1,174 @@
+"""JWT bearer tokens: verification (signature, iss, aud, exp, nbf) and development issuance.
+
+Uses joserfc, the JOSE library by Authlib's author that Authlib 1.9 itself depends on and
+recommends in place of the deprecated `authlib.jose`. Asymmetric keys come from a JWKS URL or a
+local public key file; HS256 is accepted only when a secret is explicitly configured, and then
+only HS256 (never both families at once, which is what makes algorithm confusion impossible).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, OctKey, RSAKey
+from joserfc.jwt import JWTClaimsRegistry
+
+from app.auth.errors import AuthenticationFailed
+from app.auth.principal import Principal, Role
+from app.settings import Settings
+
+ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
+JWKS_REFRESH_SECONDS = 300
+JWKS_MIN_REFETCH_SECONDS = 30
+
+
+def load_or_create_dev_key(path: Path) -> RSAKey:
+    """The development signing key: created on first use, kept in the data directory."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(RSAKey.generate_key(2048).as_pem(private=True))
+        path.chmod(0o600)
+    key = RSAKey.import_key(path.read_bytes())
+    # PEM carries no key id: derive a stable one from the key itself (RFC 7638 thumbprint).
+    return RSAKey.import_key(path.read_bytes(), parameters={"kid": f"dev-{key.thumbprint()[:16]}"})
+
+
+@dataclass
+class _JwksCache:
+    url: str
+    keys: KeySet | None = None
+    fetched_at: float = 0.0
+
+    def get(self, kid: str | None) -> KeySet:
+        now = time.monotonic()
+        stale = now - self.fetched_at > JWKS_REFRESH_SECONDS
+        unknown = kid is not None and self.keys is not None and not _has_kid(self.keys, kid)
+        may_refetch = now - self.fetched_at > JWKS_MIN_REFETCH_SECONDS
+        if self.keys is None or stale or (unknown and may_refetch):
+            response = httpx.get(self.url, timeout=5.0)
+            response.raise_for_status()
+            self.keys = KeySet.import_key_set(response.json())
+            self.fetched_at = now
+        return self.keys
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(key.kid == kid for key in keys.keys)
+
+
+class TokenVerifier:
+    """Turns a bearer token into a Principal, or raises AuthenticationFailed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._jwks = _JwksCache(settings.jwks_url) if settings.jwks_url else None
+        self._static: KeySet | None = None
+        self.algorithms = ASYMMETRIC_ALGORITHMS
+        if settings.jwt_hs256_secret:
+            self._static = KeySet([OctKey.import_key(settings.jwt_hs256_secret.encode())])
+            self.algorithms = ["HS256"]
+        elif settings.jwt_public_key_file:
+            self._static = KeySet([RSAKey.import_key(settings.jwt_public_key_file.read_bytes())])
+        elif not settings.jwks_url and settings.env != "production":
+            dev = load_or_create_dev_key(settings.dev_private_key_path)
+            self._static = KeySet([RSAKey.import_key(dev.as_dict(private=False))])
+        self._claims = JWTClaimsRegistry(
+            leeway=settings.jwt_leeway_seconds,
+            iss={"essential": True, "value": settings.jwt_issuer},
+            aud={"essential": True, "value": settings.jwt_audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+
+    def _keys(self, token: str) -> KeySet:
+        if self._static is not None:
+            return self._static
+        if self._jwks is None:
+            raise AuthenticationFailed("no token verification key is configured")
+        return self._jwks.get(_unverified_kid(token))
+
+    def verify(self, token: str) -> Principal:
+        try:
+            decoded = jwt.decode(token, self._keys(token), algorithms=self.algorithms)
+            self._claims.validate(decoded.claims)
+        except (JoseError, ValueError, KeyError, TypeError) as exc:
+            raise AuthenticationFailed(f"invalid token: {type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise AuthenticationFailed(f"JWKS unavailable: {exc}") from exc
+        return principal_from_claims(decoded.claims)
+
+
+def _unverified_kid(token: str) -> str | None:
+    try:
+        header_b64 = token.split(".", 1)[0]
+        padded = header_b64 + "=" * (-len(header_b64) % 4)
+        import base64
+
+        header = json.loads(base64.urlsafe_b64decode(padded))
+        kid = header.get("kid")
+        return kid if isinstance(kid, str) else None
+    except (ValueError, IndexError):
+        return None
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        tenant_id = uuid.UUID(str(claims["tenant_id"]))
+        role = Role(str(claims["role"]))
+    except (KeyError, ValueError) as exc:
+        raise AuthenticationFailed(f"token lacks a valid tenant_id or role: {exc}") from exc
+    if role is Role.API_KEY:
+        raise AuthenticationFailed("API_KEY is not a token role")
+    client_id: uuid.UUID | None = None
+    if role is Role.CLIENT_VIEWER:
+        try:
+            client_id = uuid.UUID(str(claims["client_id"]))
+        except (KeyError, ValueError) as exc:
+            raise AuthenticationFailed("CLIENT_VIEWER token lacks a valid client_id") from exc
+    elif claims.get("client_id") is not None:
+        raise AuthenticationFailed("only CLIENT_VIEWER tokens carry a client_id")
+    return Principal.for_role(
+        tenant_id=tenant_id, role=role, subject=str(claims["sub"]), client_id=client_id
+    )
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    tenant_id: uuid.UUID,
+    role: Role,
+    client_id: uuid.UUID | None = None,
+    subject: str | None = None,
+    ttl_seconds: int = 3600,
+    now: float | None = None,
+) -> str:
+    """Sign a token with the development key (or the configured HS256 secret)."""
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": subject or f"{role.value.lower()}@{tenant_id}",
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl_seconds,
+        "tenant_id": str(tenant_id),
+        "role": role.value,
+    }
+    if client_id is not None:
+        claims["client_id"] = str(client_id)
+    if settings.jwt_hs256_secret:
+        return jwt.encode(
+            {"alg": "HS256"}, claims, OctKey.import_key(settings.jwt_hs256_secret.encode())
+        )
+    if settings.env == "production":
+        raise RuntimeError("tokens are issued by your identity provider in production")
+    key = load_or_create_dev_key(settings.dev_private_key_path)
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)

@@ -1,0 +1,141 @@
+"""create_app(settings) -> Starlette: routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.auth.authenticate import Authenticator
+from app.auth.tokens import TokenVerifier
+from app.db.sessions import TenantSessions, create_engine
+from app.ingest.routes import ingest_routes
+from app.settings import Settings
+from graphql_schema.http import LedgerGraphQL
+from graphql_schema.schema import build_schema
+
+log = logging.getLogger("ledger.http")
+
+
+class RequestLog:
+    """Logs one structured line per HTTP request, with a request id echoed to the caller."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        async with request.app.state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: database unreachable: %s", exc)
+        checks["database"] = "unreachable"
+    try:
+        await request.app.state.arq.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: redis unreachable: %s", exc)
+        checks["redis"] = "unreachable"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        sessions = TenantSessions(engine)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.authenticator = Authenticator(TokenVerifier(settings), sessions)
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
+        app.state.arq = await create_pool(redis_settings(settings.redis_url))
+        try:
+            yield
+        finally:
+            await app.state.arq.aclose()
+            await engine.dispose()
+
+    graphql = LedgerGraphQL(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,
+    )
+    middleware = [Middleware(RequestLog)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-api-key"],
+            )
+        )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *ingest_routes(),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )

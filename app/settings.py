@@ -1,0 +1,93 @@
+"""Settings from the environment, validated once.
+
+Outside development the settings refuse placeholder secrets and a missing verification key, so a
+production process cannot start with the development signing key or an empty configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "dev", "test"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = "development"
+
+    # Servers. Unset means "start the embedded PostgreSQL/Redis" (demo and tests).
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    # The application connects as a non-owner role so row-level security applies. When unset it is
+    # DATABASE_URL with the user replaced by `app_role` (fine for trust/peer auth; set it in production).
+    app_database_url: str | None = None
+    app_role: str = "ledger_app"
+    data_dir: Path = Path(".ledger")
+
+    # Tokens.
+    jwt_issuer: str = "outcome-ledger"
+    jwt_audience: str = "outcome-ledger-api"
+    jwks_url: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_private_key_file: Path | None = None  # development signing key for `ledger token create`
+    jwt_hs256_secret: str | None = None  # only when explicitly configured
+    jwt_leeway_seconds: int = 30
+
+    # GraphQL and HTTP limits.
+    graphiql: bool = False
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_page_size: int = 500
+    max_batch_records: int = 10_000
+    max_body_bytes: int = 16 * 1024 * 1024
+    cors_origins: list[str] = Field(default_factory=list)
+
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems: list[str] = []
+        if self.jwt_hs256_secret is not None and (
+            self.jwt_hs256_secret.lower() in PLACEHOLDER_SECRETS or len(self.jwt_hs256_secret) < 32
+        ):
+            problems.append("LEDGER_JWT_HS256_SECRET is a placeholder or shorter than 32 characters")
+        if not (self.jwks_url or self.jwt_public_key_file or self.jwt_hs256_secret):
+            problems.append(
+                "set LEDGER_JWKS_URL or LEDGER_JWT_PUBLIC_KEY_FILE to verify tokens in production"
+            )
+        if self.jwt_private_key_file is not None:
+            problems.append("LEDGER_JWT_PRIVATE_KEY_FILE is a development signing key; unset it")
+        if not self.database_url:
+            problems.append("DATABASE_URL is required in production")
+        if not self.redis_url:
+            problems.append("REDIS_URL is required in production")
+        if self.graphiql:
+            problems.append("LEDGER_GRAPHIQL must be off in production")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def dev_private_key_path(self) -> Path:
+        return self.jwt_private_key_file or self.data_dir / "dev-jwt-key.pem"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,91 @@
+"""One error family for the API, with stable `extensions.code` values, and the masking extension.
+
+Expected failures raise a `LedgerError` subclass; its message and code reach the caller. Anything
+else is an internal error: the caller sees "Internal server error." with code
+INTERNAL_SERVER_ERROR, and the traceback goes to the server log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+log = logging.getLogger("ledger.graphql")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+
+
+class LedgerError(GraphQLError):
+    code = INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        extensions: dict[str, Any] = {"code": self.code}
+        if field is not None:
+            extensions["field"] = field
+        extensions.update(extra)
+        super().__init__(message, extensions=extensions)
+
+
+class Unauthenticated(LedgerError):
+    code = UNAUTHENTICATED
+
+
+class Forbidden(LedgerError):
+    code = FORBIDDEN
+
+
+class NotFound(LedgerError):
+    code = NOT_FOUND
+
+
+class BadUserInput(LedgerError):
+    code = BAD_USER_INPUT
+
+
+class NotImplementedYet(LedgerError):
+    """A contract field whose feature has not landed yet: an explicit answer, never fake data."""
+
+    code = NOT_IMPLEMENTED
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    # No original error: a parse or validation error produced by graphql-core itself.
+    return original is None or isinstance(original, GraphQLError)
+
+
+class ErrorCodes(MaskErrors):
+    """Masks unexpected errors and guarantees every error carries `extensions.code`."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_expected(e))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.error(
+            "internal error in %s",
+            ".".join(str(p) for p in error.path or ()),
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            message="Internal server error.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": INTERNAL_SERVER_ERROR},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if "code" not in (error.extensions or {}):
+                error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+        return processed

@@ -1,0 +1,69 @@
+"""The GraphQL endpoint: authenticate first (401 on a bad credential), then strawberry."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from app.auth.authenticate import Authenticator
+from app.auth.errors import AuthenticationFailed
+from graphql_schema.context import Context
+from graphql_schema.errors import UNAUTHENTICATED
+from graphql_schema.loaders import build_loaders
+
+log = logging.getLogger("ledger.auth")
+
+
+def unauthenticated_response(reason: str) -> Response:
+    body = {
+        "errors": [
+            {
+                "message": "Authentication required: send a valid bearer token or API key.",
+                "extensions": {"code": UNAUTHENTICATED},
+            }
+        ]
+    }
+    log.info("authentication failed: %s", reason)
+    return Response(
+        json.dumps(body),
+        status_code=401,
+        media_type="application/json",
+        headers={"WWW-Authenticate": 'Bearer realm="outcome-ledger"'},
+    )
+
+
+async def authenticate_request(request: Request) -> Any:
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.authenticate(
+        request.headers.get("authorization"), request.headers.get("x-api-key")
+    )
+
+
+class LedgerGraphQL(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] != "GET":
+            request = Request(scope, receive)
+            try:
+                scope.setdefault("state", {})["principal"] = await authenticate_request(request)
+            except AuthenticationFailed as exc:
+                await unauthenticated_response(exc.reason)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.app.state
+        context = Context(
+            request=request,
+            principal=request.scope["state"]["principal"],
+            sessions=state.sessions,
+            settings=state.settings,
+            arq=getattr(state, "arq", None),
+        )
+        context.loaders = build_loaders(context)
+        return context

@@ -1,0 +1,52 @@
+"""Assemble the strawberry schema from the domain packages, with limits and error codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from app.settings import Settings
+from graphql_schema.errors import ErrorCodes
+from graphql_schema.viewer.queries import ViewerQueries
+
+QUERIES: tuple[type, ...] = (ViewerQueries,)
+MUTATIONS: tuple[type, ...] = ()
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+
+
+def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[Callable[[], Any] | type] = [
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        ParserCache,
+        ValidationCache,
+    ]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,  # type: ignore[arg-type]
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def sdl(settings: Settings | None = None) -> str:
+    return build_schema(settings or Settings()).as_str()

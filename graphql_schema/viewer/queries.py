@@ -1,0 +1,26 @@
+"""`viewer`: who the caller is, as the API understands it."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_schema.context import Info
+
+
+@strawberry.type
+class Viewer:
+    tenant_id: strawberry.ID
+    role: str
+    client_id: strawberry.ID | None
+
+
+@strawberry.type
+class ViewerQueries:
+    @strawberry.field(description="The caller: tenant, role and (for client viewers) client.")
+    def viewer(self, info: Info) -> Viewer:
+        p = info.context.principal
+        return Viewer(
+            tenant_id=strawberry.ID(str(p.tenant_id)),
+            role=p.role.value,
+            client_id=strawberry.ID(str(p.client_id)) if p.client_id else None,
+        )

