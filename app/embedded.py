@@ -43,8 +43,10 @@ def start_embedded(data_dir: Path, *, database: str = "ledger") -> EmbeddedServe
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    pg = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
-    exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    pg = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    if not database.replace("_", "").isalnum():
+        raise ValueError(f"unsafe database name {database!r}")
+    exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         pg.psql(f'CREATE DATABASE "{database}";')
     database_url = pg.get_uri(database)

@@ -91,7 +91,9 @@ async def readyz(request: Request) -> JSONResponse:
         log.warning("readiness: redis unreachable: %s", exc)
         checks["redis"] = "unreachable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503
+    )
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     # The application connects as a non-owner role so row-level security applies. When unset it is
-    # DATABASE_URL with the user replaced by `app_role` (fine for trust/peer auth; set it in production).
+    # DATABASE_URL with the user replaced by `app_role` (fine for trust/peer auth; set it in
+    # production).
     app_database_url: str | None = None
     app_role: str = "ledger_app"
     data_dir: Path = Path(".ledger")
@@ -66,7 +67,9 @@ class Settings(BaseSettings):
         if self.jwt_hs256_secret is not None and (
             self.jwt_hs256_secret.lower() in PLACEHOLDER_SECRETS or len(self.jwt_hs256_secret) < 32
         ):
-            problems.append("LEDGER_JWT_HS256_SECRET is a placeholder or shorter than 32 characters")
+            problems.append(
+                "LEDGER_JWT_HS256_SECRET is a placeholder or shorter than 32 characters"
+            )
         if not (self.jwks_url or self.jwt_public_key_file or self.jwt_hs256_secret):
             problems.append(
                 "set LEDGER_JWKS_URL or LEDGER_JWT_PUBLIC_KEY_FILE to verify tokens in production"

@@ -47,7 +47,16 @@ async def authenticate_request(request: Request) -> Any:
 
 class LedgerGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] != "GET":
+        if scope["type"] == "http" and scope["method"] == "GET":
+            # GET never executes operations (queries via GET are off): it serves GraphiQL only.
+            response = (
+                await self.render_graphql_ide(Request(scope, receive))
+                if self.graphql_ide
+                else Response("Not Found", status_code=404)
+            )
+            await response(scope, receive, send)
+            return
+        if scope["type"] == "http":
             request = Request(scope, receive)
             try:
                 scope.setdefault("state", {})["principal"] = await authenticate_request(request)

@@ -19,11 +19,38 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.settings import Settings
+from graphql_schema.clients.queries import ClientQueries
+from graphql_schema.costs.queries import CostQueries
 from graphql_schema.errors import ErrorCodes
+from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
+from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
+from graphql_schema.readiness.queries import ReadinessQueries
+from graphql_schema.reconciliation.mutations import ReconciliationMutations
+from graphql_schema.reconciliation.queries import ReconciliationQueries
+from graphql_schema.roi.mutations import RoiMutations
+from graphql_schema.runs.queries import RunQueries
 from graphql_schema.viewer.queries import ViewerQueries
+from graphql_schema.workflows.queries import WorkflowQueries
 
-QUERIES: tuple[type, ...] = (ViewerQueries,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (
+    ViewerQueries,
+    WorkflowQueries,
+    ClientQueries,
+    RunQueries,
+    CostQueries,
+    ReadinessQueries,
+    CeilingQueries,
+    ReconciliationQueries,
+)
+MUTATIONS: tuple[type, ...] = (
+    ConfigMutations,
+    IngestMutations,
+    ReconciliationMutations,
+    CeilingMutations,
+    GateMutations,
+    RoiMutations,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
@@ -43,7 +70,7 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
 

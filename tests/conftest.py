@@ -157,11 +157,11 @@ class TenantHandle:
 
 
 @pytest.fixture
-def make_tenant(
-    migrated: Settings, http: httpx.AsyncClient, sessions: TenantSessions
-) -> Any:
+def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSessions) -> Any:
     async def _make(name: str | None = None) -> TenantHandle:
-        tenant_id = await create_tenant(sessions=sessions, name=name or f"Agency {uuid.uuid4().hex[:6]}")
+        tenant_id = await create_tenant(
+            sessions=sessions, name=name or f"Agency {uuid.uuid4().hex[:6]}"
+        )
         return TenantHandle(tenant_id, migrated, http)
 
     return _make

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.auth.api_keys import looks_like_api_key, parse_key, secret_matches
 from app.auth.errors import AuthenticationFailed
@@ -21,8 +22,10 @@ class Authenticator:
         self.verifier = verifier
         self.sessions = sessions
 
-    async def authenticate(self, authorization: str | None, api_key: str | None = None) -> Principal:
-        """`Authorization: Bearer <jwt|api key>` or `X-API-Key: <api key>`; raises when absent or bad."""
+    async def authenticate(
+        self, authorization: str | None, api_key: str | None = None
+    ) -> Principal:
+        """`Authorization: Bearer <jwt or key>` or `X-API-Key: <key>`; raises when absent/bad."""
         credential = api_key
         if credential is None and authorization:
             scheme, _, value = authorization.partition(" ")
@@ -41,7 +44,7 @@ class Authenticator:
             raise AuthenticationFailed("malformed API key")
         async with self.sessions(parsed.tenant_id) as session:
             row = (
-                await session.execute(select(ApiKey).where(ApiKey.key_id == parsed.key_id))
+                await session.execute(select(ApiKey).where(col(ApiKey.key_id) == parsed.key_id))
             ).scalar_one_or_none()
         if row is None or not secret_matches(parsed.secret, row.secret_hash):
             raise AuthenticationFailed("unknown API key")

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     OWNER = "OWNER"
     ENGINEER = "ENGINEER"
     ANALYST = "ANALYST"
@@ -15,7 +15,7 @@ class Role(str, enum.Enum):
     API_KEY = "API_KEY"  # a machine credential; what it may do is its scopes
 
 
-class Scope(str, enum.Enum):
+class Scope(enum.StrEnum):
     READ = "read"  # tenant-wide reads
     INGEST = "ingest"  # runs, usage, labels, outcomes, revenue
     CONFIGURE = "configure"  # clients, workflows, prices, gates, ceilings, invoices

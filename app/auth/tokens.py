@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,20 @@ JWKS_MIN_REFETCH_SECONDS = 30
 def load_or_create_dev_key(path: Path) -> RSAKey:
     """The development signing key: created on first use, kept in the data directory."""
     if not path.exists():
+        _load_key.cache_clear()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(RSAKey.generate_key(2048).as_pem(private=True))
         path.chmod(0o600)
-    key = RSAKey.import_key(path.read_bytes())
+    return _load_key(path.resolve(), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _load_key(path: Path, mtime_ns: int) -> RSAKey:
+    """Parsing an RSA key costs ~100 ms: cache it per file version (path and mtime)."""
+    pem = path.read_bytes()
+    key = RSAKey.import_key(pem)
     # PEM carries no key id: derive a stable one from the key itself (RFC 7638 thumbprint).
-    return RSAKey.import_key(path.read_bytes(), parameters={"kid": f"dev-{key.thumbprint()[:16]}"})
+    return RSAKey.import_key(pem, parameters={"kid": f"dev-{key.thumbprint()[:16]}"})
 
 
 @dataclass

@@ -47,7 +47,7 @@ class TenantSessions:
 
 
 async def raw_connection(session: AsyncSession) -> Any:
-    """The asyncpg connection under a session, inside its transaction (for COPY and unnest batches)."""
+    """The asyncpg connection under a session, inside its transaction (COPY, unnest batches)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection

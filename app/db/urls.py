@@ -8,7 +8,7 @@ from app.settings import Settings
 
 
 def sqlalchemy_url(url: str) -> str:
-    """`postgresql://…` or `postgres://…` → `postgresql+asyncpg://…` (other drivers are replaced)."""
+    """`postgresql://…` or `postgres://…` → `postgresql+asyncpg://…` (any driver is replaced)."""
     parsed = make_url(url)
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 

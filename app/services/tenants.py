@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import api_keys
 from app.auth.principal import API_KEY_SCOPES, Scope
@@ -62,12 +63,14 @@ async def create_api_key(
     return IssuedKey(key_id, full, chosen)
 
 
-async def revoke_api_key(*, sessions: TenantSessions, tenant_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+async def revoke_api_key(
+    *, sessions: TenantSessions, tenant_id: uuid.UUID, key_id: uuid.UUID
+) -> bool:
     """True when a live key was revoked; False when it does not exist or was already revoked."""
     async with sessions(tenant_id) as session:
         result = await session.execute(
             update(ApiKey)
-            .where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(col(ApiKey.key_id) == key_id, col(ApiKey.revoked_at).is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -75,7 +78,9 @@ async def revoke_api_key(*, sessions: TenantSessions, tenant_id: uuid.UUID, key_
 
 async def tenant_exists(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> bool:
     async with sessions(tenant_id) as session:
-        found = await session.execute(select(Tenant.tenant_id).where(Tenant.tenant_id == tenant_id))
+        found = await session.execute(
+            select(col(Tenant.tenant_id)).where(col(Tenant.tenant_id) == tenant_id)
+        )
         return found.scalar_one_or_none() is not None
 
 

@@ -1,10 +1,37 @@
-"""The Workflow type. Cost figures are resolved through loaders (see graphql_schema/costs)."""
+"""The Workflow type. Cost figures are resolved through loaders (see graphql_schema/costs).
+
+A Workflow is reachable only through tenant-wide fields (`workflows`, `workflow`, mutations),
+each guarded by its own permission, so its fields need no further check.
+"""
 
 from __future__ import annotations
+
+import uuid
+from typing import Annotated
 
 import strawberry
 
 from app.db.tables import Workflow as WorkflowRow
+from graphql_schema.context import Info
+from graphql_schema.costs import resolve
+from graphql_schema.costs.enums import CostBasis, CostDimension, WindowStatus
+from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
+from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
+from graphql_schema.gates import resolve as gate_resolve
+from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
+from graphql_schema.ladders import resolve as ladder_resolve
+from graphql_schema.ladders.types import LadderCost, RisingSlice, SeriesPoint
+from graphql_schema.loaders import loaders
+from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
+from graphql_schema.roi import resolve as roi_resolve
+from graphql_schema.roi.types import RoiSummary, RoiWindow
+
+RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
+OptionalRangeArg = Annotated[TimeRangeInput | None, strawberry.argument(name="range")]
+
+RECONCILED_NOTE = (
+    " basis RECONCILED: each provider-month's LLM costs scaled to its recorded invoice."
+)
 
 
 @strawberry.type
@@ -14,7 +41,7 @@ class LadderRung:
     position: int
 
 
-@strawberry.type
+@strawberry.type(description="An agent workflow: its autonomy level, ladder and unit economics.")
 class Workflow:
     id: strawberry.ID
     key: str
@@ -22,6 +49,7 @@ class Workflow:
     division: str | None
     autonomy_level: int
     acceptance_hold_hours: int
+    workflow_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
@@ -32,4 +60,155 @@ class Workflow:
             division=row.division,
             autonomy_level=row.autonomy_level,
             acceptance_hold_hours=row.acceptance_hold_hours,
+            workflow_id=row.workflow_id,
         )
+
+    @strawberry.field(description="The outcome ladder's rungs, in position order.")
+    async def ladder(self, info: Info) -> list[LadderRung]:
+        rungs = await loaders(info).ladder.load(self.workflow_id)
+        return [LadderRung(key=r.key, name=r.name, position=r.position) for r in rungs]
+
+    @strawberry.field(
+        description="Cost per accepted outcome of the cohort of runs started in range "
+        "(all their usage, whenever it occurred, plus workflow-level costs booked in range)."
+        + RECONCILED_NOTE
+    )
+    async def cost_per_outcome(
+        self,
+        info: Info,
+        time_range: RangeArg,
+        scope: ScopeInput | None = None,
+        basis: CostBasis | None = CostBasis.RACK_RATE,
+    ) -> CostPerOutcome:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
+        return await resolve.cost_per_outcome(info, key)
+
+    @strawberry.field(
+        description="One entry per active rung, in ladder order, for the cohort of runs started "
+        "in range: count = distinct subjects (runs without one) that reached the rung, whenever; "
+        "totalCost = costPerOutcome.totalCost." + RECONCILED_NOTE
+    )
+    async def ladder_costs(
+        self,
+        info: Info,
+        time_range: RangeArg,
+        scope: ScopeInput | None = None,
+        basis: CostBasis | None = CostBasis.RACK_RATE,
+    ) -> list[LadderCost]:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
+        return await ladder_resolve.ladder_costs(info, key)
+
+    @strawberry.field(
+        description="A rung's figures as consecutive half-open buckets from range.from (the "
+        "last clipped to range.to), each bucket a cohort. bucket: an ISO 8601 duration PnD, "
+        "PnW or PTnH (at most 400 buckets)."
+    )
+    async def ladder_series(
+        self,
+        info: Info,
+        time_range: RangeArg,
+        bucket: str,
+        rung: str,
+        scope: ScopeInput | None = None,
+    ) -> list[SeriesPoint]:
+        return await ladder_resolve.ladder_series(
+            info, self.workflow_id, time_range, bucket, rung, scope_of(scope)
+        )
+
+    @strawberry.field(
+        description="Values of a dimension (CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM) whose cost "
+        "per rung in range rose more than minRisePct percent against the previous window of the "
+        "same length. Slices with no outcome in the previous window are not listed."
+    )
+    async def rising_slices(
+        self,
+        info: Info,
+        rung: str,
+        time_range: RangeArg,
+        dimension: CostDimension,
+        min_rise_pct: float = 20.0,
+    ) -> list[RisingSlice]:
+        return await ladder_resolve.rising_slices(
+            info, self.workflow_id, rung, time_range, dimension, min_rise_pct
+        )
+
+    @strawberry.field(
+        description="The cohort's spend on runs that ended in a failure status, by status. "
+        "Runs still RUNNING or inside their acceptance hold are not failures yet."
+    )
+    async def failure_cost_share(
+        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+    ) -> FailureCostShare:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await resolve.failure_cost_share(info, key)
+
+    @strawberry.field(
+        description="Per-run cost over the cohort (0 for a run without usage): nearest-rank "
+        "quantiles and a distribution-free 95% interval for the median."
+    )
+    async def run_cost_stats(
+        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+    ) -> RunCostStats:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await resolve.run_cost_stats(info, key)
+
+    @strawberry.field(
+        description="ROI windows computed by the workers, by day then client: one per "
+        "(client, UTC day) cohort of runs. range selects windowStart in [from, to)."
+    )
+    async def roi_windows(
+        self,
+        info: Info,
+        client_id: strawberry.ID | None = None,
+        time_range: OptionalRangeArg = None,
+        status: WindowStatus | None = None,
+    ) -> list[RoiWindow]:
+        return await roi_resolve.roi_windows(
+            info,
+            workflow_id=self.workflow_id,
+            workflow_key=self.key,
+            client_id=client_id,
+            time_range=time_range,
+            status=status,
+        )
+
+    @strawberry.field(
+        description="ROI of the day-cohorts whose windowStart is in range (sums of roiWindows); "
+        "scope may name a client only (ROI is kept per workflow, client and day)."
+    )
+    async def roi(
+        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+    ) -> RoiSummary:
+        return await roi_resolve.workflow_roi(
+            info, workflow_id=self.workflow_id, time_range=time_range, scope=scope
+        )
+
+    @strawberry.field(description="The autonomy gate for the next level; null when none is set.")
+    async def gate(self, info: Info) -> AutonomyGate | None:
+        return await gate_resolve.next_gate(info, self.workflow_id, self.autonomy_level)
+
+    @strawberry.field(
+        description="Readiness for the next level, evaluated now (same as autonomyReadiness)."
+    )
+    async def readiness(self, info: Info) -> AutonomyReadiness:
+        return await gate_resolve.readiness(info, self.workflow_id)
+
+    @strawberry.field(description="Every version of every gate of the workflow, newest first.")
+    async def gate_history(self, info: Info) -> list[AutonomyGate]:
+        return await gate_resolve.gate_history(info, self.workflow_id)
+
+    @strawberry.field(
+        description="The gate evaluations stored by the hourly worker, newest first (every "
+        "gate in force, each with the numbers it was decided on)."
+    )
+    async def gate_evaluations(
+        self, info: Info, first: int | None = 20
+    ) -> list[GateEvaluation]:
+        return await gate_resolve.gate_evaluations(info, self.workflow_id, first)
+
+    @strawberry.field(
+        description="Every promotion, refused promotion, demotion and automatic demotion, "
+        "newest first, with actor, time, levels and the readiness it was decided on."
+    )
+    async def autonomy_history(self, info: Info, first: int | None = 50) -> list[AutonomyEvent]:
+        return await gate_resolve.autonomy_history(info, self.workflow_id, first)

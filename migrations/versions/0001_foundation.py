@@ -12,7 +12,6 @@ from alembic import op
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls, ensure_app_role
 
-
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

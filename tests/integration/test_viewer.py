@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
+
 from app.auth.principal import Role
 
 VIEWER = "{ viewer { tenantId role clientId } }"
@@ -51,3 +53,18 @@ async def test_health_and_readiness(http) -> None:
     ready = await http.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["database"] == "ok" and ready.json()["redis"] == "ok"
+
+
+async def test_graphiql_only_when_enabled(http, migrated) -> None:
+    """GET /graphql serves GraphiQL when enabled and nothing otherwise; it never runs queries."""
+    from app.main import create_app
+
+    assert (await http.get("/graphql", headers={"Accept": "text/html"})).status_code == 404
+    with_ide = create_app(migrated.model_copy(update={"graphiql": True}))
+    async with with_ide.router.lifespan_context(with_ide):
+        transport = httpx.ASGITransport(app=with_ide)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            page = await client.get("/graphql", headers={"Accept": "text/html"})
+            assert page.status_code == 200 and "graphiql" in page.text.lower()
+            query = await client.get("/graphql", params={"query": VIEWER})
+            assert "tenantId" not in query.text

@@ -1,14 +1,29 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
+from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
+from app.db.tables.invoices import ProviderInvoice
+from app.db.tables.ladders import CostCeiling, OutcomeEvent
+from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
 from app.db.tables.runs import Run, RunLabel, UsageEvent
 from app.db.tables.tenancy import ApiKey, Client, Tenant
 from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
 
 __all__ = [
     "ApiKey",
+    "AutonomyEvent",
+    "AutonomyGate",
     "Client",
+    "CostCeiling",
+    "GateEvaluation",
     "LadderRung",
     "ModelPrice",
+    "OutcomeEvent",
+    "ProviderInvoice",
+    "RevenueAllocation",
+    "RevenueEvent",
+    "RoiBaseline",
+    "RoiDirty",
+    "RoiWindow",
     "Run",
     "RunLabel",
     "Tenant",
@@ -18,6 +33,27 @@ __all__ = [
 
 # Tables that carry tenant data: row-level security is enabled and forced on each of them.
 TENANT_TABLES: tuple[str, ...] = tuple(
-    model.__tablename__  # type: ignore[misc]
-    for model in (Tenant, Client, ApiKey, Workflow, LadderRung, ModelPrice, Run, RunLabel, UsageEvent)
+    model.__tablename__
+    for model in (
+        Tenant,
+        Client,
+        ApiKey,
+        Workflow,
+        LadderRung,
+        ModelPrice,
+        Run,
+        RunLabel,
+        UsageEvent,
+        OutcomeEvent,
+        CostCeiling,
+        AutonomyGate,
+        GateEvaluation,
+        AutonomyEvent,
+        RevenueEvent,
+        RoiBaseline,
+        RevenueAllocation,
+        RoiWindow,
+        RoiDirty,
+        ProviderInvoice,
+    )
 )

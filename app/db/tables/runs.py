@@ -20,7 +20,9 @@ class Run(SQLModel, table=True):
         ForeignKeyConstraint(
             ["tenant_id", "workflow_id"], ["workflows.tenant_id", "workflows.workflow_id"]
         ),
-        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
+        ),
         Index("ix_runs_workflow_started", "tenant_id", "workflow_id", "started_at"),
         Index("ix_runs_client_started", "tenant_id", "client_id", "started_at"),
     )
@@ -44,7 +46,7 @@ class Run(SQLModel, table=True):
 
 
 class RunLabel(SQLModel, table=True):
-    """Every status signal ever given to a run, with who, when and why. Idempotent by (run, at, status)."""
+    """Every status signal given to a run: who, when, why. Idempotent by (run, at, status)."""
 
     __tablename__ = "run_labels"
     __table_args__ = (
@@ -75,7 +77,9 @@ class UsageEvent(SQLModel, table=True):
         ForeignKeyConstraint(
             ["tenant_id", "workflow_id"], ["workflows.tenant_id", "workflows.workflow_id"]
         ),
-        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
+        ),
         Index("ix_usage_correlation", "tenant_id", "correlation_id"),
         Index("ix_usage_workflow_occurred", "tenant_id", "workflow_id", "occurred_at"),
         Index("ix_usage_occurred", "tenant_id", "occurred_at"),
@@ -92,15 +96,27 @@ class UsageEvent(SQLModel, table=True):
     model: str | None = Field(default=None, max_length=200)
     step: str | None = Field(default=None, max_length=100)
     team: str | None = Field(default=None, max_length=200)
-    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
-    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
-    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
-    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
-    reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
+    input_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    output_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    cache_read_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    cache_write_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    reasoning_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
     reasoning_effort: str | None = Field(default=None, max_length=50)
     latency_ms: int | None = Field(default=None, sa_column=Column(Integer))
     cost: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     # "reported" (given on the event) or "priced" (from the price book version below).
     cost_source: str = Field(sa_column=Column(String(10), nullable=False))
-    price_effective_from: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    price_effective_from: datetime | None = Field(
+        default=None, sa_column=timestamp_column(nullable=True)
+    )
     recorded_at: datetime | None = Field(default=None, sa_column=created_at_column())

@@ -36,7 +36,9 @@ class ApiKey(SQLModel, table=True):
     """A machine credential: only the SHA-256 of the secret is stored; shown once at creation."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+    )
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     key_id: uuid.UUID = Field(primary_key=True)

@@ -30,7 +30,11 @@ class Workflow(SQLModel, table=True):
 
 
 class LadderRung(SQLModel, table=True):
-    """One rung of a workflow's outcome ladder, in `position` order (0 first)."""
+    """One rung of a workflow's outcome ladder, in `position` order (0 first).
+
+    A rung removed from the ladder is retired (`retired_at` set), never deleted: its outcome
+    events and ceilings are kept, and re-adding its key revives it.
+    """
 
     __tablename__ = "ladder_rungs"
     __table_args__ = (
@@ -46,13 +50,16 @@ class LadderRung(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=100)
     name: str = Field(max_length=200)
     position: int = Field(ge=0)
+    retired_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class ModelPrice(SQLModel, table=True):
     """An effective-dated price per million tokens; the latest `effective_from` <= t is in force."""
 
     __tablename__ = "model_prices"
-    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+    )
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     provider: str = Field(primary_key=True, max_length=100)

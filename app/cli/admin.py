@@ -1,0 +1,204 @@
+"""`ledger tenant create`, `ledger token create`, `ledger apikey create|revoke`.
+
+Every command that creates a credential or an id prints it as the last word of its output, so a
+script can take it with `awk '{print $NF}'` (or `| tail -n1`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from app.auth.principal import Role
+from app.auth.tokens import issue_token
+from app.cli.output import CliError, usage_error
+from app.cli.servers import load_settings, resolve_servers, run_against
+from app.db.sessions import TenantSessions, create_engine
+from app.services.tenants import (
+    create_api_key,
+    create_tenant,
+    parse_scopes,
+    revoke_api_key,
+    tenant_exists,
+)
+from app.settings import Settings
+
+TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+TTL_PATTERN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+TOKEN_ROLES = tuple(role.value for role in Role if role is not Role.API_KEY)
+
+
+def parse_ttl(text: str) -> int:
+    """'30m', '1h', '7d' (or '45s') -> seconds."""
+    match = TTL_PATTERN.match(text.lower())
+    if not match or int(match.group(1)) == 0:
+        raise usage_error(
+            f"--ttl {text!r} is not a duration", "write a positive number and a unit: 30m, 1h, 7d"
+        )
+    return int(match.group(1)) * TTL_UNITS[match.group(2)]
+
+
+def parse_uuid(text: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise usage_error(
+            f"{what} {text!r} is not a UUID",
+            f"pass the id printed when the {what.lstrip('-')} was created",
+        ) from None
+
+
+@asynccontextmanager
+async def tenant_sessions(settings: Settings) -> AsyncIterator[TenantSessions]:
+    """Sessions on the application role (row-level security applies), for one short command."""
+    engine = create_engine(settings, pool_size=1, max_overflow=0)
+    try:
+        yield TenantSessions(engine)
+    finally:
+        await engine.dispose()
+
+
+async def require_tenant(sessions: TenantSessions, tenant_id: uuid.UUID) -> None:
+    if not await tenant_exists(sessions=sessions, tenant_id=tenant_id):
+        raise CliError(
+            f"no tenant {tenant_id} in this database",
+            "check --tenant, or create one with `ledger tenant create NAME`",
+        )
+
+
+# --- tenant ---------------------------------------------------------------------------------
+
+
+def cmd_tenant_create(args: argparse.Namespace) -> int:
+    name = args.name.strip()
+    if not name or len(name) > 200:
+        raise usage_error(
+            "the tenant name must be 1-200 characters", "pass a name like 'Acme Agency'"
+        )
+    settings = resolve_servers(load_settings(), redis=False).settings
+
+    async def work() -> uuid.UUID:
+        async with tenant_sessions(settings) as sessions:
+            return await create_tenant(sessions=sessions, name=name)
+
+    tenant_id = run_against(settings, work())
+    print(f'created tenant "{name}" {tenant_id}')
+    return 0
+
+
+# --- token ----------------------------------------------------------------------------------
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    tenant_id = parse_uuid(args.tenant, "--tenant")
+    role = Role(args.role)
+    client_id = parse_uuid(args.client, "--client") if args.client else None
+    if role is Role.CLIENT_VIEWER and client_id is None:
+        raise usage_error("a CLIENT_VIEWER token is bound to one client", "pass --client CLIENT_ID")
+    if role is not Role.CLIENT_VIEWER and client_id is not None:
+        raise usage_error(
+            f"only CLIENT_VIEWER tokens carry a client; {role.value} sees the whole tenant",
+            "drop --client, or use --role CLIENT_VIEWER",
+        )
+    ttl = parse_ttl(args.ttl)
+    try:
+        token = issue_token(
+            settings, tenant_id=tenant_id, role=role, client_id=client_id, ttl_seconds=ttl
+        )
+    except RuntimeError as exc:
+        raise usage_error(str(exc), "get tokens from your identity provider") from exc
+    expires = (datetime.now(UTC) + timedelta(seconds=ttl)).replace(microsecond=0)
+    bound = f", client {client_id}" if client_id else ""
+    print(f"{role.value} token for tenant {tenant_id}{bound}, expires {expires.isoformat()}:")
+    print(token)
+    return 0
+
+
+# --- apikey ---------------------------------------------------------------------------------
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    tenant_id = parse_uuid(args.tenant, "--tenant")
+    try:
+        parse_scopes(args.scope)
+    except ValueError as exc:
+        raise usage_error(str(exc), "pass --scope ingest and/or --scope read") from exc
+    settings = resolve_servers(load_settings(), redis=False).settings
+
+    async def work() -> tuple[uuid.UUID, str, tuple[str, ...]]:
+        async with tenant_sessions(settings) as sessions:
+            await require_tenant(sessions, tenant_id)
+            issued = await create_api_key(
+                sessions=sessions, tenant_id=tenant_id, name=args.name, scopes=args.scope
+            )
+            return issued.key_id, issued.key, issued.scopes
+
+    key_id, key, scopes = run_against(settings, work())
+    print(f'API key "{args.name}" for tenant {tenant_id}')
+    print(f"  key id  {key_id}")
+    print(f"  scopes  {', '.join(scopes)}")
+    print(f"  revoke  ledger apikey revoke --tenant {tenant_id} {key_id}")
+    print("Store the key now; it is shown only once:")
+    print(key)
+    return 0
+
+
+def cmd_apikey_revoke(args: argparse.Namespace) -> int:
+    tenant_id = parse_uuid(args.tenant, "--tenant")
+    key_id = parse_uuid(args.key_id, "KEY_ID")
+    settings = resolve_servers(load_settings(), redis=False).settings
+
+    async def work() -> bool:
+        async with tenant_sessions(settings) as sessions:
+            await require_tenant(sessions, tenant_id)
+            return await revoke_api_key(sessions=sessions, tenant_id=tenant_id, key_id=key_id)
+
+    if not run_against(settings, work()):
+        raise CliError(
+            f"no live API key {key_id} in tenant {tenant_id} (unknown, or already revoked)",
+            "check the key id printed by `ledger apikey create`",
+        )
+    print(f"revoked API key {key_id}")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tenant = commands.add_parser("tenant", help="tenants (agencies)")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", metavar="COMMAND", required=True)
+    create = tenant_commands.add_parser("create", help="create a tenant; prints its id last")
+    create.add_argument("name", metavar="NAME")
+    create.set_defaults(handler=cmd_tenant_create)
+
+    token = commands.add_parser("token", help="development JWTs")
+    token_commands = token.add_subparsers(dest="token_command", metavar="COMMAND", required=True)
+    issue = token_commands.add_parser(
+        "create", help="sign a token with the development key; prints it last"
+    )
+    issue.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    issue.add_argument("--role", required=True, choices=TOKEN_ROLES, type=str.upper)
+    issue.add_argument("--client", metavar="CLIENT_ID", help="required for CLIENT_VIEWER")
+    issue.add_argument("--ttl", default="1h", help="lifetime: 30m, 1h, 7d (default 1h)")
+    issue.set_defaults(handler=cmd_token_create)
+
+    apikey = commands.add_parser("apikey", help="API keys for machine ingest")
+    key_commands = apikey.add_subparsers(dest="apikey_command", metavar="COMMAND", required=True)
+    make = key_commands.add_parser("create", help="create a key; prints it (once) last")
+    make.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    make.add_argument("--name", required=True)
+    make.add_argument(
+        "--scope",
+        required=True,
+        action="append",
+        choices=("ingest", "read"),
+        help="repeat for several scopes",
+    )
+    make.set_defaults(handler=cmd_apikey_create)
+    revoke = key_commands.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    revoke.add_argument("key_id", metavar="KEY_ID")
+    revoke.set_defaults(handler=cmd_apikey_revoke)

@@ -1,0 +1,165 @@
+"""`ledger demo`: embedded servers, a seeded agency, the API with GraphiQL and the worker.
+
+Everything runs in one process and one event loop: uvicorn serves the API while the arq worker
+polls Redis. Ctrl-C or SIGTERM stops the server, then the worker, then the embedded servers.
+Getting the tenant ready (seed or reuse, tokens, API key) is `app.cli.demo_setup`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import socket
+import sys
+from collections.abc import Generator
+from datetime import UTC, datetime, timedelta
+
+import uvicorn
+from arq.worker import create_worker
+
+from app.cli.demo_setup import VIEWER_CLIENT, DemoAccess, prepare
+from app.cli.output import CliError, usage_error
+from app.cli.run import bind_socket, migrate, uvicorn_config
+from app.cli.servers import load_settings, resolve_servers, run_against
+from app.demo.agency import TENANT_NAME
+from app.demo.seed import DEFAULT_DAYS, DEFAULT_RUNS_PER_DAY
+from app.logs import configure_logging
+from app.settings import Settings
+from workers.settings import worker_settings
+
+
+class DemoServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the demo stops server and worker together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+# --- serving --------------------------------------------------------------------------------
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+
+
+def print_access(access: DemoAccess, url: str) -> None:
+    to = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    since = to - timedelta(days=31)
+    query = (
+        f'{{ viewer {{ role clientId }} client(id: "{access.viewer_client_id}") {{ name '
+        f'costPerOutcome(workflowKey: "seo-audit", range: {{from: "{since.isoformat()}", '
+        f'to: "{to.isoformat()}"}}) {{ attempts acceptedOutcomes totalCost costPerOutcome }} }} }}'
+    )
+    body = json.dumps({"query": query})
+    print(
+        f"""
+Outcome Ledger demo is running.
+
+  GraphiQL   {url}
+  tenant     {access.tenant_id}  ({TENANT_NAME})
+
+Tokens are valid for 7 days. In GraphiQL, open Headers and paste
+  {{"Authorization": "Bearer <token>"}}
+
+OWNER (the whole agency):
+{access.owner_token}
+
+CLIENT_VIEWER for {VIEWER_CLIENT} (client {access.viewer_client_id}):
+{access.viewer_token}
+
+Ingest API key (scope ingest; replaced at the next `ledger demo`):
+{access.api_key}
+
+Try it as the client viewer:
+curl -s {url} \\
+  -H 'content-type: application/json' \\
+  -H 'authorization: Bearer {access.viewer_token}' \\
+  -d '{body}'
+
+Press Ctrl-C to stop.""",
+        flush=True,
+    )
+
+
+async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socket) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        preparing = asyncio.create_task(prepare(settings, args))
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({preparing, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            preparing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await preparing
+            print("\ninterrupted before the demo started", file=sys.stderr)
+            return 130
+        access = preparing.result()
+
+        server = DemoServer(uvicorn_config(settings, args.host, args.port))
+        worker = create_worker(worker_settings(settings), handle_signals=False)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        working = asyncio.create_task(worker.async_run())
+        try:
+            # uvicorn exposes `started` as a flag, not an event.
+            while not server.started and not serving.done():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            if serving.done():
+                raise CliError("the API server stopped during startup", "see the log lines above")
+            print_access(access, f"http://{_display_host(args.host)}:{args.port}/graphql")
+            await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            print("\nstopping ...", file=sys.stderr, flush=True)
+            server.should_exit = True
+            await asyncio.gather(serving, return_exceptions=True)
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker.close()
+            await asyncio.gather(working, return_exceptions=True)
+            stopped.cancel()
+        return 0
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    base = load_settings()
+    if base.env == "production":
+        raise usage_error(
+            "`ledger demo` seeds sample data and prints tokens: not in production",
+            "unset LEDGER_ENV (or set it to development)",
+        )
+    if args.runs_per_day < 1 or args.days < 1:
+        raise usage_error(
+            "--runs-per-day and --days must be positive", "pass e.g. --runs-per-day 150"
+        )
+    sock = bind_socket(args.host, args.port)  # fail fast, before the slow work
+    servers = resolve_servers(base)
+    try:
+        settings = servers.settings.model_copy(update={"graphiql": True})
+        configure_logging("WARNING")  # keep the terminal for the demo's own output
+        print("migrating the database ...", flush=True)
+        migrate(settings)
+        return run_against(settings, serve(settings, args, sock))
+    finally:
+        sock.close()
+        servers.stop()
+        print("demo stopped", file=sys.stderr)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo", help="run a seeded demo: embedded servers, API with GraphiQL, worker"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--reset", action="store_true", help="seed a fresh demo tenant")
+    demo.add_argument("--runs-per-day", type=int, default=DEFAULT_RUNS_PER_DAY, metavar="N")
+    demo.add_argument("--days", type=int, default=DEFAULT_DAYS, metavar="N")
+    demo.set_defaults(handler=cmd_demo)

@@ -1,0 +1,395 @@
+"""The demo agency: its clients, workflows, price book and how each workflow behaves.
+
+Plain data, no I/O. The numbers are chosen so the demo tells true stories: the cheaper outreach
+variant fails more often and ends up costing more per accepted outcome; LinkedIn outreach gets
+worse over the quarter; support escalates often and a few resolved tickets are reopened inside
+their 48-hour hold; reporting runs a reasoning model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+TENANT_NAME = "Demo Agency (Outcome Ledger)"
+
+# Prices in force since long before any demo window (so every event is priced).
+PRICES_EFFECTIVE_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    provider: str
+    model: str
+    input_per_million: Decimal
+    output_per_million: Decimal
+    cache_read_per_million: Decimal | None = None
+    cache_write_per_million: Decimal | None = None
+    reasoning_per_million: Decimal | None = None
+
+
+PRICES: tuple[ModelPrice, ...] = (
+    ModelPrice(
+        "anthropic",
+        "claude-sonnet-4",
+        Decimal("3"),
+        Decimal("15"),
+        Decimal("0.30"),
+        Decimal("3.75"),
+    ),
+    ModelPrice(
+        "anthropic",
+        "claude-haiku-4",
+        Decimal("0.80"),
+        Decimal("4"),
+        Decimal("0.08"),
+        Decimal("1.00"),
+    ),
+    ModelPrice("openai", "gpt-4.1", Decimal("2"), Decimal("8"), Decimal("0.50")),
+    # No separate reasoning price: reasoning tokens are billed at the output rate.
+    ModelPrice("openai", "o4-mini", Decimal("1.10"), Decimal("4.40"), Decimal("0.275")),
+)
+
+# name -> (relative volume, workflows it buys)
+CLIENTS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "Northwind Dental": (1.3, ("seo-audit", "outreach", "support-triage", "client-reporting")),
+    "Brightline Legal": (1.0, ("lead-enrichment", "outreach", "client-reporting")),
+    "Acme Roofing": (1.2, ("seo-audit", "lead-enrichment", "outreach", "client-reporting")),
+    "Harbor & Pine Realty": (
+        0.9,
+        ("lead-enrichment", "outreach", "support-triage", "client-reporting"),
+    ),
+    "Summit Physio": (0.7, ("seo-audit", "support-triage", "client-reporting")),
+    "Copperleaf Coffee": (0.6, ("seo-audit", "support-triage", "client-reporting")),
+}
+
+
+@dataclass(frozen=True)
+class LlmStep:
+    """One model call. Token ranges are (low, high); inputTokens excludes cached tokens."""
+
+    step: str
+    provider: str
+    model: str
+    input_tokens: tuple[int, int]
+    output_tokens: tuple[int, int]
+    cache_read_tokens: tuple[int, int] = (0, 0)
+    cache_write_share: float = 0.0  # share of calls that (re)write the prompt cache
+    cache_write_tokens: tuple[int, int] = (0, 0)
+    reasoning_tokens: tuple[int, int] = (0, 0)
+    efforts: tuple[str, ...] = ()
+    latency_ms: tuple[int, int] = (800, 6000)
+    repeats: tuple[int, int] = (1, 1)  # calls per run (retries, loops)
+
+
+@dataclass(frozen=True)
+class MeteredStep:
+    """A tool call, a retrieval or a third-party charge, with its reported cost."""
+
+    step: str
+    kind: str  # TOOL | RETRIEVAL | THIRD_PARTY
+    provider: str
+    unit_cost: Decimal
+    units: tuple[int, int] = (1, 1)
+    probability: float = 1.0
+    channel: str | None = None  # only for runs of this channel
+
+
+Step = LlmStep | MeteredStep
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An A/B arm. `drafter_model` replaces the model of the "drafter" step."""
+
+    name: str
+    share: float
+    drafter_provider: str
+    drafter_model: str
+    acceptance_shift: float  # moved from ACCEPTED to REJECTED
+    drafter_repeats: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    share: float
+    acceptance_shift: float = 0.0
+    drift_over_window: float = 0.0  # extra shift reached by the end of the window
+
+
+@dataclass(frozen=True)
+class WorkflowProfile:
+    key: str
+    name: str
+    division: str
+    volume_share: float
+    statuses: dict[str, float]  # finished statuses -> weight
+    duration_minutes: tuple[float, float]
+    steps: tuple[Step, ...]
+    teams: tuple[str, ...]
+    subject_prefix: str
+    acceptance_hold_hours: int = 0
+    ladder: tuple[tuple[str, str], ...] | None = None
+    campaigns: tuple[str, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    variants: tuple[Variant, ...] = ()
+    monthly_infra: Decimal = Decimal("0")
+    reopen_rate: float = 0.0  # share of accepted runs reopened inside the hold
+    reviewers: tuple[str, ...] = ("maria.k", "dev.patel", "sam.o")
+    reject_reasons: tuple[str, ...] = ("missed the brief",)
+
+
+SONNET = ("anthropic", "claude-sonnet-4")
+HAIKU = ("anthropic", "claude-haiku-4")
+GPT41 = ("openai", "gpt-4.1")
+O4MINI = ("openai", "o4-mini")
+
+WORKFLOWS: tuple[WorkflowProfile, ...] = (
+    WorkflowProfile(
+        key="seo-audit",
+        name="SEO audit",
+        division="content",
+        volume_share=0.15,
+        statuses={
+            "ACCEPTED": 78,
+            "REJECTED": 10,
+            "ABANDONED": 3,
+            "TIMED_OUT": 4,
+            "TOOL_ERROR": 4,
+            "ESCALATED": 1,
+        },
+        duration_minutes=(6, 25),
+        steps=(
+            LlmStep("planner", *SONNET, (1500, 4000), (300, 900), (2000, 6000), 0.2, (2000, 5000)),
+            MeteredStep("crawler", "TOOL", "firecrawl", Decimal("0.0016"), (8, 40)),
+            MeteredStep("retriever", "RETRIEVAL", "pinecone", Decimal("0.0004"), (2, 6)),
+            LlmStep(
+                "drafter",
+                *SONNET,
+                (3000, 9000),
+                (1200, 3500),
+                (6000, 18000),
+                0.15,
+                (4000, 9000),
+                latency_ms=(4000, 20000),
+                repeats=(2, 6),
+            ),
+            LlmStep("verifier", *HAIKU, (2000, 6000), (200, 600), (3000, 8000), 0.1, (2000, 4000)),
+        ),
+        teams=("content",),
+        subject_prefix="audit",
+        campaigns=("technical-seo", "local-seo"),
+        monthly_infra=Decimal("140.00"),
+        reject_reasons=("recommendations too generic", "missed key pages", "factual error"),
+    ),
+    WorkflowProfile(
+        key="lead-enrichment",
+        name="Lead enrichment",
+        division="growth",
+        volume_share=0.30,
+        statuses={
+            "ACCEPTED": 82,
+            "REJECTED": 6,
+            "ABANDONED": 2,
+            "TIMED_OUT": 3,
+            "TOOL_ERROR": 6,
+            "ESCALATED": 1,
+        },
+        duration_minutes=(0.5, 3),
+        steps=(
+            LlmStep(
+                "classifier",
+                *O4MINI,
+                (800, 2500),
+                (80, 250),
+                (0, 1500),
+                0.0,
+                (0, 0),
+                reasoning_tokens=(300, 2500),
+                efforts=("low", "medium"),
+                latency_ms=(1500, 9000),
+            ),
+            MeteredStep("data-credits", "THIRD_PARTY", "apollo", Decimal("0.10"), (1, 3)),
+            MeteredStep("retriever", "RETRIEVAL", "pinecone", Decimal("0.0004"), (1, 3)),
+            LlmStep(
+                "enricher", *GPT41, (1200, 4000), (200, 700), (2000, 8000), latency_ms=(900, 5000)
+            ),
+            MeteredStep(
+                "email-verification", "THIRD_PARTY", "neverbounce", Decimal("0.008"), (1, 2)
+            ),
+        ),
+        teams=("revops",),
+        subject_prefix="lead",
+        campaigns=("spring-push", "referrals", "new-market"),
+        monthly_infra=Decimal("95.00"),
+        reject_reasons=("wrong company match", "stale contact", "duplicate lead"),
+    ),
+    WorkflowProfile(
+        key="outreach",
+        name="Outbound outreach",
+        division="growth",
+        volume_share=0.25,
+        statuses={
+            "ACCEPTED": 80,
+            "REJECTED": 9,
+            "ABANDONED": 4,
+            "TIMED_OUT": 2,
+            "TOOL_ERROR": 3,
+            "ESCALATED": 2,
+        },
+        duration_minutes=(1, 6),
+        steps=(
+            LlmStep(
+                "researcher",
+                *GPT41,
+                (6000, 14000),
+                (400, 900),
+                (10000, 26000),
+                latency_ms=(2000, 9000),
+            ),
+            MeteredStep("retriever", "RETRIEVAL", "pinecone", Decimal("0.0004"), (2, 5)),
+            LlmStep(
+                "drafter", *SONNET, (1500, 3000), (500, 1100), (5000, 11000), 0.1, (3000, 6000)
+            ),
+            LlmStep("verifier", *HAIKU, (1500, 3500), (100, 300), (2000, 5000)),
+            MeteredStep(
+                "email-verification",
+                "THIRD_PARTY",
+                "neverbounce",
+                Decimal("0.008"),
+                channel="email",
+            ),
+            MeteredStep("send", "TOOL", "linkedin-automation", Decimal("0.02"), channel="linkedin"),
+        ),
+        teams=("outbound-east", "outbound-west"),
+        subject_prefix="lead",
+        acceptance_hold_hours=0,
+        ladder=(
+            ("accepted", "Run accepted"),
+            ("reply", "Reply"),
+            ("positive-reply", "Positive reply"),
+            ("deal", "Deal opened"),
+            ("closed-won", "Closed won"),
+        ),
+        campaigns=("spring-push", "referrals", "new-market"),
+        channels=(
+            Channel("email", 0.65),
+            Channel("linkedin", 0.35, acceptance_shift=0.04, drift_over_window=0.18),
+        ),
+        variants=(
+            Variant("sonnet", 0.5, *SONNET, acceptance_shift=0.0, drafter_repeats=(1, 1)),
+            Variant("haiku", 0.5, *HAIKU, acceptance_shift=0.30, drafter_repeats=(1, 4)),
+        ),
+        monthly_infra=Decimal("120.00"),
+        reject_reasons=(
+            "off-brand tone",
+            "wrong decision maker",
+            "generic opener",
+            "factual error",
+        ),
+    ),
+    WorkflowProfile(
+        key="support-triage",
+        name="Support triage",
+        division="operations",
+        volume_share=0.20,
+        statuses={
+            "ACCEPTED": 72,
+            "REJECTED": 5,
+            "ABANDONED": 4,
+            "TIMED_OUT": 2,
+            "TOOL_ERROR": 2,
+            "ESCALATED": 15,
+        },
+        duration_minutes=(2, 40),
+        steps=(
+            LlmStep(
+                "classifier",
+                *HAIKU,
+                (600, 1800),
+                (40, 120),
+                (1500, 4000),
+                0.05,
+                (1500, 3000),
+                latency_ms=(400, 1500),
+            ),
+            MeteredStep("retriever", "RETRIEVAL", "pinecone", Decimal("0.0004"), (1, 4)),
+            LlmStep(
+                "responder",
+                *GPT41,
+                (1500, 5000),
+                (250, 800),
+                (3000, 12000),
+                latency_ms=(1500, 7000),
+                repeats=(1, 3),
+            ),
+            LlmStep(
+                "policy-check",
+                *O4MINI,
+                (1000, 3000),
+                (60, 200),
+                reasoning_tokens=(500, 4000),
+                efforts=("medium",),
+                latency_ms=(2000, 12000),
+            ),
+            MeteredStep("helpdesk-api", "TOOL", "zendesk", Decimal("0.001"), (1, 3)),
+        ),
+        teams=("support",),
+        subject_prefix="ticket",
+        acceptance_hold_hours=48,
+        monthly_infra=Decimal("110.00"),
+        reopen_rate=0.004,
+        reject_reasons=("wrong answer", "policy violation", "missed attachment"),
+    ),
+    WorkflowProfile(
+        key="client-reporting",
+        name="Client reporting",
+        division="operations",
+        volume_share=0.10,
+        statuses={"ACCEPTED": 90, "REJECTED": 5, "ABANDONED": 1, "TIMED_OUT": 2, "TOOL_ERROR": 2},
+        duration_minutes=(5, 18),
+        steps=(
+            MeteredStep("warehouse-query", "TOOL", "bigquery", Decimal("0.0125"), (2, 8)),
+            LlmStep(
+                "analyst",
+                *O4MINI,
+                (4000, 12000),
+                (800, 2000),
+                (2000, 8000),
+                reasoning_tokens=(2000, 9000),
+                efforts=("medium", "high"),
+                latency_ms=(6000, 30000),
+            ),
+            LlmStep(
+                "writer",
+                *SONNET,
+                (2000, 5000),
+                (1500, 3000),
+                (6000, 15000),
+                0.2,
+                (4000, 8000),
+                latency_ms=(5000, 20000),
+            ),
+        ),
+        teams=("analytics",),
+        subject_prefix="report",
+        monthly_infra=Decimal("60.00"),
+        reject_reasons=("numbers do not match dashboard", "missing channel breakdown"),
+    ),
+)
+
+FAILURE_REVIEWERS = {
+    "ABANDONED": "system:orchestrator",
+    "TIMED_OUT": "system:orchestrator",
+    "TOOL_ERROR": "system:orchestrator",
+    "ESCALATED": "system:router",
+}
+FAILURE_REASONS = {
+    "ABANDONED": ("client paused the request", "superseded by a newer run"),
+    "TIMED_OUT": ("model call exceeded 120 s", "step budget exhausted"),
+    "TOOL_ERROR": ("upstream API returned 502", "rate limited by provider", "schema mismatch"),
+    "ESCALATED": ("low confidence, sent to a human", "VIP customer", "legal question"),
+}
+REOPEN_REASON = "reopened by the customer"

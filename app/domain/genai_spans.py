@@ -1,0 +1,288 @@
+"""OpenTelemetry GenAI spans → usage events: which spans are metered, and their disjoint tokens.
+
+Pure: a decoded span (hex ids, Unix-nanosecond times, attribute values as plain Python) in, a
+`SpanUsage`, a `SpanRejection` or None (not a metered span) out. docs/otlp.md is the user-facing
+version of these rules.
+
+Which spans are metered (only the span's own attributes decide):
+- `gen_ai.operation.name` in {chat, text_completion, generate_content, embeddings}, or any other
+  non-agent operation (or none) with `gen_ai.usage.*` token attributes → LLM;
+- `invoke_agent` / `create_agent` spans are never metered: by the semantic conventions an agent
+  span's usage is the total of the model calls under it, which are metered themselves;
+- `execute_tool` → TOOL, `retrieval` (or a `db.*` / `gen_ai.data_source.id` attribute) →
+  RETRIEVAL — both only when they report `gen_ai.usage.cost.amount` (an unpriced tool call has
+  no cost to record, and a zero would be made up);
+- any other span with `gen_ai.usage.cost.amount` → THIRD_PARTY; every other span is ignored.
+
+Tags (workflow, step, team, client, correlation id, campaign, channel, variant, subject, provider,
+model) are read from the span, else from its resource: the first name of a fallback list found on
+the span wins, then the first found on the resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.domain.enums import UsageKind
+from app.domain.pricing import TokenCounts
+
+LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
+AGENT_OPERATIONS = frozenset({"invoke_agent", "create_agent"})
+TOOL_OPERATION = "execute_tool"
+RETRIEVAL_OPERATION = "retrieval"
+
+INPUT = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")  # includes cached
+OUTPUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")  # includes reasoning
+CACHE_READ = "gen_ai.usage.cache_read.input_tokens"
+CACHE_WRITE = "gen_ai.usage.cache_creation.input_tokens"
+REASONING = "gen_ai.usage.reasoning.output_tokens"
+TOKEN_ATTRIBUTES = (*INPUT, *OUTPUT, CACHE_READ, CACHE_WRITE, REASONING)
+COST = "gen_ai.usage.cost.amount"
+CURRENCY = "gen_ai.usage.cost.currency"
+
+WORKFLOW = ("ledger.workflow", "gen_ai.workflow.name")
+CORRELATION = ("ledger.correlation_id", "gen_ai.conversation.id")
+STEP = ("ledger.step", "gen_ai.agent.name")
+PROVIDER = ("gen_ai.provider.name", "gen_ai.system")
+MODEL = ("gen_ai.response.model", "gen_ai.request.model")
+RUN_TAGS = ("campaign", "channel", "variant", "subject")
+
+MAX_LATENCY_MS = 2**31 - 1  # the column is an int4
+_HEX_SPAN_ID = re.compile(r"[0-9a-f]{16}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One span as decoded from OTLP: lowercase hex ids, times in Unix nanoseconds (0 = unset)."""
+
+    trace_id: str
+    span_id: str
+    start_ns: int
+    end_ns: int
+    attributes: Mapping[str, Any]
+    resource: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpanUsage:
+    """The usage event of one metered span, plus the run tags its correlation id's run gets.
+
+    `cost` is the reported cost in USD (None: priced from the price book at ingest); `tags` holds
+    client id, team and RUN_TAGS (None when absent).
+    """
+
+    span_id: str
+    correlation_id: str
+    workflow_key: str
+    kind: UsageKind
+    occurred_at: datetime
+    provider: str | None
+    model: str | None
+    step: str | None
+    tokens: TokenCounts
+    reasoning_effort: str | None
+    latency_ms: int | None
+    cost: Decimal | None
+    tags: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class SpanRejection:
+    """A metered span that cannot become a usage event; `reason` names the attribute at fault."""
+
+    span_id: str
+    reason: str
+
+
+class _Refused(ValueError):
+    """Raised inside the mapping; becomes a SpanRejection."""
+
+
+def disjoint_tokens(
+    *, input_total: int, output_total: int, cache_read: int, cache_write: int, reasoning: int
+) -> TokenCounts:
+    """OTel's overlapping counts → the ledger's disjoint ones.
+
+    `gen_ai.usage.input_tokens` includes cache reads and cache writes, and output_tokens includes
+    reasoning, so uncached input = input_total − cache_read − cache_write and plain output =
+    output_total − reasoning; every token is then priced exactly once. A negative remainder
+    means the span's counts contradict each other: ValueError, never a silent clamp to zero.
+    """
+    uncached = input_total - cache_read - cache_write
+    if uncached < 0:
+        raise ValueError(
+            f"input tokens ({input_total}) are fewer than cache read ({cache_read}) plus cache "
+            f"creation ({cache_write}); input_tokens must include the cached tokens"
+        )
+    plain_output = output_total - reasoning
+    if plain_output < 0:
+        raise ValueError(
+            f"output tokens ({output_total}) are fewer than reasoning tokens ({reasoning}); "
+            "output_tokens must include the reasoning tokens"
+        )
+    return TokenCounts(
+        input=uncached,
+        output=plain_output,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        reasoning=reasoning,
+    )
+
+
+def from_unix_nanos(nanos: int) -> datetime | None:
+    """A Unix time in nanoseconds as an aware UTC datetime (truncated to µs); None for 0 or
+    out of range."""
+    if nanos <= 0:
+        return None
+    try:
+        return _EPOCH + timedelta(microseconds=nanos // 1000)
+    except OverflowError:
+        return None
+
+
+def map_span(span: Span) -> SpanUsage | SpanRejection | None:
+    """The usage event of `span`, why it cannot have one, or None when it is not metered."""
+    kind = _kind(span)
+    if kind is None:
+        return None
+    try:
+        return _usage(span, kind)
+    except _Refused as exc:
+        return SpanRejection(span.span_id, str(exc))
+
+
+def _kind(span: Span) -> UsageKind | None:
+    attrs = span.attributes
+    operation = attrs.get("gen_ai.operation.name")
+    if not isinstance(operation, str):
+        operation = None
+    if operation in AGENT_OPERATIONS:
+        return None
+    has_tokens = any(name in attrs for name in TOKEN_ATTRIBUTES)
+    if operation in LLM_OPERATIONS:
+        return UsageKind.LLM
+    if operation == TOOL_OPERATION:
+        kind = UsageKind.TOOL
+    elif operation == RETRIEVAL_OPERATION or _is_retrieval(attrs):
+        kind = UsageKind.RETRIEVAL
+    elif has_tokens:
+        return UsageKind.LLM
+    else:
+        kind = UsageKind.THIRD_PARTY
+    return kind if COST in attrs else None
+
+
+def _is_retrieval(attrs: Mapping[str, Any]) -> bool:
+    return "gen_ai.data_source.id" in attrs or any(name.startswith("db.") for name in attrs)
+
+
+def _usage(span: Span, kind: UsageKind) -> SpanUsage:
+    if not _HEX_SPAN_ID.fullmatch(span.span_id) or span.span_id == "0" * 16:
+        raise _Refused("spanId must be 8 non-zero bytes (16 hex digits)")
+    started = from_unix_nanos(span.start_ns)
+    if started is None:
+        raise _Refused("startTimeUnixNano is missing or out of range")
+    workflow = _tag(span, WORKFLOW)
+    if not workflow:
+        raise _Refused(
+            "no workflow: set ledger.workflow (or gen_ai.workflow.name) on the span or its resource"
+        )
+    attrs = span.attributes
+    tokens = _tokens(attrs)
+    cost = _cost(attrs)
+    if kind is UsageKind.LLM and cost is None and not any(n in attrs for n in TOKEN_ATTRIBUTES):
+        raise _Refused(f"no gen_ai.usage.* token counts and no {COST}: nothing to meter")
+    tags = {name: _tag(span, (f"ledger.{name}",)) for name in RUN_TAGS}
+    tags["team"] = _tag(span, ("ledger.team",))
+    tags["client_id"] = _tag(span, ("ledger.client_id",))
+    latency = (span.end_ns - span.start_ns) // 1_000_000 if span.end_ns >= span.start_ns else None
+    if latency is not None and latency > MAX_LATENCY_MS:
+        latency = None  # a span open for weeks says nothing about a call's latency
+    return SpanUsage(
+        span_id=span.span_id,
+        correlation_id=_tag(span, CORRELATION) or span.trace_id or span.span_id,
+        workflow_key=workflow,
+        kind=kind,
+        occurred_at=started,
+        provider=_tag(span, PROVIDER),
+        model=_tag(span, MODEL),
+        step=_tag(span, STEP),
+        tokens=tokens,
+        reasoning_effort=_tag(span, ("gen_ai.request.reasoning.level",)),
+        latency_ms=latency,
+        cost=cost,
+        tags=tags,
+    )
+
+
+def _tag(span: Span, names: Sequence[str]) -> str | None:
+    """The first of `names` on the span, else on the resource; a string (integers are spelled
+    out, booleans and other types refused); None when absent or blank."""
+    for source in (span.attributes, span.resource):
+        for name in names:
+            value = source.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise _Refused(f"{name} must be a string")
+            text = str(value).strip()
+            if text:
+                return text
+    return None
+
+
+def _count(attrs: Mapping[str, Any], names: Sequence[str]) -> int:
+    """The first present of `names` as a token count (0 when none is present)."""
+    for name in names:
+        value = attrs.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _Refused(f"{name} must be a non-negative integer (got {value!r})")
+        return value
+    return 0
+
+
+def _tokens(attrs: Mapping[str, Any]) -> TokenCounts:
+    try:
+        return disjoint_tokens(
+            input_total=_count(attrs, INPUT),
+            output_total=_count(attrs, OUTPUT),
+            cache_read=_count(attrs, (CACHE_READ,)),
+            cache_write=_count(attrs, (CACHE_WRITE,)),
+            reasoning=_count(attrs, (REASONING,)),
+        )
+    except _Refused:
+        raise
+    except ValueError as exc:
+        raise _Refused(str(exc)) from exc
+
+
+def _cost(attrs: Mapping[str, Any]) -> Decimal | None:
+    """The reported cost in USD: a decimal string (exact), an integer, or a double (taken at its
+    shortest decimal spelling, e.g. 0.0125 → Decimal("0.0125")); None when absent."""
+    value = attrs.get(COST)
+    if value is None:
+        return None
+    currency = attrs.get(CURRENCY)
+    if currency is not None and (not isinstance(currency, str) or currency.upper() != "USD"):
+        raise _Refused(f"{CURRENCY} must be USD (got {currency!r}); the ledger keeps USD")
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise InvalidOperation
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise _Refused(f"{COST} must be a decimal amount (got {value!r})") from None
+    if not amount.is_finite() or amount < 0:
+        raise _Refused(f"{COST} must be a finite amount >= 0 (got {value!r})")
+    return amount

@@ -1,0 +1,181 @@
+"""`POST /v1/events`: the batch ingest endpoint for runs, usage, labels, outcomes and revenue.
+
+The body is a JSON array of records (`application/json`) or one record per line
+(`application/x-ndjson`; blank lines are skipped). Each record is an object with `"type"` in
+{"run", "usage", "label", "outcome", "revenue"} and the camelCase fields of the contract's
+RunInput / UsageEventInput / RunLabelInput / OutcomeInput / RevenueInput. JSON numbers are
+decoded as Decimal, never float, so costs stay exact. After commit, the recompute of the ROI
+windows the batch touched is enqueued (best effort: the markers are committed with the data).
+
+Answers (errors are `{"code", "message", ...}` objects):
+- 200 `{"accepted", "duplicates", "errors": []}` only after the transaction committed;
+- 422 code BAD_USER_INPUT with the per-record `errors` (index, field, message, and `line` for
+  NDJSON); nothing written;
+- 400 BAD_REQUEST: undecodable JSON, not an array, a record that is not an object (names the
+  line for NDJSON, the index for a JSON array);
+- 401 UNAUTHENTICATED (missing, bad or revoked credential), 403 FORBIDDEN (no `ingest` scope);
+- 413 PAYLOAD_TOO_LARGE: more than `max_batch_records` records (or a body over `max_body_bytes`);
+- 415 UNSUPPORTED_MEDIA_TYPE for any other content type.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app.auth.errors import AuthenticationFailed
+from app.auth.principal import Principal, Scope
+from app.services.ingest import BatchTooLarge, ingest_records
+from workers.jobs.roi import enqueue_recompute
+
+log = logging.getLogger("ledger.ingest")
+
+JSON_TYPES = frozenset({"application/json"})
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+
+
+class BadBody(ValueError):
+    """The body cannot be read as a batch of record objects; the message says where."""
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="outcome-ledger"'} if status == 401 else None
+    return JSONResponse({"code": code, "message": message, **extra}, status, headers=headers)
+
+
+async def post_events(request: Request) -> JSONResponse:
+    principal = await request_principal(request)
+    if isinstance(principal, JSONResponse):
+        return principal
+    if not principal.can(Scope.INGEST):
+        return error(
+            403,
+            "FORBIDDEN",
+            "Forbidden: ingest needs an API key with the `ingest` scope "
+            "or the OWNER or ENGINEER role.",
+        )
+
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in JSON_TYPES | NDJSON_TYPES:
+        return error(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send application/json (an array of records) or application/x-ndjson",
+        )
+    body = await request.body()
+    lines: list[int] | None = None
+    try:
+        if media_type in NDJSON_TYPES:
+            records, lines = decode_ndjson(body)
+        else:
+            records = decode_json_array(body)
+    except BadBody as exc:
+        return error(400, "BAD_REQUEST", str(exc))
+
+    settings = request.app.state.settings
+    if len(records) > settings.max_batch_records:
+        return error(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"a batch holds at most {settings.max_batch_records} records; got {len(records)}",
+            limit=settings.max_batch_records,
+        )
+    try:
+        async with request.app.state.sessions(principal.tenant_id) as session:
+            outcome = await ingest_records(
+                session=session,
+                tenant_id=principal.tenant_id,
+                records=records,
+                max_records=settings.max_batch_records,
+            )
+    except BatchTooLarge as exc:
+        return error(413, "PAYLOAD_TOO_LARGE", str(exc), limit=exc.limit)
+
+    if outcome.errors:
+        return error(
+            422,
+            "BAD_USER_INPUT",
+            f"{len(outcome.errors)} problem(s) in the batch; nothing was written",
+            accepted=0,
+            duplicates=0,
+            errors=[
+                {
+                    "index": e.index,
+                    **({"line": lines[e.index]} if lines is not None else {}),
+                    "field": e.field,
+                    "message": e.message,
+                }
+                for e in outcome.errors
+            ],
+        )
+    # The session's context manager has committed by now: only now is the batch acknowledged.
+    await enqueue_recompute(
+        getattr(request.app.state, "arq", None), principal.tenant_id, outcome.roi_windows
+    )
+    return JSONResponse(
+        {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "errors": []}
+    )
+
+
+async def request_principal(request: Request) -> Principal | JSONResponse:
+    """The verified principal of an ingest request (API key or bearer token, via the app's
+    Authenticator), or the 401 response to send; /v1/events and /v1/traces share it."""
+    try:
+        principal: Principal = await request.app.state.authenticator.authenticate(
+            request.headers.get("authorization"), request.headers.get("x-api-key")
+        )
+    except AuthenticationFailed as exc:
+        log.info("ingest authentication failed: %s", exc.reason)
+        return error(
+            401,
+            "UNAUTHENTICATED",
+            "Authentication required: send an API key (Authorization: Bearer olk_… or "
+            "X-API-Key) or a bearer token.",
+        )
+    return principal
+
+
+def _loads(text: bytes | str) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json_array(body: bytes) -> list[dict[str, Any]]:
+    """A JSON array of objects; raises BadBody naming the first non-object's index."""
+    try:
+        value = _loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadBody(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(value, list):
+        raise BadBody("body must be a JSON array of records")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadBody(f"record at index {index} is not a JSON object")
+    return value
+
+
+def decode_ndjson(body: bytes) -> tuple[list[dict[str, Any]], list[int]]:
+    """One JSON object per line; blank lines are skipped. Returns the records and, for each,
+    its 1-based line number (record errors carry both `index` and `line`)."""
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = _loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadBody(f"line {number} is not valid JSON: {exc}") from exc
+        if not isinstance(item, dict):
+            raise BadBody(f"line {number} is not a JSON object")
+        records.append(item)
+        lines.append(number)
+    return records, lines

@@ -1,0 +1,9 @@
+"""Ingest of runs, usage and labels: validate the whole batch, then write it set-based.
+
+See `app.services.ingest.service` for the rules.
+"""
+
+from app.services.ingest.errors import BatchTooLarge, FieldError, RecordError
+from app.services.ingest.service import IngestOutcome, ingest_records
+
+__all__ = ["BatchTooLarge", "FieldError", "IngestOutcome", "RecordError", "ingest_records"]

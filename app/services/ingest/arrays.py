@@ -1,0 +1,21 @@
+"""Shaping rows for `unnest($1::…[], $2::…[], …)`: one Python list per column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Row tuples of `width` values → `width` column lists (empty lists for no rows)."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def unique_sorted(items: Sequence[T], key: Callable[[T], Hashable]) -> list[T]:
+    """The first occurrence of each key, ordered by key (a stable lock order across batches)."""
+    first: dict[Any, T] = {}
+    for item in items:
+        first.setdefault(key(item), item)
+    return [first[k] for k in sorted(first)]

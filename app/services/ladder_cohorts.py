@@ -1,0 +1,314 @@
+"""The cohort rule for outcome ladders, in SQL: who reached each rung, and spend per slice.
+
+A cohort is the runs of a workflow *started* in a range that match a scope (as for cost per
+outcome). An outcome event counts for the cohort when its correlation id is a cohort run's, or
+its subject is the subject of a cohort run, whenever it happened. Each rung counts distinct
+reachers: `'s:' || subject` (the event's subject, else its run's), else `'r:' || correlation id`
+— the prefixes keep subjects and run ids apart. The `accepted` rung counts the cohort's counted-
+accepted runs the same way. `app.domain.ladder.rung_counts` is the pure reference.
+
+Spend per slice reuses the cohort's per-run costs (`app.services.cohorts.cohort_runs`); the
+workflow-level costs (usage with no stored run, booked in the range) are added to the slice of
+their own client, team or time bucket, and left out of run-only slices (campaign, channel,
+variant) — exactly as a scope on that value would. So the figures of a slice equal the
+ladder's figures with the slice as scope, and buckets partition the range's total.
+
+Every function answers with ONE statement, however many workflows, slices or buckets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Numeric,
+    String,
+    and_,
+    any_,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import LadderRung, OutcomeEvent
+from app.domain.enums import RunStatus
+from app.domain.ladder import ACCEPTED_RUNG
+from app.services.catalog import WORKFLOWS
+from app.services.cohorts import cohort_runs
+from app.services.scope import RUNS, USAGE, CostScope, TimeRange, in_range, run_filters
+from app.services.scope import workflow_level_filters as wl_filters
+from app.services.slices import WHOLE, Grouping
+
+OUTCOMES = OutcomeEvent.__table__  # type: ignore[attr-defined]
+RUNGS = LadderRung.__table__  # type: ignore[attr-defined]
+ZERO = Decimal(0)
+
+
+@dataclass
+class SliceFigures:
+    """A slice's cohort spend (USD, exact) and its distinct reachers per rung."""
+
+    total_cost: Decimal = ZERO
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _members(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+    now: datetime,
+    grouping: Grouping,
+) -> CTE:
+    """The cohort's runs with their slice and whether each counts as an accepted outcome (as in
+    `cohort_runs`: ACCEPTED and not still inside the acceptance hold)."""
+    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
+    pending = func.coalesce(RUNS.c.status_at + hold > now, False)
+    accepted = and_(RUNS.c.status == RunStatus.ACCEPTED.value, ~pending)
+    return (
+        select(
+            RUNS.c.workflow_id,
+            RUNS.c.correlation_id,
+            RUNS.c.subject,
+            accepted.label("accepted"),
+            grouping.run_key.label("grp"),
+        )
+        .select_from(
+            RUNS.join(
+                WORKFLOWS,
+                and_(
+                    WORKFLOWS.c.tenant_id == RUNS.c.tenant_id,
+                    WORKFLOWS.c.workflow_id == RUNS.c.workflow_id,
+                ),
+            )
+        )
+        .where(
+            RUNS.c.tenant_id == tenant_id,
+            RUNS.c.workflow_id.in_(workflow_ids),
+            *in_range(RUNS.c.started_at, time_range),
+            *run_filters(scope),
+        )
+        .cte("members")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def _subject(column: Any) -> Any:
+    return literal_column("'s:'") + column
+
+
+def _run(column: Any) -> Any:
+    return literal_column("'r:'") + column
+
+
+def _reached(
+    members: CTE,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    rungs: Sequence[str] | None,
+) -> Any:
+    """(workflow_id, grp, rung, who) for every reacher of `rungs` — of every active rung when
+    None — duplicates included. Events are matched on (tenant, workflow, rung, correlation id)
+    and on (tenant, workflow, rung, subject): the keys of the two outcome_events indexes.
+    """
+    if rungs is None:
+        # The active rung keys as one array, computed once (an InitPlan).
+        keys: Any = (
+            select(func.array_agg(RUNGS.c.key))
+            .where(
+                RUNGS.c.tenant_id == tenant_id,
+                RUNGS.c.workflow_id.in_(workflow_ids),
+                RUNGS.c.retired_at.is_(None),
+                RUNGS.c.key != ACCEPTED_RUNG,
+            )
+            .scalar_subquery()
+        )
+        of_rungs = OUTCOMES.c.rung_key == any_(cast(keys, ARRAY(String)))
+    else:
+        of_rungs = OUTCOMES.c.rung_key.in_(rungs)
+
+    def joined(on: Any) -> Any:
+        return members.join(
+            OUTCOMES,
+            and_(
+                OUTCOMES.c.tenant_id == tenant_id,
+                OUTCOMES.c.workflow_id == members.c.workflow_id,
+                of_rungs,
+                on,
+            ),
+        )
+
+    head = (members.c.workflow_id, members.c.grp)
+    by_run = select(
+        *head,
+        OUTCOMES.c.rung_key.label("rung"),
+        func.coalesce(
+            _subject(func.coalesce(OUTCOMES.c.subject, members.c.subject)),
+            _run(OUTCOMES.c.correlation_id),
+        ).label("who"),
+    ).select_from(joined(OUTCOMES.c.correlation_id == members.c.correlation_id))
+    by_subject = select(*head, OUTCOMES.c.rung_key, _subject(OUTCOMES.c.subject)).select_from(
+        joined(OUTCOMES.c.subject == members.c.subject)
+    )
+    parts = [by_run, by_subject]
+    if rungs is None or ACCEPTED_RUNG in rungs:
+        who = func.coalesce(_subject(members.c.subject), _run(members.c.correlation_id))
+        parts.append(
+            select(*head, literal_column(f"'{ACCEPTED_RUNG}'"), who).where(members.c.accepted)
+        )
+    return union_all(*parts).subquery("reached")
+
+
+def _count_select(reached: Any) -> Any:
+    return select(
+        reached.c.workflow_id,
+        reached.c.grp,
+        reached.c.rung,
+        cast(null(), Numeric).label("cost"),
+        func.count(distinct(reached.c.who)).label("reached"),
+    ).group_by(reached.c.workflow_id, reached.c.grp, reached.c.rung)
+
+
+async def rung_counts(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+    now: datetime,
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Distinct reachers of every active rung of each workflow's cohort.
+
+    One statement for all the workflows; a rung nobody reached is absent from its dict.
+    """
+    members = _members(
+        tenant_id=tenant_id,
+        workflow_ids=workflow_ids,
+        time_range=time_range,
+        scope=scope,
+        now=now,
+        grouping=WHOLE,
+    )
+    reached = _reached(members, tenant_id, workflow_ids, None)
+    result = await session.execute(_count_select(reached))
+    found: dict[uuid.UUID, dict[str, int]] = {wid: {} for wid in workflow_ids}
+    for row in result.mappings():
+        found[row["workflow_id"]][row["rung"]] = row["reached"]
+    return found
+
+
+async def slice_figures(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+    now: datetime,
+    grouping: Grouping,
+    rungs: Sequence[str],
+) -> dict[uuid.UUID, dict[Any, SliceFigures]]:
+    """Spend and reachers of `rungs` per slice of each workflow's cohort, in one statement.
+
+    Slices with neither spend nor reachers (nor runs) are absent. Spend per slice: the cohort
+    runs' usage (`cohort_runs`) plus the workflow-level costs of that slice booked in range.
+    """
+    ids = list(workflow_ids)
+    cohort = cohort_runs(
+        tenant_id=tenant_id, workflow_ids=ids, time_range=time_range, scope=scope, now=now
+    )
+    members = _members(
+        tenant_id=tenant_id,
+        workflow_ids=ids,
+        time_range=time_range,
+        scope=scope,
+        now=now,
+        grouping=grouping,
+    )
+    per_run = (
+        select(cohort.c.workflow_id, cohort.c.cost, grouping.run_key.label("grp"))
+        .select_from(
+            cohort.join(
+                RUNS,
+                and_(
+                    RUNS.c.tenant_id == tenant_id,
+                    RUNS.c.correlation_id == cohort.c.correlation_id,
+                ),
+            )
+        )
+        .subquery("per_run")
+    )
+    run_costs = _sum_select(per_run)
+    parts = [run_costs, _count_select(_reached(members, tenant_id, ids, rungs))]
+    if grouping.usage_key is not None:
+        parts.append(_workflow_level(ids, tenant_id, time_range, scope, grouping))
+    result = await session.execute(union_all(*parts))
+    found: dict[uuid.UUID, dict[Any, SliceFigures]] = {wid: {} for wid in ids}
+    for row in result.mappings():
+        figures = found[row["workflow_id"]].setdefault(row["grp"], SliceFigures())
+        if row["rung"] is None:
+            figures.total_cost += row["cost"] or ZERO
+        else:
+            figures.counts[row["rung"]] = row["reached"]
+    return found
+
+
+def _workflow_level(
+    workflow_ids: Sequence[uuid.UUID],
+    tenant_id: uuid.UUID,
+    time_range: TimeRange,
+    scope: CostScope,
+    grouping: Grouping,
+) -> Any:
+    """Usage of the workflow booked in range with no stored run, summed per slice (the same
+    anti-join and filters as the cohort totals' workflow-level costs)."""
+    stored = RUNS.alias("stored_run")
+    assert grouping.usage_key is not None
+    per_event = (
+        select(USAGE.c.workflow_id, USAGE.c.cost, grouping.usage_key.label("grp"))
+        .select_from(
+            USAGE.outerjoin(
+                stored,
+                and_(
+                    stored.c.tenant_id == USAGE.c.tenant_id,
+                    stored.c.correlation_id == USAGE.c.correlation_id,
+                ),
+            )
+        )
+        .where(
+            USAGE.c.tenant_id == tenant_id,
+            USAGE.c.workflow_id.in_(workflow_ids),
+            *in_range(USAGE.c.occurred_at, time_range),
+            stored.c.correlation_id.is_(None),
+            *wl_filters(scope),
+        )
+        .subquery("workflow_level")
+    )
+    return _sum_select(per_event)
+
+
+def _sum_select(rows: Any) -> Any:
+    """Spend per (workflow, slice) of a subquery with workflow_id, cost and grp (grouping by the
+    computed column, so a slice expression with parameters is evaluated once per row)."""
+    return select(
+        rows.c.workflow_id,
+        rows.c.grp,
+        cast(null(), String).label("rung"),
+        func.sum(rows.c.cost).label("cost"),
+        cast(null(), BigInteger).label("reached"),
+    ).group_by(rows.c.workflow_id, rows.c.grp)

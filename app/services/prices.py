@@ -1,0 +1,113 @@
+"""The tenant's price book: effective-dated per-million-token prices per (provider, model)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import ModelPrice
+from app.domain.money import quantize_money
+from app.domain.pricing import Price
+from app.services.ingest.errors import FieldError
+
+PROVIDER_LENGTH = 100
+MODEL_LENGTH = 200
+# NUMERIC(20, 10): at most ten integer digits.
+RATE_LIMIT = Decimal(10) ** 10
+RATE_COLUMNS = (
+    "input_per_million",
+    "output_per_million",
+    "cache_read_per_million",
+    "cache_write_per_million",
+    "reasoning_per_million",
+)
+
+
+async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price: Price) -> None:
+    """Insert, or replace, the price of (provider, model) in force from `price.effective_from`.
+
+    Rates are USD per million tokens, >= 0 and below 10^10, rounded to 10 decimal places. A
+    cache or reasoning rate left None falls back as app.domain.pricing says (cache → input
+    rate, reasoning → output rate). Usage already stored keeps the cost it was priced at.
+    Raises FieldError naming the contract field ("provider", "effectiveFrom", "inputPerMillion"…).
+    """
+    checked = make_price(
+        provider=price.provider,
+        model=price.model,
+        effective_from=price.effective_from,
+        input_per_million=price.input_per_million,
+        output_per_million=price.output_per_million,
+        cache_read_per_million=price.cache_read_per_million,
+        cache_write_per_million=price.cache_write_per_million,
+        reasoning_per_million=price.reasoning_per_million,
+    )
+    statement = insert(ModelPrice).values(
+        tenant_id=tenant_id,
+        provider=checked.provider,
+        model=checked.model,
+        effective_from=checked.effective_from,
+        **{column: getattr(checked, column) for column in RATE_COLUMNS},
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "provider", "model", "effective_from"],
+            set_={column: statement.excluded[column] for column in RATE_COLUMNS},
+        )
+    )
+
+
+def make_price(
+    *,
+    provider: str,
+    model: str,
+    effective_from: datetime,
+    input_per_million: Decimal,
+    output_per_million: Decimal,
+    cache_read_per_million: Decimal | None = None,
+    cache_write_per_million: Decimal | None = None,
+    reasoning_per_million: Decimal | None = None,
+) -> Price:
+    """A domain Price from untrusted input, or FieldError naming the first bad field.
+
+    (Price itself refuses a bad rate with a plain ValueError; this names the contract field.)
+    """
+    return Price(
+        provider=_name("provider", provider, PROVIDER_LENGTH),
+        model=_name("model", model, MODEL_LENGTH),
+        effective_from=_aware("effectiveFrom", effective_from),
+        input_per_million=_rate("inputPerMillion", input_per_million),
+        output_per_million=_rate("outputPerMillion", output_per_million),
+        cache_read_per_million=_optional_rate("cacheReadPerMillion", cache_read_per_million),
+        cache_write_per_million=_optional_rate("cacheWritePerMillion", cache_write_per_million),
+        reasoning_per_million=_optional_rate("reasoningPerMillion", reasoning_per_million),
+    )
+
+
+def _name(field: str, value: str, max_length: int) -> str:
+    if not value.strip():
+        raise FieldError(field, "must not be empty")
+    if len(value) > max_length:
+        raise FieldError(field, f"must be at most {max_length} characters")
+    return value
+
+
+def _aware(field: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise FieldError(field, "needs a UTC offset (e.g. 2026-03-01T00:00:00Z)")
+    return value
+
+
+def _rate(field: str, value: Decimal) -> Decimal:
+    if not value.is_finite() or value < 0:
+        raise FieldError(field, f"must be a finite rate >= 0 (got {value})")
+    if value >= RATE_LIMIT:
+        raise FieldError(field, f"must be below {RATE_LIMIT:,}")
+    return quantize_money(value)
+
+
+def _optional_rate(field: str, value: Decimal | None) -> Decimal | None:
+    return None if value is None else _rate(field, value)

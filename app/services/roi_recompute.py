@@ -1,0 +1,191 @@
+"""Draining dirty markers: recompute ROI windows in batches, one transaction per batch.
+
+A batch is up to `batch_size` dirty (workflow, cohort day) pairs of one tenant. In ONE
+transaction it:
+
+1. takes the tenant's ROI advisory lock (`pg_advisory_xact_lock`), so two workers never
+   re-attribute the same revenue at once (tenants still run in parallel);
+2. reads the batch's markers (with their `marked_at`);
+3. re-attributes the revenue its windows touch (`app.services.roi_allocation`), which may touch
+   windows of other days or workflows (a split changed);
+4. recomputes and upserts every window of the batch and of those touched pairs
+   (`app.services.roi_windows`);
+5. deletes the markers it read — only those whose `marked_at` is unchanged: a change committed
+   by ingest meanwhile re-marked its pair, and that marker stays for the next batch.
+
+So a worker killed mid-batch leaves nothing half-written (the transaction rolls back, markers
+stay), and running a batch twice writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.sessions import TenantSessions, raw_connection
+from app.services.roi_allocation import reattribute
+from app.services.roi_dirty import Pair, dirty_count, mark_due, mark_everything
+from app.services.roi_windows import compute_windows, store_windows
+
+LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ledger.roi:' || $1::text, 0))"
+
+CLAIM = """
+SELECT workflow_id, cohort_day, marked_at FROM roi_dirty
+WHERE tenant_id = $1
+  AND ($2::uuid[] IS NULL
+       OR (workflow_id, cohort_day) IN (SELECT * FROM unnest($2::uuid[], $3::date[])))
+ORDER BY marked_at, workflow_id, cohort_day
+LIMIT $4
+"""
+
+RELEASE = """
+WITH done AS (
+    SELECT d.workflow_id, d.cohort_day FROM roi_dirty d
+    JOIN unnest($2::uuid[], $3::date[], $4::timestamptz[]) AS m(workflow_id, cohort_day, marked_at)
+      ON d.workflow_id = m.workflow_id AND d.cohort_day = m.cohort_day
+     AND d.marked_at = m.marked_at
+    WHERE d.tenant_id = $1
+    ORDER BY d.workflow_id, d.cohort_day
+    FOR UPDATE OF d
+)
+DELETE FROM roi_dirty d USING done
+WHERE d.tenant_id = $1 AND d.workflow_id = done.workflow_id AND d.cohort_day = done.cohort_day
+"""
+
+DEFAULT_BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class BatchStats:
+    """One batch of a tenant: markers drained, windows recomputed and actually changed."""
+
+    tenant_id: uuid.UUID
+    number: int
+    markers: int
+    windows: int
+    changed: int
+    cascaded: int  # pairs recomputed because a revenue split moved into or out of them
+
+
+@dataclass
+class DrainReport:
+    tenant_id: uuid.UUID
+    batches: list[BatchStats] = field(default_factory=list)
+    remaining: int = 0
+
+    @property
+    def markers(self) -> int:
+        return sum(b.markers for b in self.batches)
+
+    @property
+    def windows(self) -> int:
+        return sum(b.windows for b in self.batches)
+
+    @property
+    def changed(self) -> int:
+        return sum(b.changed for b in self.batches)
+
+
+Hook = Callable[[BatchStats], Awaitable[None]]
+
+
+async def recompute_batch(
+    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+) -> tuple[int, int, int]:
+    """Steps 3 and 4 for `pairs`; returns (windows recomputed, rows changed, cascaded pairs)."""
+    touched = await reattribute(conn, tenant_id, pairs, now)
+    every = sorted(set(pairs) | touched)
+    windows = await compute_windows(conn, tenant_id, every, now)
+    changed = await store_windows(conn, tenant_id, windows, now)
+    return len(windows), changed, len(touched - set(pairs))
+
+
+async def drain(
+    *,
+    sessions: TenantSessions,
+    tenant_id: uuid.UUID,
+    now: datetime,
+    pairs: Sequence[Pair] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int | None = None,
+    include_due: bool = False,
+    before_commit: Hook | None = None,
+    after_commit: Hook | None = None,
+) -> DrainReport:
+    """Drain the tenant's markers (only those of `pairs` when given) batch by batch.
+
+    `include_due` first marks the windows whose `recheck_at` has passed (the cron's catch-up:
+    windows turning FINAL, acceptance holds ending). `before_commit` runs inside each batch's
+    transaction after its writes (an exception rolls the whole batch back); `after_commit` runs
+    once it committed (progress reporting). Stops after `max_batches` batches when given.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    report = DrainReport(tenant_id)
+    wanted = (
+        ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs is not None else (None, None)
+    )
+    if include_due:
+        async with sessions(tenant_id) as session:
+            await mark_due(await raw_connection(session), tenant_id, now)
+    while max_batches is None or len(report.batches) < max_batches:
+        async with sessions(tenant_id) as session:
+            conn = await raw_connection(session)
+            await conn.execute(LOCK, str(tenant_id))
+            markers = await conn.fetch(CLAIM, tenant_id, *wanted, batch_size)
+            if not markers:
+                break
+            claimed = [(m["workflow_id"], m["cohort_day"]) for m in markers]
+            windows, changed, cascaded = await recompute_batch(conn, tenant_id, claimed, now)
+            await conn.execute(
+                RELEASE,
+                tenant_id,
+                [m["workflow_id"] for m in markers],
+                [m["cohort_day"] for m in markers],
+                [m["marked_at"] for m in markers],
+            )
+            number = len(report.batches) + 1
+            stats = BatchStats(tenant_id, number, len(markers), windows, changed, cascaded)
+            if before_commit is not None:
+                await before_commit(stats)
+        report.batches.append(stats)
+        if after_commit is not None:
+            await after_commit(stats)
+    async with sessions(tenant_id) as session:
+        report.remaining = await dirty_count(await raw_connection(session), tenant_id)
+    return report
+
+
+async def mark_for_rebuild(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> int:
+    """Mark every window the tenant has or could have; returns how many markers wait."""
+    async with sessions(tenant_id) as session:
+        conn = await raw_connection(session)
+        await mark_everything(conn, tenant_id)
+        return await dirty_count(conn, tenant_id)
+
+
+async def pending_markers(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> int:
+    async with sessions(tenant_id) as session:
+        return await dirty_count(await raw_connection(session), tenant_id)
+
+
+@dataclass(frozen=True)
+class TenantBacklog:
+    tenant_id: uuid.UUID
+    dirty: int  # (workflow, day) markers waiting for a recompute
+    due: int  # windows whose recheck time has passed (turning FINAL, holds ending)
+
+
+async def backlog(connection: AsyncConnection, now: datetime) -> list[TenantBacklog]:
+    """Tenants with ROI work pending, through the SECURITY DEFINER `ledger_dirty_tenants`
+    (migration 0003): counts only, on a connection with no tenant set."""
+    result = await connection.execute(
+        text("SELECT tenant_id, dirty, due FROM ledger_dirty_tenants(:at)"), {"at": now}
+    )
+    return [TenantBacklog(row.tenant_id, row.dirty, row.due) for row in result]

@@ -1,0 +1,255 @@
+"""Computing and storing ROI windows for a batch of (workflow, cohort day) pairs, set-based.
+
+One aggregate statement answers every window of the batch (GROUP BY workflow, cohort day,
+client): runs, successes (counted ACCEPTED at `now`), the cohort-rule cost (usage of the
+cohort's runs wherever it occurred, plus the workflow-level usage of that client booked that
+day), attributed revenue (stored allocations) and the earliest end of a pending acceptance
+hold. The domain (`app.domain.roi`) turns those sums and the baseline in force into window
+totals; one `INSERT … SELECT FROM unnest … ON CONFLICT DO UPDATE` stores them all.
+
+Storing is idempotent and never silent:
+- a window whose figures, status and recheck time are unchanged is not written at all (running
+  a job twice leaves identical rows, `computed_at` included);
+- a window already FINAL whose figures change gets `revision + 1`;
+- a stored window that no longer has any runs or cost (its workflow-level usage turned out to
+  belong to a run of another day) is kept with zero figures rather than deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from app.db.tables.roi import NO_CLIENT
+from app.domain.roi import (
+    Baseline,
+    WindowStatus,
+    WindowTotals,
+    baseline_in_force,
+    window_end,
+    window_status,
+    window_totals,
+)
+from app.services.ingest.arrays import columns
+from app.services.roi_dirty import Pair
+
+DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
+DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
+NONE = f"'{NO_CLIENT}'::uuid"
+
+# The stored run of a usage event, if any. LIMIT 1 keeps it a per-row primary-key lookup (an
+# anti-join planned without statistics may scan every run of the tenant for each usage row).
+RUN_OF_USAGE = (
+    "SELECT s.correlation_id, s.workflow_id, s.started_at FROM runs s "
+    "WHERE s.tenant_id = u.tenant_id AND s.correlation_id = u.correlation_id LIMIT 1"
+)
+
+# LATERAL joins drive one index range scan per batch pair (runs by workflow and start, usage by
+# workflow and time, allocations and windows by workflow and day), whatever the statistics say.
+AGGREGATE = f"""
+WITH batch AS (SELECT * FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)),
+cohort AS MATERIALIZED (
+    SELECT b.workflow_id, b.cohort_day, r.client_id, r.counted, r.hold_ends, r.cost
+    FROM batch b
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(r.client_id, {NONE}) AS client_id,
+               r.status = 'ACCEPTED' AND r.status_at + h.hold <= $4 AS counted,
+               CASE WHEN r.status = 'ACCEPTED' AND r.status_at + h.hold > $4
+                    THEN r.status_at + h.hold END AS hold_ends,
+               (SELECT sum(u.cost) FROM usage_events u
+                 WHERE u.tenant_id = r.tenant_id AND u.correlation_id = r.correlation_id) AS cost
+        FROM runs r
+        JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+        CROSS JOIN LATERAL (SELECT make_interval(hours => w.acceptance_hold_hours) AS hold) h
+        WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id
+          AND r.started_at >= {DAY_START} AND r.started_at < {DAY_END}
+    ) AS r
+),
+per_run AS (
+    SELECT workflow_id, cohort_day, client_id, count(*) AS runs,
+           count(*) FILTER (WHERE counted) AS successes,
+           COALESCE(sum(cost), 0) AS cost, min(hold_ends) AS hold_ends
+    FROM cohort GROUP BY 1, 2, 3
+),
+workflow_level AS (
+    SELECT b.workflow_id, b.cohort_day, u.client_id, sum(u.cost) AS cost
+    FROM batch b
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(u.client_id, {NONE}) AS client_id, u.cost FROM usage_events u
+        LEFT JOIN LATERAL ({RUN_OF_USAGE}) AS s ON true
+        WHERE u.tenant_id = $1 AND u.workflow_id = b.workflow_id
+          AND u.occurred_at >= {DAY_START} AND u.occurred_at < {DAY_END}
+          AND s.correlation_id IS NULL
+    ) AS u
+    GROUP BY 1, 2, 3
+),
+attributed AS (
+    SELECT b.workflow_id, b.cohort_day, a.client_id, sum(a.amount) AS amount
+    FROM batch b
+    CROSS JOIN LATERAL (
+        SELECT a.client_id, a.amount FROM revenue_allocations a
+        WHERE a.tenant_id = $1 AND a.workflow_id = b.workflow_id AND a.cohort_day = b.cohort_day
+    ) AS a
+    GROUP BY 1, 2, 3
+),
+stored AS (
+    SELECT b.workflow_id, b.cohort_day, w.client_id
+    FROM batch b
+    CROSS JOIN LATERAL (
+        SELECT w.client_id FROM roi_windows w
+        WHERE w.tenant_id = $1 AND w.workflow_id = b.workflow_id AND w.cohort_day = b.cohort_day
+    ) AS w
+),
+keys AS (
+    SELECT workflow_id, cohort_day, client_id FROM per_run
+    UNION SELECT workflow_id, cohort_day, client_id FROM workflow_level
+    UNION SELECT workflow_id, cohort_day, client_id FROM attributed
+    UNION SELECT workflow_id, cohort_day, client_id FROM stored
+)
+SELECT k.workflow_id, k.cohort_day, k.client_id,
+       COALESCE(p.runs, 0) AS runs, COALESCE(p.successes, 0) AS successes,
+       COALESCE(p.cost, 0) + COALESCE(l.cost, 0) AS cost,
+       COALESCE(a.amount, 0) AS attributed, p.hold_ends
+FROM keys k
+LEFT JOIN per_run p USING (workflow_id, cohort_day, client_id)
+LEFT JOIN workflow_level l USING (workflow_id, cohort_day, client_id)
+LEFT JOIN attributed a USING (workflow_id, cohort_day, client_id)
+ORDER BY 1, 2, 3
+"""  # noqa: S608 (module constants only)
+
+BASELINES = """
+SELECT workflow_id, client_id, revenue_per_success, human_cost_per_task
+FROM roi_baselines WHERE tenant_id = $1 AND workflow_id = ANY($2::uuid[])
+"""
+
+FIGURES = ("runs", "successes", "cost", "attributed_revenue", "baseline_revenue", "labor_cost")
+_OLD = ", ".join(f"w.{c}" for c in FIGURES)
+_NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
+
+UPSERT = f"""
+INSERT INTO roi_windows AS w (tenant_id, workflow_id, cohort_day, client_id, status, runs,
+    successes, cost, attributed_revenue, baseline_revenue, labor_cost, computed_at, recheck_at)
+SELECT $1::uuid, u.workflow_id, u.cohort_day, u.client_id, u.status, u.runs, u.successes,
+       u.cost, u.attributed_revenue, u.baseline_revenue, u.labor_cost, $13::timestamptz,
+       u.recheck_at
+FROM unnest(
+    $2::uuid[], $3::date[], $4::uuid[], $5::text[], $6::int4[], $7::int4[], $8::numeric[],
+    $9::numeric[], $10::numeric[], $11::numeric[], $12::timestamptz[]
+) AS u(workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
+       baseline_revenue, labor_cost, recheck_at)
+ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
+    status = EXCLUDED.status,
+    runs = EXCLUDED.runs,
+    successes = EXCLUDED.successes,
+    cost = EXCLUDED.cost,
+    attributed_revenue = EXCLUDED.attributed_revenue,
+    baseline_revenue = EXCLUDED.baseline_revenue,
+    labor_cost = EXCLUDED.labor_cost,
+    revision = w.revision + CASE
+        WHEN w.status = 'FINAL' AND ({_OLD}) IS DISTINCT FROM ({_NEW}) THEN 1 ELSE 0 END,
+    computed_at = CASE
+        WHEN (w.status, {_OLD}) IS DISTINCT FROM (EXCLUDED.status, {_NEW})
+        THEN EXCLUDED.computed_at ELSE w.computed_at END,
+    recheck_at = EXCLUDED.recheck_at
+WHERE (w.status, {_OLD}, w.recheck_at)
+    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at)
+"""  # noqa: S608 (module constants only)
+
+
+@dataclass(frozen=True)
+class ComputedWindow:
+    """One window as computed: key, status, totals, and when the clock alone changes it."""
+
+    workflow_id: uuid.UUID
+    cohort_day: date
+    client_id: uuid.UUID | None
+    status: WindowStatus
+    totals: WindowTotals
+    recheck_at: datetime | None
+
+
+async def load_baselines(
+    conn: Any, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID | None], Baseline]:
+    """Baselines of the workflows keyed by (workflow, client); client None is workflow-wide."""
+    found: dict[tuple[uuid.UUID, uuid.UUID | None], Baseline] = {}
+    for row in await conn.fetch(BASELINES, tenant_id, sorted(set(workflow_ids))):
+        client = None if row["client_id"] == NO_CLIENT else row["client_id"]
+        found[(row["workflow_id"], client)] = Baseline(
+            row["revenue_per_success"], row["human_cost_per_task"]
+        )
+    return found
+
+
+def _recheck_at(day: date, status: WindowStatus, hold_ends: datetime | None) -> datetime | None:
+    instants = [t for t in (hold_ends,) if t is not None]
+    if status is WindowStatus.OPEN:
+        instants.append(window_end(day))
+    return min(instants) if instants else None
+
+
+async def compute_windows(
+    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+) -> list[ComputedWindow]:
+    """Every window of the batch's pairs, as of `now` (reads only)."""
+    if not pairs:
+        return []
+    rows = await conn.fetch(
+        AGGREGATE, tenant_id, [p[0] for p in pairs], [p[1] for p in pairs], now
+    )
+    baselines = await load_baselines(conn, tenant_id, [p[0] for p in pairs])
+    windows: list[ComputedWindow] = []
+    for row in rows:
+        client = None if row["client_id"] == NO_CLIENT else row["client_id"]
+        baseline = baseline_in_force(
+            baselines.get((row["workflow_id"], client)) if client is not None else None,
+            baselines.get((row["workflow_id"], None)),
+        )
+        totals = window_totals(
+            runs=row["runs"],
+            successes=row["successes"],
+            cost=row["cost"],
+            attributed_revenue=row["attributed"],
+            baseline=baseline,
+        )
+        status = window_status(row["cohort_day"], now)
+        windows.append(
+            ComputedWindow(
+                workflow_id=row["workflow_id"],
+                cohort_day=row["cohort_day"],
+                client_id=client,
+                status=status,
+                totals=totals,
+                recheck_at=_recheck_at(row["cohort_day"], status, row["hold_ends"]),
+            )
+        )
+    return windows
+
+
+async def store_windows(
+    conn: Any, tenant_id: uuid.UUID, windows: Sequence[ComputedWindow], now: datetime
+) -> int:
+    """Upsert the windows; returns how many rows changed (see the module docstring)."""
+    if not windows:
+        return 0
+    rows: list[tuple[Any, ...]] = [
+        (
+            w.workflow_id,
+            w.cohort_day,
+            w.client_id or NO_CLIENT,
+            w.status.value,
+            w.totals.runs,
+            w.totals.successes,
+            w.totals.cost,
+            w.totals.attributed_revenue,
+            w.totals.baseline_revenue,
+            w.totals.labor_cost,
+            w.recheck_at,
+        )
+        for w in windows
+    ]
+    status = await conn.execute(UPSERT, tenant_id, *columns(rows, 11), now)
+    return int(status.rsplit(" ", 1)[-1])

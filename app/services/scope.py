@@ -1,0 +1,87 @@
+"""What a cost figure is about: a half-open time range and the optional dimension filters.
+
+Both are frozen (hashable) so they can be part of DataLoader keys. The filters are turned into
+SQL predicates here, in one place, so every figure applies them the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, true
+
+from app.db.tables import Run, UsageEvent
+
+RUNS = Run.__table__  # type: ignore[attr-defined]
+USAGE = UsageEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """The half-open interval [start, end); both ends timezone-aware."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a time range needs timezone-aware datetimes")
+        if self.start >= self.end:
+            raise ValueError("a time range must end after it starts")
+
+
+@dataclass(frozen=True)
+class CostScope:
+    """Filters every cost figure accepts; all optional, combined with AND."""
+
+    client_id: uuid.UUID | None = None
+    campaign: str | None = None
+    channel: str | None = None
+    variant: str | None = None
+    team: str | None = None
+
+    @property
+    def tags_runs_only(self) -> bool:
+        """True when a filter names a tag only runs carry (campaign, channel, variant).
+
+        Workflow-level costs (usage with no stored run) carry no such tags, so they are left
+        out of any figure filtered by them.
+        """
+        return self.campaign is not None or self.channel is not None or self.variant is not None
+
+    def with_client(self, client_id: uuid.UUID) -> CostScope:
+        return CostScope(client_id, self.campaign, self.channel, self.variant, self.team)
+
+
+def run_filters(scope: CostScope, runs: Any = RUNS) -> list[ColumnElement[bool]]:
+    """Predicates on the run's own dimensions."""
+    filters: list[ColumnElement[bool]] = []
+    if scope.client_id is not None:
+        filters.append(runs.c.client_id == scope.client_id)
+    for name in ("campaign", "channel", "variant", "team"):
+        value = getattr(scope, name)
+        if value is not None:
+            filters.append(runs.c[name] == value)
+    return filters
+
+
+def workflow_level_filters(scope: CostScope, usage: Any = USAGE) -> list[ColumnElement[bool]]:
+    """Predicates on a workflow-level usage event's own client and team.
+
+    When the scope names a run-only tag, nothing matches (see `CostScope.tags_runs_only`).
+    """
+    if scope.tags_runs_only:
+        return [~true()]
+    filters: list[ColumnElement[bool]] = []
+    if scope.client_id is not None:
+        filters.append(usage.c.client_id == scope.client_id)
+    if scope.team is not None:
+        filters.append(usage.c.team == scope.team)
+    return filters
+
+
+def in_range(column: Any, time_range: TimeRange) -> list[ColumnElement[bool]]:
+    return [column >= time_range.start, column < time_range.end]

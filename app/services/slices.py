@@ -1,0 +1,68 @@
+"""Slices of a cohort: which group a run, or a workflow-level cost, belongs to.
+
+A grouping pairs an expression over `runs` (for cohort runs) with one over `usage_events` (for
+workflow-level costs, which have no run). Dimensions follow the scope rule: a workflow-level
+cost belongs to the slice of its own client or team, and to no campaign, channel or variant
+slice. Time buckets put a run in the bucket it started in and a cost in the one it was booked in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, Numeric, String, cast, func, literal
+
+from app.services.scope import RUNS, USAGE
+
+NONE_VALUE = "(none)"
+"""The slice of runs (and workflow-level costs) without a value for the dimension."""
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How rows fall into slices: an expression over `runs`, and one over `usage_events` for
+    workflow-level costs (None: those costs belong to no slice of this kind)."""
+
+    run_key: Any
+    usage_key: Any | None
+
+
+WHOLE = Grouping(literal(0), literal(0))
+"""No slicing: one slice (key 0) per workflow."""
+
+_RUN_TAGS = {"CAMPAIGN": RUNS.c.campaign, "CHANNEL": RUNS.c.channel, "VARIANT": RUNS.c.variant}
+
+
+def by_dimension(dimension: str) -> Grouping:
+    """Slices by CAMPAIGN, CHANNEL, VARIANT (run tags), CLIENT (id as text) or TEAM; a missing
+    value is the slice "(none)". Raises KeyError for any other dimension."""
+    if dimension in _RUN_TAGS:
+        return Grouping(func.coalesce(_RUN_TAGS[dimension], NONE_VALUE), None)
+    if dimension == "CLIENT":
+        return Grouping(
+            func.coalesce(cast(RUNS.c.client_id, String), NONE_VALUE),
+            func.coalesce(cast(USAGE.c.client_id, String), NONE_VALUE),
+        )
+    if dimension == "TEAM":
+        return Grouping(
+            func.coalesce(RUNS.c.team, NONE_VALUE), func.coalesce(USAGE.c.team, NONE_VALUE)
+        )
+    raise KeyError(dimension)
+
+
+def by_bucket(start: datetime, step: timedelta) -> Grouping:
+    """Slices by time bucket: floor((t - start) / step), t = a run's start or a cost's booking.
+
+    `app.domain.ladder.bucket_index` is the same arithmetic (EXTRACT(epoch …) is exact NUMERIC).
+    """
+    seconds = Decimal(step.total_seconds())
+
+    def index(column: Any) -> Any:
+        origin = cast(literal(start), DateTime(timezone=True))
+        elapsed = cast(func.extract("epoch", column - origin), Numeric)
+        return cast(func.floor(elapsed / literal(seconds, Numeric)), Integer)
+
+    return Grouping(index(RUNS.c.started_at), index(USAGE.c.occurred_at))

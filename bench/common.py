@@ -1,0 +1,169 @@
+"""Shared set-up for the benchmarks: servers, a fresh migrated database, a tenant, a server process.
+
+With DATABASE_URL / REDIS_URL set the benchmarks use those servers; otherwise embedded ones in a
+temporary directory. Every run creates (and drops) its own database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from app.db.sessions import TenantSessions, create_engine
+from app.db.urls import asyncpg_dsn
+from app.domain.pricing import Price
+from app.embedded import start_embedded
+from app.migrate import upgrade
+from app.services.prices import set_model_price
+from app.services.tenants import create_api_key, create_tenant
+from app.services.workflows import upsert_workflow
+from app.settings import Settings
+
+PRICE = Price(
+    provider="anthropic",
+    model="claude-sonnet-4",
+    effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+    input_per_million=Decimal("3"),
+    output_per_million=Decimal("15"),
+    cache_read_per_million=Decimal("0.30"),
+    cache_write_per_million=Decimal("3.75"),
+)
+
+
+@dataclass
+class BenchDatabase:
+    settings: Settings
+    admin_url: str
+    name: str
+
+
+@dataclass
+class BenchTenant:
+    tenant_id: uuid.UUID
+    workflow_id: uuid.UUID
+    api_key: str
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[str, str]]:
+    """(owner database URL of the server, redis URL): configured, or embedded for the run."""
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if database_url and redis_url:
+        yield database_url, redis_url
+        return
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
+        embedded = start_embedded(Path(tmp), database="postgres")
+        try:
+            yield database_url or embedded.database_url, redis_url or embedded.redis_url
+        finally:
+            embedded.stop()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(
+    admin_url: str, redis_url: str, data_dir: Path
+) -> AsyncIterator[BenchDatabase]:
+    name = f"ledger_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(
+        env="test", database_url=url, redis_url=redis_url, data_dir=data_dir, log_level="WARNING"
+    )
+    await asyncio.to_thread(upgrade, settings)
+    try:
+        yield BenchDatabase(settings, admin_url, name)
+    finally:
+        conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def make_tenant(settings: Settings, name: str) -> BenchTenant:
+    engine = create_engine(settings, pool_size=2)
+    sessions = TenantSessions(engine)
+    try:
+        tenant_id = await create_tenant(sessions=sessions, name=name)
+        async with sessions(tenant_id) as session:
+            workflow = await upsert_workflow(
+                session=session, tenant_id=tenant_id, key="outreach", name="Outreach"
+            )
+            await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
+        key = await create_api_key(
+            sessions=sessions, tenant_id=tenant_id, name="bench", scopes=["ingest", "read"]
+        )
+        return BenchTenant(tenant_id, workflow.workflow_id, key.key)
+    finally:
+        await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings) -> Iterator[str]:
+    """`ledger serve` in a subprocess (a real uvicorn on loopback); yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "LEDGER_DATA_DIR": str(settings.data_dir),
+        "LEDGER_LOG_LEVEL": "WARNING",
+        "LEDGER_MAX_BATCH_RECORDS": "10000",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(p * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

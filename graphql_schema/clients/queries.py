@@ -1,0 +1,36 @@
+"""`clients` (tenant-wide) and `client(id)` (a client viewer: its own client only)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services import catalog
+from graphql_schema.clients.types import Client
+from graphql_schema.context import Info
+from graphql_schema.costs.inputs import parse_id
+from graphql_schema.permissions import CanRead, ensure_client_visible
+
+
+@strawberry.type
+class ClientQueries:
+    @strawberry.field(permission_classes=[CanRead], description="Every client, by name.")
+    async def clients(self, info: Info) -> list[Client]:
+        async with info.context.session() as session:
+            rows = await catalog.list_clients(
+                session=session, tenant_id=info.context.principal.tenant_id
+            )
+        return [Client.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="One client; null if unknown. A client viewer may ask only for its own "
+        "client (any other id is FORBIDDEN, known or not)."
+    )
+    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+        client_id = parse_id(id, field="id")
+        ensure_client_visible(info.context.principal, client_id)
+        async with info.context.session() as session:
+            found = await catalog.clients_by_id(
+                session=session, tenant_id=info.context.principal.tenant_id, ids=[client_id]
+            )
+        row = found.get(client_id)
+        return Client.from_row(row) if row is not None else None

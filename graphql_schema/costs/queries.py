@@ -1,0 +1,53 @@
+"""`costBreakdown`: spend by event time along any dimensions (tenant-wide read)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.services.breakdown import cost_breakdown
+from graphql_schema.context import Info
+from graphql_schema.costs.enums import CostBasis, CostDimension
+from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
+from graphql_schema.costs.types import CostBucket
+from graphql_schema.loaders import require_workflow
+from graphql_schema.permissions import CanRead
+
+RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
+
+
+@strawberry.type
+class CostQueries:
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Usage that occurred in range (by event time, not cohort), grouped by the "
+        "dimensions in order; buckets by cost descending, then key; missing values are "
+        '"(none)"; the buckets add up exactly to the total (groupBy [] gives the total). '
+        "basis RECONCILED: LLM costs scaled to the providers' recorded invoices.",
+    )
+    async def cost_breakdown(
+        self,
+        info: Info,
+        time_range: RangeArg,
+        group_by: list[CostDimension],
+        workflow_key: str | None = None,
+        scope: ScopeInput | None = None,
+        basis: CostBasis | None = CostBasis.RACK_RATE,
+    ) -> list[CostBucket]:
+        workflow_id = None
+        if workflow_key is not None:
+            workflow = await require_workflow(info, workflow_key)
+            workflow_id = workflow.workflow_id
+        cost_range, cost_scope = time_range.to_range(), scope_of(scope)
+        async with info.context.session() as session:
+            buckets = await cost_breakdown(
+                session=session,
+                tenant_id=info.context.principal.tenant_id,
+                time_range=cost_range,
+                group_by=group_by,
+                workflow_id=workflow_id,
+                scope=cost_scope,
+                basis=basis if basis is not None else CostBasis.RACK_RATE,
+            )
+        return [CostBucket.from_bucket(bucket) for bucket in buckets]

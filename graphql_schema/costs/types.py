@@ -1,0 +1,148 @@
+"""Cost figures as GraphQL types. Money is Decimal (a JSON string); rates and shares are Float.
+
+The numbers are computed by `app.domain` from totals that SQL aggregated; these types only
+shape them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from app.domain.breakdown import Bucket
+from app.domain.cost_per_outcome import CostPerOutcome as CostPerOutcomeFigures
+from app.domain.failure_share import FailureCostShare as FailureCostShareFigures
+from app.domain.run_cost_stats import RunCostStats as RunCostStatsFigures
+from graphql_schema.costs.enums import RunStatus
+
+
+def _float(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@strawberry.type(
+    description="What one accepted outcome of a workflow really costs, for one cohort."
+)
+class CostPerOutcome:
+    attempts: int = strawberry.field(description="Runs started in range (every status).")
+    accepted_outcomes: int = strawberry.field(
+        description="Of those, runs counted ACCEPTED (acceptance hold passed)."
+    )
+    pending_outcomes: int = strawberry.field(
+        description="ACCEPTED but still inside the acceptance hold: not an outcome yet."
+    )
+    total_cost: Decimal = strawberry.field(
+        description="Fully loaded: all usage of those runs + workflow-level costs in range."
+    )
+    cost_per_attempt: Decimal | None = strawberry.field(
+        description="totalCost / attempts; null when attempts = 0."
+    )
+    cost_per_outcome: Decimal | None = strawberry.field(
+        description="totalCost / acceptedOutcomes; null when acceptedOutcomes = 0."
+    )
+    success_rate: float | None = strawberry.field(
+        description="acceptedOutcomes / finished attempts; null when none finished."
+    )
+    failure_cost_share: float | None = strawberry.field(
+        description="Cost of runs in a failure status / totalCost; null when totalCost = 0."
+    )
+
+    @classmethod
+    def from_figures(cls, figures: CostPerOutcomeFigures) -> CostPerOutcome:
+        return cls(
+            attempts=figures.attempts,
+            accepted_outcomes=figures.accepted_outcomes,
+            pending_outcomes=figures.pending_outcomes,
+            total_cost=figures.total_cost,
+            cost_per_attempt=figures.cost_per_attempt,
+            cost_per_outcome=figures.cost_per_outcome,
+            success_rate=_float(figures.success_rate),
+            failure_cost_share=_float(figures.failure_cost_share),
+        )
+
+
+@strawberry.type(description="The spend of the cohort's runs that ended in one failure status.")
+class StatusCost:
+    status: RunStatus
+    runs: int
+    cost: Decimal
+    share: float = strawberry.field(description="cost / totalCost (0 when totalCost = 0).")
+
+
+@strawberry.type(
+    description="The share of spend that produced no accepted outcome, by failure status."
+)
+class FailureCostShare:
+    total_cost: Decimal
+    failed_cost: Decimal
+    share: float | None = strawberry.field(description="failedCost / totalCost; null when 0.")
+    by_status: list[StatusCost] = strawberry.field(
+        description="Every failure status, always in the same order."
+    )
+
+    @classmethod
+    def from_figures(cls, figures: FailureCostShareFigures) -> FailureCostShare:
+        return cls(
+            total_cost=figures.total_cost,
+            failed_cost=figures.failed_cost,
+            share=_float(figures.share),
+            by_status=[
+                StatusCost(
+                    status=RunStatus(item.status),
+                    runs=item.runs,
+                    cost=item.cost,
+                    share=_float(item.share) or 0.0,
+                )
+                for item in figures.by_status
+            ],
+        )
+
+
+@strawberry.type(description="The distribution of per-run cost over a cohort (nearest-rank).")
+class RunCostStats:
+    runs: int
+    p50: Decimal | None
+    p90: Decimal | None
+    p99: Decimal | None
+    max: Decimal | None
+    median_ci95_low: Decimal | None = strawberry.field(
+        description="Distribution-free 95% interval for the median (order statistics); "
+        "null when there are too few runs."
+    )
+    median_ci95_high: Decimal | None
+
+    @classmethod
+    def from_figures(cls, figures: RunCostStatsFigures) -> RunCostStats:
+        return cls(
+            runs=figures.runs,
+            p50=figures.p50,
+            p90=figures.p90,
+            p99=figures.p99,
+            max=figures.max,
+            median_ci95_low=figures.median_ci95_low,
+            median_ci95_high=figures.median_ci95_high,
+        )
+
+
+@strawberry.type(description="Spend of one combination of dimension values.")
+class CostBucket:
+    key: list[str] = strawberry.field(description="One value per groupBy dimension, in order.")
+    cost: Decimal
+    events: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    reasoning_tokens: int
+
+    @classmethod
+    def from_bucket(cls, bucket: Bucket) -> CostBucket:
+        return cls(
+            key=list(bucket.key),
+            cost=bucket.cost,
+            events=bucket.events,
+            input_tokens=bucket.input_tokens,
+            output_tokens=bucket.output_tokens,
+            cache_read_tokens=bucket.cache_read_tokens,
+            reasoning_tokens=bucket.reasoning_tokens,
+        )

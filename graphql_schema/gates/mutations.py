@@ -1,0 +1,120 @@
+"""`setAutonomyGate`, `promoteAutonomy` and `demoteAutonomy`: OWNER or ENGINEER only.
+
+Bad input is BAD_USER_INPUT naming the field (`minAcceptanceRate`, `toLevel`, …) and changes
+nothing; an unknown workflow is NOT_FOUND naming `workflowKey`. A promotion the gate does not
+allow is not an error: it answers `promoted: false` with the readiness, and is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import strawberry
+
+from app.domain.gates import GateSpec, InvalidGate
+from app.services import autonomy, gates
+from app.services.ingest.errors import FieldError
+from graphql_schema.context import Info
+from graphql_schema.errors import BadUserInput, NotFound
+from graphql_schema.gates.convert import gate_type, readiness_type
+from graphql_schema.ingest.inputs import GateInput
+from graphql_schema.ingest.types import PromotionResult
+from graphql_schema.permissions import CanConfigure
+from graphql_schema.readiness.types import AutonomyGate
+
+
+@contextmanager
+def _field_errors() -> Iterator[None]:
+    try:
+        yield
+    except (InvalidGate, FieldError) as exc:
+        raise BadUserInput(str(exc), field=exc.field) from None
+    except gates.WorkflowNotFound as exc:
+        raise NotFound(str(exc), field=exc.field) from None
+
+
+def _spec(input: GateInput) -> GateSpec:
+    return GateSpec(
+        target_level=input.target_level,
+        min_acceptance_rate=input.min_acceptance_rate,
+        min_sample_size=input.min_sample_size,
+        confidence=0.95 if input.confidence is None else input.confidence,
+        max_cost_per_outcome=input.max_cost_per_outcome,
+        max_drift_pct=10.0 if input.max_drift_pct is None else input.max_drift_pct,
+        window_days=30 if input.window_days is None else input.window_days,
+        auto_demote_after=input.auto_demote_after,
+    )
+
+
+def _result(outcome: autonomy.PromotionOutcome) -> PromotionResult:
+    return PromotionResult(
+        promoted=outcome.promoted,
+        level=outcome.level,
+        readiness=readiness_type(outcome.readiness),
+    )
+
+
+@strawberry.type
+class GateMutations:
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Define what a workflow must prove to reach targetLevel. Each call stores a "
+        "new version; earlier versions stay in Workflow.gateHistory.",
+    )
+    async def set_autonomy_gate(self, info: Info, input: GateInput) -> AutonomyGate:
+        with _field_errors():
+            spec = _spec(input)
+            async with info.context.session() as session:
+                row = await gates.set_gate(
+                    session=session,
+                    tenant_id=info.context.principal.tenant_id,
+                    workflow_key=input.workflow_key,
+                    spec=spec,
+                    actor=info.context.principal.subject,
+                    now=info.context.now,
+                )
+        return gate_type(row)
+
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Raise the workflow's autonomy level by one (toLevel = current + 1) if its "
+        "gate for toLevel is green; otherwise promoted is false and readiness says why. Every "
+        "decision is recorded in Workflow.autonomyHistory.",
+    )
+    async def promote_autonomy(
+        self, info: Info, workflow_key: str, to_level: int
+    ) -> PromotionResult:
+        with _field_errors():
+            async with info.context.session() as session:
+                outcome = await autonomy.promote(
+                    session=session,
+                    tenant_id=info.context.principal.tenant_id,
+                    workflow_key=workflow_key,
+                    to_level=to_level,
+                    actor=info.context.principal.subject,
+                    now=info.context.now,
+                )
+        return _result(outcome)
+
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Lower the workflow's autonomy level to toLevel (any lower level), with an "
+        "optional reason; recorded in Workflow.autonomyHistory. readiness is for the level "
+        "above the new one.",
+    )
+    async def demote_autonomy(
+        self, info: Info, workflow_key: str, to_level: int, reason: str | None = None
+    ) -> PromotionResult:
+        with _field_errors():
+            async with info.context.session() as session:
+                outcome = await autonomy.demote(
+                    session=session,
+                    tenant_id=info.context.principal.tenant_id,
+                    workflow_key=workflow_key,
+                    to_level=to_level,
+                    actor=info.context.principal.subject,
+                    now=info.context.now,
+                    reason=reason,
+                )
+        return _result(outcome)

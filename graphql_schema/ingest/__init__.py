@@ -1,0 +1,1 @@
+"""Writes: configuration (clients, workflows, prices) and ingest (runs, usage, labels)."""

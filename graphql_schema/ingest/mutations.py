@@ -1,0 +1,165 @@
+"""Configuration and ingest mutations: authorize, call the service, shape the answer.
+
+Configuration (createClient, upsertWorkflow, setModelPrice) needs the `configure` scope and
+raises BAD_USER_INPUT naming the field. Ingest (startRuns, ingestUsage, labelRuns,
+recordOutcomes) needs `ingest` and returns semantic problems as data in IngestResult.errors;
+a batch over `max_batch_records` is BAD_USER_INPUT before any work. Every answer is given after
+commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.exc import IntegrityError
+
+from app.services.ingest import BatchTooLarge, FieldError, ingest_records
+from app.services.prices import make_price, set_model_price
+from app.services.tenants import create_client
+from app.services.workflows import upsert_workflow
+from graphql_schema.clients.types import Client
+from graphql_schema.context import Info
+from graphql_schema.errors import BadUserInput
+from graphql_schema.ingest.convert import record_of
+from graphql_schema.ingest.inputs import (
+    ClientInput,
+    ModelPriceInput,
+    OutcomeInput,
+    RevenueInput,
+    RunInput,
+    RunLabelInput,
+    UsageEventInput,
+    WorkflowInput,
+)
+from graphql_schema.ingest.types import IngestResult
+from graphql_schema.permissions import CanConfigure, CanIngest
+from graphql_schema.workflows.types import Workflow
+from workers.jobs.roi import enqueue_recompute
+
+CLIENT_NAME_LENGTH = 200
+
+
+@strawberry.type
+class ConfigMutations:
+    @strawberry.mutation(permission_classes=[CanConfigure], description="Add a client.")
+    async def create_client(self, info: Info, input: ClientInput) -> Client:
+        name = input.name.strip()
+        if not name or len(name) > CLIENT_NAME_LENGTH:
+            raise BadUserInput(f"name must be 1 to {CLIENT_NAME_LENGTH} characters.", field="name")
+        try:
+            async with info.context.session() as session:
+                row = await create_client(
+                    session=session, tenant_id=info.context.principal.tenant_id, name=name
+                )
+        except IntegrityError:
+            raise BadUserInput(f"A client named {name!r} already exists.", field="name") from None
+        return Client.from_row(row)
+
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Create a workflow, or update the one with this key (autonomy level kept).",
+    )
+    async def upsert_workflow(self, info: Info, input: WorkflowInput) -> Workflow:
+        ladder = [(r.key, r.name) for r in input.ladder] if input.ladder is not None else None
+        try:
+            async with info.context.session() as session:
+                row = await upsert_workflow(
+                    session=session,
+                    tenant_id=info.context.principal.tenant_id,
+                    key=input.key,
+                    name=input.name,
+                    division=input.division,
+                    acceptance_hold_hours=input.acceptance_hold_hours or 0,
+                    ladder=ladder,
+                )
+        except FieldError as exc:
+            raise BadUserInput(str(exc), field=exc.field) from None
+        return Workflow.from_row(row)
+
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Set a model's price (USD per million tokens) from effectiveFrom on; "
+        "replaces the price with the same provider, model and effectiveFrom.",
+    )
+    async def set_model_price(self, info: Info, input: ModelPriceInput) -> bool:
+        try:
+            price = make_price(
+                provider=input.provider,
+                model=input.model,
+                effective_from=input.effective_from,
+                input_per_million=input.input_per_million,
+                output_per_million=input.output_per_million,
+                cache_read_per_million=input.cache_read_per_million,
+                cache_write_per_million=input.cache_write_per_million,
+                reasoning_per_million=input.reasoning_per_million,
+            )
+            async with info.context.session() as session:
+                await set_model_price(
+                    session=session, tenant_id=info.context.principal.tenant_id, price=price
+                )
+        except FieldError as exc:
+            raise BadUserInput(str(exc), field=exc.field) from None
+        return True
+
+
+@strawberry.type
+class IngestMutations:
+    @strawberry.mutation(
+        permission_classes=[CanIngest], description="Start runs; idempotent by correlationId."
+    )
+    async def start_runs(self, info: Info, runs: list[RunInput]) -> IngestResult:
+        return await _ingest(info, "runs", [record_of("run", r) for r in runs])
+
+    @strawberry.mutation(
+        permission_classes=[CanIngest], description="Record usage; idempotent by eventId."
+    )
+    async def ingest_usage(self, info: Info, events: list[UsageEventInput]) -> IngestResult:
+        return await _ingest(info, "events", [record_of("usage", e) for e in events])
+
+    @strawberry.mutation(
+        permission_classes=[CanIngest],
+        description="Label runs; idempotent by (correlationId, at, status). Each touched run's "
+        "status is recomputed from its whole label history and its workflow's acceptance hold.",
+    )
+    async def label_runs(self, info: Info, labels: list[RunLabelInput]) -> IngestResult:
+        return await _ingest(info, "labels", [record_of("label", label) for label in labels])
+
+    @strawberry.mutation(
+        permission_classes=[CanIngest],
+        description="Record that subjects (or runs) reached ladder rungs; idempotent by eventId. "
+        'The rung must be active in the workflow\'s ladder and not "accepted" (derived from run '
+        "labels); give a subject, a correlationId, or both.",
+    )
+    async def record_outcomes(self, info: Info, outcomes: list[OutcomeInput]) -> IngestResult:
+        return await _ingest(info, "outcomes", [record_of("outcome", o) for o in outcomes])
+
+    @strawberry.mutation(
+        permission_classes=[CanIngest],
+        description="Record revenue of clients; idempotent by eventId. amount is exact, in whole "
+        "cents; negative for refunds and corrections. Attributed to accepted runs that finished "
+        "in the 30 days before it (see docs/numbers.md).",
+    )
+    async def record_revenue(self, info: Info, events: list[RevenueInput]) -> IngestResult:
+        return await _ingest(info, "events", [record_of("revenue", e) for e in events])
+
+
+async def _ingest(info: Info, argument: str, records: list[dict[str, Any]]) -> IngestResult:
+    limit = info.context.settings.max_batch_records
+    if len(records) > limit:
+        raise BadUserInput(
+            f"A batch holds at most {limit} records; got {len(records)}.", field=argument
+        )
+    try:
+        async with info.context.session() as session:
+            outcome = await ingest_records(
+                session=session,
+                tenant_id=info.context.principal.tenant_id,
+                records=records,
+                max_records=limit,
+            )
+    except BatchTooLarge as exc:  # the check above makes this unreachable; kept for safety
+        raise BadUserInput(str(exc), field=argument) from None
+    # Committed: now the ROI recompute may be enqueued (best effort; the cron catches up).
+    await enqueue_recompute(info.context.arq, info.context.principal.tenant_id, outcome.roi_windows)
+    return IngestResult.from_outcome(outcome)

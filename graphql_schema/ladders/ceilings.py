@@ -1,0 +1,79 @@
+"""`setCostCeiling` (configure) and `costCeilingStatus` (tenant-wide read).
+
+The status is read over a rolling window: the runs started in the last `windowDays` days
+(default 30) before the request's `now`. See `app.services.ceilings`.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services import ceilings
+from app.services.ingest.errors import FieldError
+from graphql_schema.context import Info
+from graphql_schema.costs.enums import CostDimension
+from graphql_schema.errors import BadUserInput
+from graphql_schema.ingest.inputs import CeilingInput
+from graphql_schema.loaders import require_workflow
+from graphql_schema.permissions import CanConfigure, CanRead
+from graphql_schema.readiness.types import CeilingStatus
+
+
+@strawberry.type
+class CeilingMutations:
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Set (or replace) the most one rung may cost for a slice of a workflow: "
+        "dimension CAMPAIGN, CHANNEL, VARIANT, CLIENT (value: a client id) or TEAM.",
+    )
+    async def set_cost_ceiling(self, info: Info, input: CeilingInput) -> bool:
+        try:
+            async with info.context.session() as session:
+                await ceilings.set_cost_ceiling(
+                    session=session,
+                    tenant_id=info.context.principal.tenant_id,
+                    workflow_key=input.workflow_key,
+                    rung=input.rung,
+                    dimension=input.dimension.value,
+                    value=input.value,
+                    ceiling=input.ceiling,
+                )
+        except FieldError as exc:
+            raise BadUserInput(str(exc), field=exc.field) from None
+        return True
+
+
+@strawberry.type
+class CeilingQueries:
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Control signal for agents: every ceiling of the workflow with the slice's "
+        "cost per rung over the runs started in the last windowDays days (default 30). "
+        "throttle: over the ceiling, or money spent and nobody reached the rung.",
+    )
+    async def cost_ceiling_status(
+        self, info: Info, workflow_key: str, window_days: int | None = 30
+    ) -> list[CeilingStatus]:
+        workflow = await require_workflow(info, workflow_key)
+        try:
+            async with info.context.session() as session:
+                states = await ceilings.ceiling_status(
+                    session=session,
+                    tenant_id=info.context.principal.tenant_id,
+                    workflow_id=workflow.workflow_id,
+                    now=info.context.now,
+                    window_days=window_days if window_days is not None else 30,
+                )
+        except FieldError as exc:
+            raise BadUserInput(str(exc), field=exc.field) from None
+        return [
+            CeilingStatus(
+                rung=s.rung,
+                dimension=CostDimension(s.dimension),
+                value=s.value,
+                ceiling=s.ceiling,
+                cost_per_rung=s.cost_per_rung,
+                throttle=s.throttle,
+            )
+            for s in states
+        ]

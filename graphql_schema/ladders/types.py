@@ -1,0 +1,99 @@
+"""Outcome-ladder figures as GraphQL types: cost per rung, its series, rising slices.
+
+The numbers come from `app.domain.ladder` (via `app.services.ladders`); these types only shape
+them. Money is Decimal (a JSON string); conversions and percentages are Float.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from app.domain.ladder import RungCost
+from app.services import ladders
+from graphql_schema.costs.enums import CostDimension
+
+
+@strawberry.type(
+    description="One rung of the ladder for a cohort: how many reached it, at what cost."
+)
+class LadderCost:
+    rung: str
+    position: int
+    count: int = strawberry.field(
+        description="Distinct subjects (runs when there is no subject) of the cohort that "
+        "reached this rung, whenever they reached it."
+    )
+    total_cost: Decimal = strawberry.field(
+        description="The cohort's fully loaded spend (the same for every rung, and the same as "
+        "costPerOutcome.totalCost)."
+    )
+    cost_per_rung: Decimal | None = strawberry.field(
+        description="totalCost / count (10 dp, half-even); null when count = 0."
+    )
+    conversion_from_previous: float | None = strawberry.field(
+        description="count / the previous rung's count; null for the first rung or when the "
+        "previous count is 0. Rungs are counted independently, so it may exceed 1."
+    )
+
+    @classmethod
+    def from_figures(cls, figures: RungCost) -> LadderCost:
+        return cls(
+            rung=figures.rung,
+            position=figures.position,
+            count=figures.count,
+            total_cost=figures.total_cost,
+            cost_per_rung=figures.cost_per_rung,
+            conversion_from_previous=figures.conversion_from_previous,
+        )
+
+
+@strawberry.type(description="One bucket [start, end) of a rung's series: a cohort of its own.")
+class SeriesPoint:
+    start: datetime
+    end: datetime
+    count: int
+    total_cost: Decimal
+    cost_per_rung: Decimal | None
+
+    @classmethod
+    def from_point(cls, point: ladders.SeriesPoint) -> SeriesPoint:
+        return cls(
+            start=point.start,
+            end=point.end,
+            count=point.count,
+            total_cost=point.total_cost,
+            cost_per_rung=point.cost_per_rung,
+        )
+
+
+@strawberry.type(
+    description="A slice whose cost per rung rose more than minRisePct against the previous "
+    "window of the same length."
+)
+class RisingSlice:
+    dimension: CostDimension
+    value: str = strawberry.field(
+        description='The slice: a campaign, channel, variant or team, or a client id; "(none)" '
+        "for runs without one."
+    )
+    previous_cost_per_rung: Decimal
+    current_cost_per_rung: Decimal | None = strawberry.field(
+        description="null: money was spent in the window and nobody reached the rung."
+    )
+    rise_pct: float | None = strawberry.field(
+        description="(current - previous) / previous * 100; null when the rise is unbounded "
+        "(no outcome now, or from a cost of 0)."
+    )
+
+    @classmethod
+    def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
+        return cls(
+            dimension=CostDimension(found.dimension),
+            value=found.value,
+            previous_cost_per_rung=found.previous_cost_per_rung,
+            current_cost_per_rung=found.current_cost_per_rung,
+            rise_pct=found.rise_pct,
+        )

@@ -1,0 +1,1 @@
+"""Invoice reconciliation: recordInvoice and the reconciliation report."""

@@ -1,0 +1,37 @@
+"""`recordInvoice`: one provider's invoice for one month (configuration)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services.ingest import FieldError
+from app.services.invoices import record_invoice
+from graphql_schema.context import Info
+from graphql_schema.errors import BadUserInput
+from graphql_schema.ingest.inputs import InvoiceInput
+from graphql_schema.permissions import CanConfigure
+
+
+@strawberry.type
+class ReconciliationMutations:
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description='Record a provider\'s invoice (USD) for a UTC month ("YYYY-MM"); replaces '
+        "an invoice already recorded for that provider and month. From then on basis "
+        "RECONCILED scales that provider-month's LLM costs to it.",
+    )
+    async def record_invoice(self, info: Info, input: InvoiceInput) -> bool:
+        principal = info.context.principal
+        try:
+            async with info.context.session() as session:
+                await record_invoice(
+                    session=session,
+                    tenant_id=principal.tenant_id,
+                    provider=input.provider,
+                    month=input.month,
+                    amount=input.amount,
+                    recorded_by=principal.subject,
+                )
+        except FieldError as exc:
+            raise BadUserInput(str(exc), field=exc.field) from None
+        return True

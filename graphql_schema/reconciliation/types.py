@@ -1,0 +1,44 @@
+"""The reconciliation report as GraphQL: one entry per recorded invoice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from app.services.invoices import ProviderMonth
+
+
+@strawberry.type(
+    description="One provider's invoice for one UTC month against the LLM usage it covers (USD)."
+)
+class ProviderReconciliation:
+    provider: str
+    month: str = strawberry.field(description='The invoiced month, e.g. "2026-03".')
+    invoiced: Decimal = strawberry.field(description="The recorded invoice amount.")
+    computed: Decimal = strawberry.field(
+        description="Rack-rate cost of the provider's LLM usage that occurred in the month."
+    )
+    difference: Decimal = strawberry.field(description="invoiced − computed.")
+    factor: Decimal | None = strawberry.field(
+        description="invoiced / computed (20 decimal places): the scale of every LLM event of "
+        "the provider-month on basis RECONCILED; null when computed is 0 (nothing to scale)."
+    )
+    reconciled: Decimal = strawberry.field(
+        description="Σ of the events' reconciled costs: the invoice to the cent (0 when factor "
+        "is null)."
+    )
+    events: int = strawberry.field(description="LLM usage events of the provider-month.")
+
+    @classmethod
+    def from_month(cls, row: ProviderMonth) -> ProviderReconciliation:
+        return cls(
+            provider=row.provider,
+            month=f"{row.month.year:04d}-{row.month.month:02d}",
+            invoiced=row.invoiced,
+            computed=row.computed,
+            difference=row.difference,
+            factor=row.factor,
+            reconciled=row.reconciled,
+            events=row.events,
+        )

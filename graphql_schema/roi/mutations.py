@@ -1,0 +1,42 @@
+"""`setBaseline`: configuration (OWNER or ENGINEER). `recordRevenue` is an ingest mutation and
+lives with the others in graphql_schema/ingest/mutations.py (same validation, same answer)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services.ingest import FieldError
+from app.services.revenue import set_baseline
+from graphql_schema.context import Info
+from graphql_schema.costs.inputs import parse_id
+from graphql_schema.errors import BadUserInput
+from graphql_schema.ingest.inputs import BaselineInput
+from graphql_schema.permissions import CanConfigure
+from workers.jobs.roi import enqueue_recompute
+
+
+@strawberry.type
+class RoiMutations:
+    @strawberry.mutation(
+        permission_classes=[CanConfigure],
+        description="Set what the manual process earned per success and cost per task, for a "
+        "workflow or, with clientId, for one client of it (overriding the workflow-wide "
+        "baseline). Every window it applies to is recomputed; FINAL ones are revised.",
+    )
+    async def set_baseline(self, info: Info, input: BaselineInput) -> bool:
+        client_id = parse_id(input.client_id, field="clientId") if input.client_id else None
+        tenant_id = info.context.principal.tenant_id
+        try:
+            async with info.context.session() as session:
+                marked = await set_baseline(
+                    session=session,
+                    tenant_id=tenant_id,
+                    workflow_key=input.workflow_key,
+                    client_id=client_id,
+                    revenue_per_success=input.revenue_per_success,
+                    human_cost_per_task=input.human_cost_per_task,
+                )
+        except FieldError as exc:
+            raise BadUserInput(str(exc), field=exc.field) from None
+        await enqueue_recompute(info.context.arq, tenant_id, marked)
+        return True

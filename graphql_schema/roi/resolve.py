@@ -1,0 +1,69 @@
+"""Resolver steps for ROI fields: parse arguments, load through the ROI loaders, shape.
+
+Workflow.roiWindows, Workflow.roi and Client.roi go through here. Every figure is read from the
+windows the workers stored (see app.services.roi_reads); nothing is computed from runs here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+
+from app.domain.roi import WindowStatus as DomainWindowStatus
+from app.domain.roi import roi_figures
+from graphql_schema.context import Info
+from graphql_schema.costs.enums import WindowStatus
+from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, parse_id, scope_of
+from graphql_schema.errors import BadUserInput
+from graphql_schema.loaders import loaders
+from graphql_schema.roi.loaders import TotalsKey, WindowsKey
+from graphql_schema.roi.types import RoiSummary, RoiWindow
+
+RUN_ONLY_FILTERS = ("campaign", "channel", "variant", "team")
+
+
+async def roi_windows(
+    info: Info,
+    *,
+    workflow_id: uuid.UUID,
+    workflow_key: str,
+    client_id: strawberry.ID | None,
+    time_range: TimeRangeInput | None,
+    status: WindowStatus | None,
+) -> list[RoiWindow]:
+    key = WindowsKey(
+        workflow_id=workflow_id,
+        client_id=parse_id(client_id, field="clientId") if client_id is not None else None,
+        time_range=time_range.to_range() if time_range is not None else None,
+        status=DomainWindowStatus(status.value) if status is not None else None,
+    )
+    windows = await loaders(info).roi_windows.load(key)
+    return [RoiWindow.from_stored(workflow_key, w, roi_figures(w.totals)) for w in windows]
+
+
+def _client_of(scope: ScopeInput | None) -> uuid.UUID | None:
+    """ROI windows are kept per workflow, client and day: only a client scope can be answered."""
+    parsed = scope_of(scope)
+    for name in RUN_ONLY_FILTERS:
+        if getattr(parsed, name) is not None:
+            raise BadUserInput(
+                f"ROI is kept per workflow, client and day cohort; scope.{name} cannot filter "
+                "it (use costPerOutcome for per-dimension costs).",
+                field=f"scope.{name}",
+            )
+    return parsed.client_id
+
+
+async def summary(info: Info, key: TotalsKey) -> RoiSummary:
+    found = await loaders(info).roi_totals.load(key)
+    return RoiSummary.from_figures(
+        roi_figures(found.totals), unattributed=found.unattributed, complete=found.complete
+    )
+
+
+async def workflow_roi(
+    info: Info, *, workflow_id: uuid.UUID, time_range: TimeRangeInput, scope: ScopeInput | None
+) -> RoiSummary:
+    key = TotalsKey(workflow_id, _client_of(scope), time_range.to_range())
+    return await summary(info, key)

@@ -1,0 +1,129 @@
+"""Revenue attribution and ROI as GraphQL types: shaped from what the workers stored.
+
+The figures come from `app.domain.roi.roi_figures` over stored window totals; these types hold
+no arithmetic. Money is Decimal (a JSON string); ROI and cost-vs-labor are Float ratios.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from app.domain.roi import RoiFigures, window_end, window_start
+from app.services.roi_reads import StoredWindow
+from graphql_schema.costs.enums import WindowStatus
+
+ZERO = Decimal(0)
+
+
+def _money(value: Decimal) -> Decimal:
+    """Zero as "0", not "0E-10" (how a NUMERIC(28, 10) zero would print)."""
+    return ZERO if value == 0 else value
+
+
+def _optional_money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else _money(value)
+
+
+@strawberry.type(description="ROI of one day-cohort of runs over its 30-day attribution window.")
+class RoiWindow:
+    workflow_key: str
+    client_id: strawberry.ID | None = strawberry.field(
+        description="The runs' client; null for runs without a client."
+    )
+    window_start: datetime = strawberry.field(description="The day-cohort of runs (UTC midnight).")
+    window_end: datetime = strawberry.field(
+        description="windowStart + 30 days (+ the cohort's day): FINAL from then on."
+    )
+    status: WindowStatus
+    runs: int = strawberry.field(description="Runs started that day, every status.")
+    successes: int = strawberry.field(description="Of those, runs counted ACCEPTED.")
+    cost: Decimal = strawberry.field(
+        description="Fully loaded (cohort rule): the runs' usage plus that day's workflow-level "
+        "costs of the client."
+    )
+    cost_per_success: Decimal | None = strawberry.field(
+        description="cost / successes; null without successes."
+    )
+    attributed_revenue: Decimal = strawberry.field(
+        description="Revenue the day's accepted runs claimed within 30 days of finishing."
+    )
+    baseline_revenue: Decimal = strawberry.field(
+        description="successes × the baseline's revenuePerSuccess (0 without a baseline)."
+    )
+    lift: Decimal = strawberry.field(description="attributedRevenue − baselineRevenue.")
+    roi: float | None = strawberry.field(description="lift / cost; null when cost = 0.")
+    cost_vs_labor: float | None = strawberry.field(
+        description="costPerSuccess / the baseline's humanCostPerTask; null when unknown."
+    )
+    computed_at: datetime = strawberry.field(description="When these figures last changed.")
+    revision: int = strawberry.field(
+        description="How many times late or corrected data changed this window after it was "
+        "FINAL (0: never)."
+    )
+
+    @classmethod
+    def from_stored(cls, workflow_key: str, window: StoredWindow, figures: RoiFigures) -> RoiWindow:
+        client = window.client_id
+        return cls(
+            workflow_key=workflow_key,
+            client_id=strawberry.ID(str(client)) if client is not None else None,
+            window_start=window_start(window.cohort_day),
+            window_end=window_end(window.cohort_day),
+            status=WindowStatus(window.status.value),
+            runs=window.totals.runs,
+            successes=figures.successes,
+            cost=_money(figures.cost),
+            cost_per_success=_optional_money(figures.cost_per_success),
+            attributed_revenue=_money(figures.attributed_revenue),
+            baseline_revenue=_money(figures.baseline_revenue),
+            lift=_money(figures.lift),
+            roi=figures.roi,
+            cost_vs_labor=figures.cost_vs_labor,
+            computed_at=window.computed_at,
+            revision=window.revision,
+        )
+
+
+@strawberry.type(
+    description="ROI over the day-cohorts whose windowStart is in range: lift divided by fully "
+    "loaded cost, from the windows the workers computed."
+)
+class RoiSummary:
+    cost: Decimal
+    successes: int
+    cost_per_success: Decimal | None
+    attributed_revenue: Decimal
+    unattributed_revenue: Decimal = strawberry.field(
+        description="Revenue that occurred in range and that no run claims."
+    )
+    baseline_revenue: Decimal
+    lift: Decimal
+    roi: float | None = strawberry.field(description="lift / cost; null when cost = 0.")
+    cost_vs_labor: float | None = strawberry.field(
+        description="cost / (successes × humanCostPerTask); null unless every window's human "
+        "cost is known."
+    )
+    complete: bool = strawberry.field(
+        description="False while any window in range is still OPEN (or waiting to be "
+        "recomputed)."
+    )
+
+    @classmethod
+    def from_figures(
+        cls, figures: RoiFigures, *, unattributed: Decimal, complete: bool
+    ) -> RoiSummary:
+        return cls(
+            cost=_money(figures.cost),
+            successes=figures.successes,
+            cost_per_success=_optional_money(figures.cost_per_success),
+            attributed_revenue=_money(figures.attributed_revenue),
+            unattributed_revenue=_money(unattributed),
+            baseline_revenue=_money(figures.baseline_revenue),
+            lift=_money(figures.lift),
+            roi=figures.roi,
+            cost_vs_labor=figures.cost_vs_labor,
+            complete=complete,
+        )

@@ -1,0 +1,27 @@
+"""`workflows` and `workflow(key)`: tenant-wide reads."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services import catalog
+from graphql_schema.context import Info
+from graphql_schema.loaders import loaders
+from graphql_schema.permissions import CanRead
+from graphql_schema.workflows.types import Workflow
+
+
+@strawberry.type
+class WorkflowQueries:
+    @strawberry.field(permission_classes=[CanRead], description="Every workflow, by key.")
+    async def workflows(self, info: Info) -> list[Workflow]:
+        async with info.context.session() as session:
+            rows = await catalog.list_workflows(
+                session=session, tenant_id=info.context.principal.tenant_id
+            )
+        return [Workflow.from_row(row) for row in rows]
+
+    @strawberry.field(permission_classes=[CanRead], description="One workflow; null if unknown.")
+    async def workflow(self, info: Info, key: str) -> Workflow | None:
+        row = await loaders(info).workflow_by_key.load(key)
+        return Workflow.from_row(row) if row is not None else None

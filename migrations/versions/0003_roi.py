@@ -1,0 +1,201 @@
+"""roi: revenue events, baselines, revenue allocations, ROI windows, dirty markers
+
+- `revenue_events`, `roi_baselines`, `revenue_allocations`, `roi_windows`, `roi_dirty`: see
+  app/db/tables/roi.py. Every key starts with tenant_id; RLS is enabled and forced on each.
+- `ix_runs_accepted_client_ended`: a partial index on runs for attribution (a client's accepted
+  runs by end time).
+- `ledger_dirty_tenants(at)`: the ROI cron must find the tenants with pending work, but under
+  forced row-level security the application role sees one tenant at a time. This SECURITY
+  DEFINER function, owned by the migrating (owner) role, returns per tenant the number of dirty
+  (workflow, day) markers and of windows due for a recheck at `at` (nothing else: no figures,
+  no names); only the application role may execute it. FORCE ROW LEVEL SECURITY binds the owner
+  too, so SELECT-only policies on `roi_dirty` and `roi_windows` for the owner role let the
+  function see every tenant's rows. The owner owns these tables and could disable RLS at will:
+  the policies give it nothing new, and the application role still sees only its own tenant.
+  (Listing every tenant is `ledger_tenant_ids()`, from revision 0004.)
+
+Revision ID: 0003
+Revises: 0002
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("revenue_events", "roi_baselines", "revenue_allocations", "roi_windows", "roi_dirty")
+SCHEDULER_READ = ("roi_dirty", "roi_windows")
+
+
+def _money(name: str, *, nullable: bool = False, total: bool = False) -> sa.Column:
+    precision = 28 if total else 20
+    return sa.Column(name, sa.Numeric(precision=precision, scale=10), nullable=nullable)
+
+
+def _workflow_fk(ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", "workflow_id"],
+        ["workflows.tenant_id", "workflows.workflow_id"],
+        ondelete=ondelete,
+    )
+
+
+def upgrade() -> None:
+    op.create_table(
+        "revenue_events",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        _money("amount"),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=True),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]),
+        _workflow_fk(ondelete=None),
+        sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+    )
+    op.create_index("ix_revenue_client_occurred", "revenue_events", ["tenant_id", "client_id", "occurred_at"])
+
+    op.create_table(
+        "roi_baselines",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        _money("revenue_per_success"),
+        _money("human_cost_per_task", nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        _workflow_fk(),
+        sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
+    )
+
+    op.create_table(
+        "revenue_allocations",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("cohort_day", sa.Date(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        _money("amount"),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "event_id"], ["revenue_events.tenant_id", "revenue_events.event_id"], ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "event_id", "workflow_id", "cohort_day"),
+    )
+    op.create_index("ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"])
+
+    op.create_table(
+        "roi_windows",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("cohort_day", sa.Date(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=5), nullable=False),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("successes", sa.Integer(), nullable=False),
+        _money("cost", total=True),
+        _money("attributed_revenue", total=True),
+        _money("baseline_revenue", total=True),
+        _money("labor_cost", nullable=True, total=True),
+        sa.Column("revision", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recheck_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("status IN ('OPEN', 'FINAL')", name="ck_roi_windows_status"),
+        _workflow_fk(),
+        sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day", "client_id"),
+    )
+    op.create_index(
+        "ix_roi_windows_recheck", "roi_windows", ["recheck_at"], postgresql_where=sa.text("recheck_at IS NOT NULL")
+    )
+
+    op.create_table(
+        "roi_dirty",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("cohort_day", sa.Date(), nullable=False),
+        sa.Column("marked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        _workflow_fk(),
+        sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day"),
+    )
+
+    op.create_index(
+        "ix_runs_accepted_client_ended",
+        "runs",
+        ["tenant_id", "client_id", "ended_at"],
+        postgresql_where=sa.text("status = 'ACCEPTED'"),
+    )
+
+    for table in TABLES:
+        enable_tenant_rls(table)
+    _create_scheduler_function()
+
+
+def _create_scheduler_function() -> None:
+    role = app_role()
+    op.execute(
+        f"""
+        DO $$
+        BEGIN
+            IF current_user = '{role}' THEN
+                RAISE EXCEPTION 'run migrations as the owner role, not as {role}';
+            END IF;
+        END
+        $$;
+        """
+    )
+    for table in SCHEDULER_READ:
+        op.execute(
+            f"CREATE POLICY roi_scheduler ON {table} AS PERMISSIVE FOR SELECT TO CURRENT_USER "
+            "USING (true)"
+        )
+    op.execute(
+        """
+        CREATE FUNCTION ledger_dirty_tenants(at timestamptz)
+        RETURNS TABLE (tenant_id uuid, dirty bigint, due bigint)
+        LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $$
+            SELECT t.tenant_id, sum(t.dirty)::bigint, sum(t.due)::bigint
+            FROM (
+                SELECT d.tenant_id, count(*) AS dirty, 0 AS due
+                FROM public.roi_dirty d GROUP BY d.tenant_id
+                UNION ALL
+                SELECT w.tenant_id, 0, count(*)
+                FROM public.roi_windows w
+                WHERE w.recheck_at IS NOT NULL AND w.recheck_at <= at
+                GROUP BY w.tenant_id
+            ) AS t
+            GROUP BY t.tenant_id
+            ORDER BY t.tenant_id
+        $$
+        """
+    )
+    op.execute("REVOKE ALL ON FUNCTION ledger_dirty_tenants(timestamptz) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_dirty_tenants(timestamptz) TO {role}")
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS ledger_dirty_tenants(timestamptz)")
+    for table in SCHEDULER_READ:
+        op.execute(f"DROP POLICY IF EXISTS roi_scheduler ON {table}")
+    for table in reversed(TABLES):
+        disable_tenant_rls(table)
+    op.drop_index("ix_runs_accepted_client_ended", table_name="runs")
+    op.drop_table("roi_dirty")
+    op.drop_index("ix_roi_windows_recheck", table_name="roi_windows")
+    op.drop_table("roi_windows")
+    op.drop_index("ix_allocations_window", table_name="revenue_allocations")
+    op.drop_table("revenue_allocations")
+    op.drop_table("roi_baselines")
+    op.drop_index("ix_revenue_client_occurred", table_name="revenue_events")
+    op.drop_table("revenue_events")

@@ -1,0 +1,169 @@
+"""gates: versioned autonomy gates, stored evaluations, the promotion audit trail, tenant registry
+
+- `autonomy_gates`: one row per version of a workflow's gate for a target level (history kept).
+- `gate_evaluations`: what the worker found each time it evaluated a gate (readiness JSON).
+- `autonomy_events`: promotions, refusals, demotions, automatic demotions, with actor and numbers.
+- `ledger_tenant_ids()`: the worker evaluates every tenant's gates, but under forced row-level
+  security no role the application uses can list tenants. This SECURITY DEFINER function, owned
+  by the migrating (owner) role, returns tenant ids and nothing else; only the application role
+  may execute it. FORCE ROW LEVEL SECURITY binds the owner too, so a SELECT-only policy on
+  `tenants` for the owner role lets the function (which runs as the owner) see every tenant id.
+  The owner already owns the tables and could disable RLS at will: the policy gives it nothing
+  new, and the application role still sees only its own tenant.
+
+Revision ID: 0004
+Revises: 0003
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("autonomy_gates", "gate_evaluations", "autonomy_events")
+CHECK_STATUSES = ("PASS", "FAIL", "INSUFFICIENT_DATA")
+EVENT_KINDS = ("PROMOTED", "REFUSED", "DEMOTED", "AUTO_DEMOTED")
+
+
+def _one_of(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "autonomy_gates",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("target_level", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("min_acceptance_rate", sa.Double(), nullable=False),
+        sa.Column("min_sample_size", sa.Integer(), nullable=False),
+        sa.Column("confidence", sa.Double(), nullable=False),
+        sa.Column("max_cost_per_outcome", sa.Numeric(precision=20, scale=10), nullable=False),
+        sa.Column("max_drift_pct", sa.Double(), nullable=False),
+        sa.Column("window_days", sa.Integer(), nullable=False),
+        sa.Column("auto_demote_after", sa.Integer(), nullable=True),
+        sa.Column("set_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "target_level >= 1 AND version >= 1 AND min_sample_size >= 1"
+            " AND min_acceptance_rate BETWEEN 0 AND 1 AND confidence > 0 AND confidence < 1"
+            " AND max_cost_per_outcome >= 0 AND max_drift_pct >= 0"
+            " AND window_days BETWEEN 1 AND 366"
+            " AND (auto_demote_after IS NULL OR auto_demote_after >= 1)",
+            name="ck_autonomy_gates_ranges",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "workflow_id"],
+            ["workflows.tenant_id", "workflows.workflow_id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "target_level", "version"),
+    )
+    op.create_table(
+        "gate_evaluations",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("evaluation_id", sa.Uuid(), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("target_level", sa.Integer(), nullable=False),
+        sa.Column("gate_version", sa.Integer(), nullable=False),
+        sa.Column("workflow_level", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("readiness", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(_one_of("status", CHECK_STATUSES), name="ck_gate_evaluations_status"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "workflow_id", "target_level", "gate_version"],
+            [
+                "autonomy_gates.tenant_id",
+                "autonomy_gates.workflow_id",
+                "autonomy_gates.target_level",
+                "autonomy_gates.version",
+            ],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "evaluation_id"),
+    )
+    op.create_index(
+        "ix_gate_evaluations_workflow",
+        "gate_evaluations",
+        ["tenant_id", "workflow_id", "evaluated_at"],
+    )
+    op.create_table(
+        "autonomy_events",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("from_level", sa.Integer(), nullable=False),
+        sa.Column("requested_level", sa.Integer(), nullable=False),
+        sa.Column("level_after", sa.Integer(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("readiness", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(_one_of("kind", EVENT_KINDS), name="ck_autonomy_events_kind"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "workflow_id"],
+            ["workflows.tenant_id", "workflows.workflow_id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+    )
+    op.create_index(
+        "ix_autonomy_events_workflow", "autonomy_events", ["tenant_id", "workflow_id", "at"]
+    )
+    for table in TABLES:
+        enable_tenant_rls(table)
+    _create_tenant_registry()
+
+
+def _create_tenant_registry() -> None:
+    role = app_role()
+    # The registry must be owned by a role other than the application role, or it would hand
+    # the application role the cross-tenant read that RLS exists to deny.
+    op.execute(
+        f"""
+        DO $$
+        BEGIN
+            IF current_user = '{role}' THEN
+                RAISE EXCEPTION 'run migrations as the owner role, not as {role}';
+            END IF;
+        END
+        $$;
+        """
+    )
+    op.execute(
+        "CREATE POLICY tenant_registry ON tenants AS PERMISSIVE FOR SELECT TO CURRENT_USER "
+        "USING (true)"
+    )
+    op.execute(
+        """
+        CREATE FUNCTION ledger_tenant_ids() RETURNS SETOF uuid
+        LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp
+        AS $$ SELECT tenant_id FROM public.tenants ORDER BY tenant_id $$
+        """
+    )
+    op.execute("REVOKE ALL ON FUNCTION ledger_tenant_ids() FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_tenant_ids() TO {role}")
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS ledger_tenant_ids()")
+    op.execute("DROP POLICY IF EXISTS tenant_registry ON tenants")
+    for table in reversed(TABLES):
+        disable_tenant_rls(table)
+    op.drop_index("ix_autonomy_events_workflow", table_name="autonomy_events")
+    op.drop_table("autonomy_events")
+    op.drop_index("ix_gate_evaluations_workflow", table_name="gate_evaluations")
+    op.drop_table("gate_evaluations")
+    op.drop_table("autonomy_gates")

@@ -1,0 +1,209 @@
+"""The `ledger` command in-process, against the test servers (configured by environment)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from app.auth.authenticate import Authenticator
+from app.auth.errors import AuthenticationFailed
+from app.auth.principal import Role, Scope
+from app.auth.tokens import TokenVerifier
+from app.cli import main
+from app.cli.admin import parse_ttl
+from app.cli.output import CliError, format_table
+from app.db.sessions import TenantSessions
+from app.services.tenants import tenant_exists
+from app.settings import Settings, get_settings
+
+# arq 0.28 closes its pools with redis-py's deprecated close(); not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+
+
+@pytest.fixture
+def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The CLI reads its settings from the environment: point it at the test servers."""
+    assert migrated.database_url and migrated.redis_url and migrated.jwt_private_key_file
+    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
+    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
+    monkeypatch.setenv("LEDGER_JWT_PRIVATE_KEY_FILE", str(migrated.jwt_private_key_file))
+    monkeypatch.setenv("LEDGER_ENV", "test")
+    get_settings.cache_clear()
+    yield migrated
+    get_settings.cache_clear()
+
+
+async def ledger(command: str) -> int:
+    """Run `ledger COMMAND` in a thread: the CLI runs its own event loop with asyncio.run."""
+    return await asyncio.to_thread(main, shlex.split(command))
+
+
+def last_word(text: str) -> str:
+    return text.split()[-1]
+
+
+async def test_tenant_create_prints_the_new_tenant_id(
+    cli_env: Settings, sessions: TenantSessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await ledger("tenant create 'Acme Agency'") == 0
+    out = capsys.readouterr().out
+    tenant_id = uuid.UUID(last_word(out))
+    assert "Acme Agency" in out
+    assert await tenant_exists(sessions=sessions, tenant_id=tenant_id)
+
+
+async def test_token_create_prints_a_token_that_verifies(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant_id = uuid.uuid4()
+    assert await ledger(f"token create --tenant {tenant_id} --role owner") == 0
+    principal = TokenVerifier(cli_env).verify(last_word(capsys.readouterr().out))
+    assert principal.tenant_id == tenant_id
+    assert principal.role is Role.OWNER
+    assert principal.client_id is None
+
+
+async def test_client_viewer_token_is_bound_to_its_client(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant_id, client_id = uuid.uuid4(), uuid.uuid4()
+    code = await ledger(
+        f"token create --tenant {tenant_id} --role CLIENT_VIEWER --client {client_id} --ttl 7d"
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    principal = TokenVerifier(cli_env).verify(last_word(out))
+    assert principal.role is Role.CLIENT_VIEWER
+    assert principal.client_id == client_id
+
+
+async def test_client_viewer_token_without_client_is_a_usage_error(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await ledger(f"token create --tenant {uuid.uuid4()} --role CLIENT_VIEWER")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "CLIENT_VIEWER" in err and "--client" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "token create --tenant not-a-uuid --role OWNER",
+        f"token create --tenant {uuid.UUID(int=1)} --role OWNER --ttl soon",
+        f"token create --tenant {uuid.UUID(int=1)} --role KING",
+        f"token create --tenant {uuid.UUID(int=1)} --role OWNER --client {uuid.UUID(int=2)}",
+        "apikey create --tenant x --name n --scope configure",
+        "",
+    ],
+)
+async def test_bad_arguments_exit_2_and_say_what_to_do(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    assert await ledger(command) == 2
+    assert capsys.readouterr().err.strip()
+
+
+async def test_apikey_create_then_revoke(
+    cli_env: Settings, make_tenant, sessions: TenantSessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a tenant and a key created through the CLI
+    tenant = await make_tenant()
+    code = await ledger(
+        f"apikey create --tenant {tenant.tenant_id} --name ci --scope ingest --scope read"
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    key = last_word(out)
+    key_id = re.search(r"key id\s+(\S+)", out)
+    assert key_id is not None
+    authenticator = Authenticator(TokenVerifier(cli_env), sessions)
+
+    # Then it authenticates with its scopes
+    principal = await authenticator.authenticate(None, api_key=key)
+    assert principal.tenant_id == tenant.tenant_id
+    assert principal.scopes == frozenset({Scope.INGEST, Scope.READ})
+
+    # When it is revoked, it no longer authenticates
+    assert await ledger(f"apikey revoke --tenant {tenant.tenant_id} {key_id[1]}") == 0
+    assert "revoked" in capsys.readouterr().out
+    with pytest.raises(AuthenticationFailed):
+        await authenticator.authenticate(f"Bearer {key}")
+
+    # And revoking it again says so
+    assert await ledger(f"apikey revoke --tenant {tenant.tenant_id} {key_id[1]}") == 1
+    assert "already revoked" in capsys.readouterr().err
+
+
+async def test_apikey_for_an_unknown_tenant_names_the_fix(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await ledger(f"apikey create --tenant {uuid.uuid4()} --name x --scope ingest")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no tenant" in err and "ledger tenant create" in err
+
+
+async def test_schema_prints_the_sdl(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await ledger("schema") == 0
+    assert "type Query" in capsys.readouterr().out
+
+
+async def test_migrate_is_idempotent(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await ledger("migrate") == 0
+    assert "head" in capsys.readouterr().out
+
+
+async def test_worker_check_fails_without_a_running_worker(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await ledger("worker --check") == 1
+    assert "no worker" in capsys.readouterr().out
+
+
+async def test_invalid_configuration_is_a_usage_error(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LEDGER_ENV", "production")  # no verification key configured
+    get_settings.cache_clear()
+    assert await ledger("schema") == 2
+    assert "invalid configuration" in capsys.readouterr().err
+
+
+async def test_unreachable_database_names_the_fix(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://ledger@127.0.0.1:1/ledger")
+    get_settings.cache_clear()
+    assert await ledger("tenant create Nowhere") == 1
+    err = capsys.readouterr().err
+    assert "cannot connect" in err and "DATABASE_URL" in err
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30m", 1800), ("1h", 3600), ("7d", 604800)])
+def test_ttl_units(text: str, seconds: int) -> None:
+    assert parse_ttl(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0h", "1w", "h", "-1h", ""])
+def test_ttl_refuses_other_text(text: str) -> None:
+    with pytest.raises(CliError) as raised:
+        parse_ttl(text)
+    assert raised.value.exit_code == 2
+
+
+def test_tables_align_numbers_right_and_text_left() -> None:
+    rows = [("ACCEPTED", 1200, Decimal("3.50")), ("RUNNING", 7, None)]
+    assert format_table(("status", "runs", "cost"), rows).splitlines() == [
+        "status     runs  cost",
+        "--------  -----  ----",
+        "ACCEPTED  1,200  3.50",
+        "RUNNING       7",
+    ]

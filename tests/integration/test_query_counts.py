@@ -1,0 +1,100 @@
+"""No N+1: the number of SQL statements of a list query does not grow with the list.
+
+Statements are counted with SQLAlchemy's `before_cursor_execute` on the application engine
+(each transaction's `set_config` included), for the same query over 5 and over 50 items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.integration.reads_factories import day, insert, run, rung, usage, workflow
+
+WORKFLOW_FIGURES = """
+{
+  workflows {
+    key
+    ladder { key }
+    costPerOutcome(range: {from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z"}) {
+      attempts acceptedOutcomes totalCost costPerOutcome successRate
+    }
+    failureCostShare(range: {from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z"}) {
+      share byStatus { status cost }
+    }
+    runCostStats(range: {from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z"}) { p50 }
+  }
+}
+"""
+
+RUN_PAGE = """
+{ runs(first: 100) { edges { node { correlationId workflowKey cost usage { cost } } } } }
+"""
+
+# Measured: 8 for both, at 5 and at 50 workflows. Workflow figures: four transactions (the list,
+# the ladders, the cohort totals shared by costPerOutcome and failureCostShare, the per-run costs),
+# each a set_config and one SELECT. A page of runs: the page, workflow keys, costs, usage.
+BOUND = 8
+
+
+@contextmanager
+def counting(app: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def tenant_with_workflows(make_tenant, sessions, n: int):
+    tenant = await make_tenant()
+    t = tenant.tenant_id
+    rows: list[Any] = []
+    for i in range(n):
+        wf = workflow(t, f"wf{i:02}")
+        rows += [
+            wf,
+            rung(t, wf, "accepted", 0),
+            run(t, wf, f"ok-{i}", started_at=day(1), status="ACCEPTED"),
+            run(t, wf, f"no-{i}", started_at=day(1), status="REJECTED"),
+            usage(t, wf, "1", correlation_id=f"ok-{i}", occurred_at=day(1)),
+            usage(t, wf, "2", correlation_id=f"no-{i}", occurred_at=day(1)),
+        ]
+    await insert(sessions, t, *rows)
+    return tenant
+
+
+async def statements_for(app, tenant, query: str) -> list[str]:
+    with counting(app) as statements:
+        body = await tenant.gql(query)
+    assert "errors" not in body, body
+    return statements
+
+
+async def test_workflow_figures_cost_the_same_few_queries_for_5_or_50(app, make_tenant, sessions):
+    five = await tenant_with_workflows(make_tenant, sessions, 5)
+    fifty = await tenant_with_workflows(make_tenant, sessions, 50)
+
+    small = await statements_for(app, five, WORKFLOW_FIGURES)
+    large = await statements_for(app, fifty, WORKFLOW_FIGURES)
+
+    assert len(small) == len(large) <= BOUND, (len(small), len(large))
+
+
+async def test_a_page_of_runs_costs_the_same_few_queries_for_10_or_100(app, make_tenant, sessions):
+    ten = await tenant_with_workflows(make_tenant, sessions, 5)  # 10 runs
+    hundred = await tenant_with_workflows(make_tenant, sessions, 50)  # 100 runs
+
+    small = await statements_for(app, ten, RUN_PAGE)
+    large = await statements_for(app, hundred, RUN_PAGE)
+
+    assert len(small) == len(large) <= BOUND, (len(small), len(large))

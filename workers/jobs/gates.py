@@ -1,0 +1,54 @@
+"""Gate evaluation jobs: an hourly cron fans out one job per tenant.
+
+`evaluate_gates` (the cron) lists tenants through `ledger_tenant_ids()` — the SECURITY DEFINER
+registry of migration 0004, since row-level security lets no application session list tenants —
+and enqueues `evaluate_tenant_gates` for each, with a job id per tenant and time slot so a
+second cron firing (or a second worker) in the same slot coalesces instead of duplicating.
+`evaluate_tenant_gates` opens that tenant's session (RLS applies), evaluates and stores every
+gate in force, and applies auto-demotions. Tenants are evaluated independently: one failing
+tenant never blocks the others, and any number of workers share the fan-out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from app.services.gate_evaluations import evaluate_tenant, tenant_ids
+
+log = logging.getLogger("ledger.worker.gates")
+
+GATE_EVALUATION_MINUTE = 7
+"""The cron fires hourly at this minute (off the top of the hour, when other crons cluster)."""
+
+
+def job_id(tenant_id: uuid.UUID, now: datetime) -> str:
+    """One evaluation per tenant per minute slot: duplicates coalesce in arq."""
+    return f"gates:{tenant_id}:{now.strftime('%Y%m%dT%H%M')}"
+
+
+async def evaluate_gates(ctx: dict[str, Any]) -> int:
+    """Enqueue one `evaluate_tenant_gates` job per tenant; returns how many were enqueued."""
+    now = datetime.now(UTC)
+    async with ctx["engine"].connect() as connection:
+        tenants = await tenant_ids(connection)
+    enqueued = 0
+    for tenant in tenants:
+        job = await ctx["redis"].enqueue_job(
+            "evaluate_tenant_gates", str(tenant), _job_id=job_id(tenant, now)
+        )
+        enqueued += job is not None
+    log.info("gate evaluation: %d tenant jobs enqueued", enqueued)
+    return enqueued
+
+
+async def evaluate_tenant_gates(ctx: dict[str, Any], tenant_id: str) -> dict[str, Any]:
+    """Evaluate and store every gate of one tenant as of now; returns counts and demotions."""
+    tenant = uuid.UUID(tenant_id)
+    async with ctx["sessions"](tenant) as session:
+        summary = await evaluate_tenant(session=session, tenant_id=tenant, now=datetime.now(UTC))
+    if summary.demoted:
+        log.warning("auto-demoted in tenant %s: %s", tenant, ", ".join(summary.demoted))
+    return {"evaluated": summary.evaluated, "demoted": summary.demoted}
