@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     max_batch_records: int = 10_000
     max_body_bytes: int = 16 * 1024 * 1024
+    # Estimated cost of a query: list fields weigh their `first` argument (or
+    # default_list_cost), multiplied down the nesting; see graphql_schema/limits.py.
+    max_query_cost: int = 50_000
+    default_list_cost: int = 50
+    # Per-tenant ingest token bucket in Redis (app/ingest/rate_limit.py): records per second
+    # and the most records one burst may take; 0 disables the limit.
+    ingest_rate_per_second: int = 50_000
+    ingest_rate_burst: int = 100_000
     cors_origins: list[str] = Field(default_factory=list)
 
     log_level: str = "INFO"

@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from app.auth.authenticate import Authenticator
 from app.auth.errors import AuthenticationFailed
 from graphql_schema.context import Context
-from graphql_schema.errors import UNAUTHENTICATED
+from graphql_schema.errors import BAD_USER_INPUT, UNAUTHENTICATED
 from graphql_schema.loaders import build_loaders
 
 log = logging.getLogger("ledger.auth")
@@ -76,3 +78,15 @@ class LedgerGraphQL(GraphQL[Context, None]):
         )
         context.loaders = build_loaders(context)
         return context
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Every error carries `extensions.code`. A parse error raised while parsing (e.g. the
+        token limit: "Document contains more than N tokens") leaves strawberry before the
+        ErrorCodes extension sees it, so it gets its BAD_USER_INPUT here."""
+        response = await super().process_result(request, result)
+        errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
+        for error in errors:
+            extensions = error.get("extensions") or {}
+            if "code" not in extensions:
+                error["extensions"] = {**extensions, "code": BAD_USER_INPUT}
+        return response

@@ -25,6 +25,7 @@ from graphql_schema.errors import ErrorCodes
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
+from graphql_schema.limits import query_cost_rule
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -62,6 +63,15 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: AddValidationRules(
+            [
+                query_cost_rule(
+                    max_cost=settings.max_query_cost,
+                    default_list_cost=settings.default_list_cost,
+                    max_page_size=settings.max_page_size,
+                )
+            ]
+        ),
         ParserCache,
         ValidationCache,
     ]

@@ -9,6 +9,8 @@ never share rows.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -56,12 +58,15 @@ async def _drop_database(admin_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Servers]:
+async def servers() -> AsyncIterator[Servers]:
     embedded = None
     admin_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if not admin_url or not redis_url:
-        embedded = start_embedded(tmp_path_factory.mktemp("embedded"), database="postgres")
+        # Not under pytest's basetemp: pytest prunes old basetemps, and a concurrent test
+        # session must not delete the data directory of a running server.
+        embedded_dir = Path(tempfile.mkdtemp(prefix="ledger-test-"))
+        embedded = start_embedded(embedded_dir, database="postgres")
         admin_url = admin_url or embedded.database_url
         redis_url = redis_url or embedded.redis_url
     name = f"ledger_test_{uuid.uuid4().hex[:10]}"
@@ -72,11 +77,12 @@ async def servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
         await _drop_database(admin_url, name)
         if embedded is not None:
             embedded.stop()
+            shutil.rmtree(embedded_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir = tmp_path_factory.mktemp("data")
+def settings(servers: Servers) -> Settings:
+    data_dir = Path(tempfile.mkdtemp(prefix="ledger-test-data-"))
     return Settings(
         env="test",
         database_url=servers.database_url,

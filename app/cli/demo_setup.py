@@ -23,6 +23,7 @@ from app.auth.tokens import issue_token
 from app.cli.output import ProgressBar, format_table
 from app.db.sessions import TenantSessions, create_engine
 from app.demo.agency import TENANT_NAME
+from app.demo.report import render_details
 from app.demo.seed import Progress, SeedSummary, ensure_clients, seed_demo
 from app.services.tenants import create_api_key, create_tenant, revoke_api_key, tenant_exists
 from app.settings import Settings
@@ -79,6 +80,8 @@ def print_summary(summary: SeedSummary, seconds: float) -> None:
         for status in order
     ]
     print(format_table(("run status", "runs", "share"), status_rows))
+    print()
+    print(render_details(summary))
     print(
         f"\n{len(summary.clients)} clients, {len(summary.workflows)} workflows; "
         f"{summary.pending_in_hold} support acceptances still inside their 48 h hold, "

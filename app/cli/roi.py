@@ -1,9 +1,9 @@
 """`ledger roi rebuild [--tenant T]` and `ledger worker status`: ROI windows from the shell.
 
 `roi rebuild` marks every window of the tenant (all tenants without `--tenant`) dirty and drains
-them in this process, batch by batch with a progress bar — the same transactions the workers
-run, so it is safe while workers run too (they serialize per tenant). It prints one row per
-tenant: windows recomputed, rows that changed, seconds.
+them in this process, re-attributing all revenue, batch by batch with a progress bar: the same
+transactions the workers run, so it is safe while workers run too (they serialize per tenant).
+It prints one row per tenant: markers drained, windows recomputed, rows changed, seconds.
 
 `worker status` prints what waits and what happened: arq's queue length, the last worker
 heartbeat, the last ROI job success and failure (from Redis), and per tenant the dirty markers
@@ -66,6 +66,7 @@ async def rebuild(
                     now=datetime.now(UTC),
                     batch_size=batch_size,
                     include_due=True,
+                    force=True,
                     after_commit=advance,
                 )
             seconds = round(time.monotonic() - started, 2)

@@ -2,8 +2,13 @@
 
 Plain data, no I/O. The numbers are chosen so the demo tells true stories: the cheaper outreach
 variant fails more often and ends up costing more per accepted outcome; LinkedIn outreach gets
-worse over the quarter; support escalates often and a few resolved tickets are reopened inside
-their 48-hour hold; reporting runs a reasoning model.
+worse over the quarter (fewer acceptances, and fewer replies, so its cost per positive reply
+rises while email's stays flat and under its ceiling); support escalates often and a few
+resolved tickets are reopened inside their 48-hour hold; reporting runs a reasoning model.
+Outreach leads climb reply -> positive reply -> deal -> closed-won days after their message,
+SEO audits climb published -> ranks -> inbound lead; closed-won deals bring revenue, clients pay
+monthly retainers, and referral deals no agent touched stay unattributed. Lead enrichment has
+earned its level-1 autonomy gate; outreach has not.
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ class Variant:
     drafter_model: str
     acceptance_shift: float  # moved from ACCEPTED to REJECTED
     drafter_repeats: tuple[int, int]
+    first_rung_factor: float = 1.0  # multiplies the chance of the first outcome rung
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,19 @@ class Channel:
     share: float
     acceptance_shift: float = 0.0
     drift_over_window: float = 0.0  # extra shift reached by the end of the window
+    # Chance that an accepted run's lead reaches the ladder's first outcome rung (a reply), at
+    # the start and at the end of the window (linear in between); None: the profile's rate.
+    first_rung_rate: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeStep:
+    """A rung after `accepted`: reached with `rate` by those that reached the previous rung,
+    `delay_days` (low, high) after it."""
+
+    rung: str
+    rate: float
+    delay_days: tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,7 @@ class WorkflowProfile:
     variants: tuple[Variant, ...] = ()
     monthly_infra: Decimal = Decimal("0")
     reopen_rate: float = 0.0  # share of accepted runs reopened inside the hold
+    outcomes: tuple[OutcomeStep, ...] = ()  # the ladder's rungs after `accepted`, in order
     reviewers: tuple[str, ...] = ("maria.k", "dev.patel", "sam.o")
     reject_reasons: tuple[str, ...] = ("missed the brief",)
 
@@ -180,6 +200,17 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
         ),
         teams=("content",),
         subject_prefix="audit",
+        ladder=(
+            ("accepted", "Audit accepted"),
+            ("published", "Fixes published"),
+            ("ranks", "Ranks in the top 10"),
+            ("inbound-lead", "Inbound lead"),
+        ),
+        outcomes=(
+            OutcomeStep("published", 0.70, (2, 8)),
+            OutcomeStep("ranks", 0.45, (10, 35)),
+            OutcomeStep("inbound-lead", 0.35, (3, 25)),
+        ),
         campaigns=("technical-seo", "local-seo"),
         monthly_infra=Decimal("140.00"),
         reject_reasons=("recommendations too generic", "missed key pages", "factual error"),
@@ -273,14 +304,33 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
             ("deal", "Deal opened"),
             ("closed-won", "Closed won"),
         ),
+        outcomes=(
+            OutcomeStep("reply", 0.12, (0.3, 6)),
+            OutcomeStep("positive-reply", 0.45, (0, 1.5)),
+            OutcomeStep("deal", 0.40, (2, 10)),
+            OutcomeStep("closed-won", 0.45, (4, 16)),
+        ),
         campaigns=("spring-push", "referrals", "new-market"),
         channels=(
-            Channel("email", 0.65),
-            Channel("linkedin", 0.35, acceptance_shift=0.04, drift_over_window=0.18),
+            Channel("email", 0.65, first_rung_rate=(0.13, 0.13)),
+            Channel(
+                "linkedin",
+                0.35,
+                acceptance_shift=0.04,
+                drift_over_window=0.18,
+                first_rung_rate=(0.14, 0.035),
+            ),
         ),
         variants=(
             Variant("sonnet", 0.5, *SONNET, acceptance_shift=0.0, drafter_repeats=(1, 1)),
-            Variant("haiku", 0.5, *HAIKU, acceptance_shift=0.30, drafter_repeats=(1, 4)),
+            Variant(
+                "haiku",
+                0.5,
+                *HAIKU,
+                acceptance_shift=0.30,
+                drafter_repeats=(1, 4),
+                first_rung_factor=0.8,
+            ),
         ),
         monthly_infra=Decimal("120.00"),
         reject_reasons=(
@@ -393,3 +443,88 @@ FAILURE_REASONS = {
     "ESCALATED": ("low confidence, sent to a human", "VIP customer", "legal question"),
 }
 REOPEN_REASON = "reopened by the customer"
+
+
+# --- cost ceilings, autonomy gates, baselines and revenue --------------------------------
+
+
+@dataclass(frozen=True)
+class CeilingSpec:
+    workflow_key: str
+    rung: str
+    dimension: str
+    value: str
+    ceiling: Decimal
+
+
+# Outreach may spend at most $3.50 per positive reply on each channel: email stays well under it,
+# LinkedIn (fewer acceptances, fewer replies as the quarter goes on) ends far over it: throttle.
+CEILINGS: tuple[CeilingSpec, ...] = (
+    CeilingSpec("outreach", "positive-reply", "CHANNEL", "email", Decimal("3.50")),
+    CeilingSpec("outreach", "positive-reply", "CHANNEL", "linkedin", Decimal("3.50")),
+)
+
+
+@dataclass(frozen=True)
+class GateSpecDemo:
+    """An autonomy gate as `setAutonomyGate` takes it (see app.domain.gates.GateSpec)."""
+
+    workflow_key: str
+    target_level: int
+    min_acceptance_rate: float
+    min_sample_size: int
+    max_cost_per_outcome: Decimal
+    max_drift_pct: float
+    window_days: int = 30
+    confidence: float = 0.95
+
+
+GATE_ACTOR = "demo:seed"
+GATES: tuple[GateSpecDemo, ...] = (
+    # Ready: ~83% of enrichments are accepted, at ~$0.40 each (infrastructure included), with
+    # no upward drift; budget $1.00. Level 1 still reviews every output, so the drift
+    # tolerance is loose.
+    GateSpecDemo(
+        "lead-enrichment",
+        1,
+        min_acceptance_rate=0.70,
+        min_sample_size=50,
+        max_cost_per_outcome=Decimal("1.00"),
+        max_drift_pct=60.0,
+    ),
+    # Blocked: the haiku variant and LinkedIn drag acceptance to ~2/3, cost per accepted
+    # message (~$0.32) is over its $0.20 budget.
+    GateSpecDemo(
+        "outreach",
+        1,
+        min_acceptance_rate=0.80,
+        min_sample_size=50,
+        max_cost_per_outcome=Decimal("0.20"),
+        max_drift_pct=10.0,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """What the manual process earned per comparable outcome, and cost in human time."""
+
+    workflow_key: str
+    revenue_per_success: Decimal
+    human_cost_per_task: Decimal | None
+
+
+BASELINES: tuple[BaselineSpec, ...] = (
+    BaselineSpec("seo-audit", Decimal("4.00"), Decimal("180.00")),
+    BaselineSpec("lead-enrichment", Decimal("0.50"), Decimal("2.50")),
+    BaselineSpec("outreach", Decimal("2.00"), Decimal("6.00")),
+    BaselineSpec("support-triage", Decimal("0"), Decimal("4.50")),
+    BaselineSpec("client-reporting", Decimal("3.00"), Decimal("60.00")),
+)
+
+# Monthly retainer per unit of client volume (CLIENTS), paid on the 1st; deal sizes of
+# closed-won outreach leads; referral deals that no agent run sourced (never attributed).
+RETAINER_PER_VOLUME = Decimal("3000.00")
+DEAL_SIZE = (1_500, 12_000)
+REFERRAL_DEAL_SIZE = (800, 4_000)
+REFERRALS_PER_MONTH = 2

@@ -1,10 +1,13 @@
-"""Deterministic demo records: runs, usage events and labels as ingest dicts.
+"""Deterministic demo records: runs, usage, labels, outcomes and revenue as ingest dicts.
 
 Pure: the same `now`, scale and client ids always give the same records (one seeded
 `random.Random`, no clock, no set iteration), so seeding a tenant twice only produces duplicates.
 `app.demo.plan` plans every run (workflow, client, dimensions, status, timing); this module emits
 the run, its usage events (cut short by how the run ended) and its labels, plus the monthly
-infrastructure allocations.
+infrastructure allocations. Then, with the same random stream, the outcome ladders (each
+accepted run's subject climbing its workflow's rungs days later, never after `now`) and revenue
+(closed-won deals linked to their run, monthly retainers linked to nothing, referral deals no run
+can claim).
 """
 
 from __future__ import annotations
@@ -19,9 +22,14 @@ from decimal import Decimal
 from typing import Any
 
 from app.demo.agency import (
+    CLIENTS,
+    DEAL_SIZE,
     FAILURE_REASONS,
     FAILURE_REVIEWERS,
+    REFERRAL_DEAL_SIZE,
+    REFERRALS_PER_MONTH,
     REOPEN_REASON,
+    RETAINER_PER_VOLUME,
     WORKFLOWS,
     LlmStep,
     MeteredStep,
@@ -45,10 +53,23 @@ class DemoRecords:
     statuses: Counter[str] = field(default_factory=Counter)  # status of each run at `now`
     pending_in_hold: int = 0  # accepted, hold not yet passed
     reopened: int = 0
+    outcomes: list[Record] = field(default_factory=list)
+    revenue: list[Record] = field(default_factory=list)
+    # (workflow key, rung) -> outcome events; revenue kind -> (events, amount)
+    rungs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    revenue_kinds: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+    # (workflow key, cohort day) of every run and usage event: the ROI windows a rebuild computes
+    roi_pairs: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def total(self) -> int:
-        return len(self.runs) + len(self.usage) + len(self.labels)
+        return (
+            len(self.runs)
+            + len(self.usage)
+            + len(self.labels)
+            + len(self.outcomes)
+            + len(self.revenue)
+        )
 
 
 def _llm_event(rng: random.Random, step: LlmStep, run: PlannedRun) -> Record:
@@ -226,6 +247,177 @@ def _infra(now: datetime, days: int, runs_per_day: int) -> list[Record]:
     return events
 
 
+# --- outcome ladders and revenue -------------------------------------------------------------
+
+
+def _first_rung_rate(run: PlannedRun, progress: float) -> float:
+    rate = run.profile.outcomes[0].rate
+    if run.channel is not None and run.channel.first_rung_rate is not None:
+        start, end = run.channel.first_rung_rate
+        rate = start + (end - start) * progress
+    if run.variant is not None:
+        rate *= run.variant.first_rung_factor
+    return rate
+
+
+def _climb(
+    rng: random.Random, run: PlannedRun, progress: float, now: datetime
+) -> list[tuple[str, datetime]]:
+    """The (rung, time) the run's subject reaches after its acceptance, in ladder order."""
+    assert run.labelled_at is not None
+    reached: list[tuple[str, datetime]] = []
+    at = run.labelled_at
+    for number, step in enumerate(run.profile.outcomes):
+        rate = _first_rung_rate(run, progress) if number == 0 else step.rate
+        if rng.random() >= rate:
+            break
+        at += timedelta(days=rng.uniform(*step.delay_days))
+        at = at.replace(microsecond=0)
+        if at >= now:
+            break  # not yet: a later seed (or the real CRM) will report it
+        reached.append((step.rung, at))
+    return reached
+
+
+def _whole_ladder(run: PlannedRun, now: datetime) -> list[tuple[str, datetime]]:
+    """Every rung, evenly spaced between the run's acceptance and `now` (small windows)."""
+    assert run.labelled_at is not None
+    steps = run.profile.outcomes
+    gap = (now - run.labelled_at) / (len(steps) + 1)
+    return [
+        (step.rung, (run.labelled_at + gap * (number + 1)).replace(microsecond=0))
+        for number, step in enumerate(steps)
+    ]
+
+
+def _ladders(
+    rng: random.Random, runs: list[PlannedRun], now: datetime, window_start: datetime
+) -> dict[str, list[tuple[str, datetime]]]:
+    """The rungs each accepted run's subject reached, by correlation id.
+
+    At any scale every rung of every ladder is reached at least once, and every channel reaches
+    the ladder's second rung (outreach: a positive reply) at least once, so each story shows.
+    """
+    span = now - window_start
+    climbed: dict[str, list[tuple[str, datetime]]] = {}
+    accepted: dict[str, list[PlannedRun]] = {}
+    for run in runs:
+        if not run.profile.outcomes or run.status_now != "ACCEPTED" or run.labelled_at is None:
+            continue
+        accepted.setdefault(run.profile.key, []).append(run)
+        reached = _climb(rng, run, (run.started_at - window_start) / span, now)
+        if reached:
+            climbed[run.correlation_id] = reached
+
+    def rungs_of(members: list[PlannedRun]) -> set[str]:
+        return {rung for r in members for rung, _ in climbed.get(r.correlation_id, [])}
+
+    for candidates in accepted.values():
+        steps = candidates[0].profile.outcomes
+        second = steps[min(1, len(steps) - 1)].rung
+        channels = sorted({r.channel.name for r in candidates if r.channel is not None})
+        for name in channels:
+            members = [r for r in candidates if r.channel is not None and r.channel.name == name]
+            if second not in rungs_of(members):
+                # the earliest run of the channel: the most time to climb
+                climbed[members[0].correlation_id] = _whole_ladder(members[0], now)[:2]
+        if any(step.rung not in rungs_of(candidates) for step in steps):
+            climbed[candidates[0].correlation_id] = _whole_ladder(candidates[0], now)
+    return climbed
+
+
+def _outcome_records(
+    runs: list[PlannedRun], climbed: dict[str, list[tuple[str, datetime]]]
+) -> list[Record]:
+    records: list[Record] = []
+    for run in runs:
+        for rung, at in climbed.get(run.correlation_id, []):
+            records.append(
+                {
+                    "type": "outcome",
+                    "eventId": f"{run.correlation_id}:{rung}",
+                    "workflowKey": run.profile.key,
+                    "rung": rung,
+                    "subject": run.subject,
+                    "correlationId": run.correlation_id,
+                    "occurredAt": at,
+                }
+            )
+    records.sort(key=lambda r: (r["occurredAt"], r["eventId"]))
+    return records
+
+
+def _cents(rng: random.Random, bounds: tuple[int, int]) -> Decimal:
+    return Decimal(rng.randint(bounds[0] * 100, bounds[1] * 100)) / 100
+
+
+def _revenue(
+    rng: random.Random,
+    runs: list[PlannedRun],
+    climbed: dict[str, list[tuple[str, datetime]]],
+    *,
+    now: datetime,
+    window_start: datetime,
+    client_ids: Mapping[str, uuid.UUID],
+) -> list[Record]:
+    """Closed-won deals (linked to their run: claimed when they close within 30 days of it),
+    monthly retainers (unlinked: split over the client's accepted runs), and referral deals
+    whose subject no run has (never claimed: unattributed revenue)."""
+    records: list[Record] = []
+    for run in runs:
+        for rung, at in climbed.get(run.correlation_id, []):
+            if rung != "closed-won":
+                continue
+            records.append(
+                {
+                    "type": "revenue",
+                    "eventId": f"deal:{run.correlation_id}",
+                    "clientId": run.client_id,
+                    "amount": str(_cents(rng, DEAL_SIZE)),
+                    "occurredAt": min(at + timedelta(hours=2), now - timedelta(seconds=1)),
+                    "workflowKey": run.profile.key,
+                    "subject": run.subject,
+                    "correlationId": run.correlation_id,
+                    "kind": "deal_won",
+                }
+            )
+    for month in _month_starts(window_start, now):
+        paid = month.replace(hour=9)
+        if not window_start <= paid < now:
+            continue
+        for name, (volume, _) in CLIENTS.items():
+            amount = (RETAINER_PER_VOLUME * Decimal(str(volume))).quantize(CENT)
+            records.append(
+                {
+                    "type": "revenue",
+                    "eventId": f"retainer:{client_ids[name]}:{month:%Y-%m}",
+                    "clientId": client_ids[name],
+                    "amount": str(amount),
+                    "occurredAt": paid,
+                    "kind": "retainer",
+                }
+            )
+    outreach_buyers = [name for name, (_, keys) in CLIENTS.items() if "outreach" in keys]
+    months = max(1, round((now - window_start) / timedelta(days=30)))
+    for number in range(months * REFERRALS_PER_MONTH):
+        name = rng.choice(outreach_buyers)
+        at = window_start + (now - window_start) * rng.uniform(0.05, 0.95)
+        records.append(
+            {
+                "type": "revenue",
+                "eventId": f"referral:{window_start:%Y%m%d}:{number:03d}",
+                "clientId": client_ids[name],
+                "amount": str(_cents(rng, REFERRAL_DEAL_SIZE)),
+                "occurredAt": at.replace(microsecond=0),
+                "workflowKey": "outreach",
+                "subject": f"referral-{number:03d}",
+                "kind": "referral_deal",
+            }
+        )
+    records.sort(key=lambda r: (r["occurredAt"], r["eventId"]))
+    return records
+
+
 def generate(
     *,
     now: datetime,
@@ -256,4 +448,19 @@ def generate(
         out.reopened += run.reopened_at is not None
     out.usage.extend(_infra(now, days, runs_per_day))
     out.labels.sort(key=lambda label: (label["at"], label["correlationId"]))
+
+    window_start = now - timedelta(days=days)
+    climbed = _ladders(rng, runs, now, window_start)
+    out.outcomes = _outcome_records(runs, climbed)
+    out.revenue = _revenue(
+        rng, runs, climbed, now=now, window_start=window_start, client_ids=client_ids
+    )
+    for outcome in out.outcomes:
+        out.rungs[(outcome["workflowKey"], outcome["rung"])] += 1
+    for event in out.revenue:
+        count, amount = out.revenue_kinds.get(event["kind"], (0, Decimal(0)))
+        out.revenue_kinds[event["kind"]] = (count + 1, amount + Decimal(event["amount"]))
+    out.roi_pairs = {(r["workflowKey"], f"{r['startedAt']:%Y-%m-%d}") for r in out.runs} | {
+        (u["workflowKey"], f"{u['occurredAt']:%Y-%m-%d}") for u in out.usage
+    }
     return out

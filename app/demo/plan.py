@@ -130,7 +130,8 @@ class Planner:
         if profile.key == "lead-enrichment":
             leads.append(run.subject)
         elif profile.key == "outreach" and leads:
-            run.subject = rng.choice(leads[-200:])  # outreach works the enriched leads
+            # Outreach works the enriched leads, each lead once (one of the 200 newest).
+            run.subject = leads.pop(len(leads) - 1 - rng.randrange(min(len(leads), 200)))
         progress = (started - self.window_start) / (self.now - self.window_start)
         run.status = status or _status(rng, run, progress)
         if run.status == "TIMED_OUT":

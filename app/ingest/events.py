@@ -16,6 +16,8 @@ Answers (errors are `{"code", "message", ...}` objects):
 - 401 UNAUTHENTICATED (missing, bad or revoked credential), 403 FORBIDDEN (no `ingest` scope);
 - 413 PAYLOAD_TOO_LARGE: more than `max_batch_records` records (or a body over `max_body_bytes`);
 - 415 UNSUPPORTED_MEDIA_TYPE for any other content type.
+- 429 RATE_LIMITED with `Retry-After` (seconds) when the tenant's ingest token bucket
+  (app/ingest/rate_limit.py) cannot take the batch; nothing written.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from starlette.responses import JSONResponse
 
 from app.auth.errors import AuthenticationFailed
 from app.auth.principal import Principal, Scope
+from app.ingest.rate_limit import check_ingest_rate, rate_limited_message
 from app.services.ingest import BatchTooLarge, ingest_records
 from workers.jobs.roi import enqueue_recompute
 
@@ -84,6 +87,17 @@ async def post_events(request: Request) -> JSONResponse:
             "PAYLOAD_TOO_LARGE",
             f"a batch holds at most {settings.max_batch_records} records; got {len(records)}",
             limit=settings.max_batch_records,
+        )
+    decision = await check_ingest_rate(request, principal.tenant_id, len(records))
+    if not decision.admitted:
+        return JSONResponse(
+            {
+                "code": "RATE_LIMITED",
+                "message": rate_limited_message(decision),
+                "retryAfter": decision.retry_after,
+            },
+            429,
+            headers={"Retry-After": str(decision.retry_after)},
         )
     try:
         async with request.app.state.sessions(principal.tenant_id) as session:

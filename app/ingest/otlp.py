@@ -11,6 +11,8 @@ Answers (OTLP/HTTP specification; bodies in the request's encoding):
   metered (plain HTTP spans, agent spans…) are ignored: neither stored nor rejected.
 - 400 undecodable body; 401 missing/bad credential; 403 no `ingest` scope; 413 body over
   `max_body_bytes`, before or after decompression; 415 other content type or encoding;
+- 429 Retry-After: n when the tenant's ingest token bucket (app/ingest/rate_limit.py) cannot
+  take the batch's span records (message starts RATE_LIMITED; nothing written);
 - 429 Retry-After: 1 when this process already handles MAX_CONCURRENT_EXPORTS exports (bounds
   the memory decoding can take); 503 Retry-After: 5 when the database cannot take the work (pool
   timeout, too many connections, connection lost, deadlock): exporters retry both.
@@ -41,6 +43,7 @@ from app.ingest.otlp_decode import (
 from app.ingest.otlp_mapping import SpanBatch, map_spans
 from app.ingest.otlp_responses import export_response, rejection_message, status_response
 from app.ingest.otlp_store import StoredSpans, store_span_records
+from app.ingest.rate_limit import check_ingest_rate, rate_limited_message
 from workers.jobs.roi import enqueue_recompute
 
 log = logging.getLogger("ledger.ingest.otlp")
@@ -147,6 +150,14 @@ async def _export(request: Request, media: str, coding: str, tenant_id: uuid.UUI
     except ClientDisconnect:
         return Response(status_code=400)
 
+    decision = await check_ingest_rate(request, tenant_id, len(batch.records))
+    if not decision.admitted:
+        return status_response(
+            media,
+            429,
+            rate_limited_message(decision),
+            {"Retry-After": str(decision.retry_after)},
+        )
     stored = StoredSpans()
     if batch.records:
         try:

@@ -1,17 +1,22 @@
-"""Re-attributing the revenue that a batch of windows touches, with the pure attribution rule.
+"""Re-attributing revenue for a batch of windows, with the pure attribution rule.
 
-For a batch of (workflow, cohort day) pairs, the events to re-attribute are those the batch's
-runs may claim now and those they claimed before (stored allocations). For each such event
+An event's split depends only on the event and on the set of runs that may claim it. So for a
+batch of (workflow, cohort day) pairs, the events to re-attribute are:
+
+- the events of a (workflow, day, client) window whose *claimants* changed — the runs counted
+  ACCEPTED now, with their end and subject, fingerprinted (`claimants` on the stored window):
+  the events those runs may claim now, and the events the window claimed before;
+- the events no recompute has seen yet (`processed_at` NULL) that the batch's runs may claim.
+
+`force` (a rebuild) treats every window of the batch as changed. For each event to re-attribute,
 every possible claimant is loaded — from any window, workflow or day — and
-`app.domain.attribution.attribute` decides the split. Only events whose split changed are
-rewritten (delete + one `INSERT … SELECT FROM unnest`), and the windows those changes touch, old
-and new, are returned so that they are recomputed in the same transaction.
+`app.domain.attribution.attribute_grouped` decides the split (summed per window). Only events
+whose split changed are rewritten (delete + one `INSERT … SELECT FROM unnest`), and the windows
+those changes touch, old and new, are returned to be recomputed in the same transaction.
 
-Three set-based statements load what is needed (events, candidate runs, stored allocations);
-nothing is read one run or one event at a time. SQL selects by client and time span only —
-supersets — and the domain function applies the exact rule (window edges, links, split), so the
-numbers are defined in one place. Re-attributing an event whose split did not change writes
-nothing, so the superset costs reads, never revisions.
+Every statement is set-based (events, candidate runs, stored allocations, fingerprints), and
+SQL selects by client and time span only — supersets — while the domain function applies the
+exact rule (window edges, links, split), so the numbers are defined in one place.
 """
 
 from __future__ import annotations
@@ -22,48 +27,88 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.domain.attribution import AcceptedRun, RevenueEvent, attribute
+from app.domain.attribution import AcceptedRun, RevenueEvent, attribute_grouped
 from app.services.ingest.arrays import columns
 from app.services.roi_dirty import Pair
+
+Triple = tuple[uuid.UUID, date, uuid.UUID]
+"""(workflow id, cohort day, client id): a window whose runs can claim revenue."""
 
 DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
 DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
 
-# Every statement drives index range scans with LATERAL joins (one per batch pair or client),
-# so the plan stays right even before the planner has statistics on freshly written rows.
-
-# Events the batch's windows touch: those their accepted runs may claim — a superset, by client
-# and time span (the domain re-checks every claim) — and those they claimed before.
-TOUCHED_EVENTS = f"""
-WITH batch AS (SELECT * FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)),
+# The batch's runs that may claim revenue at $4: counted ACCEPTED, with a client and an end.
+# LATERAL: one index range scan per pair, whatever the planner's statistics say.
+ACCEPTED = f"""
+batch AS (SELECT * FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)),
 accepted AS (
-    SELECT r.client_id, r.ended_at
+    SELECT b.workflow_id, b.cohort_day, r.client_id, r.correlation_id, r.ended_at, r.subject
     FROM batch b
     CROSS JOIN LATERAL (
-        SELECT r.client_id, r.ended_at FROM runs r
+        SELECT r.client_id, r.correlation_id, r.ended_at, r.subject FROM runs r
         JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
         WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id
           AND r.started_at >= {DAY_START} AND r.started_at < {DAY_END}
           AND r.status = 'ACCEPTED' AND r.client_id IS NOT NULL AND r.ended_at IS NOT NULL
           AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $4
     ) AS r
+)
+"""  # noqa: S608 (module constants only)
+
+FINGERPRINTS = f"""
+WITH {ACCEPTED}
+SELECT workflow_id, cohort_day, client_id,
+       md5(string_agg(
+           correlation_id || '|' || extract(epoch FROM ended_at)::text || '|'
+           || COALESCE(subject, ''), ',' ORDER BY correlation_id
+       )) AS claimants
+FROM accepted GROUP BY 1, 2, 3
+"""  # noqa: S608 (module constants only)
+
+STORED_FINGERPRINTS = """
+SELECT w.workflow_id, w.cohort_day, w.client_id, w.claimants
+FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)
+JOIN roi_windows w ON w.tenant_id = $1 AND w.workflow_id = b.workflow_id
+    AND w.cohort_day = b.cohort_day
+"""
+
+# Events to re-attribute (see the module docstring); $5/$6/$7 are the changed windows.
+TOUCHED_EVENTS = f"""
+WITH {ACCEPTED},
+changed AS (
+    SELECT * FROM unnest($5::uuid[], $6::date[], $7::uuid[])
+        AS c(workflow_id, cohort_day, client_id)
 ),
 spans AS (
-    SELECT client_id, min(ended_at) AS lo, max(ended_at) + interval '720 hours' AS hi
-    FROM accepted GROUP BY client_id
+    SELECT a.client_id, min(a.ended_at) AS lo, max(a.ended_at) + interval '720 hours' AS hi,
+           bool_or(c.client_id IS NOT NULL) AS any_changed,
+           min(a.ended_at) FILTER (WHERE c.client_id IS NOT NULL) AS changed_lo,
+           max(a.ended_at) FILTER (WHERE c.client_id IS NOT NULL) + interval '720 hours'
+               AS changed_hi
+    FROM accepted a
+    LEFT JOIN changed c USING (workflow_id, cohort_day, client_id)
+    GROUP BY a.client_id
 ),
 touched AS (
     SELECT e.event_id FROM spans s
     CROSS JOIN LATERAL (
         SELECT e.event_id FROM revenue_events e
-        WHERE e.tenant_id = $1 AND e.client_id = s.client_id
+        WHERE e.tenant_id = $1 AND e.client_id = s.client_id AND s.any_changed
+          AND e.occurred_at > s.changed_lo AND e.occurred_at <= s.changed_hi
+    ) AS e
+    UNION
+    SELECT e.event_id FROM spans s
+    CROSS JOIN LATERAL (
+        SELECT e.event_id FROM revenue_events e
+        WHERE e.tenant_id = $1 AND e.client_id = s.client_id AND e.processed_at IS NULL
           AND e.occurred_at > s.lo AND e.occurred_at <= s.hi
     ) AS e
     UNION
-    SELECT a.event_id FROM batch b
+    SELECT a.event_id FROM changed c
     CROSS JOIN LATERAL (
         SELECT a.event_id FROM revenue_allocations a
-        WHERE a.tenant_id = $1 AND a.workflow_id = b.workflow_id AND a.cohort_day = b.cohort_day
+        WHERE a.tenant_id = $1 AND a.workflow_id = c.workflow_id AND a.cohort_day = c.cohort_day
+          AND a.client_id = c.client_id
     ) AS a
 )
 SELECT e.event_id, e.client_id, e.amount, e.occurred_at, e.workflow_id, e.subject,
@@ -106,8 +151,42 @@ SELECT $1::uuid, u.* FROM unnest(
 ) AS u
 """
 
+PROCESSED = """
+UPDATE revenue_events SET processed_at = $3
+WHERE tenant_id = $1 AND event_id = ANY($2::text[]) AND processed_at IS NULL
+"""
+
 Split = dict[Pair, tuple[Decimal, int]]
 """An event's allocation: per window, (amount, number of claimant runs in it)."""
+
+
+async def fingerprints(
+    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+) -> tuple[dict[Triple, str], dict[Triple, str | None]]:
+    """(the claimant fingerprints now, those stored with the windows) of the batch's windows."""
+    args = (tenant_id, [p[0] for p in pairs], [p[1] for p in pairs])
+    current = {
+        (row["workflow_id"], row["cohort_day"], row["client_id"]): row["claimants"]
+        for row in await conn.fetch(FINGERPRINTS, *args, now)
+    }
+    stored = {
+        (row["workflow_id"], row["cohort_day"], row["client_id"]): row["claimants"]
+        for row in await conn.fetch(STORED_FINGERPRINTS, *args)
+    }
+    return current, stored
+
+
+def changed_windows(
+    current: dict[Triple, str], stored: dict[Triple, str | None], *, force: bool = False
+) -> list[Triple]:
+    """Windows whose claimants differ from when revenue was last attributed for them.
+
+    A window without claimants now has the fingerprint ``""``; a stored NULL (revenue never
+    attributed for the window itself) matches nothing, so such a window always counts as
+    changed. `force` returns every window.
+    """
+    keys = set(current) | set(stored)
+    return sorted(k for k in keys if force or current.get(k, "") != stored.get(k))
 
 
 def _event(row: Any) -> RevenueEvent:
@@ -125,7 +204,7 @@ def _event(row: Any) -> RevenueEvent:
 async def _new_splits(
     conn: Any, tenant_id: uuid.UUID, events: list[RevenueEvent], now: datetime
 ) -> dict[str, Split]:
-    """What the domain rule gives now, each run's share summed per window."""
+    """What the domain rule gives now, each claimant run's share summed per window."""
     window_of: dict[str, Pair] = {}
     runs: list[AcceptedRun] = []
     for row in await conn.fetch(CANDIDATES, tenant_id, [e.event_id for e in events], now):
@@ -139,44 +218,52 @@ async def _new_splits(
                 row["ended_at"],
             )
         )
-    splits: dict[str, Split] = {}
-    for allocation in attribute(events, runs).allocations:
-        split = splits.setdefault(allocation.event_id, {})
-        window = window_of[allocation.correlation_id]
-        amount, count = split.get(window, (Decimal(0), 0))
-        split[window] = (amount + allocation.amount, count + 1)
-    return splits
+    return attribute_grouped(events, runs, lambda run: window_of[run.correlation_id])
 
 
 async def reattribute(
-    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+    conn: Any,
+    tenant_id: uuid.UUID,
+    pairs: Sequence[Pair],
+    changed: Sequence[Triple],
+    now: datetime,
 ) -> set[Pair]:
-    """Re-attribute the revenue the batch's windows touch; returns the windows whose
-    attributed revenue may have changed (old and new windows of every changed event)."""
+    """Re-attribute the events of the `changed` windows and the batch's unseen events; returns
+    the windows whose attributed revenue may have changed (old and new windows of every event
+    whose split changed)."""
     rows = await conn.fetch(
-        TOUCHED_EVENTS, tenant_id, [p[0] for p in pairs], [p[1] for p in pairs], now
+        TOUCHED_EVENTS,
+        tenant_id,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        now,
+        [c[0] for c in changed],
+        [c[1] for c in changed],
+        [c[2] for c in changed],
     )
     events = [_event(row) for row in rows]
     if not events:
         return set()
+    event_ids = [e.event_id for e in events]
     new = await _new_splits(conn, tenant_id, events, now)
     old: dict[str, Split] = {}
-    for row in await conn.fetch(STORED, tenant_id, [e.event_id for e in events]):
+    for row in await conn.fetch(STORED, tenant_id, event_ids):
         split = old.setdefault(row["event_id"], {})
         split[(row["workflow_id"], row["cohort_day"])] = (row["amount"], row["runs"])
+    await conn.execute(PROCESSED, tenant_id, event_ids, now)
 
     clients = {e.event_id: e.client_id for e in events}
-    changed = sorted(e.event_id for e in events if old.get(e.event_id) != new.get(e.event_id))
-    if not changed:
+    differ = sorted(e for e in event_ids if old.get(e) != new.get(e))
+    if not differ:
         return set()
     touched: set[Pair] = set()
     inserts: list[tuple[str, uuid.UUID, date, uuid.UUID, Decimal, int]] = []
-    for event_id in changed:
+    for event_id in differ:
         touched |= set(old.get(event_id, {}))
         for (workflow_id, day), (amount, count) in sorted(new.get(event_id, {}).items()):
             touched.add((workflow_id, day))
             inserts.append((event_id, workflow_id, day, clients[event_id], amount, count))
-    await conn.execute(DELETE, tenant_id, changed)
+    await conn.execute(DELETE, tenant_id, differ)
     if inserts:
         await conn.execute(INSERT, tenant_id, *columns(inserts, 6))
     return touched

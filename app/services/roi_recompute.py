@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +29,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.sessions import TenantSessions, raw_connection
-from app.services.roi_allocation import reattribute
+from app.db.tables.roi import NO_CLIENT
+from app.services.roi_allocation import changed_windows, fingerprints, reattribute
 from app.services.roi_dirty import Pair, dirty_count, mark_due, mark_everything
 from app.services.roi_windows import compute_windows, store_windows
 
@@ -96,14 +97,26 @@ Hook = Callable[[BatchStats], Awaitable[None]]
 
 
 async def recompute_batch(
-    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime, *, force: bool = False
 ) -> tuple[int, int, int]:
-    """Steps 3 and 4 for `pairs`; returns (windows recomputed, rows changed, cascaded pairs)."""
-    touched = await reattribute(conn, tenant_id, pairs, now)
-    every = sorted(set(pairs) | touched)
-    windows = await compute_windows(conn, tenant_id, every, now)
-    changed = await store_windows(conn, tenant_id, windows, now)
-    return len(windows), changed, len(touched - set(pairs))
+    """Steps 3 and 4 for `pairs`; returns (windows recomputed, rows changed, cascaded pairs).
+
+    Revenue is re-attributed for the windows whose claimants changed (all with `force`) and for
+    events no recompute has seen (app.services.roi_allocation); the batch's windows then store
+    their current claimant fingerprints.
+    """
+    current, stored = await fingerprints(conn, tenant_id, pairs, now)
+    changed = changed_windows(current, stored, force=force)
+    touched = await reattribute(conn, tenant_id, pairs, changed, now)
+    batch = set(pairs)
+    windows = []
+    for w in await compute_windows(conn, tenant_id, sorted(batch | touched), now):
+        if (w.workflow_id, w.cohort_day) in batch:
+            key = (w.workflow_id, w.cohort_day, w.client_id or NO_CLIENT)
+            w = replace(w, claimants=current.get(key, ""))
+        windows.append(w)
+    written = await store_windows(conn, tenant_id, windows, now)
+    return len(windows), written, len(touched - batch)
 
 
 async def drain(
@@ -115,13 +128,15 @@ async def drain(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int | None = None,
     include_due: bool = False,
+    force: bool = False,
     before_commit: Hook | None = None,
     after_commit: Hook | None = None,
 ) -> DrainReport:
     """Drain the tenant's markers (only those of `pairs` when given) batch by batch.
 
     `include_due` first marks the windows whose `recheck_at` has passed (the cron's catch-up:
-    windows turning FINAL, acceptance holds ending). `before_commit` runs inside each batch's
+    windows turning FINAL, acceptance holds ending). `force` re-attributes the revenue of every
+    drained window, changed claimants or not (a rebuild). `before_commit` runs inside each batch's
     transaction after its writes (an exception rolls the whole batch back); `after_commit` runs
     once it committed (progress reporting). Stops after `max_batches` batches when given.
     """
@@ -142,7 +157,9 @@ async def drain(
             if not markers:
                 break
             claimed = [(m["workflow_id"], m["cohort_day"]) for m in markers]
-            windows, changed, cascaded = await recompute_batch(conn, tenant_id, claimed, now)
+            windows, changed, cascaded = await recompute_batch(
+                conn, tenant_id, claimed, now, force=force
+            )
             await conn.execute(
                 RELEASE,
                 tenant_id,

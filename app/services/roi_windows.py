@@ -129,17 +129,20 @@ FIGURES = ("runs", "successes", "cost", "attributed_revenue", "baseline_revenue"
 _OLD = ", ".join(f"w.{c}" for c in FIGURES)
 _NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
 
+# `claimants` NULL in a row means "keep the stored fingerprint" (a window recomputed only
+# because a revenue split moved into or out of it: its own claimants were not looked at).
 UPSERT = f"""
 INSERT INTO roi_windows AS w (tenant_id, workflow_id, cohort_day, client_id, status, runs,
-    successes, cost, attributed_revenue, baseline_revenue, labor_cost, computed_at, recheck_at)
+    successes, cost, attributed_revenue, baseline_revenue, labor_cost, computed_at, recheck_at,
+    claimants)
 SELECT $1::uuid, u.workflow_id, u.cohort_day, u.client_id, u.status, u.runs, u.successes,
-       u.cost, u.attributed_revenue, u.baseline_revenue, u.labor_cost, $13::timestamptz,
-       u.recheck_at
+       u.cost, u.attributed_revenue, u.baseline_revenue, u.labor_cost, $14::timestamptz,
+       u.recheck_at, u.claimants
 FROM unnest(
     $2::uuid[], $3::date[], $4::uuid[], $5::text[], $6::int4[], $7::int4[], $8::numeric[],
-    $9::numeric[], $10::numeric[], $11::numeric[], $12::timestamptz[]
+    $9::numeric[], $10::numeric[], $11::numeric[], $12::timestamptz[], $13::text[]
 ) AS u(workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
-       baseline_revenue, labor_cost, recheck_at)
+       baseline_revenue, labor_cost, recheck_at, claimants)
 ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
     status = EXCLUDED.status,
     runs = EXCLUDED.runs,
@@ -153,9 +156,11 @@ ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
     computed_at = CASE
         WHEN (w.status, {_OLD}) IS DISTINCT FROM (EXCLUDED.status, {_NEW})
         THEN EXCLUDED.computed_at ELSE w.computed_at END,
-    recheck_at = EXCLUDED.recheck_at
-WHERE (w.status, {_OLD}, w.recheck_at)
-    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at)
+    recheck_at = EXCLUDED.recheck_at,
+    claimants = COALESCE(EXCLUDED.claimants, w.claimants)
+WHERE (w.status, {_OLD}, w.recheck_at, w.claimants)
+    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at,
+                      COALESCE(EXCLUDED.claimants, w.claimants))
 """  # noqa: S608 (module constants only)
 
 
@@ -169,6 +174,7 @@ class ComputedWindow:
     status: WindowStatus
     totals: WindowTotals
     recheck_at: datetime | None
+    claimants: str | None = None  # fingerprint to store; None keeps the stored one
 
 
 async def load_baselines(
@@ -248,8 +254,9 @@ async def store_windows(
             w.totals.baseline_revenue,
             w.totals.labor_cost,
             w.recheck_at,
+            w.claimants,
         )
         for w in windows
     ]
-    status = await conn.execute(UPSERT, tenant_id, *columns(rows, 11), now)
+    status = await conn.execute(UPSERT, tenant_id, *columns(rows, 12), now)
     return int(status.rsplit(" ", 1)[-1])

@@ -60,11 +60,18 @@ def upgrade() -> None:
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]),
         _workflow_fk(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     )
     op.create_index("ix_revenue_client_occurred", "revenue_events", ["tenant_id", "client_id", "occurred_at"])
+    op.create_index(
+        "ix_revenue_unprocessed",
+        "revenue_events",
+        ["tenant_id", "client_id", "occurred_at"],
+        postgresql_where=sa.text("processed_at IS NULL"),
+    )
 
     op.create_table(
         "roi_baselines",
@@ -110,6 +117,7 @@ def upgrade() -> None:
         sa.Column("revision", sa.Integer(), server_default="0", nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recheck_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimants", sa.String(length=32), nullable=True),
         sa.CheckConstraint("status IN ('OPEN', 'FINAL')", name="ck_roi_windows_status"),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day", "client_id"),
@@ -197,5 +205,6 @@ def downgrade() -> None:
     op.drop_index("ix_allocations_window", table_name="revenue_allocations")
     op.drop_table("revenue_allocations")
     op.drop_table("roi_baselines")
+    op.drop_index("ix_revenue_unprocessed", table_name="revenue_events")
     op.drop_index("ix_revenue_client_occurred", table_name="revenue_events")
     op.drop_table("revenue_events")

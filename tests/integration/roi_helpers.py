@@ -60,7 +60,7 @@ async def rebuild(
 ) -> DrainReport:
     """Mark every window of the tenant dirty and drain (what `ledger roi rebuild` does)."""
     await mark_for_rebuild(sessions=sessions, tenant_id=tenant_id)
-    return await drain(sessions=sessions, tenant_id=tenant_id, now=now, **kw)
+    return await drain(sessions=sessions, tenant_id=tenant_id, now=now, force=True, **kw)
 
 
 async def fetch(sessions: TenantSessions, tenant_id: uuid.UUID, sql: str, *args: Any) -> list[dict]:

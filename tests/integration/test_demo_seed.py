@@ -1,11 +1,16 @@
-"""The demo seed at a small scale, through the real ingest service into a fresh tenant."""
+"""The demo seed at a small scale, through the real services into a fresh tenant.
+
+Thirty days at ~20 runs a day: small enough to seed twice in a few seconds, long enough for an
+autonomy gate's 30-day window (the cost check needs 7 days of data, drift 10).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +24,50 @@ from app.auth.principal import Role, Scope
 from app.auth.tokens import TokenVerifier
 from app.cli.demo_setup import prepare
 from app.db.sessions import TenantSessions
-from app.db.tables import ModelPrice, Run, RunLabel, UsageEvent, Workflow
+from app.db.tables import (
+    AutonomyGate,
+    CostCeiling,
+    ModelPrice,
+    OutcomeEvent,
+    RevenueAllocation,
+    RevenueEvent,
+    RoiBaseline,
+    RoiDirty,
+    RoiWindow,
+    Run,
+    RunLabel,
+    UsageEvent,
+    Workflow,
+)
 from app.demo.agency import CLIENTS, REOPEN_REASON, WORKFLOWS
-from app.demo.seed import seed_demo
+from app.demo.report import render_details
+from app.demo.seed import SeedSummary, seed_demo
+from app.services import catalog
+from app.services.ceilings import ceiling_status
+from app.services.ladders import ladder_costs
+from app.services.readiness import readiness_of
+from app.services.roi_reads import group_totals, unattributed_revenue
+from app.services.scope import CostScope, TimeRange
 from app.settings import Settings
 
 NOW = datetime(2026, 3, 18, 15, 30, tzinfo=UTC)
-SMALL = {"days": 3, "runs_per_day": 20, "batch_size": 150}
+SMALL = {"days": 30, "runs_per_day": 20, "batch_size": 1_000}
+SEEDED = TimeRange(NOW - timedelta(days=SMALL["days"]), NOW)
+# ROI windows are UTC days: from the midnight of the first seeded day
+SEEDED_DAYS = TimeRange(SEEDED.start.replace(hour=0, minute=0), NOW)
+PHASES = ["runs", "usage", "labels", "outcomes", "revenue"]
+TABLES = (
+    Run,
+    UsageEvent,
+    RunLabel,
+    OutcomeEvent,
+    RevenueEvent,
+    RevenueAllocation,
+    RoiWindow,
+    RoiBaseline,
+    CostCeiling,
+    AutonomyGate,
+)
 STATUSES = {"RUNNING", "ACCEPTED", "REJECTED", "ABANDONED", "TIMED_OUT", "TOOL_ERROR", "ESCALATED"}
 
 
@@ -37,12 +79,76 @@ async def pairs(session: AsyncSession, statement: Any) -> dict[Any, Any]:
     return {key: value for key, value in (await session.execute(statement)).all()}
 
 
-async def row_counts(sessions: TenantSessions, tenant_id: uuid.UUID) -> dict[str, int]:
+async def row_counts(sessions: TenantSessions, tenant_id: uuid.UUID) -> dict[str, Any]:
     async with sessions(tenant_id) as session:
-        return {
+        counts: dict[str, Any] = {
             table.__tablename__: await scalar(session, select(func.count()).select_from(table))
-            for table in (Run, UsageEvent, RunLabel)
+            for table in TABLES
         }
+        counts["roi revisions"] = await scalar(session, select(func.sum(RoiWindow.revision)))
+        return counts
+
+
+async def assert_every_story_is_told(sessions: TenantSessions, summary: SeedSummary) -> None:
+    """Ladders, ceilings, gates and ROI, read back through the services the API uses."""
+    tenant_id = summary.tenant_id
+    async with sessions(tenant_id) as session:
+        found = await catalog.workflows_by_key(
+            session=session, tenant_id=tenant_id, keys=[w.key for w in WORKFLOWS]
+        )
+
+        # every rung of the outreach and SEO ladders is reached in the seeded range
+        for key, rungs in (
+            ("outreach", ["accepted", "reply", "positive-reply", "deal", "closed-won"]),
+            ("seo-audit", ["accepted", "published", "ranks", "inbound-lead"]),
+        ):
+            ladder = await ladder_costs(
+                session=session,
+                tenant_id=tenant_id,
+                workflow_id=found[key].workflow_id,
+                time_range=SEEDED,
+                scope=CostScope(),
+                now=NOW,
+            )
+            assert [r.rung for r in ladder] == rungs
+            assert all(r.count > 0 and r.cost_per_rung is not None for r in ladder), ladder
+
+        # outreach's cost per positive reply: LinkedIn over its ceiling, email under it
+        states = await ceiling_status(
+            session=session, tenant_id=tenant_id, workflow_id=found["outreach"].workflow_id, now=NOW
+        )
+        throttles = {s.value: s.throttle for s in states}
+        assert throttles == {"email": False, "linkedin": True}
+        email = next(s for s in states if s.value == "email")
+        assert email.cost_per_rung is not None and email.count > 0
+
+        # lead enrichment's level-1 gate is green; outreach's is red, with reasons
+        verdicts = await readiness_of(
+            session=session,
+            tenant_id=tenant_id,
+            workflows=[found["lead-enrichment"], found["outreach"]],
+            now=NOW,
+        )
+        ready = verdicts[found["lead-enrichment"].workflow_id]
+        assert (ready.target_level, ready.ready, ready.blockers) == (1, True, ())
+        assert {ready.quality.status, ready.cost.status, ready.drift.status} == {"PASS"}
+        blocked = verdicts[found["outreach"].workflow_id]
+        assert blocked.target_level == 1 and not blocked.ready
+        assert blocked.quality.status == blocked.cost.status == "FAIL"
+        assert len(blocked.blockers) >= 2
+
+        # ROI windows are computed at once: revenue attributed, some left unattributed
+        groups = await group_totals(session=session, tenant_id=tenant_id, time_range=SEEDED_DAYS)
+        attributed = sum((g.totals.attributed_revenue for g in groups), Decimal(0))
+        baseline = sum((g.totals.baseline_revenue for g in groups), Decimal(0))
+        assert attributed > 0 and baseline > 0
+        unclaimed = await unattributed_revenue(
+            session=session, tenant_id=tenant_id, time_range=SEEDED_DAYS
+        )
+        assert sum(unclaimed.values(), Decimal(0)) > 0
+        recorded = await scalar(session, select(func.sum(RevenueEvent.amount)))
+        assert attributed + sum(unclaimed.values(), Decimal(0)) == recorded
+        assert await scalar(session, select(func.count()).select_from(RoiDirty)) == 0
 
 
 async def test_small_seed_covers_every_story_and_replays_as_duplicates(
@@ -61,13 +167,35 @@ async def test_small_seed_covers_every_story_and_replays_as_duplicates(
         **SMALL,
     )
 
-    # Then every record was accepted, in batches, runs first, with progress up to the total
+    # Then every record was accepted, in batches, runs first, then the ROI windows were rebuilt,
+    # with progress up to the total
     assert set(summary.clients) == set(CLIENTS)
     assert summary.duplicates == 0
     assert summary.accepted == sum(p.records for p in summary.phases.values())
-    assert list(summary.phases) == ["runs", "usage", "labels"]
-    assert len(progress) > 3
-    assert progress[-1][1] == progress[-1][2] == summary.accepted
+    assert list(summary.phases) == PHASES
+    assert all(summary.phases[phase].records > 0 for phase in PHASES)
+    assert len(progress) > 5
+    assert [phase for phase, _, _ in progress][-1] == "roi"
+    assert progress[-1][1] == progress[-1][2] > summary.accepted
+    assert [done for _, done, _ in progress] == sorted(done for _, done, _ in progress)
+
+    # and the summary tells each story: every rung reached, one ceiling throttling and one not,
+    # one gate ready and one blocked, revenue attributed and unattributed
+    outreach_rungs = {rung for (key, rung) in summary.rungs if key == "outreach"}
+    assert outreach_rungs == {"reply", "positive-reply", "deal", "closed-won"}
+    assert sorted((c.value, c.throttle) for c in summary.ceilings) == [
+        ("email", False),
+        ("linkedin", True),
+    ]
+    assert [(g.workflow_key, g.ready, g.newly_set) for g in summary.gates] == [
+        ("lead-enrichment", True, True),
+        ("outreach", False, True),
+    ]
+    assert summary.roi is not None and summary.roi.windows > 0
+    assert summary.roi.attributed_revenue > 0 and summary.roi.unattributed_revenue > 0
+    assert {"deal_won", "retainer", "referral_deal"} <= set(summary.revenue_kinds)
+    assert "THROTTLE" in render_details(summary)
+    await assert_every_story_is_told(sessions, summary)
 
     async with sessions(tenant.tenant_id) as session:
         # every status appears, as the ingest service derives it from the labels
@@ -94,8 +222,9 @@ async def test_small_seed_covers_every_story_and_replays_as_duplicates(
         assert all(value > 0 for value in llm)
         cost_sources = await pairs(
             session,
-            select(UsageEvent.kind, func.string_agg(UsageEvent.cost_source.distinct(), ","))
-            .group_by(UsageEvent.kind),
+            select(
+                UsageEvent.kind, func.string_agg(UsageEvent.cost_source.distinct(), ",")
+            ).group_by(UsageEvent.kind),
         )
         assert cost_sources == {
             "LLM": "priced",
@@ -121,10 +250,12 @@ async def test_small_seed_covers_every_story_and_replays_as_duplicates(
     # When the same seed runs again for the same tenant
     again = await seed_demo(sessions=sessions, tenant_id=tenant.tenant_id, now=NOW, **SMALL)
 
-    # Then it only reports duplicates and writes nothing new
+    # Then it only reports duplicates and writes nothing new: no gate version, no ROI revision
     assert again.accepted == 0
     assert again.duplicates == summary.accepted
     assert again.clients == summary.clients
+    assert [g.newly_set for g in again.gates] == [False, False]
+    assert again.roi == summary.roi
     assert await row_counts(sessions, tenant.tenant_id) == before
 
 

@@ -3,17 +3,22 @@ on random tenants — and no cent of revenue is created or lost on the way."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.db.sessions import raw_connection
 from app.domain.attribution import RevenueEvent as DomainEvent
 from app.domain.enums import RunStatus
-from app.domain.roi import Baseline, window_status
+from app.domain.roi import Baseline, WindowTotals, window_status
 from app.domain.roi_cohorts import CohortRun, UsageCost, compute_windows
+from app.services.roi_dirty import mark_ingest
 from app.services.roi_reads import list_windows, unattributed_revenue
+from app.services.roi_recompute import drain
 from app.services.scope import TimeRange
 from tests.integration.reads_factories import T0, client, insert, run, usage, workflow
 from tests.integration.roi_helpers import baseline, rebuild, revenue
@@ -54,34 +59,33 @@ revenue_st = st.lists(
 )
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    run_specs=runs_st,
-    usage_specs=usage_st,
-    revenue_specs=revenue_st,
-    now_days=st.sampled_from([3, 10, 60]),
-    with_baselines=st.booleans(),
-)
-async def test_sql_windows_equal_the_reference_and_conserve_revenue(
-    sessions, make_tenant, run_specs, usage_specs, revenue_specs, now_days, with_baselines
-):
-    t = (await make_tenant()).tenant_id
-    wfs = [workflow(t, "outreach"), workflow(t, "support", hold_hours=24)]
-    clients = [client(t, "Acme"), client(t, "Globex")]
-    now = T0 + timedelta(days=now_days)
-    rows: list = [*wfs, *clients]
-    cohort: list[CohortRun] = []
+@dataclass
+class World:
+    """The same data as database rows and as the reference's plain values."""
+
+    wfs: list
+    clients: list
+    rows: list = field(default_factory=list)
+    cohort: list[CohortRun] = field(default_factory=list)
+    costs: list[UsageCost] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+    baselines: dict = field(default_factory=dict)
+
+
+def build(t, run_specs, usage_specs, revenue_specs, with_baselines) -> World:
+    world = World(
+        wfs=[workflow(t, "outreach"), workflow(t, "support", hold_hours=24)],
+        clients=[client(t, "Acme"), client(t, "Globex")],
+    )
+    wfs, clients = world.wfs, world.clients
+    world.rows += [*wfs, *clients]
     for i, (start, who, w, status, after, subject) in enumerate(run_specs):
         started = T0 + timedelta(hours=start)
         labelled = started + timedelta(hours=after) if status != "RUNNING" else None
         client_id = clients[who].client_id if who is not None else None
         dims = {"status": status, "status_at": labelled, "client_id": client_id}
-        rows.append(run(t, wfs[w], f"r{i}", started_at=started, subject=subject, **dims))
-        cohort.append(
+        world.rows.append(run(t, wfs[w], f"r{i}", started_at=started, subject=subject, **dims))
+        world.cohort.append(
             CohortRun(
                 correlation_id=f"r{i}",
                 workflow_id=wfs[w].workflow_id,
@@ -94,65 +98,165 @@ async def test_sql_windows_equal_the_reference_and_conserve_revenue(
                 hold_hours=wfs[w].acceptance_hold_hours,
             )
         )
-    costs: list[UsageCost] = []
     for target, cost, at, who, w in usage_specs:
         cid = f"r{target}" if 0 <= target < len(run_specs) else ("ghost" if target == -2 else None)
-        occurred, client_id = T0 + timedelta(hours=at), who if who is None else clients[who]
+        occurred = T0 + timedelta(hours=at)
         amount = Decimal(cost).scaleb(-4)
         event = usage(t, wfs[w], amount, correlation_id=cid, occurred_at=occurred)
-        event.client_id = client_id.client_id if client_id is not None else None
-        rows.append(event)
-        costs.append(UsageCost(wfs[w].workflow_id, event.client_id, cid, occurred, amount))
-    events: list[DomainEvent] = []
-    for i, (who, cents, minutes, link, target) in enumerate(revenue_specs):
-        links: dict = {}
-        if link == "workflow":
-            links["workflow"] = wfs[target % 2]
-        elif link == "subject":
-            links["subject"] = f"s{target % 2 + 1}"
-        elif link == "run":
-            links["correlation_id"] = f"r{target}"
-        at = T0 + timedelta(minutes=minutes)
-        amount = str(Decimal(cents).scaleb(-2))
-        row = revenue(t, clients[who], amount, at, event_id=f"e{i}", **links)
-        rows.append(row)
-        events.append(
-            DomainEvent(
-                row.event_id,
-                row.client_id,
-                row.amount,
-                at,
-                row.workflow_id,
-                row.subject,
-                row.correlation_id,
-            )
-        )
-    baselines = {}
+        event.client_id = clients[who].client_id if who is not None else None
+        world.rows.append(event)
+        world.costs.append(UsageCost(wfs[w].workflow_id, event.client_id, cid, occurred, amount))
+    for spec in revenue_specs:
+        add_revenue(t, world, spec)
     if with_baselines:
-        rows += [baseline(t, wfs[0], "7.50", "2.25"), baseline(t, wfs[0], "11", client=clients[1])]
-        baselines = {
+        world.rows += [
+            baseline(t, wfs[0], "7.50", "2.25"),
+            baseline(t, wfs[0], "11", client=clients[1]),
+        ]
+        world.baselines = {
             (wfs[0].workflow_id, None): Baseline(Decimal("7.50"), Decimal("2.25")),
             (wfs[0].workflow_id, clients[1].client_id): Baseline(Decimal("11")),
         }
-    await insert(sessions, t, *rows)
+    return world
 
-    await rebuild(sessions, t, now=now)
 
+def add_revenue(t, world: World, spec) -> Any:
+    who, cents, minutes, link, target = spec
+    links: dict = {}
+    if link == "workflow":
+        links["workflow"] = world.wfs[target % 2]
+    elif link == "subject":
+        links["subject"] = f"s{target % 2 + 1}"
+    elif link == "run":
+        links["correlation_id"] = f"r{target}"
+    at = T0 + timedelta(minutes=minutes)
+    amount = str(Decimal(cents).scaleb(-2))
+    row = revenue(t, world.clients[who], amount, at, event_id=f"e{len(world.events)}", **links)
+    world.rows.append(row)
+    world.events.append(
+        DomainEvent(
+            row.event_id,
+            row.client_id,
+            row.amount,
+            at,
+            row.workflow_id,
+            row.subject,
+            row.correlation_id,
+        )
+    )
+    return row
+
+
+async def assert_matches_reference(sessions, t, world: World, now) -> None:
     expected, attribution = compute_windows(
-        runs=cohort, usage=costs, events=events, baselines=baselines, now=now
+        runs=world.cohort,
+        usage=world.costs,
+        events=world.events,
+        baselines=world.baselines,
+        now=now,
     )
     async with sessions(t) as session:
         found = await list_windows(
-            session=session, tenant_id=t, workflow_ids=[w.workflow_id for w in wfs]
+            session=session, tenant_id=t, workflow_ids=[w.workflow_id for w in world.wfs]
         )
         left = await unattributed_revenue(
             session=session, tenant_id=t, time_range=TimeRange(T0, T0 + timedelta(days=365))
         )
     stored = {(w.workflow_id, w.client_id, w.cohort_day): w for ws in found.values() for w in ws}
-    assert {key: w.totals for key, w in stored.items()} == expected
+    # Windows kept with zero figures (they lost their last run or cost) are not in the reference.
+    empty = WindowTotals(0, 0, Decimal(0), Decimal(0), Decimal(0), None)
+    totals = {key: w.totals for key, w in stored.items() if key in expected or w.totals != empty}
+    assert totals == expected
     assert all(w.status is window_status(w.cohort_day, now) for w in stored.values())
     # Conservation, to the cent: attributed (in windows) + unattributed = recorded.
     attributed = sum((w.totals.attributed_revenue for w in stored.values()), Decimal(0))
-    recorded = sum((e.amount for e in events), Decimal(0))
+    recorded = sum((e.amount for e in world.events), Decimal(0))
     assert attributed + sum(left.values(), Decimal(0)) == recorded
     assert sum(left.values(), Decimal(0)) == attribution.unattributed_total
+
+
+SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@SETTINGS
+@given(
+    run_specs=runs_st,
+    usage_specs=usage_st,
+    revenue_specs=revenue_st,
+    now_days=st.sampled_from([3, 10, 60]),
+    with_baselines=st.booleans(),
+)
+async def test_sql_windows_equal_the_reference_and_conserve_revenue(
+    sessions, make_tenant, run_specs, usage_specs, revenue_specs, now_days, with_baselines
+):
+    t = (await make_tenant()).tenant_id
+    world = build(t, run_specs, usage_specs, revenue_specs, with_baselines)
+    now = T0 + timedelta(days=now_days)
+    await insert(sessions, t, *world.rows)
+
+    await rebuild(sessions, t, now=now)
+
+    await assert_matches_reference(sessions, t, world, now)
+
+
+changes_st = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("label"),
+            st.integers(0, 11),  # which run (modulo the number of runs)
+            st.sampled_from(["ACCEPTED", "ACCEPTED", "REJECTED"]),
+            st.integers(1, 72),  # when, hours after the run started
+        ),
+        st.tuples(st.just("revenue"), revenue_st.map(lambda specs: specs[0])),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@SETTINGS
+@given(
+    run_specs=runs_st, revenue_specs=revenue_st, changes=changes_st, batch=st.sampled_from([1, 3])
+)
+async def test_incremental_recomputes_equal_the_reference_and_a_full_rebuild(
+    sessions, make_tenant, run_specs, revenue_specs, changes, batch
+):
+    """Labels and revenue arrive after a first computation; each change is marked the way ingest
+    marks it and drained without forcing: the windows must equal the reference on the final data,
+    and a forced full rebuild must then find nothing to change."""
+    t = (await make_tenant()).tenant_id
+    world = build(t, run_specs, [], revenue_specs, False)
+    now = T0 + timedelta(days=70)
+    await insert(sessions, t, *world.rows)
+    await rebuild(sessions, t, now=now)
+
+    for change in changes:
+        async with sessions(t) as session:
+            conn = await raw_connection(session)
+            if change[0] == "label":
+                _, index, status, hours = change
+                index %= len(world.cohort)
+                at = world.cohort[index].started_at + timedelta(hours=hours)
+                cid = world.cohort[index].correlation_id
+                await conn.execute(
+                    "UPDATE runs SET status = $3, status_at = $4, ended_at = $4 "
+                    "WHERE tenant_id = $1 AND correlation_id = $2",
+                    *(t, cid, status, at),
+                )
+                world.cohort[index] = replace(
+                    world.cohort[index], status=RunStatus(status), status_at=at, ended_at=at
+                )
+                await mark_ingest(conn, t, runs=[cid])
+            elif change[0] == "revenue":
+                row = add_revenue(t, world, change[1])
+                session.add(row)
+                await session.flush()
+                await mark_ingest(conn, t, revenue=[row.event_id])
+        await drain(sessions=sessions, tenant_id=t, now=now, batch_size=batch)
+
+    await assert_matches_reference(sessions, t, world, now)
+    assert (await rebuild(sessions, t, now=now)).changed == 0

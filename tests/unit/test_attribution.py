@@ -16,6 +16,7 @@ from app.domain.attribution import (
     Allocation,
     RevenueEvent,
     attribute,
+    attribute_grouped,
     claimants,
     covers,
     split_evenly,
@@ -261,3 +262,30 @@ def test_attribution_matches_the_plain_rule_and_ignores_input_order(events, runs
             pairs = zip(found, shares, strict=True)
             expected += [Allocation(e.event_id, r.correlation_id, s) for r, s in pairs]
     assert result.allocations == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=events_strategy, runs=runs_strategy)
+def test_grouped_attribution_sums_the_same_split_per_group(events, runs) -> None:
+    by_run = {r.correlation_id: r for r in runs}
+    expected: dict[str, dict[object, tuple[D, int]]] = {}
+    for a in attribute(events, runs).allocations:
+        key = (by_run[a.correlation_id].workflow_id, by_run[a.correlation_id].subject)
+        amount, count = expected.setdefault(a.event_id, {}).get(key, (D(0), 0))
+        expected[a.event_id][key] = (amount + a.amount, count + 1)
+
+    grouped = attribute_grouped(events, runs, lambda r: (r.workflow_id, r.subject))
+
+    assert grouped == expected
+
+
+def test_grouped_attribution_example() -> None:
+    # 10000 cents over 3 runs: 3334, 3333, 3333; r1 and r3 share a group: 3334 + 3333 = 6667.
+    runs = [run("r1", T), run("r2", T + timedelta(hours=1)), run("r3", T + timedelta(hours=2))]
+    groups = {"r1": "day-0", "r2": "day-1", "r3": "day-0"}
+
+    grouped = attribute_grouped(
+        [event("100.00", T + timedelta(days=1))], runs, lambda r: groups[r.correlation_id]
+    )
+
+    assert grouped == {"e1": {"day-0": (D("66.67"), 2), "day-1": (D("33.33"), 1)}}

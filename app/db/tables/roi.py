@@ -59,6 +59,13 @@ class RevenueEvent(SQLModel, table=True):
             ["tenant_id", "workflow_id"], ["workflows.tenant_id", "workflows.workflow_id"]
         ),
         Index("ix_revenue_client_occurred", "tenant_id", "client_id", "occurred_at"),
+        Index(
+            "ix_revenue_unprocessed",
+            "tenant_id",
+            "client_id",
+            "occurred_at",
+            postgresql_where=text("processed_at IS NULL"),
+        ),
     )
 
     tenant_id: uuid.UUID = Field(primary_key=True)
@@ -71,6 +78,8 @@ class RevenueEvent(SQLModel, table=True):
     correlation_id: str | None = Field(default=None, max_length=200)
     kind: str | None = Field(default=None, max_length=100)
     recorded_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    # When a recompute first attributed the event (or found nothing to claim it); NULL: new.
+    processed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class RoiBaseline(SQLModel, table=True):
@@ -155,6 +164,9 @@ class RoiWindow(SQLModel, table=True):
     revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     computed_at: datetime = Field(sa_column=timestamp_column())
     recheck_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    # Fingerprint of the runs that could claim revenue (counted ACCEPTED, with their end and
+    # subject) when revenue was last attributed for this window; NULL: never attributed here.
+    claimants: str | None = Field(default=None, sa_column=Column(String(32)))
 
 
 class RoiDirty(SQLModel, table=True):
