@@ -6,8 +6,9 @@ transaction it:
 1. takes the tenant's ROI advisory lock (`pg_advisory_xact_lock`), so two workers never
    re-attribute the same revenue at once (tenants still run in parallel);
 2. reads the batch's markers (with their `marked_at`);
-3. re-attributes the revenue its windows touch (`app.services.roi_allocation`), which may touch
-   windows of other days or workflows (a split changed);
+3. re-attributes the revenue of its windows whose claimants changed, and revenue no recompute has
+   seen (`app.services.roi_allocation`) — which may touch windows of other days or workflows
+   (a split changed);
 4. recomputes and upserts every window of the batch and of those touched pairs
    (`app.services.roi_windows`);
 5. deletes the markers it read — only those whose `marked_at` is unchanged: a change committed
