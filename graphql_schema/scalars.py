@@ -37,4 +37,4 @@ DECIMAL: ScalarDefinition = strawberry.scalar(
     parse_value=parse_decimal,
 )
 
-SCALAR_MAP = {Decimal: DECIMAL}
+SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DECIMAL}

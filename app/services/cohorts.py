@@ -32,8 +32,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.services.catalog import WORKFLOWS
 from app.services.cost_basis import CostBasis, factors_for, usage_cost
-from app.services.scope import RUNS, USAGE, CostScope, TimeRange, in_range, run_filters
-from app.services.scope import workflow_level_filters as wl_filters
+from app.services.scope import (
+    RUNS,
+    USAGE,
+    CostScope,
+    TimeRange,
+    cohort_filters,
+    cohort_source,
+    workflow_level_filters_for,
+    workflow_level_source,
+)
 
 ZERO = Decimal(0)
 ACCEPTED = RunStatus.ACCEPTED.value
@@ -96,20 +104,11 @@ def cohort_runs(
             func.coalesce(pending, False).label("pending"),
             run_cost.label("cost"),
         )
-        .select_from(
-            RUNS.join(
-                WORKFLOWS,
-                and_(
-                    WORKFLOWS.c.tenant_id == RUNS.c.tenant_id,
-                    WORKFLOWS.c.workflow_id == RUNS.c.workflow_id,
-                ),
-            )
-        )
+        .select_from(cohort_source(WORKFLOWS))
         .where(
-            RUNS.c.tenant_id == tenant_id,
-            RUNS.c.workflow_id.in_(workflow_ids),
-            *in_range(RUNS.c.started_at, time_range),
-            *run_filters(scope),
+            *cohort_filters(
+                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
+            )
         )
         # MATERIALIZED: computed once, not once per aggregate that reads `cost`.
         .cte("cohort")
@@ -129,24 +128,13 @@ def _workflow_level_costs(
 
     One anti-join covers both cases: a NULL correlation id never matches a run either.
     """
-    stored = RUNS.alias("stored_run")
     return (
         select(USAGE.c.workflow_id, func.sum(usage_cost(factors)).label("cost"))
-        .select_from(
-            USAGE.outerjoin(
-                stored,
-                and_(
-                    stored.c.tenant_id == USAGE.c.tenant_id,
-                    stored.c.correlation_id == USAGE.c.correlation_id,
-                ),
-            )
-        )
+        .select_from(workflow_level_source())
         .where(
-            USAGE.c.tenant_id == tenant_id,
-            USAGE.c.workflow_id.in_(workflow_ids),
-            *in_range(USAGE.c.occurred_at, time_range),
-            stored.c.correlation_id.is_(None),
-            *wl_filters(scope),
+            *workflow_level_filters_for(
+                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
+            )
         )
         .group_by(USAGE.c.workflow_id)
         .subquery("workflow_level")

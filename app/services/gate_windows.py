@@ -27,8 +27,14 @@ from app.domain.enums import RunStatus
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
 from app.services.cohorts import cohort_figures, cohort_runs
-from app.services.scope import RUNS, USAGE, CostScope, TimeRange, in_range
-from app.services.scope import workflow_level_filters as wl_filters
+from app.services.scope import (
+    RUNS,
+    USAGE,
+    CostScope,
+    TimeRange,
+    workflow_level_filters_for,
+    workflow_level_source,
+)
 
 SECONDS_PER_DAY = 86_400
 WHOLE_COHORT = CostScope()
@@ -79,7 +85,6 @@ def _daily_statement(
     )
     # Workflow-level costs: the workflow's usage in the window whose correlation id is NULL or
     # names no stored run (the anti-join of `cohorts`), by the day it occurred.
-    stored = RUNS.alias("stored_run")
     usage_day = _day_of(USAGE.c.occurred_at, window.start)
     workflow_level_by_day = (
         select(
@@ -89,21 +94,14 @@ def _daily_statement(
             literal(0).label("accepted"),
             func.sum(USAGE.c.cost).label("cost"),
         )
-        .select_from(
-            USAGE.outerjoin(
-                stored,
-                and_(
-                    stored.c.tenant_id == USAGE.c.tenant_id,
-                    stored.c.correlation_id == USAGE.c.correlation_id,
-                ),
-            )
-        )
+        .select_from(workflow_level_source())
         .where(
-            USAGE.c.tenant_id == tenant_id,
-            USAGE.c.workflow_id.in_(workflow_ids),
-            *in_range(USAGE.c.occurred_at, window),
-            stored.c.correlation_id.is_(None),
-            *wl_filters(WHOLE_COHORT),
+            *workflow_level_filters_for(
+                tenant_id=tenant_id,
+                workflow_ids=workflow_ids,
+                time_range=window,
+                scope=WHOLE_COHORT,
+            )
         )
         .group_by(USAGE.c.workflow_id, usage_day)
     )

@@ -48,8 +48,16 @@ from app.domain.enums import RunStatus
 from app.domain.ladder import ACCEPTED_RUNG
 from app.services.catalog import WORKFLOWS
 from app.services.cohorts import cohort_runs
-from app.services.scope import RUNS, USAGE, CostScope, TimeRange, in_range, run_filters
-from app.services.scope import workflow_level_filters as wl_filters
+from app.services.scope import (
+    RUNS,
+    USAGE,
+    CostScope,
+    TimeRange,
+    cohort_filters,
+    cohort_source,
+    workflow_level_filters_for,
+    workflow_level_source,
+)
 from app.services.slices import WHOLE, Grouping
 
 OUTCOMES = OutcomeEvent.__table__  # type: ignore[attr-defined]
@@ -87,20 +95,11 @@ def _members(
             accepted.label("accepted"),
             grouping.run_key.label("grp"),
         )
-        .select_from(
-            RUNS.join(
-                WORKFLOWS,
-                and_(
-                    WORKFLOWS.c.tenant_id == RUNS.c.tenant_id,
-                    WORKFLOWS.c.workflow_id == RUNS.c.workflow_id,
-                ),
-            )
-        )
+        .select_from(cohort_source(WORKFLOWS))
         .where(
-            RUNS.c.tenant_id == tenant_id,
-            RUNS.c.workflow_id.in_(workflow_ids),
-            *in_range(RUNS.c.started_at, time_range),
-            *run_filters(scope),
+            *cohort_filters(
+                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
+            )
         )
         .cte("members")
         .prefix_with("MATERIALIZED")
@@ -277,25 +276,14 @@ def _workflow_level(
 ) -> Any:
     """Usage of the workflow booked in range with no stored run, summed per slice (the same
     anti-join and filters as the cohort totals' workflow-level costs)."""
-    stored = RUNS.alias("stored_run")
     assert grouping.usage_key is not None
     per_event = (
         select(USAGE.c.workflow_id, USAGE.c.cost, grouping.usage_key.label("grp"))
-        .select_from(
-            USAGE.outerjoin(
-                stored,
-                and_(
-                    stored.c.tenant_id == USAGE.c.tenant_id,
-                    stored.c.correlation_id == USAGE.c.correlation_id,
-                ),
-            )
-        )
+        .select_from(workflow_level_source())
         .where(
-            USAGE.c.tenant_id == tenant_id,
-            USAGE.c.workflow_id.in_(workflow_ids),
-            *in_range(USAGE.c.occurred_at, time_range),
-            stored.c.correlation_id.is_(None),
-            *wl_filters(scope),
+            *workflow_level_filters_for(
+                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
+            )
         )
         .subquery("workflow_level")
     )

@@ -7,16 +7,19 @@ SQL predicates here, in one place, so every figure applies them the same way.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, and_, true
 
 from app.db.tables import Run, UsageEvent
 
 RUNS = Run.__table__  # type: ignore[attr-defined]
 USAGE = UsageEvent.__table__  # type: ignore[attr-defined]
+# The run a usage event names, if stored: the anti-join side of the workflow-level costs.
+STORED_RUN = RUNS.alias("stored_run")
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,58 @@ def workflow_level_filters(scope: CostScope, usage: Any = USAGE) -> list[ColumnE
 
 def in_range(column: Any, time_range: TimeRange) -> list[ColumnElement[bool]]:
     return [column >= time_range.start, column < time_range.end]
+
+
+def cohort_source(workflows: Any) -> Any:
+    """Runs joined to their workflow (for the acceptance hold): the FROM of every cohort query."""
+    return RUNS.join(
+        workflows,
+        and_(
+            workflows.c.tenant_id == RUNS.c.tenant_id, workflows.c.workflow_id == RUNS.c.workflow_id
+        ),
+    )
+
+
+def cohort_filters(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+) -> list[ColumnElement[bool]]:
+    """The cohort rule's run predicates: the workflows' runs started in range, scope-filtered."""
+    return [
+        RUNS.c.tenant_id == tenant_id,
+        RUNS.c.workflow_id.in_(workflow_ids),
+        *in_range(RUNS.c.started_at, time_range),
+        *run_filters(scope),
+    ]
+
+
+def workflow_level_source() -> Any:
+    """Usage LEFT JOIN its stored run; with `workflow_level_filters_for`, the usage no run owns."""
+    return USAGE.outerjoin(
+        STORED_RUN,
+        and_(
+            STORED_RUN.c.tenant_id == USAGE.c.tenant_id,
+            STORED_RUN.c.correlation_id == USAGE.c.correlation_id,
+        ),
+    )
+
+
+def workflow_level_filters_for(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+) -> list[ColumnElement[bool]]:
+    """Workflow-level costs: usage booked in range whose correlation id is NULL or names no
+    stored run (one anti-join covers both), filtered by the event's own client and team."""
+    return [
+        USAGE.c.tenant_id == tenant_id,
+        USAGE.c.workflow_id.in_(workflow_ids),
+        *in_range(USAGE.c.occurred_at, time_range),
+        STORED_RUN.c.correlation_id.is_(None),
+        *workflow_level_filters(scope),
+    ]
