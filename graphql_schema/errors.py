@@ -59,7 +59,12 @@ class NotImplementedYet(LedgerError):
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
     # No original error: a parse or validation error produced by graphql-core itself.
-    return original is None or isinstance(original, GraphQLError)
+    if original is None or isinstance(original, GraphQLError):
+        return True
+    # A scalar's parser refusing a literal or a variable (Decimal "", DateTime "2026-13-01")
+    # during validation or variable coercion: the caller's input, not a bug. Such errors carry
+    # no `path`; every resolver error does, so a resolver's ValueError is still masked.
+    return error.path is None and isinstance(original, ValueError | TypeError)
 
 
 class ErrorCodes(MaskErrors):

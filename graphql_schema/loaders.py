@@ -14,6 +14,7 @@ from graphql_schema.costs import loaders as costs
 from graphql_schema.errors import NotFound
 from graphql_schema.gates import loaders as gates
 from graphql_schema.ladders import loaders as ladders
+from graphql_schema.mix import loaders as mix
 from graphql_schema.roi import loaders as roi
 from graphql_schema.runs import loaders as runs
 from graphql_schema.workflows import loaders as workflows
@@ -34,6 +35,7 @@ class Loaders:
     run_cost: runs.RunCost
     run_usage: runs.RunUsage
     gates: gates.GateLoaders
+    mix: mix.MixLoaders
     roi_windows: roi.RoiWindowsLoader
     roi_totals: roi.RoiTotalsLoader
 
@@ -50,6 +52,7 @@ def build_loaders(context: Context) -> Loaders:
         run_cost=runs.run_cost(context),
         run_usage=runs.run_usage(context),
         gates=gates.build(context),
+        mix=mix.build(context),
         roi_windows=roi.roi_windows(context),
         roi_totals=roi.roi_totals(context),
     )

@@ -22,7 +22,6 @@ from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
 from graphql_schema.errors import ErrorCodes
-from graphql_schema.scalars import SCALAR_MAP
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
@@ -32,6 +31,7 @@ from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
 from graphql_schema.roi.mutations import RoiMutations
 from graphql_schema.runs.queries import RunQueries
+from graphql_schema.scalars import SCALAR_MAP
 from graphql_schema.viewer.queries import ViewerQueries
 from graphql_schema.workflows.queries import WorkflowQueries
 

@@ -18,6 +18,9 @@ Answers (errors are `{"code", "message", ...}` objects):
 - 415 UNSUPPORTED_MEDIA_TYPE for any other content type.
 - 429 RATE_LIMITED with `Retry-After` (seconds) when the tenant's ingest token bucket
   (app/ingest/rate_limit.py) cannot take the batch; nothing written.
+- 503 DATABASE_UNAVAILABLE with `Retry-After` when PostgreSQL cannot take the work (restart,
+  lost connection, pool timeout, deadlock: app/ingest/unavailable.py); nothing acknowledged,
+  retry the same batch (a retry of a batch that did commit comes back as duplicates).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from starlette.responses import JSONResponse
 from app.auth.errors import AuthenticationFailed
 from app.auth.principal import Principal, Scope
 from app.ingest.rate_limit import check_ingest_rate, rate_limited_message
+from app.ingest.unavailable import RETRY_AFTER_DATABASE, is_database_unavailable
 from app.services.ingest import BatchTooLarge, ingest_records
 from workers.jobs.roi import enqueue_recompute
 
@@ -46,12 +50,32 @@ class BadBody(ValueError):
     """The body cannot be read as a batch of record objects; the message says where."""
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: an error may echo a field name holding an unpaired
+    surrogate (from a JSON "\\ud800" escape), which has no UTF-8 encoding."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
+
+
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="outcome-ledger"'} if status == 401 else None
-    return JSONResponse({"code": code, "message": message, **extra}, status, headers=headers)
+    return AsciiJSONResponse({"code": code, "message": message, **extra}, status, headers=headers)
 
 
 async def post_events(request: Request) -> JSONResponse:
+    try:
+        return await _post_events(request)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        log.warning("ingest refused, database unavailable: %r", exc)
+        response = error(503, "DATABASE_UNAVAILABLE", "the ledger's database is busy; retry later")
+        response.headers["Retry-After"] = RETRY_AFTER_DATABASE
+        return response
+
+
+async def _post_events(request: Request) -> JSONResponse:
     principal = await request_principal(request)
     if isinstance(principal, JSONResponse):
         return principal
@@ -166,7 +190,7 @@ def decode_json_array(body: bytes) -> list[dict[str, Any]]:
     """A JSON array of objects; raises BadBody naming the first non-object's index."""
     try:
         value = _loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: too deep
         raise BadBody(f"body is not valid JSON: {exc}") from exc
     if not isinstance(value, list):
         raise BadBody("body must be a JSON array of records")
@@ -186,7 +210,7 @@ def decode_ndjson(body: bytes) -> tuple[list[dict[str, Any]], list[int]]:
             continue
         try:
             item = _loads(line)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise BadBody(f"line {number} is not valid JSON: {exc}") from exc
         if not isinstance(item, dict):
             raise BadBody(f"line {number} is not a JSON object")

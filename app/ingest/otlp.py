@@ -24,8 +24,6 @@ import asyncio
 import logging
 import uuid
 
-import asyncpg
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -44,6 +42,7 @@ from app.ingest.otlp_mapping import SpanBatch, map_spans
 from app.ingest.otlp_responses import export_response, rejection_message, status_response
 from app.ingest.otlp_store import StoredSpans, store_span_records
 from app.ingest.rate_limit import check_ingest_rate, rate_limited_message
+from app.ingest.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_DATABASE
 from workers.jobs.roi import enqueue_recompute
 
 log = logging.getLogger("ledger.ingest.otlp")
@@ -53,18 +52,6 @@ MAX_CONCURRENT_EXPORTS = 16
 OFFLOAD_BYTES = 1024 * 1024
 OFFLOAD_COMPRESSED_BYTES = 64 * 1024
 RETRY_AFTER_BUSY = "1"
-RETRY_AFTER_DATABASE = "5"
-
-# The database cannot take the work now; retrying later is the right answer for the exporter.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sa_exc.TimeoutError,  # pool checkout timed out
-    sa_exc.OperationalError,
-    OSError,
-    asyncpg.InsufficientResourcesError,  # too many connections
-    asyncpg.OperatorInterventionError,  # cannot connect now, shutdown, query cancelled
-    asyncpg.PostgresConnectionError,
-    asyncpg.TransactionRollbackError,  # deadlock, serialization failure
-)
 
 
 class ExportSlots:

@@ -22,6 +22,8 @@ from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, RisingSlice, SeriesPoint
 from graphql_schema.loaders import loaders
+from graphql_schema.mix import resolve as mix_resolve
+from graphql_schema.mix.types import CachingView, SliceCost
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow
@@ -151,6 +153,36 @@ class Workflow:
     ) -> RunCostStats:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.run_cost_stats(info, key)
+
+    @strawberry.field(
+        description="Cache reads, uncached input and what the cache saved, for the cohort of "
+        "runs started in range (the same events as costPerOutcome; rack rate)."
+    )
+    async def caching(
+        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+    ) -> CachingView:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await mix_resolve.caching(info, key)
+
+    @strawberry.field(
+        description="The cohort (runs started in range) by the run's variant: cost per outcome "
+        "and success rate of each (rack rate; workflow-level costs belong to no slice)."
+    )
+    async def cost_by_variant(
+        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+    ) -> list[SliceCost]:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await mix_resolve.cost_by_variant(info, key)
+
+    @strawberry.field(
+        description="The cohort (runs started in range) by each run's dominant model (the "
+        "model with the largest LLM cost in the run; null: no LLM usage), as costByVariant."
+    )
+    async def cost_by_model(
+        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+    ) -> list[SliceCost]:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await mix_resolve.cost_by_model(info, key)
 
     @strawberry.field(
         description="ROI windows computed by the workers, by day then client: one per "

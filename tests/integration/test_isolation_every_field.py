@@ -160,6 +160,15 @@ CASES: dict[str, Case] = {
     "Workflow.autonomyHistory": wf_case(
         "autonomyHistory(first: 5) { kind actor readiness { cost { threshold } } }"
     ),
+    "Workflow.caching": wf_case(
+        f"key caching({R}, {SCOPE_A}) {{ cacheReadTokens inputTokens savings totalCost }}"
+    ),
+    "Workflow.costByVariant": wf_case(
+        f"key costByVariant({R}, {SCOPE_A}) {{ value attempts totalCost costPerOutcome }}"
+    ),
+    "Workflow.costByModel": wf_case(
+        f"key costByModel({R}, {SCOPE_A}) {{ value attempts totalCost costPerOutcome }}"
+    ),
     # --- Client --------------------------------------------------------------------------------
     "Client.costPerOutcome": client_case(
         f"name costPerOutcome(workflowKey: $aKey, {R}) {{ attempts totalCost }}",

@@ -69,6 +69,10 @@ class Reader:
         if "\x00" in value:
             self.fail(name, "must not contain NUL characters")
             return None
+        if not value.isascii() and not _is_utf8(value):
+            # JSON's "\ud800" escape decodes to a lone surrogate, which PostgreSQL cannot store.
+            self.fail(name, "must be valid Unicode (no unpaired surrogate escapes)")
+            return None
         return value
 
     def required_text(self, name: str, *, max_length: int) -> str:
@@ -209,3 +213,12 @@ def _json_type(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return type(value).__name__
+
+
+def _is_utf8(value: str) -> bool:
+    """False when `value` holds an unpaired surrogate (no UTF-8 encoding exists)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,145 @@
+"""Cost per outcome and success rate per slice of a cohort: per variant, per dominant model.
+
+The cohort is `app.services.cohorts.cohort_runs` (runs started in range matching the scope, each
+with its full usage cost); this module only groups it, in one GROUP BY statement per request
+group, and `app.domain.cost_per_outcome` turns each slice's totals into figures. So a cheaper
+configuration that fails more often shows its true, higher cost per accepted outcome.
+
+- **variant**: the run's own `variant` (NULL when the run has none).
+- **model**: the run's *dominant* model: the model with the largest LLM usage cost in the run
+  (ties: the alphabetically first model). A run without LLM usage has value NULL.
+
+Workflow-level costs (usage with no stored run) belong to no run, hence to no slice: the slices'
+totalCost add up to the cohort's run cost, not to costPerOutcome.totalCost when the workflow has
+such costs.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CTE, and_, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.cost_per_outcome import CohortTotals
+from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
+from app.services.cohorts import cohort_runs
+from app.services.scope import RUNS, USAGE, CostScope, TimeRange
+
+ACCEPTED = RunStatus.ACCEPTED.value
+RUNNING = RunStatus.RUNNING.value
+FAILED = [s.value for s in FAILURE_STATUSES]
+
+
+class SliceBy(enum.StrEnum):
+    VARIANT = "VARIANT"
+    MODEL = "MODEL"
+
+
+@dataclass(frozen=True)
+class SliceTotals:
+    """One slice of a workflow's cohort: its value (None: runs without one) and its totals."""
+
+    value: str | None
+    totals: CohortTotals
+
+
+def _variant_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
+    """FROM clause and value column: each cohort run's own variant."""
+    run = RUNS.alias("sliced_run")
+    joined = cohort.join(
+        run, and_(run.c.tenant_id == tenant_id, run.c.correlation_id == cohort.c.correlation_id)
+    )
+    return joined, run.c.variant
+
+
+def _dominant_model_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
+    """FROM clause and value column: each cohort run's dominant model (see module docstring)."""
+    per_model = (
+        select(USAGE.c.correlation_id, USAGE.c.model)
+        .select_from(
+            cohort.join(
+                USAGE,
+                and_(
+                    USAGE.c.tenant_id == tenant_id,
+                    USAGE.c.correlation_id == cohort.c.correlation_id,
+                ),
+            )
+        )
+        .where(USAGE.c.kind == UsageKind.LLM.value, USAGE.c.model.is_not(None))
+        .group_by(USAGE.c.correlation_id, USAGE.c.model)
+        .order_by(USAGE.c.correlation_id, func.sum(USAGE.c.cost).desc(), USAGE.c.model)
+        .ext(distinct_on(USAGE.c.correlation_id))
+        .subquery("dominant_model")
+    )
+    joined = cohort.outerjoin(per_model, per_model.c.correlation_id == cohort.c.correlation_id)
+    return joined, per_model.c.model
+
+
+async def slice_totals(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+    now: datetime,
+    by: SliceBy,
+) -> dict[uuid.UUID, list[SliceTotals]]:
+    """Each workflow's slices (by value, NULL last); an empty list for an empty cohort."""
+    cohort = cohort_runs(
+        tenant_id=tenant_id,
+        workflow_ids=workflow_ids,
+        time_range=time_range,
+        scope=scope,
+        now=now,
+    )
+    source, value = (_variant_of if by is SliceBy.VARIANT else _dominant_model_of)(
+        cohort, tenant_id
+    )
+    runs = func.count(cohort.c.correlation_id)
+    statement = (
+        select(
+            cohort.c.workflow_id,
+            value.label("value"),
+            runs.label("attempts"),
+            runs.filter(and_(cohort.c.status == ACCEPTED, ~cohort.c.pending)).label("accepted"),
+            runs.filter(cohort.c.pending).label("pending"),
+            runs.filter(and_(cohort.c.status != RUNNING, ~cohort.c.pending)).label("finished"),
+            func.coalesce(func.sum(cohort.c.cost), 0).label("cost"),
+            func.coalesce(func.sum(cohort.c.cost).filter(cohort.c.status.in_(FAILED)), 0).label(
+                "failed_cost"
+            ),
+        )
+        .select_from(source)
+        .group_by(cohort.c.workflow_id, value)
+        .order_by(cohort.c.workflow_id, value.asc().nulls_last())
+    )
+    found: dict[uuid.UUID, list[SliceTotals]] = {wid: [] for wid in workflow_ids}
+    for row in (await session.execute(statement)).mappings():
+        totals = CohortTotals(
+            attempts=row["attempts"],
+            accepted=row["accepted"],
+            pending=row["pending"],
+            finished=row["finished"],
+            total_cost=row["cost"],
+            failed_cost=row["failed_cost"],
+        )
+        found[row["workflow_id"]].append(SliceTotals(row["value"], totals))
+    return found
+
+
+async def variant_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
+    """`slice_totals` by the run's variant (keyword arguments as there, without `by`)."""
+    return await slice_totals(**kwargs, by=SliceBy.VARIANT)
+
+
+async def model_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
+    """`slice_totals` by the run's dominant model (keyword arguments as there, without `by`)."""
+    return await slice_totals(**kwargs, by=SliceBy.MODEL)

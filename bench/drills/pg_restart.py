@@ -1,0 +1,219 @@
+"""Drill: PostgreSQL restarts while clients ingest through a real `ledger serve`.
+
+    .venv/bin/python -m bench.drills.pg_restart [--seconds 12] [--clients 8] [--batch 50]
+
+Loopback only, bounded in time. Embedded PostgreSQL (pgserver) is restarted with its own
+`pg_ctl restart -m fast`; with DATABASE_URL and REDIS_URL set, the local cluster is restarted
+with `pg_ctlcluster --skip-systemctl-redirect <version> main restart` instead.
+
+Each client sends batches of usage events with fixed event ids to `/v1/events` and retries a
+batch (same ids) until it is acknowledged (HTTP 200) or the deadline passes. Afterwards the drill
+checks, through the tenant's own session, that every acknowledged event is stored exactly once and
+that nothing unacknowledged was stored; it prints what was sent, acknowledged and stored, and
+exits 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from app.db.sessions import TenantSessions, create_engine
+from app.embedded import start_embedded
+from bench.common import api_server, fresh_database, make_tenant
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+RETRY_DEADLINE_S = 60.0
+
+
+def batch_records(client: int, number: int, size: int) -> list[dict[str, Any]]:
+    prefix = f"c{client}-b{number}"
+    return [
+        {
+            "type": "usage",
+            "eventId": f"{prefix}-{i}",
+            "correlationId": f"{prefix}-run",
+            "workflowKey": "outreach",
+            "kind": "TOOL",
+            "occurredAt": (START + timedelta(seconds=i)).isoformat(),
+            "cost": "0.0100000000",
+        }
+        for i in range(size)
+    ]
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.batches = 0
+        self.acknowledged: set[str] = set()
+        self.unacknowledged: set[str] = set()
+        self.failures: collections.Counter[str] = collections.Counter()
+        self.retried_batches = 0
+        self.duplicates_on_retry = 0
+        self.retried: list[tuple[int, int]] = []  # (client, batch number)
+        self.replay_duplicates = 0
+        self.replay_accepted = 0
+
+
+async def client_loop(
+    http: httpx.AsyncClient, key: str, client: int, size: int, stop_at: float, tally: Tally
+) -> None:
+    number = 0
+    while time.monotonic() < stop_at:
+        records = batch_records(client, number, size)
+        ids = {r["eventId"] for r in records}
+        tally.batches += 1
+        retry_until = time.monotonic() + RETRY_DEADLINE_S
+        attempt = 0
+        while True:
+            attempt += 1
+            tally.attempts += 1
+            try:
+                response = await http.post(
+                    "/v1/events", json=records, headers={"Authorization": f"Bearer {key}"}
+                )
+                if response.status_code == 200:
+                    body = response.json()
+                    tally.acknowledged |= ids
+                    if attempt > 1:
+                        tally.retried_batches += 1
+                        tally.duplicates_on_retry += body["duplicates"]
+                        tally.retried.append((client, number))
+                    break
+                tally.failures[f"HTTP {response.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                tally.failures[type(exc).__name__] += 1
+            if time.monotonic() > retry_until:
+                tally.unacknowledged |= ids
+                break
+            await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+        number += 1
+
+
+def restart_postgres(embedded: Any) -> float:
+    """Restart PostgreSQL; returns how long the restart took (seconds)."""
+    started = time.monotonic()
+    if embedded is not None:
+        from pgserver._commands import pg_ctl
+
+        pg = embedded._pg
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pg.pgdata, user=pg.system_user, timeout=30)
+    else:
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+            check=True,
+            timeout=60,
+        )
+    return time.monotonic() - started
+
+
+async def drill(seconds: float, clients: int, size: int, restarts: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="ledger-drill-") as tmp:
+        embedded = None
+        admin_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+        if not (admin_url and redis_url):
+            embedded = start_embedded(Path(tmp) / "servers", database="postgres")
+            admin_url, redis_url = embedded.database_url, embedded.redis_url
+        try:
+            async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
+                tenant = await make_tenant(db.settings, "drill")
+                with api_server(db.settings) as base:
+                    tally = Tally()
+                    stop_at = time.monotonic() + seconds
+                    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                        loops = [
+                            asyncio.create_task(
+                                client_loop(http, tenant.api_key, c, size, stop_at, tally)
+                            )
+                            for c in range(clients)
+                        ]
+                        took = []
+                        for _ in range(restarts):
+                            await asyncio.sleep(seconds / (restarts + 1))
+                            took.append(await asyncio.to_thread(restart_postgres, embedded))
+                        await asyncio.gather(*loops)
+                        await replay(http, tenant.api_key, size, tally)
+                stored = await stored_event_ids(db.settings, tenant.tenant_id)
+        finally:
+            if embedded is not None:
+                embedded.stop()
+    return report(tally, stored, took, size)
+
+
+async def replay(http: httpx.AsyncClient, key: str, size: int, tally: Tally) -> None:
+    """Send every batch that needed a retry once more, as a client that lost the response
+    would: each must come back whole as duplicates."""
+    for client, number in tally.retried:
+        response = await http.post(
+            "/v1/events",
+            json=batch_records(client, number, size),
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        response.raise_for_status()
+        tally.replay_duplicates += response.json()["duplicates"]
+        tally.replay_accepted += response.json()["accepted"]
+
+
+async def stored_event_ids(settings: Any, tenant_id: Any) -> list[str]:
+    engine = create_engine(settings, pool_size=1)
+    try:
+        async with TenantSessions(engine)(tenant_id) as session:
+            rows = await session.execute(text("SELECT event_id FROM usage_events"))
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
+def report(tally: Tally, stored: list[str], took: list[float], size: int) -> int:
+    stored_set = set(stored)
+    once = len(stored) == len(stored_set)
+    missing = tally.acknowledged - stored_set
+    extra = stored_set - tally.acknowledged - tally.unacknowledged
+    print(f"restarts: {len(took)} ({', '.join(f'{t:.1f} s' for t in took)})")
+    print(f"batches: {tally.batches}, requests sent: {tally.attempts}")
+    print(f"failed attempts: {dict(tally.failures) or 'none'}")
+    print(f"batches acknowledged only after a retry: {tally.retried_batches}")
+    print(f"duplicates absorbed on those retries: {tally.duplicates_on_retry}")
+    print(
+        f"replayed retried batches: {len(tally.retried)} → {tally.replay_duplicates} duplicates,"
+        f" {tally.replay_accepted} accepted"
+    )
+    print(f"events acknowledged: {len(tally.acknowledged)}")
+    print(f"events never acknowledged (gave up): {len(tally.unacknowledged)}")
+    print(f"events stored: {len(stored)} rows, {len(stored_set)} distinct")
+    print(f"acknowledged but missing: {len(missing)}; stored but never sent: {len(extra)}")
+    server_errors = sum(
+        n for k, n in tally.failures.items() if k.startswith("HTTP 5") and k != "HTTP 503"
+    )
+    absorbed = tally.replay_accepted == 0 and tally.replay_duplicates == len(tally.retried) * size
+    ok = once and not missing and not extra and not server_errors and absorbed
+    print("RESULT:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--restarts", type=int, default=2)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(drill(args.seconds, args.clients, args.batch, args.restarts)))
+
+
+if __name__ == "__main__":
+    main()

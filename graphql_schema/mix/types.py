@@ -1,0 +1,79 @@
+"""CachingView and SliceCost: shapes of figures computed by `app.domain`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from app.domain.caching import CachingView as CachingFigures
+from app.domain.cost_per_outcome import cost_per_outcome
+from app.services.model_mix import SliceTotals
+
+
+@strawberry.type(
+    description="The prompt cache's effect on a cohort (the runs started in range, all their "
+    "usage, plus workflow-level usage in range — the same events as costPerOutcome)."
+)
+class CachingView:
+    cache_read_tokens: int = strawberry.field(description="Input tokens read from the cache.")
+    input_tokens: int = strawberry.field(description="Uncached input tokens.")
+    cache_hit_share: float | None = strawberry.field(
+        description="cacheReadTokens / (cacheReadTokens + inputTokens); null when both are 0."
+    )
+    savings: Decimal = strawberry.field(
+        description="Σ over priced events of (input − cacheRead price per million, of the price "
+        "version that priced the event) × cacheReadTokens / 1e6. Reported-cost events carry no "
+        "price and save 0."
+    )
+    total_cost: Decimal = strawberry.field(description="Same as costPerOutcome.totalCost.")
+    cost_per_outcome: Decimal | None = strawberry.field(
+        description="totalCost / acceptedOutcomes; null when none."
+    )
+    cost_per_outcome_without_cache: Decimal | None = strawberry.field(
+        description="(totalCost + savings) / acceptedOutcomes: what an outcome would cost had "
+        "every cache read been paid at the input price; null when no accepted outcome."
+    )
+
+    @classmethod
+    def from_figures(cls, figures: CachingFigures) -> CachingView:
+        return cls(
+            cache_read_tokens=figures.cache_read_tokens,
+            input_tokens=figures.input_tokens,
+            cache_hit_share=figures.cache_hit_share,
+            savings=figures.savings,
+            total_cost=figures.total_cost,
+            cost_per_outcome=figures.cost_per_outcome,
+            cost_per_outcome_without_cache=figures.cost_per_outcome_without_cache,
+        )
+
+
+@strawberry.type(
+    description="One slice of a cohort (a variant, or a dominant model) with its unit economics. "
+    "Workflow-level costs belong to no run, hence to no slice."
+)
+class SliceCost:
+    value: str | None = strawberry.field(
+        description="The variant or model; null for runs without one (no variant / no LLM usage)."
+    )
+    attempts: int
+    accepted_outcomes: int
+    total_cost: Decimal = strawberry.field(description="All usage of the slice's runs.")
+    cost_per_outcome: Decimal | None = strawberry.field(
+        description="totalCost / acceptedOutcomes; null when none."
+    )
+    success_rate: float | None = strawberry.field(
+        description="acceptedOutcomes / finished attempts; null when none finished."
+    )
+
+    @classmethod
+    def from_totals(cls, sliced: SliceTotals) -> SliceCost:
+        figures = cost_per_outcome(sliced.totals)
+        return cls(
+            value=sliced.value,
+            attempts=figures.attempts,
+            accepted_outcomes=figures.accepted_outcomes,
+            total_cost=figures.total_cost,
+            cost_per_outcome=figures.cost_per_outcome,
+            success_rate=figures.success_rate,
+        )

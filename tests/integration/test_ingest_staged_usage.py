@@ -1,0 +1,83 @@
+"""Usage through the COPY staging table stores exactly what the unnest statement stores.
+
+`app.services.ingest.writes` switches to COPY into a temporary table at COPY_THRESHOLD usage
+rows; these tests force either path on small batches (the in-process app shares the module) and
+compare, through `POST /v1/events`, the stored rows, the counts, replays and concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.services.ingest import writes
+from tests.integration.test_ingest_events import ingest_tenant, post, rows
+
+USAGE_SQL = """
+SELECT event_id, correlation_id, client_id, kind, occurred_at, provider, model, step, team,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+       reasoning_effort, latency_ms, cost, cost_source, price_effective_from
+FROM usage_events ORDER BY event_id
+"""
+
+
+def usage(n: int) -> list[dict]:
+    """n LLM events with reported costs and a mix of optional fields (every 3rd: a TOOL call)."""
+    return [
+        {
+            "type": "usage",
+            "eventId": f"ev-{i:04d}",
+            "correlationId": f"run-{i // 4}" if i % 5 else None,
+            "workflowKey": "support",
+            "kind": "TOOL" if i % 3 == 0 else "LLM",
+            "occurredAt": f"2026-03-01T{i % 24:02d}:00:00+01:00",
+            "provider": "anthropic" if i % 2 else None,
+            "model": "claude" if i % 2 else None,
+            "step": "draft",
+            "inputTokens": 10 * i,
+            "outputTokens": i,
+            "reasoningEffort": "high" if i % 7 == 0 else None,
+            "latencyMs": i if i % 4 else None,
+            "cost": f"0.{i:010d}",
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(params=["unnest", "staged"])
+def path(request, monkeypatch) -> str:
+    monkeypatch.setattr(writes, "COPY_THRESHOLD", 10**9 if request.param == "unnest" else 1)
+    return str(request.param)
+
+
+async def test_staged_and_unnest_store_the_same_rows(
+    http, make_tenant, sessions, monkeypatch
+) -> None:
+    stored = []
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(writes, "COPY_THRESHOLD", threshold)
+        tenant, key = await ingest_tenant(make_tenant, sessions)
+        response = await post(http, key, usage(60))
+        assert response.json() == {"accepted": 60, "duplicates": 0, "errors": []}
+        stored.append(await rows(sessions, tenant.tenant_id, USAGE_SQL))
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == 60
+
+
+async def test_replays_and_repeats_are_duplicates(http, make_tenant, sessions, path) -> None:
+    tenant, key = await ingest_tenant(make_tenant, sessions)
+    records = usage(30)
+    first = await post(http, key, records + records[:10])  # 10 repeats inside the batch
+    assert first.json() == {"accepted": 30, "duplicates": 10, "errors": []}
+    again = await post(http, key, records)
+    assert again.json() == {"accepted": 0, "duplicates": 30, "errors": []}
+    assert len(await rows(sessions, tenant.tenant_id, USAGE_SQL)) == 30
+
+
+async def test_concurrent_identical_batches_store_once(http, make_tenant, sessions, path) -> None:
+    tenant, key = await ingest_tenant(make_tenant, sessions)
+    records = usage(40)
+    responses = await asyncio.gather(*(post(http, key, records) for _ in range(3)))
+    assert sorted(r.json()["accepted"] for r in responses) == [0, 0, 40]
+    assert len(await rows(sessions, tenant.tenant_id, USAGE_SQL)) == 40
