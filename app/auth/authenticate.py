@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import select
@@ -36,6 +37,9 @@ class Authenticator:
             raise AuthenticationFailed("no credential")
         if looks_like_api_key(credential):
             return await self._api_key(credential)
+        if self.verifier.fetches_keys:
+            # A JWKS (re)fetch is blocking HTTP: keep it off the event loop.
+            return await asyncio.to_thread(self.verifier.verify, credential)
         return self.verifier.verify(credential)
 
     async def _api_key(self, credential: str) -> Principal:

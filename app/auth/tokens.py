@@ -97,6 +97,11 @@ class TokenVerifier:
             sub={"essential": True},
         )
 
+    @property
+    def fetches_keys(self) -> bool:
+        """True when verification may block on an HTTP fetch of the JWKS."""
+        return self._jwks is not None
+
     def _keys(self, token: str) -> KeySet:
         if self._static is not None:
             return self._static
