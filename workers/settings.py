@@ -17,6 +17,7 @@ from app.db.sessions import TenantSessions, create_engine
 from app.settings import Settings, get_settings
 from workers.jobs.gates import GATE_EVALUATION_MINUTE, evaluate_gates, evaluate_tenant_gates
 from workers.jobs.health import record_heartbeat
+from workers.jobs.repricing import reprice
 from workers.jobs.roi import CRON_MINUTES, drain_roi, recompute_roi, roi_cron
 
 log = logging.getLogger("ledger.worker")
@@ -49,6 +50,7 @@ class WorkerSettings:
         recompute_roi,
         drain_roi,
         roi_cron,
+        reprice,
     ]
     cron_jobs = [
         cron(record_heartbeat, second=0, run_at_startup=True, unique=True),

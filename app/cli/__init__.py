@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from app.cli import admin, demo, gates, roi, run
+from app.cli import admin, demo, gates, prices, roi, run
 from app.cli.output import CliError, print_error
 
 Handler = Callable[[argparse.Namespace], int]
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     gates.register(commands)
     roi.register(commands)
+    prices.register(commands)
     return parser
 
 

@@ -35,6 +35,7 @@ from graphql_schema.ingest.inputs import (
 from graphql_schema.ingest.types import IngestResult
 from graphql_schema.permissions import CanConfigure, CanIngest
 from graphql_schema.workflows.types import Workflow
+from workers.jobs.repricing import enqueue_reprice
 from workers.jobs.roi import enqueue_recompute
 
 CLIENT_NAME_LENGTH = 200
@@ -100,6 +101,10 @@ class ConfigMutations:
                 )
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
+        # Committed: reprice the model's priced usage in the background (best effort).
+        await enqueue_reprice(
+            info.context.arq, info.context.principal.tenant_id, price.provider, price.model
+        )
         return True
 
 

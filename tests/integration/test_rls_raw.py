@@ -25,7 +25,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.db.tables import TENANT_TABLES, GateEvaluation, RevenueAllocation, RoiWindow
+from app.db.tables import (
+    TENANT_TABLES,
+    GateEvaluation,
+    RevenueAllocation,
+    RoiWindow,
+    UsageRepricing,
+)
 from app.services.tenants import create_api_key
 from tests.integration.isolation_seed import Seeded, seed_tenant
 from tests.integration.reads_factories import insert
@@ -69,6 +75,14 @@ async def worker_rows(sessions: Any, seeded: Seeded) -> None:
             client_id=client,
             amount=Decimal("42.17"),
             runs=1,
+        ),
+        UsageRepricing(
+            tenant_id=t,
+            event_id=f"{seeded.tag}-usage-x",
+            repriced_at=now,
+            old_cost=Decimal("7.31"),
+            new_cost=Decimal("7.32"),
+            new_price_from=seeded.start,
         ),
         GateEvaluation(
             tenant_id=t,

@@ -3,6 +3,7 @@
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
+from app.db.tables.repricing import UsageRepricing
 from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
 from app.db.tables.runs import Run, RunLabel, UsageEvent
 from app.db.tables.tenancy import ApiKey, Client, Tenant
@@ -28,6 +29,7 @@ __all__ = [
     "RunLabel",
     "Tenant",
     "UsageEvent",
+    "UsageRepricing",
     "Workflow",
 ]
 
@@ -55,5 +57,6 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         RoiWindow,
         RoiDirty,
         ProviderInvoice,
+        UsageRepricing,
     )
 )

@@ -1,0 +1,45 @@
+"""repricing: an audit row for every usage event whose priced cost was changed by repricing
+
+- `usage_repricings`: one row per (event, repricing): the cost and price version before and
+  after. Repricing runs after a price-book change (setModelPrice, `ledger prices import`).
+
+Revision ID: 0006
+Revises: 0005
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from migrations.rls import disable_tenant_rls, enable_tenant_rls
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "usage_repricings",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("repriced_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("old_cost", sa.Numeric(precision=20, scale=10), nullable=False),
+        sa.Column("new_cost", sa.Numeric(precision=20, scale=10), nullable=False),
+        sa.Column("old_price_from", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("new_price_from", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "event_id"],
+            ["usage_events.tenant_id", "usage_events.event_id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "event_id", "repriced_at"),
+    )
+    enable_tenant_rls("usage_repricings")
+
+
+def downgrade() -> None:
+    disable_tenant_rls("usage_repricings")
+    op.drop_table("usage_repricings")
