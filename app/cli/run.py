@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
+import time
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from alembic.script import ScriptDirectory
 from arq.worker import async_check_health, run_worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.cli.output import CliError, usage_error
 from app.cli.roi import cmd_worker_status
@@ -18,6 +24,8 @@ from app.migrate import alembic_config, upgrade
 from app.settings import Settings
 from graphql_schema.schema import build_schema
 from workers.settings import WorkerSettings, redis_settings, worker_settings
+
+log = logging.getLogger("ledger.worker")
 
 
 def migrate(settings: Settings) -> str:
@@ -104,6 +112,36 @@ async def check_worker_health(settings: Settings) -> int:
     return int(await async_check_health(connection, health_key))
 
 
+REDIS_LOST = (RedisConnectionError, RedisTimeoutError, ConnectionError)
+MAX_RESTART_DELAY_SECONDS = 30.0
+
+
+def run_worker_resiliently(
+    settings: Settings,
+    *,
+    burst: bool = False,
+    run: Callable[[Any], object] = run_worker,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Run the arq worker; when Redis goes away, start it again with backoff (1 s … 30 s).
+
+    arq's poll loop raises when its Redis connection drops, which would end the process; queued
+    work is not lost meanwhile (ingest keeps dirty markers in PostgreSQL) and the restarted
+    worker's start-up catch-up drains them. A burst worker fails instead of waiting.
+    """
+    delay = 1.0
+    while True:
+        try:
+            run(worker_settings(settings, burst=burst))
+            return
+        except REDIS_LOST as exc:
+            if burst:
+                raise
+            log.warning("worker lost Redis (%s); restarting in %.0f s", exc, delay)
+            sleep(delay)
+            delay = min(delay * 2, MAX_RESTART_DELAY_SECONDS)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     if args.action == "status":
         return cmd_worker_status(args)
@@ -120,7 +158,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 1
     configure_logging(settings.log_level)
     try:
-        run_worker(worker_settings(settings, burst=args.burst))
+        run_worker_resiliently(settings, burst=args.burst)
     except Exception as exc:
         raise CliError(
             f"the worker stopped: {type(exc).__name__}: {exc}",
