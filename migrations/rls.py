@@ -31,6 +31,23 @@ def ensure_app_role() -> None:
     op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
 
 
+def refuse_app_role() -> None:
+    """Cross-tenant SECURITY DEFINER functions must be owned by the owner role, never the app
+    role (that would hand it the read RLS denies): refuse to migrate as the app role."""
+    role = app_role()
+    op.execute(
+        f"""
+        DO $$
+        BEGIN
+            IF current_user = '{role}' THEN
+                RAISE EXCEPTION 'run migrations as the owner role, not as {role}';
+            END IF;
+        END
+        $$;
+        """
+    )
+
+
 def enable_tenant_rls(table: str) -> None:
     """Enable and force RLS on `table`, with one policy for reads and writes, and grant DML."""
     role = app_role()

@@ -17,13 +17,14 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -59,13 +60,22 @@ def upgrade() -> None:
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "recorded_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
+        ),
         _workflow_fk(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     )
-    op.create_index("ix_revenue_client_occurred", "revenue_events", ["tenant_id", "client_id", "occurred_at"])
+    op.create_index(
+        "ix_revenue_client_occurred", "revenue_events", ["tenant_id", "client_id", "occurred_at"]
+    )
     op.create_index(
         "ix_revenue_unprocessed",
         "revenue_events",
@@ -80,7 +90,12 @@ def upgrade() -> None:
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("revenue_per_success"),
         _money("human_cost_per_task", nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
     )
@@ -95,11 +110,15 @@ def upgrade() -> None:
         _money("amount"),
         sa.Column("runs", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "event_id"], ["revenue_events.tenant_id", "revenue_events.event_id"], ondelete="CASCADE"
+            ["tenant_id", "event_id"],
+            ["revenue_events.tenant_id", "revenue_events.event_id"],
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "event_id", "workflow_id", "cohort_day"),
     )
-    op.create_index("ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"])
+    op.create_index(
+        "ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"]
+    )
 
     op.create_table(
         "roi_windows",
@@ -123,7 +142,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day", "client_id"),
     )
     op.create_index(
-        "ix_roi_windows_recheck", "roi_windows", ["recheck_at"], postgresql_where=sa.text("recheck_at IS NOT NULL")
+        "ix_roi_windows_recheck",
+        "roi_windows",
+        ["recheck_at"],
+        postgresql_where=sa.text("recheck_at IS NOT NULL"),
     )
 
     op.create_table(
@@ -131,7 +153,9 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column("marked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "marked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day"),
     )
@@ -150,17 +174,7 @@ def upgrade() -> None:
 
 def _create_scheduler_function() -> None:
     role = app_role()
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-            IF current_user = '{role}' THEN
-                RAISE EXCEPTION 'run migrations as the owner role, not as {role}';
-            END IF;
-        END
-        $$;
-        """
-    )
+    refuse_app_role()
     for table in SCHEDULER_READ:
         op.execute(
             f"CREATE POLICY roi_scheduler ON {table} AS PERMISSIVE FOR SELECT TO CURRENT_USER "

@@ -14,6 +14,7 @@
 Revision ID: 0004
 Revises: 0003
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -130,17 +131,7 @@ def _create_tenant_registry() -> None:
     role = app_role()
     # The registry must be owned by a role other than the application role, or it would hand
     # the application role the cross-tenant read that RLS exists to deny.
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-            IF current_user = '{role}' THEN
-                RAISE EXCEPTION 'run migrations as the owner role, not as {role}';
-            END IF;
-        END
-        $$;
-        """
-    )
+    refuse_app_role()
     op.execute(
         "CREATE POLICY tenant_registry ON tenants AS PERMISSIVE FOR SELECT TO CURRENT_USER "
         "USING (true)"
