@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
-for bench in ingest_bench read_bench roi_bench ladder_bench otlp_bench; do
+for bench in ingest_bench read_bench roi_bench ladder_bench otlp_bench reprice_bench; do
     echo "== bench.${bench}"
     "$PY" -m "bench.${bench}"
     echo

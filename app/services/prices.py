@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.db.tables import ModelPrice
 from app.domain.money import quantize_money
@@ -57,6 +59,55 @@ async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price:
             index_elements=["tenant_id", "provider", "model", "effective_from"],
             set_={column: statement.excluded[column] for column in RATE_COLUMNS},
         )
+    )
+
+
+async def add_model_price_if_absent(
+    *, session: AsyncSession, tenant_id: uuid.UUID, price: Price
+) -> Price | None:
+    """Insert the price unless the tenant already has one for (provider, model,
+    effective_from); never overwrites. Returns None when inserted, else the price already there
+    (the tenant's own, left untouched). Validation as in set_model_price.
+    """
+    checked = make_price(
+        provider=price.provider,
+        model=price.model,
+        effective_from=price.effective_from,
+        input_per_million=price.input_per_million,
+        output_per_million=price.output_per_million,
+        cache_read_per_million=price.cache_read_per_million,
+        cache_write_per_million=price.cache_write_per_million,
+        reasoning_per_million=price.reasoning_per_million,
+    )
+    inserted = await session.execute(
+        insert(ModelPrice)
+        .values(
+            tenant_id=tenant_id,
+            provider=checked.provider,
+            model=checked.model,
+            effective_from=checked.effective_from,
+            **{column: getattr(checked, column) for column in RATE_COLUMNS},
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "provider", "model", "effective_from"])
+        .returning(col(ModelPrice.provider))
+    )
+    if inserted.first() is not None:
+        return None
+    existing = (
+        await session.execute(
+            select(ModelPrice).where(
+                col(ModelPrice.tenant_id) == tenant_id,
+                col(ModelPrice.provider) == checked.provider,
+                col(ModelPrice.model) == checked.model,
+                col(ModelPrice.effective_from) == checked.effective_from,
+            )
+        )
+    ).scalar_one()
+    return Price(
+        provider=existing.provider,
+        model=existing.model,
+        effective_from=existing.effective_from,
+        **{column: getattr(existing, column) for column in RATE_COLUMNS},
     )
 
 
