@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.authenticate import Authenticator
 from app.auth.tokens import TokenVerifier
+from app.body_limit import JsonBodyLimit
 from app.db.sessions import TenantSessions, create_engine
 from app.ingest.routes import ingest_routes
 from app.settings import Settings
@@ -119,7 +120,8 @@ def create_app(settings: Settings) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
     )
-    middleware = [Middleware(RequestLog)]
+    # The body limit answers JSON (app/body_limit.py), not starlette's plain-text 413.
+    middleware = [Middleware(RequestLog), Middleware(JsonBodyLimit, settings.max_body_bytes)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -139,5 +141,4 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )

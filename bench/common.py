@@ -120,10 +120,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def api_server(settings: Settings) -> Iterator[str]:
-    """`ledger serve` in a subprocess (a real uvicorn on loopback); yields its base URL."""
-    port = free_port()
+def spawn_api(
+    settings: Settings, port: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `ledger serve` on loopback `port` (a subprocess; not waited for)."""
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url or "",
@@ -131,29 +131,54 @@ def api_server(settings: Settings) -> Iterator[str]:
         "LEDGER_DATA_DIR": str(settings.data_dir),
         "LEDGER_LOG_LEVEL": "WARNING",
         "LEDGER_MAX_BATCH_RECORDS": "10000",
+        **(extra_env or {}),
     }
-    process = subprocess.Popen(
+    if settings.jwt_private_key_file is not None:  # tokens issued with `settings` must verify
+        env["LEDGER_JWT_PRIVATE_KEY_FILE"] = str(settings.jwt_private_key_file)
+    return subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def wait_until_serving(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Poll /healthz until it answers 200; RuntimeError if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def api_process(
+    settings: Settings, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`ledger serve` in a subprocess (a real uvicorn on loopback); yields its base URL and
+    the process (its pid, e.g. for /proc/<pid>/status)."""
+    port = free_port()
+    process = spawn_api(settings, port, extra_env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.2)
-        yield base
+        wait_until_serving(base, process)
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings) -> Iterator[str]:
+    """`ledger serve` in a subprocess (a real uvicorn on loopback); yields its base URL."""
+    with api_process(settings) as (base, _):
+        yield base
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

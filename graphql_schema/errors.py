@@ -21,6 +21,7 @@ NOT_FOUND = "NOT_FOUND"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+RATE_LIMITED = "RATE_LIMITED"
 
 
 class LedgerError(GraphQLError):
@@ -48,6 +49,12 @@ class NotFound(LedgerError):
 
 class BadUserInput(LedgerError):
     code = BAD_USER_INPUT
+
+
+class RateLimited(LedgerError):
+    """The tenant's ingest rate limit is exhausted; `retryAfter` (seconds) says when to retry."""
+
+    code = RATE_LIMITED
 
 
 class NotImplementedYet(LedgerError):

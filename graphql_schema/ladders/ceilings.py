@@ -12,7 +12,7 @@ from app.services import ceilings
 from app.services.ingest.errors import FieldError
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.ingest.inputs import CeilingInput
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
@@ -27,6 +27,8 @@ class CeilingMutations:
         "dimension CAMPAIGN, CHANNEL, VARIANT, CLIENT (value: a client id) or TEAM.",
     )
     async def set_cost_ceiling(self, info: Info, input: CeilingInput) -> bool:
+        # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
+        await require_workflow(info, input.workflow_key)
         try:
             async with info.context.session() as session:
                 await ceilings.set_cost_ceiling(
@@ -39,7 +41,8 @@ class CeilingMutations:
                     ceiling=input.ceiling,
                 )
         except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+            error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
+            raise error(str(exc), field=exc.field) from None
         return True
 
 

@@ -9,8 +9,9 @@ from app.services.ingest import FieldError
 from app.services.revenue import set_baseline
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import parse_id
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.ingest.inputs import BaselineInput
+from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure
 from workers.jobs.roi import enqueue_recompute
 
@@ -24,6 +25,8 @@ class RoiMutations:
         "baseline). Every window it applies to is recomputed; FINAL ones are revised.",
     )
     async def set_baseline(self, info: Info, input: BaselineInput) -> bool:
+        # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
+        await require_workflow(info, input.workflow_key)
         client_id = parse_id(input.client_id, field="clientId") if input.client_id else None
         tenant_id = info.context.principal.tenant_id
         try:
@@ -37,6 +40,7 @@ class RoiMutations:
                     human_cost_per_task=input.human_cost_per_task,
                 )
         except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+            error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
+            raise error(str(exc), field=exc.field) from None
         await enqueue_recompute(info.context.arq, tenant_id, marked)
         return True

@@ -156,11 +156,14 @@ async def test_bad_ceilings_are_refused_naming_the_field(make_tenant, http, sess
         (ceiling("", "10"), "value"),
         (ceiling("not-a-client", "10", "CLIENT"), "value"),
         (ceiling(str(uuid.uuid4()), "10", "CLIENT"), "value"),
-        ({"input": ceiling("email", "10")["input"] | {"workflowKey": "nope"}}, "workflowKey"),
     ]
     for variables, field in cases:
         body = await tenant.gql(SET, variables)
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    # an unknown workflow is NOT_FOUND, as for every field taking one (even with bad figures)
+    unknown = {"input": ceiling("email", "-1")["input"] | {"workflowKey": "nope"}}
+    body = await tenant.gql(SET, unknown)
+    assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "workflowKey"}
     assert await status(tenant) == []
     body = await tenant.gql(STATUS, {"key": "outreach", "days": 0})
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "windowDays"}

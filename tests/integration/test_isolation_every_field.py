@@ -224,7 +224,7 @@ MUTATIONS: dict[str, Case] = {
     "Mutation.setCostCeiling": Case(
         "{ setCostCeiling(input: {workflowKey: $aKey, rung: $aRung, dimension: CLIENT, "
         'value: $aXs, ceiling: "1"}) }',
-        cross="BAD_USER_INPUT",  # names the unknown workflowKey (field=workflowKey)
+        cross="NOT_FOUND",  # the unknown workflowKey, as for every field taking one
     ),
     "Mutation.setAutonomyGate": Case(
         "{ setAutonomyGate(input: {workflowKey: $aKey, targetLevel: 1, "
@@ -241,7 +241,7 @@ MUTATIONS: dict[str, Case] = {
     ),
     "Mutation.setBaseline": Case(
         '{ setBaseline(input: {workflowKey: $aKey, clientId: $aX, revenuePerSuccess: "1"}) }',
-        cross="BAD_USER_INPUT",  # names the unknown workflowKey (field=workflowKey)
+        cross="NOT_FOUND",  # the unknown workflowKey, as for every field taking one
     ),
 }
 

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.ingest.rate_limit import take_ingest_tokens
+from app.ingest.rate_limit import bucket_key, take_ingest_tokens
 from app.main import create_app
 from app.services.tenants import create_api_key, create_tenant
 from app.settings import Settings
@@ -156,6 +156,36 @@ async def test_a_body_over_max_body_bytes_is_413(tight: Tight, path: str) -> Non
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    error = body["errors"][0]["extensions"] if path == "/graphql" else body
+    assert error["code"] == "PAYLOAD_TOO_LARGE", body
+    assert error["limit"] == TIGHT["max_body_bytes"], body
+    if path == "/graphql":
+        assert body["data"] is None
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/v1/events"])
+async def test_a_streamed_body_over_max_body_bytes_is_a_json_413(tight: Tight, path: str) -> None:
+    """No Content-Length: counted while it is read, refused the same way."""
+    token = issue_token(tight.settings, tenant_id=tight.tenant_id, role=Role.OWNER)
+    key = tight.key if path == "/v1/events" else token
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ viewer { role } }", "pad": "'
+        for _ in range(3):
+            yield b"x" * (TIGHT["max_body_bytes"] // 2)
+        yield b'"}'
+
+    response = await tight.client.post(
+        path,
+        content=chunks(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    body = response.json()
+    error = body["errors"][0]["extensions"] if path == "/graphql" else body
+    assert error["code"] == "PAYLOAD_TOO_LARGE", body
 
 
 def run_records(prefix: str, n: int) -> list[dict[str, Any]]:
@@ -241,3 +271,69 @@ async def test_a_batch_larger_than_the_burst_is_admitted_into_a_full_bucket(app)
     big = await take_ingest_tokens(redis, tenant_id=tenant, records=50, rate=5, burst=10)
     again = await take_ingest_tokens(redis, tenant_id=tenant, records=1, rate=5, burst=10)
     assert big.admitted and not again.admitted and again.retry_after == 1
+
+
+START_RUNS = """
+mutation($runs: [RunInput!]!) { startRuns(runs: $runs) { accepted duplicates } }
+"""
+
+
+async def empty_bucket(tight: Tight, tenant_id: uuid.UUID) -> None:
+    """Leave the tenant's bucket 1,000 records in debt (200 s of refill at 5/s): no batch fits
+    for the rest of the test, however slow the machine."""
+    redis = tight.app.state.arq
+    seconds, micros = await redis.time()
+    now_ms = int(seconds) * 1000 + int(micros) // 1000
+    await redis.hset(bucket_key(tenant_id), mapping={"tokens": "-1000", "at": str(now_ms)})
+
+
+async def test_graphql_ingest_mutations_take_from_the_same_tenant_bucket(tight: Tight) -> None:
+    tenant_id, key = await tight.new_tenant()
+    tight.tenant_id = tenant_id
+    made = await tight.gql('mutation { upsertWorkflow(input: {key: "limits", name: "L"}) { key } }')
+    assert "errors" not in made.json(), made.text
+    runs = [
+        {"correlationId": f"gql-{i}", "workflowKey": "limits", "startedAt": "2026-11-01T09:00:00Z"}
+        for i in range(8)
+    ]
+
+    first = await tight.gql(START_RUNS, {"runs": runs})
+    assert first.json()["data"]["startRuns"]["accepted"] == 8, first.text
+    # one token per record, from the bucket /v1/events and /v1/traces use: 10 - 8 left
+    assert float(await tight.app.state.arq.hget(bucket_key(tenant_id), "tokens")) == 2
+
+    await empty_bucket(tight, tenant_id)
+    over = [{**r, "correlationId": f"over-{i}"} for i, r in enumerate(runs)]
+    second = await tight.gql(START_RUNS, {"runs": over})
+    body = second.json()
+    assert second.status_code == 200 and body["data"] is None, second.text
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED", body
+    assert error["extensions"]["retryAfter"] >= 1, body
+    assert (await tight.events(run_records("rest", 8), key)).status_code == 429
+    assert await runs_of(tight, tenant_id) == 8  # nothing of the refused batches was written
+
+    # every ingest mutation is limited the same way
+    usage = (
+        '{eventId: "u", correlationId: "gql-0", workflowKey: "limits", kind: TOOL, '
+        'occurredAt: $at, cost: "1"}'
+    )
+    probes = {
+        "ingestUsage": f"ingestUsage(events: [{usage}])",
+        "labelRuns": 'labelRuns(labels: [{correlationId: "gql-0", status: ACCEPTED, at: $at}])',
+        "recordOutcomes": 'recordOutcomes(outcomes: [{eventId: "o", workflowKey: "limits", '
+        'rung: "accepted", correlationId: "gql-0", occurredAt: $at}])',
+        "recordRevenue": 'recordRevenue(events: [{eventId: "r", amount: "1", occurredAt: $at, '
+        f'clientId: "{uuid.uuid4()}", workflowKey: "limits"}}])',
+    }
+    for name, field in probes.items():
+        answer = await tight.gql(
+            f"mutation($at: DateTime!) {{ {field} {{ accepted }} }}",
+            {"at": "2026-11-01T10:00:00Z"},
+        )
+        codes = [e["extensions"]["code"] for e in answer.json().get("errors", [])]
+        assert codes == ["RATE_LIMITED"], (name, answer.text)
+
+    # another tenant's mutations are not slowed down
+    tight.tenant_id, _ = await tight.new_tenant()
+    assert "errors" not in (await tight.gql(START_RUNS, {"runs": []})).json()

@@ -243,12 +243,14 @@ async def test_who_may_record_revenue_set_baselines_and_read_roi(make_tenant):
     other = await tenant.gql(CLIENT_ROI, {"id": globex, "range": MARCH}, **viewer)
     assert code(other) == "FORBIDDEN"
     unknown = await tenant.gql(
-        BASELINE, {"input": {"workflowKey": "nope", "revenuePerSuccess": "1"}}
+        BASELINE, {"input": {"workflowKey": "nope", "revenuePerSuccess": "-1"}}
     )
+    # an unknown workflow is NOT_FOUND, as for every field taking one (even with bad figures)
+    assert unknown["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "workflowKey"}
     negative = await tenant.gql(
         BASELINE, {"input": {"workflowKey": "outreach", "revenuePerSuccess": "-1"}}
     )
     by_campaign = await tenant.gql(WORKFLOW_ROI, {"range": MARCH, "scope": {"campaign": "x"}})
-    expected = [(unknown, "workflowKey"), (negative, "revenuePerSuccess")]
+    expected = [(negative, "revenuePerSuccess")]
     for body, field in [*expected, (by_campaign, "scope.campaign")]:
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
