@@ -33,6 +33,7 @@ from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.services.catalog import WORKFLOWS
 from app.services.cost_basis import CostBasis, factors_for, usage_cost
 from app.services.scope import (
+    RUN_COSTS,
     RUNS,
     USAGE,
     CostScope,
@@ -83,19 +84,35 @@ def cohort_runs(
 ) -> CTE:
     """One row per cohort run: workflow_id, correlation_id, status, pending, cost.
 
-    A run's cost is a correlated sum over its usage: PostgreSQL answers it with the
-    (tenant_id, correlation_id) index per run instead of hashing all of the tenant's usage.
-    `factors` (app.services.cost_basis) gives RECONCILED costs; None: rack rate.
+    On the rack-rate basis a run's cost is its row of the `run_costs` rollup (kept exact by
+    triggers on every write of usage and runs), joined by primary key: no usage is read. On the
+    RECONCILED basis (`factors`, app.services.cost_basis) the factor depends on each event's
+    provider-month, so a run's cost is a correlated sum of its raw usage, which PostgreSQL
+    answers with the (tenant_id, correlation_id) index per run.
     """
     hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
     pending = and_(RUNS.c.status == ACCEPTED, RUNS.c.status_at + hold > now)
-    run_cost = (
-        select(func.coalesce(func.sum(usage_cost(factors)), ZERO))
-        .where(
-            USAGE.c.tenant_id == RUNS.c.tenant_id, USAGE.c.correlation_id == RUNS.c.correlation_id
+    source = cohort_source(WORKFLOWS)
+    run_cost: Any
+    if factors is None:
+        # LEFT JOIN, not a correlated probe per run: the planner may hash the rollup instead.
+        source = source.outerjoin(
+            RUN_COSTS,
+            and_(
+                RUN_COSTS.c.tenant_id == RUNS.c.tenant_id,
+                RUN_COSTS.c.correlation_id == RUNS.c.correlation_id,
+            ),
         )
-        .scalar_subquery()
-    )
+        run_cost = func.coalesce(RUN_COSTS.c.cost, ZERO)
+    else:
+        run_cost = (
+            select(func.coalesce(func.sum(usage_cost(factors)), ZERO))
+            .where(
+                USAGE.c.tenant_id == RUNS.c.tenant_id,
+                USAGE.c.correlation_id == RUNS.c.correlation_id,
+            )
+            .scalar_subquery()
+        )
     return (
         select(
             RUNS.c.workflow_id,
@@ -104,7 +121,7 @@ def cohort_runs(
             func.coalesce(pending, False).label("pending"),
             run_cost.label("cost"),
         )
-        .select_from(cohort_source(WORKFLOWS))
+        .select_from(source)
         .where(
             *cohort_filters(
                 tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope

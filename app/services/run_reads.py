@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import Run, UsageEvent
-from app.services.scope import RUNS, USAGE, CostScope, TimeRange, in_range, run_filters
+from app.services.scope import RUN_COSTS, RUNS, USAGE, CostScope, TimeRange, in_range, run_filters
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,12 @@ async def page_of_runs(
 async def run_costs(
     *, session: AsyncSession, tenant_id: uuid.UUID, correlation_ids: Sequence[str]
 ) -> dict[str, Decimal]:
-    """The exact cost of each run: the sum of its usage (0 when it has none)."""
+    """The exact cost of each run: the sum of its usage (0 when it has none), read from the
+    `run_costs` rollup (one primary-key row per run, kept exact by triggers on usage)."""
     result = await session.execute(
-        select(USAGE.c.correlation_id, func.sum(USAGE.c.cost))
-        .where(USAGE.c.tenant_id == tenant_id, USAGE.c.correlation_id.in_(correlation_ids))
-        .group_by(USAGE.c.correlation_id)
+        select(RUN_COSTS.c.correlation_id, RUN_COSTS.c.cost).where(
+            RUN_COSTS.c.tenant_id == tenant_id, RUN_COSTS.c.correlation_id.in_(correlation_ids)
+        )
     )
     found: dict[str, Decimal] = {cid: Decimal(0) for cid in correlation_ids}
     for correlation_id, cost in result:

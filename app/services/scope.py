@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, any_, func, or_, select, true
 
-from app.db.tables import Run, UsageEvent
+from app.db.tables import Run, RunCost, UsageEvent
 
 RUNS = Run.__table__  # type: ignore[attr-defined]
 USAGE = UsageEvent.__table__  # type: ignore[attr-defined]
-# The run a usage event names, if stored: the anti-join side of the workflow-level costs.
-STORED_RUN = RUNS.alias("stored_run")
+# Per correlation id: its usage totals and whether its run is stored (rollup, migration 0007).
+RUN_COSTS = RunCost.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -117,13 +117,20 @@ def cohort_filters(
 
 
 def workflow_level_source() -> Any:
-    """Usage LEFT JOIN its stored run; with `workflow_level_filters_for`, the usage no run owns."""
-    return USAGE.outerjoin(
-        STORED_RUN,
-        and_(
-            STORED_RUN.c.tenant_id == USAGE.c.tenant_id,
-            STORED_RUN.c.correlation_id == USAGE.c.correlation_id,
-        ),
+    """Usage; with `workflow_level_filters_for`, the usage no stored run owns."""
+    return USAGE
+
+
+def orphan_correlation_ids(tenant_id: uuid.UUID) -> Any:
+    """The tenant's correlation ids that have usage and name no stored run, as an array.
+
+    Read from the `run_costs` rollup (its `has_run` flag, kept by triggers on runs and usage)
+    through a partial index: an array, so `= ANY(...)` is an index condition on usage.
+    """
+    return func.array(
+        select(RUN_COSTS.c.correlation_id)
+        .where(RUN_COSTS.c.tenant_id == tenant_id, ~RUN_COSTS.c.has_run)
+        .scalar_subquery()
     )
 
 
@@ -135,11 +142,19 @@ def workflow_level_filters_for(
     scope: CostScope,
 ) -> list[ColumnElement[bool]]:
     """Workflow-level costs: usage booked in range whose correlation id is NULL or names no
-    stored run (one anti-join covers both), filtered by the event's own client and team."""
+    stored run, filtered by the event's own client and team.
+
+    Two index arms (a BitmapOr): the partial index of usage without a correlation id, and the
+    correlation-id index probed with the few ids no stored run owns (`orphan_correlation_ids`),
+    instead of an anti-join of all the range's usage with runs.
+    """
     return [
         USAGE.c.tenant_id == tenant_id,
         USAGE.c.workflow_id.in_(workflow_ids),
         *in_range(USAGE.c.occurred_at, time_range),
-        STORED_RUN.c.correlation_id.is_(None),
+        or_(
+            USAGE.c.correlation_id.is_(None),
+            USAGE.c.correlation_id == any_(orphan_correlation_ids(tenant_id)),
+        ),
         *workflow_level_filters(scope),
     ]

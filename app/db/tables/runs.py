@@ -83,6 +83,14 @@ class UsageEvent(SQLModel, table=True):
         Index("ix_usage_correlation", "tenant_id", "correlation_id"),
         Index("ix_usage_workflow_occurred", "tenant_id", "workflow_id", "occurred_at"),
         Index("ix_usage_occurred", "tenant_id", "occurred_at"),
+        # Usage with no correlation id: half of the workflow-level costs (migration 0007).
+        Index(
+            "ix_usage_workflow_level",
+            "tenant_id",
+            "workflow_id",
+            "occurred_at",
+            postgresql_where=text("correlation_id IS NULL"),
+        ),
     )
 
     tenant_id: uuid.UUID = Field(primary_key=True)
