@@ -4,21 +4,24 @@ Two endpoints answer exactly the JSON that the GraphQL queries of `bench.read_be
 (`{"data": …}` with the contract's camelCase and Decimal strings), for one tenant fixed at start
 (`BENCH_TENANT_ID`; there is no authentication — that is part of what the floor leaves out):
 
-- `GET /dashboard?from=…&to=…`: every workflow's costPerOutcome, failureCostShare and
-  ladderCosts over the range;
-- `GET /client?id=…&workflow=…&from=…&to=…`: one client's costPerOutcome of one workflow.
+- `GET /dashboard?from=…&to=…`: every workflow's costPerOutcome, failureCostShare,
+  ladderCosts over the range, and readiness (gate in force, evaluated now);
+- `GET /client?id=…&workflow=…&from=…&to=…`: one client's costPerOutcome and roi of one workflow.
 
 The SQL is the services' own (`app.services.cohorts.cohort_figures`, `ladder_cohorts.rung_counts`,
-`catalog.*`), run through the same TenantSessions (the app role, `app.tenant_id` set in the
-transaction, forced row-level security) and batched across workflows exactly as the GraphQL
-DataLoaders batch it, so the difference measured is the GraphQL layer (parsing, validation,
-authentication, resolvers, loaders, serialization), not different queries.
+`catalog.*`, `readiness.readiness_of`, `roi_reads.*`), run through the same TenantSessions (the
+app role, `app.tenant_id` set in the transaction, forced row-level security), batched across
+workflows exactly as the GraphQL DataLoaders batch it, and, like the loaders, in concurrent
+transactions (one per loader: cost figures, ladder counts, rungs, readiness, ROI), so the
+difference measured is the GraphQL layer (parsing, validation, authentication, resolvers,
+loaders, serialization), not different queries.
 
     DATABASE_URL=… BENCH_TENANT_ID=… uvicorn --factory bench.handwritten_app:create_app
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -33,9 +36,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.db.sessions import TenantSessions, create_engine
+from app.domain.readiness import Readiness
+from app.domain.roi import add_totals, days_in_range, range_complete, roi_figures
 from app.services import catalog, costs, ladders
 from app.services.cohorts import cohort_figures
 from app.services.ladder_cohorts import rung_counts
+from app.services.readiness import readiness_of
+from app.services.readiness_json import check_to_json
+from app.services.roi_reads import group_totals, unattributed_revenue, workflows_pending
 from app.services.scope import CostScope, TimeRange
 from app.settings import Settings
 
@@ -94,6 +102,25 @@ def ladder_json(rung_costs: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def readiness_json(r: Readiness) -> dict[str, Any]:
+    """The fields of bench.read_bench's query (evaluatedAt left out: it is the request's clock)."""
+    return {
+        "workflowKey": r.workflow_key,
+        "currentLevel": r.current_level,
+        "targetLevel": r.target_level,
+        "ready": r.ready,
+        "quality": check_to_json(r.quality),
+        "cost": check_to_json(r.cost),
+        "drift": check_to_json(r.drift),
+        "blockers": list(r.blockers),
+    }
+
+
+def _money(value: Decimal | None) -> str | None:
+    """As the RoiSummary type prints money: a zero is "0", not "0E-10"."""
+    return None if value is None else _dec(Decimal(0) if value == 0 else value)
+
+
 def _range(request: Request) -> TimeRange:
     q = request.query_params
     start, end = datetime.fromisoformat(q["from"]), datetime.fromisoformat(q["to"])
@@ -106,16 +133,33 @@ async def dashboard(request: Request) -> JSONResponse:
     window, now, scope = _range(request), datetime.now(UTC), CostScope()
     async with sessions(tenant_id) as session:
         rows = await catalog.list_workflows(session=session, tenant_id=tenant_id)
-        ids = [row.workflow_id for row in rows]
-        figures = await cohort_figures(
-            session=session, tenant_id=tenant_id, workflow_ids=ids, time_range=window,
-            scope=scope, now=now,
-        )  # fmt: skip
-        counts = await rung_counts(
-            session=session, tenant_id=tenant_id, workflow_ids=ids, time_range=window,
-            scope=scope, now=now,
-        )  # fmt: skip
-        rungs = await catalog.ladders(session=session, tenant_id=tenant_id, workflow_ids=ids)
+    ids = [row.workflow_id for row in rows]
+
+    async def figures_of() -> Any:
+        async with sessions(tenant_id) as session:
+            return await cohort_figures(
+                session=session, tenant_id=tenant_id, workflow_ids=ids, time_range=window,
+                scope=scope, now=now,
+            )  # fmt: skip
+
+    async def counts_of() -> Any:
+        async with sessions(tenant_id) as session:
+            return await rung_counts(
+                session=session, tenant_id=tenant_id, workflow_ids=ids, time_range=window,
+                scope=scope, now=now,
+            )  # fmt: skip
+
+    async def rungs_of() -> Any:
+        async with sessions(tenant_id) as session:
+            return await catalog.ladders(session=session, tenant_id=tenant_id, workflow_ids=ids)
+
+    async def readiness() -> Any:
+        async with sessions(tenant_id) as session:
+            return await readiness_of(session=session, tenant_id=tenant_id, workflows=rows, now=now)
+
+    figures, counts, rungs, ready = await asyncio.gather(
+        figures_of(), counts_of(), rungs_of(), readiness()
+    )
     workflows = [
         {
             "key": row.key,
@@ -126,6 +170,7 @@ async def dashboard(request: Request) -> JSONResponse:
                     rungs[row.workflow_id], counts[row.workflow_id], figures[row.workflow_id]
                 )
             ),
+            "readiness": readiness_json(ready[row.workflow_id]),
         }
         for row in rows
     ]
@@ -141,13 +186,64 @@ async def client(request: Request) -> JSONResponse:
         found = await catalog.workflows_by_key(
             session=session, tenant_id=tenant_id, keys=[request.query_params["workflow"]]
         )
-        workflow = next(iter(found.values()))
-        figures = await cohort_figures(
-            session=session, tenant_id=tenant_id, workflow_ids=[workflow.workflow_id],
-            time_range=window, scope=CostScope(client_id=client_id), now=now,
-        )  # fmt: skip
-    body = {"costPerOutcome": cost_json(figures[workflow.workflow_id])}
+    workflow = next(iter(found.values()))
+    wid = workflow.workflow_id
+
+    async def figures_of() -> Any:
+        async with sessions(tenant_id) as session:
+            return await cohort_figures(
+                session=session, tenant_id=tenant_id, workflow_ids=[wid], time_range=window,
+                scope=CostScope(client_id=client_id), now=now,
+            )  # fmt: skip
+
+    async def roi_of() -> dict[str, Any]:
+        async with sessions(tenant_id) as session:
+            return await client_roi(session, tenant_id, wid, client_id, window, now)
+
+    figures, roi = await asyncio.gather(figures_of(), roi_of())
+    body = {"costPerOutcome": cost_json(figures[wid]), "roi": roi}
     return JSONResponse({"data": {"client": body}})
+
+
+async def client_roi(
+    session: Any,
+    tenant_id: uuid.UUID,
+    workflow_id: uuid.UUID,
+    client_id: uuid.UUID,
+    window: TimeRange,
+    now: datetime,
+) -> dict[str, Any]:
+    """One client's ROI of one workflow: the three statements of the RoiTotals loader."""
+    groups = await group_totals(
+        session=session, tenant_id=tenant_id, time_range=window,
+        workflow_ids=[workflow_id], client_ids=[client_id],
+    )  # fmt: skip
+    amounts = await unattributed_revenue(
+        session=session, tenant_id=tenant_id, time_range=window, client_ids=[client_id]
+    )
+    pending = await workflows_pending(session=session, tenant_id=tenant_id, time_range=window)
+    mine = [g for g in groups if g.workflow_id == workflow_id and g.client_id == client_id]
+    unattributed = sum(
+        (a for (c, w), a in amounts.items() if c == client_id and w == workflow_id), Decimal(0)
+    )
+    days = days_in_range(window.start, window.end)
+    complete = range_complete(
+        last_day=days[1] if days else None,
+        now=now,
+        any_open=workflow_id in pending or any(g.any_open for g in mine),
+    )
+    f = roi_figures(add_totals(g.totals for g in mine))
+    return {
+        "cost": _money(f.cost),
+        "successes": f.successes,
+        "costPerSuccess": _money(f.cost_per_success),
+        "attributedRevenue": _money(f.attributed_revenue),
+        "unattributedRevenue": _money(unattributed),
+        "baselineRevenue": _money(f.baseline_revenue),
+        "lift": _money(f.lift),
+        "roi": f.roi,
+        "complete": complete,
+    }
 
 
 def create_app() -> Starlette:

@@ -1,19 +1,28 @@
 """Read benchmark: GraphQL through `ledger serve` vs a hand-written Starlette endpoint.
 
 The tenant is seeded with the demo agency (`app.demo.seed.seed_demo`: clients, workflows with
-ladders, prices, runs, usage, labels, outcomes, revenue) at `--days` × `--runs-per-day`. Two reads:
+ladders, prices, runs, usage, labels, outcomes, revenue) at `--days` × `--runs-per-day`, or, with
+`--generated NAME`, is the tenant of a database kept by `bench.generate --database NAME` (read
+in place, nothing written). Two reads:
 
 - dashboard (OWNER token): every workflow's costPerOutcome, failureCostShare and ladderCosts over
-  the last 30 days;
-- client viewer (CLIENT_VIEWER token of one client): that client's costPerOutcome of one workflow.
+  the last 30 days, and its readiness (without evaluatedAt, the request's own clock);
+- client viewer (CLIENT_VIEWER token of one client): that client's costPerOutcome and roi of one
+  workflow over the last 30 days (the client and workflow with the most runs).
 
 The floor is `bench/handwritten_app.py` under uvicorn in another subprocess on the same database:
 the same service SQL, the same role and row-level security, the same batching, hand-built JSON.
-Both bodies are asserted equal once before timing. Then N sequential requests and N requests at
-`--concurrency`, for each path: p50, p99 (ms), requests/s, and GraphQL/hand-written ratios.
+Both bodies are compared before timing and the run fails if they differ (up to three tries: a
+run can leave the 30-day window between the two requests). Readiness's cost bound and drift
+figures (and so its blocker sentences) follow the request's clock to the millisecond (24-hour
+buckets counted from now − 30 days): those are compared by type only, everything else exactly.
+Then N sequential requests and N requests at `--concurrency`, for each path: p50, p99 (ms),
+requests/s, GraphQL/hand-written ratios, and each server's resident memory (RSS after the row,
+and its peak).
 
     .venv/bin/python -m bench.read_bench                                # 30 days × 40 runs/day
     .venv/bin/python -m bench.read_bench --days 90 --runs-per-day 500 --requests 400
+    DATABASE_URL=… REDIS_URL=… .venv/bin/python -m bench.read_bench --generated ledger_gen_1m
 """
 
 from __future__ import annotations
@@ -21,13 +30,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +54,7 @@ from app.demo.seed import seed_demo
 from app.services.tenants import create_tenant
 from app.settings import Settings
 from bench.common import api_server, free_port, fresh_database, percentile, servers, table
+from bench.generate import open_generated
 
 DASHBOARD = """
 query Dashboard($range: TimeRange!) {
@@ -58,6 +70,12 @@ query Dashboard($range: TimeRange!) {
     ladderCosts(range: $range) {
       rung position count totalCost costPerRung conversionFromPrevious
     }
+    readiness {
+      workflowKey currentLevel targetLevel ready blockers
+      quality { status observed bound threshold sampleSize detail }
+      cost { status observed bound threshold sampleSize detail }
+      drift { status observed bound threshold sampleSize detail }
+    }
   }
 }
 """
@@ -69,9 +87,35 @@ query ClientView($id: ID!, $workflow: String!, $range: TimeRange!) {
       attempts acceptedOutcomes pendingOutcomes totalCost costPerAttempt costPerOutcome
       successRate failureCostShare
     }
+    roi(workflowKey: $workflow, range: $range) {
+      cost successes costPerSuccess attributedRevenue unattributedRevenue baselineRevenue
+      lift roi complete
+    }
   }
 }
 """
+
+BUSIEST = """
+SELECT r.client_id, w.key FROM runs r JOIN workflows w USING (tenant_id, workflow_id)
+WHERE r.tenant_id = $1 AND r.client_id IS NOT NULL AND r.started_at >= $2
+GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1
+"""
+
+
+def rss_mb(port: int) -> tuple[float, float]:
+    """(current, peak) resident memory in MB of the process serving on `port` (Linux /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"--port" in argv and str(port).encode() in argv:
+                status = dict(
+                    line.split(":", 1) for line in (entry / "status").read_text().splitlines()
+                )
+                return (int(status["VmRSS"].split()[0]) / 1024,
+                        int(status["VmHWM"].split()[0]) / 1024)  # fmt: skip
+    return float("nan"), float("nan")
 
 
 @contextlib.contextmanager
@@ -137,86 +181,168 @@ async def timed(client: httpx.AsyncClient, call: Call, n: int, concurrency: int)
     return [*sorted(latencies), time.perf_counter() - started]
 
 
-async def main(days: int, runs_per_day: int, n: int, concurrency: int) -> None:
-    now = datetime.now(UTC).replace(microsecond=0)
-    window = {"from": (now - timedelta(days=30)).isoformat(), "to": now.isoformat()}
+@contextlib.asynccontextmanager
+async def tenant_database(args: argparse.Namespace, now: datetime) -> AsyncIterator[Tenant]:
+    """The database and tenant to read: seeded from the demo agency, or a generated one."""
     with servers() as (admin_url, redis_url), tempfile.TemporaryDirectory() as tmp:
+        if args.generated:
+            generated = await open_generated(
+                args.generated, admin_url=admin_url, redis_url=redis_url, data_dir=Path(tmp)
+            )
+            rows = generated.manifest["rows"]
+            print(f"generated database {args.generated}: {rows['runs']:,} runs, "
+                  f"{rows['usage_events']:,} usage events, data up to "
+                  f"{generated.manifest['now']}")  # fmt: skip
+            yield Tenant(generated.settings, generated.tenant_id)
+            return
         async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
             started = time.perf_counter()
-            summary = await seed(db.settings, days, runs_per_day, now)
-            print(f"seeded {days} days × {runs_per_day} runs/day in "
+            summary = await seed(db.settings, args.days, args.runs_per_day, now)
+            print(f"seeded {args.days} days × {args.runs_per_day} runs/day in "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
             # Fresh tables have no statistics until autovacuum gets to them; measure with them.
             conn = await asyncpg.connect(asyncpg_dsn(db.settings.database_url or ""))
             await conn.execute("ANALYZE")
             await conn.close()
-            tenant_id = summary.tenant_id
-            client_id = next(iter(summary.clients.values()))
-            workflow = summary.workflows[0]
-            owner = issue_token(db.settings, tenant_id=tenant_id, role=Role.OWNER)
-            viewer = issue_token(
-                db.settings, tenant_id=tenant_id, role=Role.CLIENT_VIEWER, client_id=client_id
+            yield Tenant(db.settings, summary.tenant_id)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    settings: Settings
+    tenant_id: uuid.UUID
+
+
+async def main(args: argparse.Namespace) -> None:
+    n, concurrency = args.requests, args.concurrency
+    now = datetime.now(UTC).replace(microsecond=0)
+    window = {"from": (now - timedelta(days=30)).isoformat(), "to": now.isoformat()}
+    async with tenant_database(args, now) as tenant:
+        settings, tenant_id = tenant.settings, tenant.tenant_id
+        conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
+        try:  # the owner connection bypasses row-level security; the tenant is explicit
+            busiest = await conn.fetchrow(BUSIEST, tenant_id, now - timedelta(days=30))
+        finally:
+            await conn.close()
+        client_id, workflow = busiest["client_id"], busiest["key"]
+        owner = issue_token(settings, tenant_id=tenant_id, role=Role.OWNER)
+        viewer = issue_token(
+            settings, tenant_id=tenant_id, role=Role.CLIENT_VIEWER, client_id=client_id
+        )
+
+        async def gql(c: httpx.AsyncClient, query: str, token: str, v: Any) -> dict[str, Any]:
+            r = await c.post(
+                "/graphql",
+                json={"query": query, "variables": v},
+                headers={"Authorization": f"Bearer {token}"},
             )
+            r.raise_for_status()
+            body: dict[str, Any] = r.json()
+            assert "errors" not in body, body
+            return body
 
-            async def gql(c: httpx.AsyncClient, query: str, token: str, v: Any) -> dict[str, Any]:
-                r = await c.post(
-                    "/graphql",
-                    json={"query": query, "variables": v},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                r.raise_for_status()
-                body: dict[str, Any] = r.json()
-                assert "errors" not in body, body
-                return body
+        async def rest(c: httpx.AsyncClient, path: str, params: Any) -> dict[str, Any]:
+            r = await c.get(path, params=params)
+            r.raise_for_status()
+            body: dict[str, Any] = r.json()
+            return body
 
-            async def rest(c: httpx.AsyncClient, path: str, params: Any) -> dict[str, Any]:
-                r = await c.get(path, params=params)
-                r.raise_for_status()
-                body: dict[str, Any] = r.json()
-                return body
-
-            client_vars = {"id": str(client_id), "workflow": workflow, "range": window}
-            client_params = {"id": str(client_id), "workflow": workflow, **window}
-            reads: dict[str, tuple[Call, Call]] = {
-                "dashboard": (
-                    lambda c: gql(c, DASHBOARD, owner, {"range": window}),
-                    lambda c: rest(c, "/dashboard", window),
-                ),
-                "client viewer": (
-                    lambda c: gql(c, CLIENT, viewer, client_vars),
-                    lambda c: rest(c, "/client", client_params),
-                ),
+        client_vars = {"id": str(client_id), "workflow": workflow, "range": window}
+        client_params = {"id": str(client_id), "workflow": workflow, **window}
+        reads: dict[str, tuple[Call, Call]] = {
+            "dashboard": (
+                lambda c: gql(c, DASHBOARD, owner, {"range": window}),
+                lambda c: rest(c, "/dashboard", window),
+            ),
+            "client viewer": (
+                lambda c: gql(c, CLIENT, viewer, client_vars),
+                lambda c: rest(c, "/client", client_params),
+            ),
+        }
+        if args.only:
+            reads = {args.only: reads[args.only]}
+        rows: list[list[str]] = []
+        with (
+            api_server(settings) as gql_base,
+            handwritten_server(settings, tenant_id) as hand_base,
+        ):
+            ports = {
+                "GraphQL (ledger serve)": port_of(gql_base),
+                "hand-written": port_of(hand_base),
             }
-            rows: list[list[str]] = []
-            with (
-                api_server(db.settings) as gql_base,
-                handwritten_server(db.settings, tenant_id) as hand_base,
+            async with (
+                httpx.AsyncClient(base_url=gql_base, timeout=120) as g,
+                httpx.AsyncClient(base_url=hand_base, timeout=120) as h,
             ):
-                async with (
-                    httpx.AsyncClient(base_url=gql_base, timeout=60) as g,
-                    httpx.AsyncClient(base_url=hand_base, timeout=60) as h,
-                ):
-                    for name, (via_gql, via_hand) in reads.items():
+                for name, (via_gql, via_hand) in reads.items():
+                    for attempt in range(3):
                         expected, got = await via_gql(g), await via_hand(h)
-                        assert expected == got, f"{name}: bodies differ\n{expected}\n{got}"
-                        print(f"{name}: identical bodies, {len(str(got)):,} characters")
-                        for conc in (1, concurrency):
-                            results = {}
-                            for label, client, call in (
-                                ("GraphQL (ledger serve)", g, via_gql),
-                                ("hand-written", h, via_hand),
-                            ):
-                                *lat, wall = await timed(client, call, n, conc)
-                                results[label] = (percentile(lat, 0.5), percentile(lat, 0.99),
-                                                  n / wall)  # fmt: skip
-                            hand = results["hand-written"]
-                            for label, (p50, p99, rps) in results.items():
-                                rows.append([name, f"x{conc}", label, f"{p50:.1f}", f"{p99:.1f}",
-                                             f"{rps:.1f}", f"{hand[0] / p50:.2f}",
-                                             f"{rps / hand[2]:.2f}"])  # fmt: skip
-            header = ["read", "conc", "path", "p50 ms", "p99 ms", "req/s", "p50 ratio", "rps ratio"]
-            print(f"{n} requests per row; ratios are path / hand-written (1.00 = the floor)")
-            print(table(rows, header))
+                        if comparable(expected) == comparable(got):
+                            break
+                        where = "; ".join(differences(comparable(expected), comparable(got))[:5])
+                        print(f"{name}: bodies differ (attempt {attempt + 1}): {where}")
+                    else:
+                        raise SystemExit(f"{name}: bodies differ")
+                    print(f"{name}: identical bodies, {len(json.dumps(got)):,} characters")
+                    for conc in (1, concurrency):
+                        results = {}
+                        for label, client, call in (
+                            ("GraphQL (ledger serve)", g, via_gql),
+                            ("hand-written", h, via_hand),
+                        ):
+                            *lat, wall = await timed(client, call, n, conc)
+                            results[label] = (percentile(lat, 0.5), percentile(lat, 0.99),
+                                              n / wall, rss_mb(ports[label]))  # fmt: skip
+                        hand = results["hand-written"]
+                        for label, (p50, p99, rps, (rss, peak)) in results.items():
+                            figures = [f"{p50:.1f}", f"{p99:.1f}", f"{rps:.1f}"]
+                            ratios = [f"{hand[0] / p50:.2f}", f"{rps / hand[2]:.2f}"]
+                            memory = f"{rss:.0f} / {peak:.0f}"
+                            rows.append([name, f"x{conc}", label, *figures, *ratios, memory])
+        header = ["read", "conc", "path", "p50 ms", "p99 ms", "req/s", "p50 ratio", "rps ratio",
+                  "RSS / peak MB"]  # fmt: skip
+        print(f"{n} requests per row; ratios are hand-written p50 / path p50 and path req/s / "
+              "hand-written req/s (1.00 = the floor)")  # fmt: skip
+        print(table(rows, header))
+        print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
+              f"{os.cpu_count()} CPUs")  # fmt: skip
+
+
+# Readiness cuts [now − windowDays, now) into 24-hour buckets counted from its start, so the cost
+# bound (a bootstrap over buckets) and the drift figures move with the request's clock, to the
+# millisecond: those are compared by type only; every other value must be equal.
+CLOCK_BOUND = {"cost": ("bound", "detail"), "drift": ("observed", "bound", "detail")}
+
+
+def comparable(body: Any) -> Any:
+    """The body with the clock-dependent readiness values replaced by their type names."""
+    body = json.loads(json.dumps(body))
+    for workflow in (body.get("data") or {}).get("workflows") or []:
+        readiness = workflow.get("readiness")
+        if not readiness:
+            continue
+        readiness["blockers"] = [type(b).__name__ for b in readiness["blockers"]]
+        for check, names in CLOCK_BOUND.items():
+            for name in names:
+                readiness[check][name] = type(readiness[check][name]).__name__
+    return body
+
+
+def differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two JSON values differ, as "path: a != b" lines."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        found = []
+        for key in sorted(set(a) | set(b)):
+            found += differences(a.get(key), b.get(key), f"{path}.{key}")
+        return found
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in differences(x, y, f"{path}[{i}]")]  # fmt: skip
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
 
 
 if __name__ == "__main__":
@@ -227,5 +353,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs-per-day", type=int, default=40)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
-    args = parser.parse_args()
-    asyncio.run(main(args.days, args.runs_per_day, args.requests, args.concurrency))
+    parser.add_argument("--generated", help="read the database kept by bench.generate --database")
+    parser.add_argument("--only", choices=("dashboard", "client viewer"))
+    asyncio.run(main(parser.parse_args()))

@@ -1,9 +1,12 @@
 """`ledger roi rebuild [--tenant T]` and `ledger worker status`: ROI windows from the shell.
 
-`roi rebuild` marks every window of the tenant (all tenants without `--tenant`) dirty and drains
-them in this process, re-attributing all revenue, batch by batch with a progress bar: the same
-transactions the workers run, so it is safe while workers run too (they serialize per tenant).
-It prints one row per tenant: markers drained, windows recomputed, rows changed, seconds.
+`roi rebuild` marks every window of the tenant (all tenants without `--tenant`) dirty and
+recomputes them in this process, re-attributing all revenue: by default set-based, the whole
+tenant in one transaction (`app.services.roi_rebuild`); with `--batched`, batch by batch as the
+workers drain (`--batch-size` windows per transaction). Both take the tenant's ROI lock, so it
+is safe while workers run too (they serialize per tenant). It prints one row per tenant:
+markers drained — set-based: the (workflow, day) pairs recomputed, nothing being marked first —,
+windows recomputed, rows changed, seconds; a progress bar goes to stderr.
 
 `worker status` prints what waits and what happened: arq's queue length, the last worker
 heartbeat, the last ROI job success and failure (from Redis), and per tenant the dirty markers
@@ -25,6 +28,7 @@ from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
 from app.cli.output import CliError, ProgressBar, format_table
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.services.gate_evaluations import tenant_ids
+from app.services.roi_rebuild import rebuild_tenant
 from app.services.roi_recompute import (
     DEFAULT_BATCH_SIZE,
     BatchStats,
@@ -42,7 +46,7 @@ QUEUE = "arq:queue"
 
 
 async def rebuild(
-    settings: Settings, tenant: uuid.UUID | None, batch_size: int
+    settings: Settings, tenant: uuid.UUID | None, batch_size: int, batched: bool = False
 ) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     async with tenant_sessions(settings) as sessions:
@@ -54,6 +58,15 @@ async def rebuild(
                 tenants = await tenant_ids(connection)
         for tenant_id in tenants:
             started = time.monotonic()
+            if not batched:  # one transaction: the bar is complete when the tenant is
+                done = await rebuild_tenant(
+                    sessions=sessions, tenant_id=tenant_id, now=datetime.now(UTC)
+                )
+                with ProgressBar(done.pairs, str(tenant_id)[:8]) as bar:
+                    bar.advance(done.pairs)
+                seconds = round(time.monotonic() - started, 2)
+                rows.append((str(tenant_id), done.pairs, done.windows, done.changed, seconds))
+                continue
             total = await mark_for_rebuild(sessions=sessions, tenant_id=tenant_id)
             with ProgressBar(total, str(tenant_id)[:8]) as bar:
 
@@ -79,7 +92,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise CliError("--batch-size must be at least 1")
     settings = resolve_servers(load_settings(), redis=False).settings
-    rows = run_against(settings, rebuild(settings, tenant, args.batch_size))
+    rows = run_against(settings, rebuild(settings, tenant, args.batch_size, args.batched))
     headers = ("tenant", "markers", "windows", "changed", "seconds")
     print(format_table(headers, rows) if rows else "no tenants")
     return 0
@@ -142,6 +155,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--batch-size",
         type=int,
         default=DEFAULT_BATCH_SIZE,
-        help=f"windows per transaction (default {DEFAULT_BATCH_SIZE})",
+        help=f"windows per transaction with --batched (default {DEFAULT_BATCH_SIZE})",
+    )
+    rebuild_parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="drain in transactions of --batch-size windows instead of one set-based pass",
     )
     rebuild_parser.set_defaults(handler=cmd_rebuild)

@@ -19,6 +19,8 @@ Sums are exact integers of 10⁻¹⁰ currency units; only the final quotient is
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,30 +115,63 @@ def ratio_upper_bound(
     n = len(pairs)
     if n == 0:
         return None
-    day_units = [u for u, _ in pairs]
-    day_accepted = [a for _, a in pairs]
-    state = seed & _MASK64
-    statistics: list[tuple[int, Fraction, int, int]] = []
+    get_units = [u for u, _ in pairs].__getitem__
+    get_accepted = [a for _, a in pairs].__getitem__
+    finite: list[tuple[float, int, int]] = []
+    for draw in _draws(seed & _MASK64, n, resamples):
+        accepted = sum(map(get_accepted, draw))
+        if accepted != 0:  # a resample without outcomes is +∞: it sorts after every ratio
+            units = sum(map(get_units, draw))
+            # int / int is correctly rounded, so this float never orders two ratios the wrong
+            # way round; only ratios with the same float need an exact comparison (below).
+            finite.append((units / accepted, units, accepted))
+    rank = math.ceil((1 + confidence) / 2 * resamples)  # nearest rank, 1-based
+    rank = min(rank, resamples)
+    if rank > len(finite):
+        return None
+    finite.sort(key=lambda s: s[0])
+    key = finite[rank - 1][0]
+    below = bisect.bisect_left(finite, key, key=lambda s: s[0])
+    tied = finite[below : bisect.bisect_right(finite, key, key=lambda s: s[0])]
+    tied.sort(key=lambda s: Fraction(s[1], s[2]))  # stable, like the exact sort of all
+    _, units, accepted = tied[rank - 1 - below]
+    return ratio(Decimal(units).scaleb(-10), accepted)
+
+
+_CACHED_DRAWS = 800_000
+"""Index tables up to this many draws (resamples × days: 366 days at 2,000) are kept, 8 at most
+(under 50 MiB in the worst case; a 30-day table is about 0.5 MiB)."""
+
+
+def _draws(seed: int, n: int, resamples: int) -> Sequence[Sequence[int]]:
+    """The day indices of every resample: ``SplitMix64(seed).below(n)``, ``n`` per resample.
+
+    They depend only on (seed, n, resamples), not on the data, so a worker evaluating many
+    workflows whose windows hold the same number of days with data draws them once.
+    """
+    if n * resamples <= _CACHED_DRAWS:
+        return _cached_draws(seed, n, resamples)
+    return _draw(seed, n, resamples)
+
+
+def _draw(seed: int, n: int, resamples: int) -> list[list[int]]:
+    state = seed
+    draws: list[list[int]] = []
     for _ in range(resamples):
-        units = accepted = 0
+        row = []
         for _ in range(n):
-            # SplitMix64(seed).below(n), inlined: this loop is the whole cost of the check.
+            # SplitMix64(seed).below(n), inlined: this loop is the cost of a cold evaluation.
             state = (state + _GOLDEN) & _MASK64
             z = ((state ^ (state >> 30)) * _MIX1) & _MASK64
             z = ((z ^ (z >> 27)) * _MIX2) & _MASK64
-            i = (z ^ (z >> 31)) % n
-            units += day_units[i]
-            accepted += day_accepted[i]
-        if accepted == 0:
-            statistics.append((1, Fraction(0), units, accepted))  # +∞ sorts last
-        else:
-            statistics.append((0, Fraction(units, accepted), units, accepted))
-    statistics.sort(key=lambda s: (s[0], s[1]))
-    rank = math.ceil((1 + confidence) / 2 * resamples)  # nearest rank, 1-based
-    infinite, _, units, accepted = statistics[min(rank, resamples) - 1]
-    if infinite:
-        return None
-    return ratio(Decimal(units).scaleb(-10), accepted)
+            row.append((z ^ (z >> 31)) % n)
+        draws.append(row)
+    return draws
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_draws(seed: int, n: int, resamples: int) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(row) for row in _draw(seed, n, resamples))
 
 
 def cost_check(

@@ -78,6 +78,12 @@ def _daily_statement(
                 and_(
                     started.c.tenant_id == tenant_id,
                     started.c.correlation_id == cohort.c.correlation_id,
+                    # Redundant with the cohort's own filters (its runs started in the window,
+                    # of these workflows), but it lets the planner read only the window's runs
+                    # (ix_runs_workflow_started) instead of hashing every run of the tenant.
+                    started.c.workflow_id.in_(list(workflow_ids)),
+                    started.c.started_at >= window.start,
+                    started.c.started_at < window.end,
                 ),
             )
         )

@@ -29,7 +29,7 @@ from typing import Any
 
 from app.domain.attribution import AcceptedRun, RevenueEvent, attribute_grouped
 from app.services.ingest.arrays import columns
-from app.services.roi_dirty import Pair
+from app.services.roi_dirty import Key, Pair
 
 Triple = tuple[uuid.UUID, date, uuid.UUID]
 """(workflow id, cohort day, client id): a window whose runs can claim revenue."""
@@ -38,25 +38,50 @@ DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
 DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
 
 # The batch's runs that may claim revenue at $4: counted ACCEPTED, with a client and an end.
-# LATERAL: one index range scan per pair, whatever the planner's statistics say.
-ACCEPTED = f"""
-batch AS (SELECT * FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)),
+# LATERAL: one index range scan per pair, whatever the planner's statistics say. A batch key is
+# (workflow, day, client): a NULL client means every client of the pair.
+_ACCEPTED = """
+batch AS (
+    SELECT * FROM unnest($2::uuid[], $3::date[], {clients}::uuid[])
+        AS b(workflow_id, cohort_day, client_id)
+),
 accepted AS (
     SELECT b.workflow_id, b.cohort_day, r.client_id, r.correlation_id, r.ended_at, r.subject
     FROM batch b
     CROSS JOIN LATERAL (
-        SELECT r.client_id, r.correlation_id, r.ended_at, r.subject FROM runs r
-        JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-        WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id
-          AND r.started_at >= {DAY_START} AND r.started_at < {DAY_END}
-          AND r.status = 'ACCEPTED' AND r.client_id IS NOT NULL AND r.ended_at IS NOT NULL
-          AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $4
+        {first}
+        UNION ALL
+        {second}
     ) AS r
 )
-"""  # noqa: S608 (module constants only)
+"""
+
+
+_RUNS_OF_KEY = """
+        SELECT r.client_id, r.correlation_id, r.ended_at, r.subject FROM runs r
+        JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+        WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id AND {which}
+          AND r.started_at >= {day_start} AND r.started_at < {day_end}
+          AND r.status = 'ACCEPTED' AND r.client_id IS NOT NULL AND r.ended_at IS NOT NULL
+          AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $4
+"""
+
+
+def _accepted(clients: str) -> str:
+    """The ACCEPTED CTE, its batch keys' clients (NULL: every client) in parameter `clients`.
+
+    A key's runs come from ix_runs_workflow_started (every client) or from
+    ix_runs_workflow_client_started (one client, migration 0008): one branch per key."""
+    runs_of_key = _RUNS_OF_KEY.replace("{day_start}", DAY_START).replace("{day_end}", DAY_END)
+    return _ACCEPTED.format(
+        clients=clients,
+        first=runs_of_key.replace("{which}", "b.client_id IS NULL"),
+        second=runs_of_key.replace("{which}", "r.client_id = b.client_id"),
+    )
+
 
 FINGERPRINTS = f"""
-WITH {ACCEPTED}
+WITH {_accepted("$5")}
 SELECT workflow_id, cohort_day, client_id,
        md5(string_agg(
            correlation_id || '|' || extract(epoch FROM ended_at)::text || '|'
@@ -67,14 +92,14 @@ FROM accepted GROUP BY 1, 2, 3
 
 STORED_FINGERPRINTS = """
 SELECT w.workflow_id, w.cohort_day, w.client_id, w.claimants
-FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)
+FROM unnest($2::uuid[], $3::date[], $4::uuid[]) AS b(workflow_id, cohort_day, client_id)
 JOIN roi_windows w ON w.tenant_id = $1 AND w.workflow_id = b.workflow_id
-    AND w.cohort_day = b.cohort_day
+    AND w.cohort_day = b.cohort_day AND (b.client_id IS NULL OR w.client_id = b.client_id)
 """
 
 # Events to re-attribute (see the module docstring); $5/$6/$7 are the changed windows.
 TOUCHED_EVENTS = f"""
-WITH {ACCEPTED},
+WITH {_accepted("$8")},
 changed AS (
     SELECT * FROM unnest($5::uuid[], $6::date[], $7::uuid[])
         AS c(workflow_id, cohort_day, client_id)
@@ -161,17 +186,18 @@ Split = dict[Pair, tuple[Decimal, int]]
 
 
 async def fingerprints(
-    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+    conn: Any, tenant_id: uuid.UUID, keys: Sequence[Key], now: datetime
 ) -> tuple[dict[Triple, str], dict[Triple, str | None]]:
     """(the claimant fingerprints now, those stored with the windows) of the batch's windows."""
-    args = (tenant_id, [p[0] for p in pairs], [p[1] for p in pairs])
+    args = (tenant_id, [k[0] for k in keys], [k[1] for k in keys])
+    clients = [k[2] for k in keys]
     current = {
         (row["workflow_id"], row["cohort_day"], row["client_id"]): row["claimants"]
-        for row in await conn.fetch(FINGERPRINTS, *args, now)
+        for row in await conn.fetch(FINGERPRINTS, *args, now, clients)
     }
     stored = {
         (row["workflow_id"], row["cohort_day"], row["client_id"]): row["claimants"]
-        for row in await conn.fetch(STORED_FINGERPRINTS, *args)
+        for row in await conn.fetch(STORED_FINGERPRINTS, *args, clients)
     }
     return current, stored
 
@@ -224,22 +250,23 @@ async def _new_splits(
 async def reattribute(
     conn: Any,
     tenant_id: uuid.UUID,
-    pairs: Sequence[Pair],
+    keys: Sequence[Key],
     changed: Sequence[Triple],
     now: datetime,
-) -> set[Pair]:
+) -> set[Triple]:
     """Re-attribute the events of the `changed` windows and the batch's unseen events; returns
     the windows whose attributed revenue may have changed (old and new windows of every event
-    whose split changed)."""
+    whose split changed, with the event's client)."""
     rows = await conn.fetch(
         TOUCHED_EVENTS,
         tenant_id,
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        [k[0] for k in keys],
+        [k[1] for k in keys],
         now,
         [c[0] for c in changed],
         [c[1] for c in changed],
         [c[2] for c in changed],
+        [k[2] for k in keys],
     )
     events = [_event(row) for row in rows]
     if not events:
@@ -256,12 +283,12 @@ async def reattribute(
     differ = sorted(e for e in event_ids if old.get(e) != new.get(e))
     if not differ:
         return set()
-    touched: set[Pair] = set()
+    touched: set[Triple] = set()
     inserts: list[tuple[str, uuid.UUID, date, uuid.UUID, Decimal, int]] = []
     for event_id in differ:
-        touched |= set(old.get(event_id, {}))
+        touched |= {(w, d, clients[event_id]) for w, d in old.get(event_id, {})}
         for (workflow_id, day), (amount, count) in sorted(new.get(event_id, {}).items()):
-            touched.add((workflow_id, day))
+            touched.add((workflow_id, day, clients[event_id]))
             inserts.append((event_id, workflow_id, day, clients[event_id], amount, count))
     await conn.execute(DELETE, tenant_id, differ)
     if inserts:

@@ -15,7 +15,9 @@ What marks what:
 - usage: its run's window, or — with no stored run — the (usage workflow, UTC day it occurred)
   window where it is a workflow-level cost;
 - revenue: the windows of every ACCEPTED run of the client whose 30-day window covers the event
-  and that matches its links (a run still in its acceptance hold included: harmless);
+  and that matches its links (a run still in its acceptance hold included: harmless) — of that
+  client only: the marker's `clients` list (migration 0008) names it, and the drain recomputes
+  just those windows of the pair; every other mark covers all the pair's clients (NULL);
 - a baseline: every stored window of the workflow (of the client, for a client's baseline).
 
 A job recomputing a window re-attributes every revenue event its runs claim or claimed, and
@@ -35,12 +37,22 @@ Pair = tuple[uuid.UUID, date]
 # A marker already there gets a new `marked_at`: a job that read the old one deletes it only if
 # it is unchanged (app.services.roi_recompute), so a change committed while the job ran is kept
 # for the next recompute.
+# `clients` (migration 0008): the clients whose windows of the pair changed, NULL for all of
+# them; a key with a NULL client marks the whole pair, and merging two markers keeps NULL if
+# either is NULL, else the union.
 MARK = """
-INSERT INTO roi_dirty (tenant_id, workflow_id, cohort_day, marked_at)
-SELECT $1::uuid, p.workflow_id, p.cohort_day, clock_timestamp()
-FROM unnest($2::uuid[], $3::date[]) AS p(workflow_id, cohort_day)
+INSERT INTO roi_dirty AS d (tenant_id, workflow_id, cohort_day, marked_at, clients)
+SELECT $1::uuid, p.workflow_id, p.cohort_day, clock_timestamp(),
+       CASE WHEN bool_or(p.client_id IS NULL) THEN NULL
+            ELSE array_agg(DISTINCT p.client_id ORDER BY p.client_id) END
+FROM unnest($2::uuid[], $3::date[], $4::uuid[]) AS p(workflow_id, cohort_day, client_id)
+GROUP BY p.workflow_id, p.cohort_day
 ORDER BY 2, 3
-ON CONFLICT (tenant_id, workflow_id, cohort_day) DO UPDATE SET marked_at = EXCLUDED.marked_at
+ON CONFLICT (tenant_id, workflow_id, cohort_day) DO UPDATE SET
+    marked_at = EXCLUDED.marked_at,
+    clients = CASE WHEN d.clients IS NULL OR EXCLUDED.clients IS NULL THEN NULL
+                   ELSE ARRAY(SELECT DISTINCT c FROM unnest(d.clients || EXCLUDED.clients) AS c
+                              ORDER BY c) END
 """
 
 RUN_PAIRS = """
@@ -66,7 +78,8 @@ WHERE u.tenant_id = $1 AND u.event_id = ANY($2::text[])
 """
 
 REVENUE_PAIRS = """
-SELECT DISTINCT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day
+SELECT DISTINCT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day,
+       e.client_id
 FROM revenue_events e
 CROSS JOIN LATERAL (
     SELECT r.workflow_id, r.started_at FROM runs r
@@ -104,12 +117,24 @@ async def _select(conn: Any, sql: str, *args: Any) -> list[Pair]:
     return [(row["workflow_id"], row["cohort_day"]) for row in await conn.fetch(sql, *args)]
 
 
-async def mark_pairs(conn: Any, tenant_id: uuid.UUID, pairs: Iterable[Pair]) -> list[Pair]:
-    """Mark the pairs dirty (one statement, in key order); returns them sorted and unique."""
-    unique = sorted(set(pairs))
+Key = tuple[uuid.UUID, date, uuid.UUID | None]
+"""(workflow id, cohort day, client id): the client's windows of the pair; None: every client."""
+
+
+async def mark_keys(conn: Any, tenant_id: uuid.UUID, keys: Iterable[Key]) -> list[Pair]:
+    """Mark the keys dirty (one statement, in pair order); returns the pairs sorted and unique."""
+    unique = sorted(set(keys), key=lambda k: (k[0], k[1], str(k[2] or "")))
     if unique:
-        await conn.execute(MARK, tenant_id, [p[0] for p in unique], [p[1] for p in unique])
-    return unique
+        await conn.execute(
+            MARK, tenant_id, [k[0] for k in unique], [k[1] for k in unique], [k[2] for k in unique]
+        )
+    return sorted({(k[0], k[1]) for k in unique})
+
+
+async def mark_pairs(conn: Any, tenant_id: uuid.UUID, pairs: Iterable[Pair]) -> list[Pair]:
+    """Mark the pairs dirty, every client (one statement, in key order); returns them sorted
+    and unique."""
+    return await mark_keys(conn, tenant_id, ((p[0], p[1], None) for p in pairs))
 
 
 async def run_pairs(conn: Any, tenant_id: uuid.UUID, correlation_ids: Iterable[str]) -> list[Pair]:
@@ -123,9 +148,17 @@ async def usage_pairs(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str])
     return await _select(conn, USAGE_PAIRS, tenant_id, ids) if ids else []
 
 
-async def revenue_pairs(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Pair]:
+async def revenue_keys(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Key]:
+    """The windows of the events' possible claimants: (workflow, day, the event's client)."""
     ids = sorted(set(event_ids))
-    return await _select(conn, REVENUE_PAIRS, tenant_id, ids) if ids else []
+    if not ids:
+        return []
+    rows = await conn.fetch(REVENUE_PAIRS, tenant_id, ids)
+    return [(row["workflow_id"], row["cohort_day"], row["client_id"]) for row in rows]
+
+
+async def revenue_pairs(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Pair]:
+    return sorted({(k[0], k[1]) for k in await revenue_keys(conn, tenant_id, event_ids)})
 
 
 async def mark_runs(conn: Any, tenant_id: uuid.UUID, correlation_ids: Iterable[str]) -> list[Pair]:
@@ -137,7 +170,8 @@ async def mark_usage(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) 
 
 
 async def mark_revenue(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Pair]:
-    return await mark_pairs(conn, tenant_id, await revenue_pairs(conn, tenant_id, event_ids))
+    """The windows of the events' claimants, for the events' clients only."""
+    return await mark_keys(conn, tenant_id, await revenue_keys(conn, tenant_id, event_ids))
 
 
 async def mark_ingest(
@@ -150,10 +184,10 @@ async def mark_ingest(
 ) -> list[Pair]:
     """Everything one ingest batch touched (`runs`: started or relabelled correlation ids;
     `usage` and `revenue`: event ids), marked with a single insert at the end of the batch."""
-    found = await run_pairs(conn, tenant_id, runs)
-    found += await usage_pairs(conn, tenant_id, usage)
-    found += await revenue_pairs(conn, tenant_id, revenue)
-    return await mark_pairs(conn, tenant_id, found)
+    found: list[Key] = [(w, d, None) for w, d in await run_pairs(conn, tenant_id, runs)]
+    found += [(w, d, None) for w, d in await usage_pairs(conn, tenant_id, usage)]
+    found += await revenue_keys(conn, tenant_id, revenue)
+    return await mark_keys(conn, tenant_id, found)
 
 
 async def mark_baseline(

@@ -9,7 +9,9 @@ transaction it:
 3. re-attributes the revenue of its windows whose claimants changed, and revenue no recompute has
    seen (`app.services.roi_allocation`) — which may touch windows of other days or workflows
    (a split changed);
-4. recomputes and upserts every window of the batch and of those touched pairs
+4. recomputes and upserts every window of the batch — of a marker naming clients (revenue,
+   migration 0008) only those clients' windows — and the windows of those touched splits:
+   the event's client's window of each (workflow, day), not the pair's other clients
    (`app.services.roi_windows`);
 5. deletes the markers it read — only those whose `marked_at` is unchanged: a change committed
    by ingest meanwhile re-marked its pair, and that marker stays for the next batch.
@@ -32,13 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.services.roi_allocation import changed_windows, fingerprints, reattribute
-from app.services.roi_dirty import Pair, dirty_count, mark_due, mark_everything
+from app.services.roi_dirty import Key, Pair, dirty_count, mark_due, mark_everything
 from app.services.roi_windows import compute_windows, store_windows
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ledger.roi:' || $1::text, 0))"
+NO_JIT = "SET LOCAL jit = off"
 
 CLAIM = """
-SELECT workflow_id, cohort_day, marked_at FROM roi_dirty
+SELECT workflow_id, cohort_day, marked_at, clients FROM roi_dirty
 WHERE tenant_id = $1
   AND ($2::uuid[] IS NULL
        OR (workflow_id, cohort_day) IN (SELECT * FROM unnest($2::uuid[], $3::date[])))
@@ -97,27 +100,53 @@ class DrainReport:
 Hook = Callable[[BatchStats], Awaitable[None]]
 
 
-async def recompute_batch(
-    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime, *, force: bool = False
-) -> tuple[int, int, int]:
-    """Steps 3 and 4 for `pairs`; returns (windows recomputed, rows changed, cascaded pairs).
+def _order(key: Key) -> tuple[uuid.UUID, Any, str]:
+    return (key[0], key[1], str(key[2] or ""))
 
-    Revenue is re-attributed for the windows whose claimants changed (all with `force`) and for
-    events no recompute has seen (app.services.roi_allocation); the batch's windows then store
-    their current claimant fingerprints.
+
+async def recompute_batch(
+    conn: Any,
+    tenant_id: uuid.UUID,
+    pairs: Sequence[Pair],
+    now: datetime,
+    *,
+    force: bool = False,
+    clients: Sequence[Sequence[uuid.UUID] | None] | None = None,
+) -> tuple[int, int, int]:
+    """Steps 3 and 4 for `pairs`; returns (windows recomputed, rows changed, cascaded windows).
+
+    `clients[i]` restricts pair i to those clients' windows (a marker left by revenue events,
+    migration 0008); None, or no `clients`, means every window of the pair. Revenue is
+    re-attributed for the windows whose claimants changed (all with `force`) and for events no
+    recompute has seen (app.services.roi_allocation); the batch's windows then store their
+    current claimant fingerprints, and the other windows whose share of revenue moved (the
+    event's client's windows of other pairs) are recomputed too.
     """
-    current, stored = await fingerprints(conn, tenant_id, pairs, now)
+    keys: list[Key] = []
+    for i, (workflow_id, day) in enumerate(pairs):
+        only = clients[i] if clients is not None else None
+        if only is None:
+            keys.append((workflow_id, day, None))
+        else:
+            keys += [(workflow_id, day, c) for c in sorted(set(only))]
+    whole = {(k[0], k[1]) for k in keys if k[2] is None}
+    some = {k for k in keys if k[2] is not None}
+
+    def in_batch(workflow_id: uuid.UUID, day: Any, client: uuid.UUID | None) -> bool:
+        return (workflow_id, day) in whole or (workflow_id, day, client) in some
+
+    current, stored = await fingerprints(conn, tenant_id, keys, now)
     changed = changed_windows(current, stored, force=force)
-    touched = await reattribute(conn, tenant_id, pairs, changed, now)
-    batch = set(pairs)
+    touched = await reattribute(conn, tenant_id, keys, changed, now)
+    cascaded: list[Key] = sorted((k for k in touched if not in_batch(*k)), key=_order)
     windows = []
-    for w in await compute_windows(conn, tenant_id, sorted(batch | touched), now):
-        if (w.workflow_id, w.cohort_day) in batch:
+    for w in await compute_windows(conn, tenant_id, sorted(keys, key=_order) + cascaded, now):
+        if in_batch(w.workflow_id, w.cohort_day, w.client_id):
             key = (w.workflow_id, w.cohort_day, w.client_id or NO_CLIENT)
             w = replace(w, claimants=current.get(key, ""))
         windows.append(w)
     written = await store_windows(conn, tenant_id, windows, now)
-    return len(windows), written, len(touched - batch)
+    return len(windows), written, len(cascaded)
 
 
 async def drain(
@@ -144,9 +173,7 @@ async def drain(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = DrainReport(tenant_id)
-    wanted = (
-        ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs is not None else (None, None)
-    )
+    wanted = ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs is not None else (None, None)
     if include_due:
         async with sessions(tenant_id) as session:
             await mark_due(await raw_connection(session), tenant_id, now)
@@ -154,12 +181,15 @@ async def drain(
         async with sessions(tenant_id) as session:
             conn = await raw_connection(session)
             await conn.execute(LOCK, str(tenant_id))
+            # Index lookups per key: JIT compilation (triggered by the planner's cost guesses
+            # for unnest() batches) would cost more than the statements themselves.
+            await conn.execute(NO_JIT)
             markers = await conn.fetch(CLAIM, tenant_id, *wanted, batch_size)
             if not markers:
                 break
             claimed = [(m["workflow_id"], m["cohort_day"]) for m in markers]
             windows, changed, cascaded = await recompute_batch(
-                conn, tenant_id, claimed, now, force=force
+                conn, tenant_id, claimed, now, force=force, clients=[m["clients"] for m in markers]
             )
             await conn.execute(
                 RELEASE,

@@ -34,38 +34,48 @@ from app.domain.roi import (
     window_totals,
 )
 from app.services.ingest.arrays import columns
-from app.services.roi_dirty import Pair
+from app.services.roi_dirty import Key
 
 DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
 DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
 NONE = f"'{NO_CLIENT}'::uuid"
 
-# The stored run of a usage event, if any. LIMIT 1 keeps it a per-row primary-key lookup (an
-# anti-join planned without statistics may scan every run of the tenant for each usage row).
-RUN_OF_USAGE = (
-    "SELECT s.correlation_id, s.workflow_id, s.started_at FROM runs s "
-    "WHERE s.tenant_id = u.tenant_id AND s.correlation_id = u.correlation_id LIMIT 1"
-)
-
 # LATERAL joins drive one index range scan per batch pair (runs by workflow and start, usage by
-# workflow and time, allocations and windows by workflow and day), whatever the statistics say.
-AGGREGATE = f"""
-WITH batch AS (SELECT * FROM unnest($2::uuid[], $3::date[]) AS b(workflow_id, cohort_day)),
-cohort AS MATERIALIZED (
-    SELECT b.workflow_id, b.cohort_day, r.client_id, r.counted, r.hold_ends, r.cost
-    FROM batch b
-    CROSS JOIN LATERAL (
+# workflow and time, allocations and windows by workflow and day), whatever the statistics say
+# (`OFFSET 0` keeps the planner from flattening a LATERAL into a join over the whole tenant's
+# allocations or windows — what it did with stale statistics or a generic plan).
+# A run's cost is its row of the `run_costs` rollup (migration 0007: the exact sum of its usage,
+# kept on every write); workflow-level usage is the usage without a correlation id (the partial
+# index ix_usage_workflow_level) plus the usage of the few ids naming no stored run (the
+# `NOT has_run` rollup rows) — no per-usage-row run lookup.
+# The runs of a batch key: every client's (ix_runs_workflow_started) or one client's
+# (ix_runs_workflow_client_started, migration 0008); exactly one branch applies to a key.
+_COHORT_RUNS = f"""
         SELECT COALESCE(r.client_id, {NONE}) AS client_id,
                r.status = 'ACCEPTED' AND r.status_at + h.hold <= $4 AS counted,
                CASE WHEN r.status = 'ACCEPTED' AND r.status_at + h.hold > $4
                     THEN r.status_at + h.hold END AS hold_ends,
-               (SELECT sum(u.cost) FROM usage_events u
-                 WHERE u.tenant_id = r.tenant_id AND u.correlation_id = r.correlation_id) AS cost
+               (SELECT c.cost FROM run_costs c
+                 WHERE c.tenant_id = r.tenant_id AND c.correlation_id = r.correlation_id) AS cost
         FROM runs r
         JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
         CROSS JOIN LATERAL (SELECT make_interval(hours => w.acceptance_hold_hours) AS hold) h
-        WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id
+        WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id AND {{which}}
           AND r.started_at >= {DAY_START} AND r.started_at < {DAY_END}
+"""  # noqa: S608 (module constants only)
+
+AGGREGATE = f"""
+WITH batch AS (
+    SELECT * FROM unnest($2::uuid[], $3::date[], $5::uuid[])
+        AS b(workflow_id, cohort_day, client_id)
+),
+cohort AS MATERIALIZED (
+    SELECT b.workflow_id, b.cohort_day, r.client_id, r.counted, r.hold_ends, r.cost
+    FROM batch b
+    CROSS JOIN LATERAL (
+        {_COHORT_RUNS.format(which="b.client_id IS NULL")}
+        UNION ALL
+        {_COHORT_RUNS.format(which="r.client_id = b.client_id")}
     ) AS r
 ),
 per_run AS (
@@ -74,16 +84,23 @@ per_run AS (
            COALESCE(sum(cost), 0) AS cost, min(hold_ends) AS hold_ends
     FROM cohort GROUP BY 1, 2, 3
 ),
+orphans AS MATERIALIZED (
+    SELECT correlation_id FROM run_costs WHERE tenant_id = $1 AND NOT has_run
+),
 workflow_level AS (
     SELECT b.workflow_id, b.cohort_day, u.client_id, sum(u.cost) AS cost
     FROM batch b
     CROSS JOIN LATERAL (
         SELECT COALESCE(u.client_id, {NONE}) AS client_id, u.cost FROM usage_events u
-        LEFT JOIN LATERAL ({RUN_OF_USAGE}) AS s ON true
-        WHERE u.tenant_id = $1 AND u.workflow_id = b.workflow_id
+        WHERE u.tenant_id = $1 AND u.workflow_id = b.workflow_id AND u.correlation_id IS NULL
           AND u.occurred_at >= {DAY_START} AND u.occurred_at < {DAY_END}
-          AND s.correlation_id IS NULL
+        UNION ALL
+        SELECT COALESCE(u.client_id, {NONE}), u.cost FROM orphans o
+        JOIN usage_events u ON u.tenant_id = $1 AND u.correlation_id = o.correlation_id
+        WHERE u.workflow_id = b.workflow_id
+          AND u.occurred_at >= {DAY_START} AND u.occurred_at < {DAY_END}
     ) AS u
+    WHERE b.client_id IS NULL OR u.client_id = b.client_id
     GROUP BY 1, 2, 3
 ),
 attributed AS (
@@ -92,6 +109,8 @@ attributed AS (
     CROSS JOIN LATERAL (
         SELECT a.client_id, a.amount FROM revenue_allocations a
         WHERE a.tenant_id = $1 AND a.workflow_id = b.workflow_id AND a.cohort_day = b.cohort_day
+          AND (b.client_id IS NULL OR a.client_id = b.client_id)
+        OFFSET 0
     ) AS a
     GROUP BY 1, 2, 3
 ),
@@ -101,6 +120,8 @@ stored AS (
     CROSS JOIN LATERAL (
         SELECT w.client_id FROM roi_windows w
         WHERE w.tenant_id = $1 AND w.workflow_id = b.workflow_id AND w.cohort_day = b.cohort_day
+          AND (b.client_id IS NULL OR w.client_id = b.client_id)
+        OFFSET 0
     ) AS w
 ),
 keys AS (
@@ -198,15 +219,17 @@ def _recheck_at(day: date, status: WindowStatus, hold_ends: datetime | None) -> 
 
 
 async def compute_windows(
-    conn: Any, tenant_id: uuid.UUID, pairs: Sequence[Pair], now: datetime
+    conn: Any, tenant_id: uuid.UUID, keys: Sequence[Key], now: datetime
 ) -> list[ComputedWindow]:
-    """Every window of the batch's pairs, as of `now` (reads only)."""
-    if not pairs:
+    """The windows of the batch's keys, as of `now` (reads only): a (workflow, day, client)
+    key is that client's window of the pair, a key with client None every window of the pair
+    (runs without a client included). A pair appears either once with None or with clients."""
+    if not keys:
         return []
     rows = await conn.fetch(
-        AGGREGATE, tenant_id, [p[0] for p in pairs], [p[1] for p in pairs], now
+        AGGREGATE, tenant_id, [k[0] for k in keys], [k[1] for k in keys], now, [k[2] for k in keys]
     )
-    baselines = await load_baselines(conn, tenant_id, [p[0] for p in pairs])
+    baselines = await load_baselines(conn, tenant_id, [k[0] for k in keys])
     windows: list[ComputedWindow] = []
     for row in rows:
         client = None if row["client_id"] == NO_CLIENT else row["client_id"]

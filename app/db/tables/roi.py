@@ -24,7 +24,18 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, ForeignKeyConstraint, Index, Integer, Numeric, String, text
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Uuid,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from app.db.tables.columns import MONEY, created_at_column, timestamp_column
@@ -44,6 +55,23 @@ Index(
     _RUNS.c.client_id,
     _RUNS.c.ended_at,
     postgresql_where=text("status = 'ACCEPTED'"),
+)
+# Revenue linked by subject: that subject's accepted runs of the client (revision 0008).
+Index(
+    "ix_runs_accepted_client_subject_ended",
+    _RUNS.c.tenant_id,
+    _RUNS.c.client_id,
+    _RUNS.c.subject,
+    _RUNS.c.ended_at,
+    postgresql_where=text("status = 'ACCEPTED' AND subject IS NOT NULL"),
+)
+# Recomputing one client's windows of a (workflow, day) (revision 0008).
+Index(
+    "ix_runs_workflow_client_started",
+    _RUNS.c.tenant_id,
+    _RUNS.c.workflow_id,
+    _RUNS.c.client_id,
+    _RUNS.c.started_at,
 )
 
 
@@ -185,3 +213,7 @@ class RoiDirty(SQLModel, table=True):
     workflow_id: uuid.UUID = Field(primary_key=True)
     cohort_day: date = Field(sa_column=Column(Date, primary_key=True))
     marked_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    # Only these clients' windows changed (a revenue event); NULL: every client (0008).
+    clients: list[uuid.UUID] | None = Field(
+        default=None, sa_column=Column(ARRAY(Uuid()), nullable=True)
+    )

@@ -1,0 +1,313 @@
+"""A full ROI rebuild of one tenant, set-based: three statements, nothing loaded into Python.
+
+`ledger roi rebuild` used to mark every window dirty and drain the markers in batches of 200,
+each batch loading its revenue events and every candidate claimant into Python. Here the whole
+tenant is done in ONE transaction (under the tenant's ROI advisory lock, like a drain batch):
+
+1. the markers present at the start are read (with their `marked_at`) — nothing needs to be
+   marked first: every window is recomputed;
+2. ``SPLIT`` re-attributes every revenue event of the tenant in SQL: the claimants of an event
+   (same client, counted ACCEPTED at `now`, ``ended_at`` in ``[occurred_at − 720 h,
+   occurred_at)``, every link the event names holds) are ranked with a window function in
+   ``(ended_at, correlation_id COLLATE "C")`` order — the order of
+   `app.domain.attribution.split_order` — and each gets ``|cents| div n`` plus one cent when its
+   rank is at most ``|cents| mod n``, with the amount's sign; the shares are summed per
+   (event, window). A FULL JOIN with the stored allocations keeps only the differences: the
+   statement deletes the shares that are gone and upserts the new or changed ones;
+3. ``WINDOWS`` aggregates every window of the tenant in one pass (runs, successes, cohort-rule
+   cost — each run's usage total from the `run_costs` rollup of migration 0007, and the usage
+   naming no stored run: no correlation id, or a `NOT has_run` rollup row —, attributed revenue,
+   pending holds, the claimant fingerprint),
+   applies the baseline in force, the status and the recheck time, and upserts the windows that
+   differ from the stored ones with the rules of `app.services.roi_windows.UPSERT` (unchanged
+   windows are not touched at all; a FINAL
+   window whose figures change gets ``revision + 1``; a stored window with nothing left keeps
+   zero figures);
+4. the markers read in step 1 are deleted if unchanged (a change committed meanwhile keeps its
+   marker for the next drain).
+
+`app.domain.attribution` stays the definition of the split: tests check that ``SPLIT`` gives the
+same allocations as `attribute_grouped` on random data, and that this rebuild leaves exactly the
+rows of the batched drain (`drain(..., force=True)`). Worker memory does not depend on the
+tenant's size: only the marker keys (one per workflow and day) come back to Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.db.sessions import TenantSessions, raw_connection
+from app.db.tables.roi import NO_CLIENT
+from app.services.roi_recompute import CLAIM, LOCK, NO_JIT, RELEASE
+
+NONE = f"'{NO_CLIENT}'::uuid"
+
+# The claimants of an event, one index probe per event: by primary key when it names a run; by
+# (client, subject, end) when it names a subject (ix_runs_accepted_client_subject_ended,
+# migration 0008); else the client's accepted runs that ended in its 30 days
+# (ix_runs_accepted_client_ended). Exactly one branch applies to an event.
+_CLAIMANTS = """
+    SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day, r.ended_at,
+           r.correlation_id
+    FROM runs r
+    JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+    WHERE r.tenant_id = e.tenant_id AND {which}
+      AND r.client_id = e.client_id AND r.status = 'ACCEPTED'
+      AND r.ended_at >= e.occurred_at - interval '720 hours' AND r.ended_at < e.occurred_at
+      AND (e.subject IS NULL OR r.subject = e.subject)
+      AND (e.workflow_id IS NULL OR r.workflow_id = e.workflow_id)
+      AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $2
+"""
+
+_BY_RUN = "e.correlation_id IS NOT NULL AND r.correlation_id = e.correlation_id"
+_BY_SUBJECT = "e.correlation_id IS NULL AND e.subject IS NOT NULL AND r.subject = e.subject"
+_BY_CLIENT = "e.correlation_id IS NULL AND e.subject IS NULL"
+
+# Every (event, window) share of the tenant's revenue at $2, with the exact cent split. `$3`
+# limits the events (NULL: all of them) — the tests compare single events with the domain.
+SPLIT_SELECT = f"""
+claims AS (
+    SELECT e.event_id, e.client_id, (e.amount * 100)::bigint AS cents,
+           r.workflow_id, r.cohort_day,
+           row_number() OVER (
+               PARTITION BY e.event_id ORDER BY r.ended_at, r.correlation_id COLLATE "C"
+           ) AS rank,
+           count(*) OVER (PARTITION BY e.event_id) AS n
+    FROM revenue_events e
+    CROSS JOIN LATERAL (
+        {_CLAIMANTS.format(which=_BY_RUN)}
+        UNION ALL
+        {_CLAIMANTS.format(which=_BY_SUBJECT)}
+        UNION ALL
+        {_CLAIMANTS.format(which=_BY_CLIENT)}
+    ) AS r
+    WHERE e.tenant_id = $1 AND ($3::text[] IS NULL OR e.event_id = ANY($3::text[]))
+),
+split AS (
+    SELECT event_id, workflow_id, cohort_day, client_id,
+           (sum(sign(cents) * (abs(cents) / n + CASE WHEN rank <= abs(cents) % n
+                                                     THEN 1 ELSE 0 END)) * 0.01)::numeric
+               AS amount,
+           count(*)::int AS runs
+    FROM claims GROUP BY event_id, workflow_id, cohort_day, client_id
+)
+"""  # noqa: S608 (module constants only)
+
+SPLIT_QUERY = f"WITH {SPLIT_SELECT} SELECT * FROM split"  # noqa: S608 (constants only)
+
+# Only the differences are written: a FULL JOIN of the new shares with the stored ones (an
+# upsert of unchanged rows would still lock and rewrite-check every row of the tenant).
+SPLIT = f"""
+WITH {SPLIT_SELECT},
+stored AS (
+    SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
+    FROM revenue_allocations WHERE tenant_id = $1
+),
+diff AS (
+    SELECT s.event_id, s.workflow_id, s.cohort_day, s.client_id, s.amount, s.runs,
+           o.event_id AS old_event, o.workflow_id AS old_workflow, o.cohort_day AS old_day
+    FROM split s
+    FULL JOIN stored o ON o.event_id = s.event_id AND o.workflow_id = s.workflow_id
+        AND o.cohort_day = s.cohort_day
+    WHERE s.event_id IS NULL OR o.event_id IS NULL
+       OR (s.client_id, s.amount, s.runs) IS DISTINCT FROM (o.client_id, o.amount, o.runs)
+),
+gone AS (
+    DELETE FROM revenue_allocations a USING diff d
+    WHERE a.tenant_id = $1 AND d.event_id IS NULL AND a.event_id = d.old_event
+      AND a.workflow_id = d.old_workflow AND a.cohort_day = d.old_day
+    RETURNING 1
+),
+put AS (
+    INSERT INTO revenue_allocations AS a
+        (tenant_id, event_id, workflow_id, cohort_day, client_id, amount, runs)
+    SELECT $1::uuid, d.event_id, d.workflow_id, d.cohort_day, d.client_id, d.amount, d.runs
+    FROM diff d WHERE d.event_id IS NOT NULL
+    ORDER BY d.event_id, d.workflow_id, d.cohort_day
+    ON CONFLICT (tenant_id, event_id, workflow_id, cohort_day) DO UPDATE SET
+        client_id = EXCLUDED.client_id, amount = EXCLUDED.amount, runs = EXCLUDED.runs
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT count(*) FROM put) AS written
+"""  # noqa: S608 (module constants only)
+
+PROCESSED = """
+UPDATE revenue_events SET processed_at = $2 WHERE tenant_id = $1 AND processed_at IS NULL
+"""
+
+FIGURES = ("runs", "successes", "cost", "attributed_revenue", "baseline_revenue", "labor_cost")
+_OLD = ", ".join(f"w.{c}" for c in FIGURES)
+_NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
+_CHANGED = ", ".join(f"c.{c}" for c in FIGURES)
+
+# Window end = day start + 1 day + 30 days = 744 hours (hours: exact whatever the time zone).
+WINDOWS = f"""
+WITH hold AS (
+    SELECT workflow_id, make_interval(hours => acceptance_hold_hours) AS hold
+    FROM workflows WHERE tenant_id = $1
+),
+cohort AS (
+    SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day,
+           COALESCE(r.client_id, {NONE}) AS client_id, r.correlation_id, r.ended_at, r.subject,
+           r.status = 'ACCEPTED' AND r.status_at + h.hold <= $2 AS counted,
+           CASE WHEN r.status = 'ACCEPTED' AND r.status_at + h.hold > $2
+                THEN r.status_at + h.hold END AS hold_ends,
+           c.cost
+    FROM runs r
+    JOIN hold h ON h.workflow_id = r.workflow_id
+    LEFT JOIN run_costs c ON c.tenant_id = r.tenant_id AND c.correlation_id = r.correlation_id
+    WHERE r.tenant_id = $1
+),
+per_run AS (
+    SELECT workflow_id, cohort_day, client_id, count(*) AS runs,
+           count(*) FILTER (WHERE counted) AS successes,
+           COALESCE(sum(cost), 0) AS cost, min(hold_ends) AS hold_ends,
+           md5(string_agg(
+               correlation_id || '|' || extract(epoch FROM ended_at)::text || '|'
+               || COALESCE(subject, ''), ',' ORDER BY correlation_id
+           ) FILTER (WHERE counted AND client_id <> {NONE} AND ended_at IS NOT NULL))
+               AS claimants
+    FROM cohort GROUP BY 1, 2, 3
+),
+workflow_level AS (
+    SELECT u.workflow_id, (u.occurred_at AT TIME ZONE 'UTC')::date AS cohort_day,
+           COALESCE(u.client_id, {NONE}) AS client_id, sum(u.cost) AS cost
+    FROM (
+        SELECT workflow_id, occurred_at, client_id, cost FROM usage_events
+        WHERE tenant_id = $1 AND correlation_id IS NULL
+        UNION ALL
+        SELECT u.workflow_id, u.occurred_at, u.client_id, u.cost
+        FROM run_costs o
+        JOIN usage_events u ON u.tenant_id = o.tenant_id AND u.correlation_id = o.correlation_id
+        WHERE o.tenant_id = $1 AND NOT o.has_run
+    ) AS u
+    GROUP BY 1, 2, 3
+),
+attributed AS (
+    SELECT workflow_id, cohort_day, client_id, sum(amount) AS amount
+    FROM revenue_allocations WHERE tenant_id = $1 GROUP BY 1, 2, 3
+),
+keys AS (
+    SELECT workflow_id, cohort_day, client_id FROM per_run
+    UNION SELECT workflow_id, cohort_day, client_id FROM workflow_level
+    UNION SELECT workflow_id, cohort_day, client_id FROM attributed
+    UNION SELECT workflow_id, cohort_day, client_id FROM roi_windows WHERE tenant_id = $1
+),
+figures AS (
+    SELECT k.workflow_id, k.cohort_day, k.client_id,
+           COALESCE(p.runs, 0)::int AS runs, COALESCE(p.successes, 0)::int AS successes,
+           COALESCE(p.cost, 0) + COALESCE(l.cost, 0) AS cost,
+           COALESCE(a.amount, 0) AS attributed_revenue,
+           p.hold_ends, COALESCE(p.claimants, '') AS claimants,
+           (k.cohort_day::timestamp AT TIME ZONE 'UTC') + interval '744 hours' AS window_end,
+           CASE WHEN k.client_id <> {NONE} AND bc.workflow_id IS NOT NULL
+                THEN bc.revenue_per_success ELSE bw.revenue_per_success END AS per_success,
+           CASE WHEN k.client_id <> {NONE} AND bc.workflow_id IS NOT NULL
+                THEN bc.human_cost_per_task ELSE bw.human_cost_per_task END AS per_task
+    FROM keys k
+    LEFT JOIN per_run p USING (workflow_id, cohort_day, client_id)
+    LEFT JOIN workflow_level l USING (workflow_id, cohort_day, client_id)
+    LEFT JOIN attributed a USING (workflow_id, cohort_day, client_id)
+    LEFT JOIN roi_baselines bc ON bc.tenant_id = $1 AND bc.workflow_id = k.workflow_id
+        AND bc.client_id = k.client_id
+    LEFT JOIN roi_baselines bw ON bw.tenant_id = $1 AND bw.workflow_id = k.workflow_id
+        AND bw.client_id = {NONE}
+),
+computed AS (
+    SELECT f.workflow_id, f.cohort_day, f.client_id,
+           CASE WHEN $2 >= f.window_end THEN 'FINAL' ELSE 'OPEN' END AS status,
+           f.runs, f.successes, f.cost, f.attributed_revenue,
+           COALESCE(f.successes * f.per_success, 0) AS baseline_revenue,
+           f.successes * f.per_task AS labor_cost,
+           LEAST(f.hold_ends, CASE WHEN $2 < f.window_end THEN f.window_end END) AS recheck_at,
+           f.claimants
+    FROM figures f
+),
+changed AS (
+    SELECT c.* FROM computed c
+    LEFT JOIN roi_windows w ON w.tenant_id = $1 AND w.workflow_id = c.workflow_id
+        AND w.cohort_day = c.cohort_day AND w.client_id = c.client_id
+    WHERE w.workflow_id IS NULL
+       OR (w.status, {_OLD}, w.recheck_at, w.claimants)
+          IS DISTINCT FROM (c.status, {_CHANGED}, c.recheck_at, c.claimants)
+),
+put AS (
+INSERT INTO roi_windows AS w (tenant_id, workflow_id, cohort_day, client_id, status, runs,
+    successes, cost, attributed_revenue, baseline_revenue, labor_cost, computed_at, recheck_at,
+    claimants)
+SELECT $1::uuid, c.workflow_id, c.cohort_day, c.client_id, c.status, c.runs, c.successes,
+       c.cost, c.attributed_revenue, c.baseline_revenue, c.labor_cost, $2::timestamptz,
+       c.recheck_at, c.claimants
+FROM changed c
+ORDER BY c.workflow_id, c.cohort_day, c.client_id
+ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
+    status = EXCLUDED.status,
+    runs = EXCLUDED.runs,
+    successes = EXCLUDED.successes,
+    cost = EXCLUDED.cost,
+    attributed_revenue = EXCLUDED.attributed_revenue,
+    baseline_revenue = EXCLUDED.baseline_revenue,
+    labor_cost = EXCLUDED.labor_cost,
+    revision = w.revision + CASE
+        WHEN w.status = 'FINAL' AND ({_OLD}) IS DISTINCT FROM ({_NEW}) THEN 1 ELSE 0 END,
+    computed_at = CASE
+        WHEN (w.status, {_OLD}) IS DISTINCT FROM (EXCLUDED.status, {_NEW})
+        THEN EXCLUDED.computed_at ELSE w.computed_at END,
+    recheck_at = EXCLUDED.recheck_at,
+    claimants = EXCLUDED.claimants
+WHERE (w.status, {_OLD}, w.recheck_at, w.claimants)
+    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at, EXCLUDED.claimants)
+RETURNING 1
+)
+SELECT count(*) FROM put
+"""  # noqa: S608 (module constants only)
+
+COUNT_WINDOWS = """
+SELECT count(*) AS windows, count(DISTINCT (workflow_id, cohort_day)) AS pairs
+FROM roi_windows WHERE tenant_id = $1
+"""
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    tenant_id: uuid.UUID
+    markers: int  # markers drained (present at the start, unchanged at the end)
+    pairs: int  # (workflow, day) pairs of the tenant after the rebuild
+    windows: int  # windows of the tenant after the rebuild
+    changed: int  # windows written (figures, status, recheck time or fingerprint changed)
+    allocations: int  # (event, window) shares deleted or written
+
+
+async def rebuild_tenant(
+    *, sessions: TenantSessions, tenant_id: uuid.UUID, now: datetime
+) -> RebuildReport:
+    """Re-split all revenue and recompute every window of the tenant as of `now` (see the
+    module docstring); one transaction. Running it twice writes nothing the second time."""
+    async with sessions(tenant_id) as session:
+        conn = await raw_connection(session)
+        await conn.execute(LOCK, str(tenant_id))
+        # The planner's guesses (row-level security filters, unnest batches) put these
+        # statements above the JIT thresholds: compiling them took seconds, running them less.
+        await conn.execute(NO_JIT)
+        markers = await conn.fetch(CLAIM, tenant_id, None, None, None)
+        split = await conn.fetchrow(SPLIT, tenant_id, now, None)
+        await conn.execute(PROCESSED, tenant_id, now)
+        changed = int(await conn.fetchval(WINDOWS, tenant_id, now))
+        status = await conn.execute(
+            RELEASE,
+            tenant_id,
+            [m["workflow_id"] for m in markers],
+            [m["cohort_day"] for m in markers],
+            [m["marked_at"] for m in markers],
+        )
+        counts = await conn.fetchrow(COUNT_WINDOWS, tenant_id)
+    return RebuildReport(
+        tenant_id=tenant_id,
+        markers=int(status.rsplit(" ", 1)[-1]),
+        pairs=int(counts["pairs"]),
+        windows=int(counts["windows"]),
+        changed=changed,
+        allocations=int(split["deleted"]) + int(split["written"]),
+    )

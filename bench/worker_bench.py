@@ -1,0 +1,325 @@
+"""Worker benchmark on generated tenants: ROI rebuild, incremental ROI, gates, worker memory.
+
+Runs against databases made (and kept) by `bench.generate --database NAME` (see its module
+docstring), one or more sizes:
+
+    DATABASE_URL=postgresql://…/postgres REDIS_URL=redis://…/6 \\
+        .venv/bin/python -m bench.worker_bench --database gen_100k --database gen_1m
+
+For each database it measures, in this order:
+
+- **full rebuild** — what `ledger roi rebuild` does (the set-based
+  `app.services.roi_rebuild.rebuild_tenant`), in a separate worker-like process whose peak
+  resident memory (`VmHWM`) is reported next to the peak of the same process doing nothing but
+  importing the application and opening its connection pool. `--batched` also times the
+  previous path (mark + `drain(force=True)` in batches of 200) the same way;
+- **one hand-written statement** — the fastest honest alternative: a single SELECT computing
+  the same per-window aggregates (runs, successes, cohort cost, workflow-level cost, attributed
+  revenue) with nothing written and no re-attribution; the ratio rebuild ÷ statement is printed;
+- **incremental** — one new revenue event, marked as ingest marks it, then the drain of exactly
+  the windows it marked (the median of `--repeat`): a deal linked to one accepted run, and an
+  unlinked retainer claimed by all of a client's covering runs. Afterwards the bench events are
+  deleted and their windows drained again, so a kept database is left as it was;
+- **gate evaluation** — per workflow with a gate: the readiness of that workflow alone (the two
+  SQL statements loading its window + the checks), median over the workflows; the checks alone
+  (pure CPU, `evaluate_gate`), median; and every gate of the tenant at once (one batched load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.urls import asyncpg_dsn
+from app.domain.readiness import evaluate_gate
+from app.services import catalog
+from app.services.gate_windows import window_figures
+from app.services.gates import gates_in_force, spec_of
+from app.services.readiness import evaluate_targets
+from app.services.roi_dirty import mark_ingest
+from app.services.roi_recompute import drain
+from bench.common import servers, table
+from bench.generate import database_url, open_generated
+
+# The per-window aggregates of app.services.roi_rebuild.WINDOWS, as one read-only statement.
+HANDWRITTEN = """
+WITH per_run AS (
+    SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS day, r.client_id,
+           count(*) AS runs,
+           count(*) FILTER (WHERE r.status = 'ACCEPTED' AND r.status_at
+               + make_interval(hours => w.acceptance_hold_hours) <= $2) AS successes,
+           sum(c.cost) AS cost
+    FROM runs r
+    JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+    LEFT JOIN (SELECT correlation_id, sum(cost) AS cost FROM usage_events
+               WHERE tenant_id = $1 GROUP BY 1) c ON c.correlation_id = r.correlation_id
+    WHERE r.tenant_id = $1 GROUP BY 1, 2, 3
+),
+level AS (
+    SELECT u.workflow_id, (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.client_id,
+           sum(u.cost) AS cost
+    FROM usage_events u
+    WHERE u.tenant_id = $1 AND NOT EXISTS (
+        SELECT 1 FROM runs s WHERE s.tenant_id = $1 AND s.correlation_id = u.correlation_id)
+    GROUP BY 1, 2, 3
+),
+attributed AS (
+    SELECT workflow_id, cohort_day AS day, client_id, sum(amount) AS amount
+    FROM revenue_allocations WHERE tenant_id = $1 GROUP BY 1, 2, 3
+)
+SELECT count(*) FROM per_run p
+FULL JOIN level l USING (workflow_id, day, client_id)
+FULL JOIN attributed a USING (workflow_id, day, client_id)
+"""
+
+CHILD = """
+import asyncio, json, sys, time
+from datetime import datetime
+import asyncpg
+
+from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.urls import asyncpg_dsn
+from app.settings import Settings
+
+def hwm_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+async def main(url, tenant, now, mode):
+    settings = Settings(env="test", database_url=url, log_level="WARNING")
+    engine = create_engine(settings, pool_size=2)
+    sessions = TenantSessions(engine)
+    import uuid
+    t = uuid.UUID(tenant)
+    async with sessions(t) as session:  # the pool is open, as in a worker
+        await (await raw_connection(session)).fetchval("SELECT 1")
+    from app.services.roi_rebuild import rebuild_tenant
+    from app.services.roi_recompute import drain, mark_for_rebuild
+    started = time.perf_counter()
+    windows = changed = 0
+    if mode == "batched":
+        await mark_for_rebuild(sessions=sessions, tenant_id=t)
+    if mode == "rebuild":
+        report = await rebuild_tenant(sessions=sessions, tenant_id=t, now=now)
+        windows, changed = report.windows, report.changed
+    elif mode == "batched":
+        report = await drain(sessions=sessions, tenant_id=t, now=now, force=True)
+        windows, changed = report.windows, report.changed
+    seconds = time.perf_counter() - started
+    await engine.dispose()
+    print(json.dumps({"seconds": seconds, "hwm_kib": hwm_kib(), "windows": windows,
+                      "changed": changed}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], datetime.fromisoformat(sys.argv[3]), sys.argv[4]))
+"""
+
+
+def child(url: str, tenant: uuid.UUID, now: datetime, mode: str) -> dict[str, Any]:
+    """Run `mode` (idle, rebuild, batched) in a fresh Python process; its JSON report."""
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, url, str(tenant), now.isoformat(), mode],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+async def analyze(url: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute("ANALYZE runs, roi_windows, revenue_allocations, roi_dirty, run_costs")
+    finally:
+        await conn.close()
+
+
+async def incremental(
+    sessions: TenantSessions, t: uuid.UUID, now: datetime, repeat: int, linked: bool
+) -> tuple[float, int]:
+    """Median seconds of (record one revenue event + mark + drain its windows); windows marked."""
+    async with sessions(t) as session:
+        conn = await raw_connection(session)
+        candidates = await conn.fetch(
+            "SELECT correlation_id, client_id, ended_at FROM runs WHERE tenant_id = $1 "
+            "AND status = 'ACCEPTED' AND client_id IS NOT NULL AND ended_at > $2 "
+            "ORDER BY correlation_id LIMIT $3",
+            t,
+            now - timedelta(days=20),
+            repeat,
+        )
+    times, marked = [], 0
+    for i, run in enumerate(candidates):
+        event_id = f"wbench-{'deal' if linked else 'retainer'}-{i}"
+        started = time.perf_counter()
+        async with sessions(t) as session:
+            conn = await raw_connection(session)
+            await conn.execute(
+                "INSERT INTO revenue_events (tenant_id, event_id, client_id, amount, "
+                "occurred_at, correlation_id) VALUES ($1, $2, $3, 250.00, $4, $5)",
+                t,
+                event_id,
+                run["client_id"],
+                run["ended_at"] + timedelta(days=1),
+                run["correlation_id"] if linked else None,
+            )
+            pairs = await mark_ingest(conn, t, revenue=[event_id])
+        await drain(sessions=sessions, tenant_id=t, now=now, pairs=pairs)
+        times.append(time.perf_counter() - started)
+        marked = max(marked, len(pairs))
+    return statistics.median(times), marked
+
+
+async def remove_bench_events(sessions: TenantSessions, t: uuid.UUID, now: datetime) -> None:
+    async with sessions(t) as session:
+        conn = await raw_connection(session)
+        ids = [
+            r["event_id"]
+            for r in await conn.fetch(
+                "SELECT event_id FROM revenue_events WHERE tenant_id = $1 "
+                "AND event_id LIKE 'wbench-%'",
+                t,
+            )
+        ]
+        pairs = await mark_ingest(conn, t, revenue=ids)
+        await conn.execute(
+            "DELETE FROM revenue_events WHERE tenant_id = $1 AND event_id = ANY($2::text[])",
+            t,
+            ids,
+        )
+    await drain(sessions=sessions, tenant_id=t, now=now, pairs=pairs)
+
+
+async def gates(sessions: TenantSessions, t: uuid.UUID, now: datetime) -> dict[str, float]:
+    async with sessions(t) as session:
+        workflows = await catalog.list_workflows(session=session, tenant_id=t)
+        found = await gates_in_force(
+            session=session, tenant_id=t, workflow_ids=[w.workflow_id for w in workflows]
+        )
+        targets = [(w, g) for w in workflows for _, g in sorted(found[w.workflow_id].items())]
+        started = time.perf_counter()
+        await evaluate_targets(session=session, tenant_id=t, targets=targets, now=now)
+        all_at_once = time.perf_counter() - started
+        each, cpu = [], []
+        for workflow, gate in targets:
+            started = time.perf_counter()
+            await evaluate_targets(
+                session=session, tenant_id=t, targets=[(workflow, gate)], now=now
+            )
+            each.append(time.perf_counter() - started)
+            figures = await window_figures(
+                session=session,
+                tenant_id=t,
+                workflow_ids=[workflow.workflow_id],
+                window_days=gate.window_days,
+                now=now,
+            )
+            spec = spec_of(gate)
+            started = time.perf_counter()
+            evaluate_gate(
+                workflow_key=workflow.key,
+                current_level=workflow.autonomy_level,
+                gate=spec,
+                window=figures[workflow.workflow_id],
+                evaluated_at=now,
+            )
+            cpu.append(time.perf_counter() - started)
+    return {
+        "gates": len(targets),
+        "each_ms": statistics.median(each) * 1000,
+        "cpu_ms": statistics.median(cpu) * 1000,
+        "cpu_max_ms": max(cpu) * 1000,
+        "all_ms": all_at_once * 1000,
+    }
+
+
+async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Namespace) -> list:
+    with tempfile.TemporaryDirectory() as tmp:
+        gen = await open_generated(
+            name, admin_url=admin_url, redis_url=redis_url, data_dir=Path(tmp)
+        )
+    t, now, url = gen.tenant_id, gen.now, database_url(admin_url, name)
+    runs = gen.manifest["runs"]
+    idle = child(url, t, now, "idle")
+    rebuilt = child(url, t, now, "rebuild")
+    await analyze(url)  # as autovacuum would after the rebuild's writes
+    again = child(url, t, now, "rebuild")  # nothing to change: the cost of checking
+    rows = [
+        [name, f"{runs:,}", "full rebuild (set-based)", f"{rebuilt['seconds']:.2f} s",
+         f"{rebuilt['windows']:,} windows, {rebuilt['changed']:,} written"],
+        [name, "", "full rebuild again (no change)", f"{again['seconds']:.2f} s", ""],
+        [name, "", "worker peak RSS: idle / rebuild", f"{idle['hwm_kib'] / 1024:.0f} / "
+         f"{rebuilt['hwm_kib'] / 1024:.0f} MiB", ""],
+    ]  # fmt: skip
+    if args.batched:
+        batched = child(url, t, now, "batched")
+        rows.append(
+            [name, "", "full rebuild (batched drain, before)", f"{batched['seconds']:.2f} s",
+             f"peak RSS {batched['hwm_kib'] / 1024:.0f} MiB"]
+        )  # fmt: skip
+    engine = create_engine(gen.settings, pool_size=2)
+    sessions = TenantSessions(engine)
+    try:
+        async with sessions(t) as session:
+            conn = await raw_connection(session)
+            started = time.perf_counter()
+            await conn.fetchval(HANDWRITTEN, t, now)
+            hand = time.perf_counter() - started
+        rows.append(
+            [name, "", "one hand-written aggregate statement", f"{hand:.2f} s",
+             f"rebuild ÷ statement = {rebuilt['seconds'] / hand:.2f}"]
+        )  # fmt: skip
+        try:
+            for linked in (True, False):
+                seconds, marked = await incremental(sessions, t, now, args.repeat, linked)
+                what = "deal linked to a run" if linked else "unlinked retainer"
+                rows.append(
+                    [name, "", f"incremental: 1 revenue event ({what})",
+                     f"{seconds * 1000:.0f} ms", f"median of {args.repeat}, {marked} windows "
+                     "marked"]
+                )  # fmt: skip
+        finally:
+            await remove_bench_events(sessions, t, now)
+        g = await gates(sessions, t, now)
+        rows += [
+            [name, "", "gate readiness per workflow (SQL + checks)", f"{g['each_ms']:.1f} ms",
+             f"median of {g['gates']} gates"],
+            [name, "", "gate checks alone (CPU)", f"{g['cpu_ms']:.1f} ms",
+             f"median; max {g['cpu_max_ms']:.1f} ms (the table is drawn by then)"],
+            [name, "", "every gate of the tenant at once", f"{g['all_ms']:.0f} ms",
+             f"{g['all_ms'] / max(g['gates'], 1):.1f} ms per gate"],
+        ]  # fmt: skip
+    finally:
+        await engine.dispose()
+    return rows
+
+
+async def main(args: argparse.Namespace) -> None:
+    with servers() as (admin_url, redis_url):
+        rows = []
+        for name in args.database:
+            rows += await bench_one(name, admin_url, redis_url, args)
+            print(table(rows, ["database", "runs", "measure", "value", "note"]), flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", action="append", required=True, help="a generated database")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--batched", action="store_true", help="also time the batched drain")
+    asyncio.run(main(parser.parse_args()))
