@@ -4,7 +4,13 @@ Both paths write the same LLM usage rows into the same `usage_events` table with
 indexes, in the same run, each into a tenant of its own. The HTTP path does everything a client
 gets: API-key authentication, JSON decoding (Decimal), validation, price-book pricing, the
 idempotent set-based insert and the commit before answering. COPY is the floor: precomputed rows
-streamed by the owner role, no validation, no conflict handling.
+streamed by the owner role, no validation, no conflict handling — with as many connections as the
+HTTP path has requests in flight (`--concurrency`), one transaction per batch.
+
+The last two columns are CPU time per 1,000 events (Linux /proc; "n/a" where it cannot be read):
+of the API server process, and of the PostgreSQL backends doing the work (the COPY connections,
+or the server's pool). They move far less than wall-clock throughput when other work shares the
+machine, and show where the time goes.
 
     .venv/bin/python -m bench.ingest_bench                 # 40k events, batches of 1k and 10k
     .venv/bin/python -m bench.ingest_bench --events 200000 --concurrency 4
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 import uuid
@@ -85,18 +92,37 @@ COPY_COLUMNS = [
 ]  # fmt: skip
 
 
-async def run_copy(admin_url: str, rows: list[tuple[Any, ...]], batch: int) -> float:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        started = time.perf_counter()
-        for offset in range(0, len(rows), batch):
+async def run_copy(
+    admin_url: str, rows: list[tuple[Any, ...]], batch: int, concurrency: int
+) -> tuple[float, float | None]:
+    """COPY the rows in batches of `batch`, one transaction each, over `concurrency` connections
+    (the same number of batches in flight as the HTTP path). Returns the seconds it took and the
+    CPU seconds of the PostgreSQL backends doing it (None when they cannot be read here)."""
+    conns = [await asyncpg.connect(asyncpg_dsn(admin_url)) for _ in range(concurrency)]
+    pids = [conn.get_server_pid() for conn in conns]
+    chunks = [rows[offset : offset + batch] for offset in range(0, len(rows), batch)]
+
+    async def worker(conn: asyncpg.Connection, mine: list[list[tuple[Any, ...]]]) -> None:
+        for chunk in mine:
             async with conn.transaction():
                 await conn.copy_records_to_table(
-                    "usage_events", records=rows[offset : offset + batch], columns=COPY_COLUMNS
+                    "usage_events", records=chunk, columns=COPY_COLUMNS
                 )
-        return time.perf_counter() - started
+
+    try:
+        cpu_before = [process_cpu_seconds(pid) for pid in pids]
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(worker(conn, chunks[k::concurrency]) for k, conn in enumerate(conns))
+        )
+        elapsed = time.perf_counter() - started
+        cpu_after = [process_cpu_seconds(pid) for pid in pids]
+        if None in cpu_before or None in cpu_after:
+            return elapsed, None
+        return elapsed, sum(cpu_after) - sum(cpu_before)  # type: ignore[arg-type]
     finally:
-        await conn.close()
+        for conn in conns:
+            await conn.close()
 
 
 async def run_http(
@@ -121,6 +147,48 @@ async def run_http(
         return time.perf_counter() - started
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a local process has used so far (Linux /proc); None when
+    that cannot be read (another OS, a remote PostgreSQL)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid() -> int | None:
+    """The API server: the `ledger serve` child process of this one."""
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            return int(stat.parent.name)
+    return None
+
+
+async def backend_cpu(admin_url: str) -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL backend connected to the benchmark's database
+    (the API server's pool), by pid; empty when PostgreSQL's processes cannot be read here."""
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        pids = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    seconds = {row["pid"]: process_cpu_seconds(row["pid"]) for row in pids}
+    return {pid: cpu for pid, cpu in seconds.items() if cpu is not None}
+
+
+def per_1k(seconds: float | None, events: int) -> str:
+    return "n/a" if seconds is None else f"{1000 * seconds / (events / 1000):.1f}"
+
+
 async def count_rows(admin_url: str, tenant_id: uuid.UUID) -> int:
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
@@ -143,19 +211,38 @@ async def main(events: int, batches: list[int], concurrency: int) -> None:
                     rows = [
                         copy_row(r, copy_tenant.tenant_id, copy_tenant.workflow_id) for r in records
                     ]
-                    copy_s = await run_copy(db.settings.database_url or "", rows, batch)
+                    database_url = db.settings.database_url or ""
+                    copy_s, copy_pg = await run_copy(database_url, rows, batch, concurrency)
+                    server = server_pid()
+                    server_before = None if server is None else process_cpu_seconds(server)
+                    pg_before = await backend_cpu(database_url)
                     http_s = await run_http(base, http_tenant.api_key, records, batch, concurrency)
+                    pg_after = await backend_cpu(database_url)
+                    server_after = None if server is None else process_cpu_seconds(server)
+                    server_cpu = (
+                        server_after - server_before
+                        if server_before is not None and server_after is not None
+                        else None
+                    )
+                    # Backends opened during the run count from zero.
+                    http_pg = (
+                        sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
+                        if pg_after
+                        else None
+                    )
                     stored = await count_rows(db.settings.database_url or "", http_tenant.tenant_id)
                     assert stored == events, f"HTTP path stored {stored} of {events}"
                     copy_rate, http_rate = events / copy_s, events / http_s
                     results.append(
                         [
                             f"{batch:,}",
-                            "asyncpg COPY (owner)",
+                            f"asyncpg COPY (owner) x{concurrency}",
                             f"{events:,}",
                             f"{copy_s:.2f}",
                             f"{copy_rate:,.0f}",
                             "1.00",
+                            "",
+                            per_1k(copy_pg, events),
                         ]
                     )
                     results.append(
@@ -166,9 +253,21 @@ async def main(events: int, batches: list[int], concurrency: int) -> None:
                             f"{http_s:.2f}",
                             f"{http_rate:,.0f}",
                             f"{http_rate / copy_rate:.2f}",
+                            per_1k(server_cpu, events),
+                            per_1k(http_pg, events),
                         ]
                     )
-            print(table(results, ["batch", "path", "events", "seconds", "events/s", "vs COPY"]))
+            header = [
+                "batch",
+                "path",
+                "events",
+                "seconds",
+                "events/s",
+                "vs COPY",
+                "server CPU ms/1k",
+                "PG CPU ms/1k",
+            ]
+            print(table(results, header))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.pricing import Price, TokenCounts, price_in_force, price_tokens
+from app.domain.pricing import Price, ScaledPrice, TokenCounts, price_in_force, price_tokens
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -202,3 +202,123 @@ def test_price_in_force_property(offsets: list[int], at_offset: int) -> None:
     assert found.effective_from == max(p.effective_from for p in eligible)
     # the last of the tied entries in iteration order
     assert found is [p for p in eligible if p.effective_from == found.effective_from][-1]
+
+
+def _reference_price(tokens: TokenCounts, price: Price) -> Decimal:
+    """The formula written out: all five terms summed exactly, one rounding at the end (zero
+    counts included, which `price_tokens` skips as a shortcut)."""
+    import decimal
+
+    inp, out = price.input_per_million, price.output_per_million
+    cr, cw, rs = (
+        price.cache_read_per_million,
+        price.cache_write_per_million,
+        price.reasoning_per_million,
+    )
+    terms = [
+        (tokens.input, inp),
+        (tokens.output, out),
+        (tokens.cache_read, inp if cr is None else cr),
+        (tokens.cache_write, inp if cw is None else cw),
+        (tokens.reasoning, out if rs is None else rs),
+    ]
+    ctx = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
+    total = sum((ctx.multiply(Decimal(count), rate) for count, rate in terms), Decimal(0))
+    return ctx.divide(total, Decimal(1_000_000)).quantize(Decimal("1E-10"), context=ctx)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tokens=st.builds(
+        TokenCounts,
+        input=st.one_of(st.just(0), counts),
+        output=st.one_of(st.just(0), counts),
+        cache_read=st.one_of(st.just(0), counts),
+        cache_write=st.one_of(st.just(0), counts),
+        reasoning=st.one_of(st.just(0), counts),
+    ),
+    rates5=st.lists(st.decimals(min_value=0, max_value=100, places=7), min_size=5, max_size=5),
+)
+def test_price_equals_the_written_out_formula(tokens: TokenCounts, rates5: list[Decimal]) -> None:
+    price = make_price(
+        input_per_million=rates5[0],
+        output_per_million=rates5[1],
+        cache_read_per_million=rates5[2],
+        cache_write_per_million=None,
+        reasoning_per_million=rates5[4],
+    )
+    got = price_tokens(tokens, price)
+    want = _reference_price(tokens, price)
+    assert got == want
+    assert str(got) == str(want)  # same value and the same 10 dp representation
+
+
+def test_price_with_zero_counts_hand_computed() -> None:
+    # 1,234 input at 3.00 + 0 output + 0 cache read + 7 reasoning at 15.00 (output's rate):
+    # (3702 + 105) / 1e6 = 0.003807
+    price = make_price()
+    assert str(price_tokens(TokenCounts(input=1234, reasoning=7), price)) == "0.0038070000"
+    # 1 input token at 0.0000001 per million: 1e-13, rounds half-even to 0 at 10 dp
+    tiny = make_price(input_per_million=Decimal("0.0000001"))
+    assert str(price_tokens(TokenCounts(input=1), tiny)) == "0E-10"
+
+
+@pytest.mark.parametrize("value", [True, -1, 1.0, "1", None])
+def test_token_counts_fast_check_still_refuses(value: object) -> None:
+    for field in ("input", "output", "cache_read", "cache_write", "reasoning"):
+        with pytest.raises(ValueError, match=field):
+            TokenCounts(**{field: value})  # type: ignore[arg-type]
+
+
+# Rates as a price book holds them (NUMERIC, up to 10 places, e.g. "3", "0.30", "1E+1"), or
+# with many digits; counts up to bigint, so some totals reach the Decimal fallback.
+book_rates = st.one_of(
+    st.integers(0, 10).flatmap(lambda p: st.decimals(min_value=0, max_value=1000, places=p)),
+    st.decimals(min_value=0, max_value=10**6, allow_nan=False, allow_infinity=False),
+    st.sampled_from([Decimal("0"), Decimal("0E-10"), Decimal("1E+1"), Decimal("0.30")]),
+)
+any_count = st.one_of(st.just(0), st.integers(0, 10_000), st.integers(0, 2**63 - 1))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    counts5=st.lists(any_count, min_size=5, max_size=5),
+    rates=st.lists(st.one_of(st.none(), book_rates), min_size=5, max_size=5),
+)
+def test_scaled_price_is_price_tokens(counts5: list[int], rates: list[Decimal | None]) -> None:
+    price = make_price(
+        input_per_million=rates[0] if rates[0] is not None else Decimal("3"),
+        output_per_million=rates[1] if rates[1] is not None else Decimal("15"),
+        cache_read_per_million=rates[2],
+        cache_write_per_million=rates[3],
+        reasoning_per_million=rates[4],
+    )
+    want = price_tokens(TokenCounts(*counts5), price)
+    got = ScaledPrice(price).cost(*counts5)
+    assert got == want
+    assert got.as_tuple() == want.as_tuple()  # the same digits and exponent, not just value
+
+
+def test_scaled_price_hand_computed() -> None:
+    price = make_price(cache_read_per_million=Decimal("0.30"))
+    scaled = ScaledPrice(price)
+    # 1000*3 + 500*15 + 10000*0.30 = 13500 per million -> 0.0135
+    assert str(scaled.cost(1000, 500, 10_000, 0, 0)) == "0.0135000000"
+    assert str(scaled.cost(0, 0, 0, 0, 0)) == "0E-10"
+    # rounding half to even at 10 dp: 0.00000000005 -> 0E-10, 0.00000000015 -> 2E-10
+    half = ScaledPrice(make_price(input_per_million=Decimal("0.00005")))
+    assert str(half.cost(1, 0, 0, 0, 0)) == "0E-10"
+    assert str(half.cost(3, 0, 0, 0, 0)) == "2E-10"
+    assert str(half.cost(5, 0, 0, 0, 0)) == "2E-10"  # 0.00000000025 -> 2E-10 (even)
+    # reasoning falls back to the output rate: 7 * 15 / 1e6
+    assert str(scaled.cost(0, 0, 0, 0, 7)) == "0.0001050000"
+
+
+def test_scaled_price_beyond_exact_digits_is_price_tokens() -> None:
+    # 32 scaled digits x a 19-digit count: a 51-digit product, which price_tokens rounds at
+    # its 50 significant digits; the scaled price hands such totals to price_tokens.
+    rate = Decimal("1234567890123456789012.3456789017")
+    price = make_price(input_per_million=rate, output_per_million=rate)
+    counts = (2**63 - 1, 2**63 - 3, 0, 0, 0)
+    want = price_tokens(TokenCounts(*counts), price)
+    assert ScaledPrice(price).cost(*counts).as_tuple() == want.as_tuple()

@@ -110,9 +110,7 @@ async def check_revenue(
     """Report unknown workflows and clients (one query each); returns the workflow ids of the
     revenue's keys, added to those already known (`workflow_ids`)."""
     keys = {
-        r.workflow_key
-        for r in records
-        if r.workflow_key is not None and sound(r, "workflowKey")
+        r.workflow_key for r in records if r.workflow_key is not None and sound(r, "workflowKey")
     }
     known = dict(workflow_ids)
     missing = sorted(keys - set(known))

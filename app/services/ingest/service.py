@@ -42,8 +42,10 @@ from app.services.ingest.outcomes import insert_outcomes
 from app.services.ingest.revenue import insert_revenue
 from app.services.ingest.run_states import lock_runs, recompute_run_states
 from app.services.ingest.validation import validate_batch
-from app.services.ingest.writes import insert_labels, insert_runs, insert_usage
+from app.services.ingest.writes import insert_labels, insert_runs, insert_usage_rows, usage_rows
 from app.services.roi_dirty import Pair, mark_ingest
+
+CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 
 @dataclass
@@ -79,7 +81,11 @@ async def ingest_records(
         return IngestOutcome(0, 0, errors)
 
     new_runs = await insert_runs(conn, tenant_id, batch.runs, batch.workflow_ids)
-    new_usage = await insert_usage(conn, tenant_id, batch.usage, batch.workflow_ids)
+    if batch.usage_rows is None:
+        rows = usage_rows(batch.usage, batch.workflow_ids)
+    else:
+        rows = batch.usage_rows  # a usage-only batch, checked column-wise
+    new_usage = await insert_usage_rows(conn, tenant_id, rows)
     accepted = new_runs + new_usage
     accepted += await insert_outcomes(conn, tenant_id, batch.outcomes, batch.workflow_ids)
     new_revenue = await insert_revenue(conn, tenant_id, batch.revenue, batch.workflow_ids)
@@ -90,11 +96,16 @@ async def ingest_records(
         written = await insert_labels(conn, tenant_id, batch.labels)
         accepted += len(written)
         await recompute_run_states(conn, tenant_id, holds, written)
+    # The marker lookups take `= ANY($n)` arrays of every size. On a pooled connection
+    # PostgreSQL switches a prepared statement to a generic plan after five executions, which
+    # for these lookups was measured 10-20x slower once the table held some 100k events (see
+    # docs/benchmarks.md, Ingest): they are planned for their actual arrays instead.
+    await conn.execute(CUSTOM_PLANS)
     roi_windows = await mark_ingest(
         conn,
         tenant_id,
         runs=[*(r.correlation_id for r in batch.runs if new_runs), *written],
-        usage=[u.record.event_id for u in batch.usage] if new_usage else [],
+        usage=[row[0] for row in rows] if new_usage else [],  # row[0]: event_id
         revenue=new_revenue,
     )
     return IngestOutcome(accepted, len(records) - accepted, roi_windows=roi_windows)

@@ -2,7 +2,10 @@
 
 All-or-nothing: the batch is valid only when every record is. References are resolved with one
 query per kind (workflows by key, clients by id, stored runs by correlation id, prices by
-(provider, model)), never one query per record.
+(provider, model)), never one query per record. A batch's usage records, when all their fields
+read cleanly, are checked and priced a column at a time straight into the rows to write (no object
+per event; integer pricing by `ScaledPrice`); at any problem in the batch the whole batch is
+validated record by record instead, which reports every error exactly.
 
 Pricing (a decision, not an accident): LLM usage that reports no `cost` is priced from the
 tenant's price book in force at `occurredAt` (the latest `effective_from <= occurredAt`) and stored
@@ -16,19 +19,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from app.domain.enums import UsageKind
 from app.domain.money import quantize_money
-from app.domain.pricing import price_in_force, price_tokens
+from app.domain.pricing import Price, ScaledPrice, price_in_force, price_tokens
 from app.services.ingest.errors import RecordError
 from app.services.ingest.fields import MONEY_LIMIT
 from app.services.ingest.outcomes import OutcomeRecord, check_outcome_rungs
 from app.services.ingest.price_book import load_prices
-from app.services.ingest.records import LabelRecord, Record, RunRecord, UsageRecord, parse_record
+from app.services.ingest.records import (
+    LabelRecord,
+    Record,
+    RunRecord,
+    UsageRecord,
+    parse_records,
+    read_usage_columns,
+)
 from app.services.ingest.revenue import RevenueRecord, check_revenue
 
 REPORTED = "reported"
@@ -55,6 +65,10 @@ class ValidBatch:
     outcomes: list[OutcomeRecord] = field(default_factory=list)
     revenue: list[RevenueRecord] = field(default_factory=list)
     workflow_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    # The batch's usage when checked column-wise (`_validate_usage_columns`): its rows for
+    # app.services.ingest.writes (USAGE_COLUMNS order, first of each event id, sorted by it)
+    # instead of `usage` records.
+    usage_rows: list[tuple[Any, ...]] | None = None
 
 
 @dataclass
@@ -78,9 +92,52 @@ async def validate_batch(
     *, conn: Any, tenant_id: uuid.UUID, raw: Sequence[object]
 ) -> tuple[ValidBatch | None, list[RecordError]]:
     """The valid batch and no errors, or None and every problem, ordered by record index."""
+    fast = await _validate_with_usage_columns(conn, tenant_id, raw)
+    if fast is not None:
+        return fast, []
+    # No usage to read column-wise, or a problem found on the way: the whole batch record by
+    # record, which reports every error exactly.
+    return await _validate_records(conn, tenant_id, parse_records(raw))
+
+
+async def _validate_with_usage_columns(
+    conn: Any, tenant_id: uuid.UUID, raw: Sequence[object]
+) -> ValidBatch | None:
+    """The valid batch, its usage checked column-wise (`_validate_usage_columns`) and any other
+    records record by record; None when the batch has no usage or any problem at all (its
+    errors are then found by the caller, over the whole batch)."""
+    usage_at = [
+        i for i, item in enumerate(raw) if item.__class__ is dict and item.get("type") == "usage"
+    ]
+    if not usage_at:
+        return None
+    all_usage = len(usage_at) == len(raw)
+    columns = read_usage_columns(raw if all_usage else [raw[i] for i in usage_at])
+    if columns is None:
+        return None
+    usage = await _validate_usage_columns(conn, tenant_id, columns)
+    if usage is None or all_usage:
+        return usage
+    taken = set(usage_at)
+    rest_at = [i for i in range(len(raw)) if i not in taken]
+    parsed = [
+        (None if record is None else replace(record, index=rest_at[k]), errors)
+        for k, (record, errors) in enumerate(parse_records([raw[i] for i in rest_at]))
+    ]
+    rest, _ = await _validate_records(conn, tenant_id, parsed)
+    if rest is None:
+        return None
+    rest.usage_rows = usage.usage_rows
+    rest.workflow_ids = {**usage.workflow_ids, **rest.workflow_ids}
+    return rest
+
+
+async def _validate_records(
+    conn: Any, tenant_id: uuid.UUID, parsed: list[tuple[Record | None, list[RecordError]]]
+) -> tuple[ValidBatch | None, list[RecordError]]:
+    """`validate_batch` of parsed records (`parse_records`), one record at a time."""
     drafts = _Drafts()
-    for index, item in enumerate(raw):
-        record, errors = parse_record(index, item)
+    for record, errors in parsed:
         for error in errors:
             drafts.add(error)
         if record is not None:
@@ -206,6 +263,8 @@ async def _price_usage(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> list
     pairs = {(u.provider, u.model) for u in to_price if u.provider and u.model}
     prices = await load_prices(conn, tenant_id, pairs)
 
+    # One batch often repeats (price, token counts): each distinct one is priced once.
+    costs: dict[tuple[int, int, int, int, int, int], Decimal] = {}
     result: list[PricedUsage] = []
     for u in usage:
         if u.cost is not None:
@@ -224,9 +283,95 @@ async def _price_usage(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> list
                 )
             )
             continue
-        cost = quantize_money(price_tokens(u.tokens, price))
+        t = u.tokens
+        key = (id(price), t.input, t.output, t.cache_read, t.cache_write, t.reasoning)
+        cost = costs.get(key)
+        if cost is None:
+            cost = costs[key] = quantize_money(price_tokens(t, price))
         if cost >= MONEY_LIMIT:
             drafts.add(RecordError(u.index, "cost", f"priced cost {cost} exceeds {MONEY_LIMIT:,}"))
             continue
         result.append(PricedUsage(u, cost, PRICED, price.effective_from))
     return result
+
+
+async def _validate_usage_columns(
+    conn: Any, tenant_id: uuid.UUID, columns: list[list[Any]]
+) -> ValidBatch | None:
+    """A batch's usage records, all fields read cleanly (`read_usage_columns`), checked and
+    priced a column at a time, straight into the rows to write: the same queries, rules and
+    results as the record path above, without a record object per event. None at the first
+    problem of any kind (unknown workflow or client, nothing to price with, no price in force,
+    a priced cost out of range): the caller then validates record by record, which finds and
+    reports every problem exactly."""
+    (
+        kinds, inputs, outputs, cache_reads, cache_writes, reasonings, event_ids,
+        correlation_ids, workflow_keys, client_ids, occurred, providers, models, steps,
+        teams, efforts, latencies, reported,
+    ) = columns  # fmt: skip
+    rows = await conn.fetch(
+        "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])",
+        tenant_id,
+        sorted(set(workflow_keys)),
+    )
+    workflows: dict[str, uuid.UUID] = {row["key"]: row["workflow_id"] for row in rows}
+    if not workflows.keys() >= set(workflow_keys):
+        return None
+    clients = {c for c in client_ids if c is not None}
+    if clients:
+        rows = await conn.fetch(
+            "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])",
+            tenant_id,
+            sorted(clients),
+        )
+        if {row["client_id"] for row in rows} != clients:
+            return None
+
+    # Reported costs as given; the others (LLM usage, see read_usage_columns) are priced.
+    to_price = [i for i, cost in enumerate(reported) if cost is None]
+    pairs = set()
+    for i in to_price:
+        provider, model = providers[i], models[i]
+        if not (provider and model):
+            return None
+        pairs.add((provider, model))
+    prices = await load_prices(conn, tenant_id, pairs)
+    costs: list[Decimal | None] = list(reported)
+    sources = [REPORTED] * len(reported)
+    effective: list[datetime | None] = [None] * len(reported)
+    book: dict[tuple[str, str], list[Price]] = {}
+    for entry in prices:
+        book.setdefault((entry.provider, entry.model), []).append(entry)
+    priced: dict[tuple[int, int, int, int, int, int], Decimal] = {}
+    rates: dict[int, ScaledPrice] = {}
+    for i in to_price:
+        price = price_in_force(
+            book.get((providers[i], models[i]), ()), providers[i], models[i], occurred[i]
+        )
+        if price is None:
+            return None
+        key = (id(price), inputs[i], outputs[i], cache_reads[i], cache_writes[i], reasonings[i])
+        cost = priced.get(key)
+        if cost is None:
+            scaled = rates.get(key[0])
+            if scaled is None:
+                scaled = rates[key[0]] = ScaledPrice(price)
+            # = quantize_money(price_tokens(…)) of the record path (already at 10 dp)
+            cost = priced[key] = scaled.cost(*key[1:])
+            if cost >= MONEY_LIMIT:
+                return None
+        costs[i], sources[i], effective[i] = cost, PRICED, price.effective_from
+
+    first: dict[str, int] = {}
+    for i, event_id in enumerate(event_ids):
+        first.setdefault(event_id, i)
+    usage_rows = [
+        (
+            event_id, correlation_ids[i], workflows[workflow_keys[i]], client_ids[i],
+            kinds[i].value, occurred[i], providers[i], models[i], steps[i], teams[i],
+            inputs[i], outputs[i], cache_reads[i], cache_writes[i], reasonings[i],
+            efforts[i], latencies[i], costs[i], sources[i], effective[i],
+        )
+        for event_id, i in sorted(first.items())
+    ]  # fmt: skip
+    return ValidBatch(workflow_ids=workflows, usage_rows=usage_rows)

@@ -12,7 +12,10 @@ Usage, the bulk of any batch, goes through a staging table instead of unnest arr
 survives it: `ON COMMIT DELETE ROWS`, and it is emptied after use), then one `INSERT … SELECT …
 ORDER BY event_id ON CONFLICT DO NOTHING` — the same rows, order, conflict rule and count as the
 unnest statement, without asyncpg's per-element array encoding (the largest driver cost in a
-profile of a 10k batch). Small batches keep the single unnest statement (one round trip).
+profile of a 10k batch, and some 30 % of a 1k request's CPU). Small batches keep the single
+unnest statement (one round trip). The staging table is emptied with `DELETE`: `TRUNCATE` gives
+the table new files every time (measured 4.5 ms of backend CPU per batch), while the dead rows
+`DELETE` leaves go with the table's truncation at commit (`ON COMMIT DELETE ROWS`).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ USAGE_COLUMNS = (
     "cache_write_tokens", "reasoning_tokens", "reasoning_effort", "latency_ms", "cost",
     "cost_source", "price_effective_from",
 )  # fmt: skip
-COPY_THRESHOLD = 2_000
+COPY_THRESHOLD = 500
 USAGE_STAGE = "ingest_usage_stage"
 # Column types as in the unnest statement above; `pg_temp` keeps the table private to the
 # connection, so no row-level security is needed (it never holds rows past the statement).
@@ -133,6 +136,13 @@ async def insert_usage(
     workflow_ids: dict[str, uuid.UUID],
 ) -> int:
     """Insert new usage events with their final cost; returns how many were new."""
+    return await insert_usage_rows(conn, tenant_id, usage_rows(usage, workflow_ids))
+
+
+def usage_rows(
+    usage: Sequence[PricedUsage], workflow_ids: dict[str, uuid.UUID]
+) -> list[tuple[Any, ...]]:
+    """The rows of `insert_usage_rows`: the first of each event id, sorted by it."""
     rows = []
     for priced in unique_sorted(usage, lambda u: u.record.event_id):
         u, t = priced.record, priced.record.tokens
@@ -160,6 +170,12 @@ async def insert_usage(
                 priced.price_effective_from,
             )
         )
+    return rows
+
+
+async def insert_usage_rows(conn: Any, tenant_id: uuid.UUID, rows: list[tuple[Any, ...]]) -> int:
+    """Insert usage rows (USAGE_COLUMNS order, unique event ids sorted by event id — the lock
+    order); returns how many were new."""
     if not rows:
         return 0
     if len(rows) < COPY_THRESHOLD:
@@ -174,7 +190,7 @@ async def _insert_usage_staged(conn: Any, tenant_id: uuid.UUID, rows: list[tuple
         USAGE_STAGE, records=rows, columns=USAGE_COLUMNS, schema_name="pg_temp"
     )
     inserted = _inserted(await conn.execute(INSERT_USAGE_FROM_STAGE, tenant_id))
-    await conn.execute("TRUNCATE pg_temp.ingest_usage_stage")
+    await conn.execute("DELETE FROM pg_temp.ingest_usage_stage")
     return inserted
 
 
