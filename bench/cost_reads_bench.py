@@ -5,7 +5,10 @@ failureCostShare, `rung_counts` for ladderCosts, `window_figures` for readiness,
 `cohort_run_costs` for runCostStats) `--repeat` times through `TenantSessions` (the app role,
 row-level security on) for every workflow of the database's largest tenant over the last
 `--days` days, and prints p50/min per call; `--explain` adds EXPLAIN (ANALYZE, BUFFERS) of every
-statement each call ran. The database is one `bench.generate --database NAME` kept:
+statement each call ran. `cohort_figures` is measured through the daily rollup (whole UTC
+days from `cohort_days`, migration 0009), all-live (`use_rollup=False`, the reference path), and
+over a range with partial days at both ends. The database is one
+`bench.generate --database NAME` kept:
 
     DATABASE_URL=postgresql://…/postgres REDIS_URL=redis://…/3 \\
         .venv/bin/python -m bench.cost_reads_bench --database ledger_gen_1m --explain
@@ -67,6 +70,23 @@ def calls(tenant: uuid.UUID, workflows: list[uuid.UUID], now: Any, days: int) ->
             tenant_id=tenant,
             workflow_ids=workflows,
             time_range=span,
+            scope=whole,
+            now=now,
+        ),
+        "cohort_figures all-live (no daily rollup)": lambda s: cohort_figures(
+            session=s,
+            tenant_id=tenant,
+            workflow_ids=workflows,
+            time_range=span,
+            scope=whole,
+            now=now,
+            use_rollup=False,
+        ),
+        "cohort_figures, range with partial days (rollup + live ends)": lambda s: cohort_figures(
+            session=s,
+            tenant_id=tenant,
+            workflow_ids=workflows,
+            time_range=TimeRange(span.start + timedelta(hours=7), span.end - timedelta(hours=5)),
             scope=whole,
             now=now,
         ),

@@ -565,10 +565,13 @@ def _line(text: str) -> None:
 
 COLUMNS = dict(zip(TABLES, (RUN_COLUMNS, LABEL_COLUMNS, USAGE_COLUMNS, OUTCOME_COLUMNS,
                            REVENUE_COLUMNS), strict=True))  # fmt: skip
-# Statement triggers of migration 0007 (the run_costs rollup), rebuilt by its function instead.
+# Statement triggers of migrations 0007 (run_costs) and 0009 (cohort_days), rebuilt by their
+# functions instead.
 REBUILT_TRIGGERS = {
     "usage_events_rollup_ins", "usage_events_rollup_del", "usage_events_rollup_upd",
     "runs_rollup_ins", "runs_rollup_del",
+    "usage_events_rollup_ins_days", "usage_events_rollup_del_days", "usage_events_rollup_upd_days",
+    "runs_rollup_ins_days", "runs_rollup_del_days", "runs_rollup_upd_days",
 }  # fmt: skip
 SECONDARY_INDEXES = """
 SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
@@ -679,6 +682,8 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
                 await conn.execute("SELECT set_config('app.tenant_id', $1, false)",
                                    str(plan.tenant_id))  # fmt: skip
                 await conn.fetchval("SELECT rebuild_run_costs()")
+                if await conn.fetchval("SELECT to_regproc('rebuild_cohort_days') IS NOT NULL"):
+                    await conn.fetchval("SELECT rebuild_cohort_days()")
             for what, sql in INTEGRITY:
                 if bad := await conn.fetchval(sql):
                     raise RuntimeError(f"generator bug: {bad} {what}")

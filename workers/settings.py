@@ -19,6 +19,7 @@ from workers.jobs.gates import GATE_EVALUATION_MINUTE, evaluate_gates, evaluate_
 from workers.jobs.health import record_heartbeat
 from workers.jobs.repricing import reprice
 from workers.jobs.roi import CRON_MINUTES, drain_roi, recompute_roi, roi_cron
+from workers.jobs.rollups import COMPACTION_MINUTES, compact_rollups, compact_tenant_rollups
 
 log = logging.getLogger("ledger.worker")
 
@@ -51,6 +52,8 @@ class WorkerSettings:
         drain_roi,
         roi_cron,
         reprice,
+        compact_rollups,
+        compact_tenant_rollups,
     ]
     cron_jobs = [
         cron(record_heartbeat, second=0, run_at_startup=True, unique=True),
@@ -58,6 +61,8 @@ class WorkerSettings:
         cron(evaluate_gates, minute=GATE_EVALUATION_MINUTE, second=0, unique=True),
         # Every five minutes, and at start-up: ROI catch-up (lost jobs, windows turning FINAL).
         cron(roi_cron, minute=CRON_MINUTES, second=30, run_at_startup=True, unique=True),
+        # Every ten minutes: fold the daily rollup's appended rows (one job per tenant).
+        cron(compact_rollups, minute=COMPACTION_MINUTES, second=15, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

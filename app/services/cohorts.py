@@ -12,6 +12,12 @@ A run counts as an accepted outcome when its status is ACCEPTED and `status_at +
 (`app.domain.acceptance`); an ACCEPTED run still inside its workflow's acceptance hold is
 *pending*: not an outcome yet, not a failure either. `finished` = neither RUNNING nor pending.
 
+On the rack-rate basis, when the scope filters at most the client, the whole UTC days of the
+range are read from the daily rollup `cohort_days` (runs and exact cost per workflow, start day,
+client and status; migration 0009) and only the partial days at the ends from the runs; the
+ACCEPTED runs of the whole days still inside their hold are counted live (pending, not
+accepted) from the runs by status time. The figures are the same as the all-live statement's.
+
 One statement per (range, scope) answers any number of workflows (GROUP BY workflow_id), so a
 list of workflows with their figures costs a bounded number of queries. The arithmetic that turns
 these totals into figures lives in `app.domain`; this module only counts and sums.
@@ -26,13 +32,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CTE, and_, func, select
+from sqlalchemy import CTE, DateTime, and_, func, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.services.catalog import WORKFLOWS
 from app.services.cost_basis import CostBasis, factors_for, usage_cost
 from app.services.scope import (
+    COHORT_DAYS,
     RUN_COSTS,
     RUNS,
     USAGE,
@@ -40,6 +47,8 @@ from app.services.scope import (
     TimeRange,
     cohort_filters,
     cohort_source,
+    run_filters,
+    split_whole_days,
     workflow_level_filters_for,
     workflow_level_source,
 )
@@ -81,8 +90,11 @@ def cohort_runs(
     scope: CostScope,
     now: datetime,
     factors: CTE | None = None,
+    started_in: Sequence[TimeRange] | None = None,
 ) -> CTE:
     """One row per cohort run: workflow_id, correlation_id, status, pending, cost.
+
+    `started_in` (pieces of `time_range`) keeps only the runs started in those pieces.
 
     On the rack-rate basis a run's cost is its row of the `run_costs` rollup (kept exact by
     triggers on every write of usage and runs), joined by primary key: no usage is read. On the
@@ -124,7 +136,11 @@ def cohort_runs(
         .select_from(source)
         .where(
             *cohort_filters(
-                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
+                tenant_id=tenant_id,
+                workflow_ids=workflow_ids,
+                time_range=time_range,
+                scope=scope,
+                started_in=started_in,
             )
         )
         # MATERIALIZED: computed once, not once per aggregate that reads `cost`.
@@ -159,6 +175,11 @@ def _workflow_level_costs(
 
 
 def _totals_statement(cohort: CTE, workflow_level: Any) -> Any:
+    return _final_statement(_per_run(cohort).subquery("per_run"), workflow_level)
+
+
+def _per_run(cohort: CTE) -> Any:
+    """The per-workflow totals of the cohort's runs (the columns `_final_statement` reads)."""
     runs_count = func.count(cohort.c.correlation_id)
     per_status: list[Any] = []
     for status in FAILURE_STATUSES:
@@ -169,23 +190,19 @@ def _totals_statement(cohort: CTE, workflow_level: Any) -> Any:
                 f"cost_{status.value}"
             )
         )
-    per_run = (
-        select(
-            cohort.c.workflow_id,
-            runs_count.label("attempts"),
-            runs_count.filter(and_(cohort.c.status == ACCEPTED, ~cohort.c.pending)).label(
-                "accepted"
-            ),
-            runs_count.filter(cohort.c.pending).label("pending"),
-            runs_count.filter(and_(cohort.c.status != RUNNING, ~cohort.c.pending)).label(
-                "finished"
-            ),
-            func.coalesce(func.sum(cohort.c.cost), ZERO).label("run_cost"),
-            *per_status,
-        )
-        .group_by(cohort.c.workflow_id)
-        .subquery("per_run")
-    )
+    per_run = select(
+        cohort.c.workflow_id,
+        runs_count.label("attempts"),
+        runs_count.filter(and_(cohort.c.status == ACCEPTED, ~cohort.c.pending)).label("accepted"),
+        runs_count.filter(cohort.c.pending).label("pending"),
+        runs_count.filter(and_(cohort.c.status != RUNNING, ~cohort.c.pending)).label("finished"),
+        func.coalesce(func.sum(cohort.c.cost), ZERO).label("run_cost"),
+        *per_status,
+    ).group_by(cohort.c.workflow_id)
+    return per_run
+
+
+def _final_statement(per_run: Any, workflow_level: Any) -> Any:
     # FULL JOIN: a workflow may have runs and no workflow-level costs, or only the latter.
     return select(
         func.coalesce(per_run.c.workflow_id, workflow_level.c.workflow_id).label("workflow_id"),
@@ -198,6 +215,159 @@ def _totals_statement(cohort: CTE, workflow_level: Any) -> Any:
     )
 
 
+def _rollup_days(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    days: TimeRange,
+    scope: CostScope,
+) -> Any:
+    """`_per_run`'s columns for the runs started in `days` (whole UTC days), from the rollup,
+    counting every ACCEPTED run as accepted (`_held_correction` takes the held ones back).
+
+    Summed per (workflow, status) first, then pivoted: two sums per bucket row, not eleven."""
+    by_status = (
+        select(
+            COHORT_DAYS.c.workflow_id,
+            COHORT_DAYS.c.status,
+            func.sum(COHORT_DAYS.c.runs).label("runs"),
+            func.sum(COHORT_DAYS.c.cost).label("cost"),
+        )
+        .where(
+            COHORT_DAYS.c.tenant_id == tenant_id,
+            COHORT_DAYS.c.workflow_id.in_(workflow_ids),
+            COHORT_DAYS.c.day >= days.start.date(),
+            COHORT_DAYS.c.day < days.end.date(),
+            # Per client for a client scope; the all-clients rows otherwise.
+            COHORT_DAYS.c.all_clients == (scope.client_id is None),
+            *run_filters(scope, COHORT_DAYS),
+        )
+        .group_by(COHORT_DAYS.c.workflow_id, COHORT_DAYS.c.status)
+        .subquery("by_status")
+    )
+    runs = func.sum(by_status.c.runs)
+    cost = func.sum(by_status.c.cost)
+    per_status: list[Any] = []
+    for status in FAILURE_STATUSES:
+        is_status = by_status.c.status == status.value
+        per_status.append(runs.filter(is_status).label(f"runs_{status.value}"))
+        per_status.append(cost.filter(is_status).label(f"cost_{status.value}"))
+    return select(
+        by_status.c.workflow_id,
+        runs.label("attempts"),
+        runs.filter(by_status.c.status == ACCEPTED).label("accepted"),
+        literal_column("0").label("pending"),
+        runs.filter(by_status.c.status != RUNNING).label("finished"),
+        cost.label("run_cost"),
+        *per_status,
+    ).group_by(by_status.c.workflow_id)
+
+
+def _held_correction(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    days: TimeRange,
+    scope: CostScope,
+    now: datetime,
+) -> Any:
+    """The ACCEPTED runs started in `days` still inside their workflow's hold: moved from
+    accepted (and finished) to pending.
+
+    A count per workflow, correlated on the workflow's own hold, so each is one range of the
+    partial index of ACCEPTED runs (`ix_runs_accepted_status_at`: workflow, status time):
+    `status_at + hold > now` written as `status_at > now - hold`."""
+    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
+    # now - hold computed outside the runs subquery: there a plain value, so an index bound
+    # under row-level security (only leakproof operators are pushed below its policy).
+    bounds = (
+        select(
+            WORKFLOWS.c.tenant_id,
+            WORKFLOWS.c.workflow_id,
+            (literal(now, DateTime(timezone=True)) - hold).label("since"),
+        )
+        .where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.workflow_id.in_(workflow_ids))
+        .cte("hold_bounds")
+        .prefix_with("MATERIALIZED")
+    )
+    held_runs = (
+        select(func.count())
+        .select_from(RUNS)
+        .where(
+            RUNS.c.tenant_id == bounds.c.tenant_id,
+            RUNS.c.workflow_id == bounds.c.workflow_id,
+            RUNS.c.status == ACCEPTED,
+            RUNS.c.status_at > bounds.c.since,
+            # [start, end) as a range: the same runs as `in_range`, but not a bound of
+            # ix_runs_workflow_started, which would read all of the workflow's runs of the days.
+            func.tstzrange(days.start, days.end).op("@>", is_comparison=True)(RUNS.c.started_at),
+            *run_filters(scope),
+        )
+        .correlate(bounds)
+        .scalar_subquery()
+    )
+    per_workflow = (
+        select(bounds.c.workflow_id, held_runs.label("held"))
+        # MATERIALIZED: each count runs once, not once per column that reads it.
+        .cte("held")
+        .prefix_with("MATERIALIZED")
+    )
+    held = per_workflow.c.held
+    zero: Any = literal_column("0")
+    return select(
+        per_workflow.c.workflow_id,
+        zero.label("attempts"),
+        (-held).label("accepted"),
+        held.label("pending"),
+        (-held).label("finished"),
+        zero.label("run_cost"),
+        *[zero.label(f"{kind}_{s.value}") for s in FAILURE_STATUSES for kind in ("runs", "cost")],
+    ).where(held > 0)
+
+
+def _per_run_with_rollup(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    days: TimeRange,
+    pieces: Sequence[TimeRange],
+    scope: CostScope,
+    now: datetime,
+) -> Any:
+    """`_per_run` of the whole range: the rollup's whole days, the held correction, and the
+    partial days at the ends live, summed per workflow."""
+    parts = [
+        _rollup_days(tenant_id=tenant_id, workflow_ids=workflow_ids, days=days, scope=scope),
+        _held_correction(
+            tenant_id=tenant_id, workflow_ids=workflow_ids, days=days, scope=scope, now=now
+        ),
+    ]
+    if pieces:
+        live = cohort_runs(
+            tenant_id=tenant_id,
+            workflow_ids=workflow_ids,
+            time_range=time_range,
+            scope=scope,
+            now=now,
+            started_in=pieces,
+        )
+        parts.append(_per_run(live))
+    parts_all = union_all(*parts).subquery("parts")
+    return (
+        select(
+            parts_all.c.workflow_id,
+            *[
+                func.coalesce(func.sum(column), 0).label(column.key)
+                for column in parts_all.c
+                if column.key != "workflow_id"
+            ],
+        )
+        .group_by(parts_all.c.workflow_id)
+        .subquery("per_run")
+    )
+
+
 async def cohort_figures(
     *,
     session: AsyncSession,
@@ -207,17 +377,13 @@ async def cohort_figures(
     scope: CostScope,
     now: datetime,
     basis: CostBasis = CostBasis.RACK_RATE,
+    use_rollup: bool = True,
 ) -> dict[uuid.UUID, CohortFigures]:
-    """Cohort totals of each workflow in `workflow_ids` (zeros for an empty cohort), one query."""
+    """Cohort totals of each workflow in `workflow_ids` (zeros for an empty cohort), one query.
+
+    `use_rollup=False` forces the all-live statement (the reference the tests compare with).
+    """
     factors = factors_for(basis, tenant_id)
-    cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-        factors=factors,
-    )
     workflow_level = _workflow_level_costs(
         tenant_id=tenant_id,
         workflow_ids=workflow_ids,
@@ -225,18 +391,42 @@ async def cohort_figures(
         scope=scope,
         factors=factors,
     )
-    result = await session.execute(_totals_statement(cohort, workflow_level))
+    days, pieces = split_whole_days(time_range)
+    if days is not None and factors is None and scope.client_only and use_rollup:
+        statement = _final_statement(
+            _per_run_with_rollup(
+                tenant_id=tenant_id,
+                workflow_ids=workflow_ids,
+                time_range=time_range,
+                days=days,
+                pieces=pieces,
+                scope=scope,
+                now=now,
+            ),
+            workflow_level,
+        )
+    else:
+        cohort = cohort_runs(
+            tenant_id=tenant_id,
+            workflow_ids=workflow_ids,
+            time_range=time_range,
+            scope=scope,
+            now=now,
+            factors=factors,
+        )
+        statement = _totals_statement(cohort, workflow_level)
+    result = await session.execute(statement)
     found = {wid: CohortFigures() for wid in workflow_ids}
     for row in result.mappings():
         found[row["workflow_id"]] = CohortFigures(
-            attempts=row["attempts"] or 0,
-            accepted=row["accepted"] or 0,
-            pending=row["pending"] or 0,
-            finished=row["finished"] or 0,
-            run_cost=row["run_cost"] if row["run_cost"] is not None else ZERO,
+            attempts=int(row["attempts"] or 0),
+            accepted=int(row["accepted"] or 0),
+            pending=int(row["pending"] or 0),
+            finished=int(row["finished"] or 0),
+            run_cost=Decimal(row["run_cost"]) if row["run_cost"] is not None else ZERO,
             workflow_level_cost=row["workflow_level_cost"],
             by_status={
-                s: (row[f"runs_{s.value}"] or 0, row[f"cost_{s.value}"] or ZERO)
+                s: (int(row[f"runs_{s.value}"] or 0), Decimal(row[f"cost_{s.value}"] or ZERO))
                 for s in FAILURE_STATUSES
             },
         )

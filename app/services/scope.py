@@ -9,17 +9,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, any_, func, or_, select, true
 
-from app.db.tables import Run, RunCost, UsageEvent
+from app.db.tables import CohortDay, Run, RunCost, UsageEvent
 
 RUNS = Run.__table__  # type: ignore[attr-defined]
 USAGE = UsageEvent.__table__  # type: ignore[attr-defined]
 # Per correlation id: its usage totals and whether its run is stored (rollup, migration 0007).
 RUN_COSTS = RunCost.__table__  # type: ignore[attr-defined]
+# Per (workflow, UTC start day, client, status): runs and their exact cost (migration 0009).
+COHORT_DAYS = CohortDay.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,17 @@ class CostScope:
         out of any figure filtered by them.
         """
         return self.campaign is not None or self.channel is not None or self.variant is not None
+
+    @property
+    def client_only(self) -> bool:
+        """True when the scope filters nothing but (optionally) the client: the dimensions the
+        daily rollup `cohort_days` keeps."""
+        return (
+            self.campaign is None
+            and self.channel is None
+            and self.variant is None
+            and (self.team is None)
+        )
 
     def with_client(self, client_id: uuid.UUID) -> CostScope:
         return CostScope(client_id, self.campaign, self.channel, self.variant, self.team)
@@ -90,6 +103,26 @@ def in_range(column: Any, time_range: TimeRange) -> list[ColumnElement[bool]]:
     return [column >= time_range.start, column < time_range.end]
 
 
+def split_whole_days(time_range: TimeRange) -> tuple[TimeRange | None, list[TimeRange]]:
+    """The whole UTC days inside the range, as one range of midnights (None if there is no
+    whole day), and the partial pieces at its ends (zero, one or two ranges).
+
+    Every instant of the range is in exactly one of them.
+    """
+    start = time_range.start.astimezone(UTC)
+    end = time_range.end.astimezone(UTC)
+    first = datetime.combine(start.date(), time(), UTC)
+    if first < start:
+        first += timedelta(days=1)
+    last = datetime.combine(end.date(), time(), UTC)
+    if first >= last:
+        return None, [time_range]
+    pieces = [TimeRange(start, first)] if start < first else []
+    if last < end:
+        pieces.append(TimeRange(last, end))
+    return TimeRange(first, last), pieces
+
+
 def cohort_source(workflows: Any) -> Any:
     """Runs joined to their workflow (for the acceptance hold): the FROM of every cohort query."""
     return RUNS.join(
@@ -106,12 +139,19 @@ def cohort_filters(
     workflow_ids: Sequence[uuid.UUID],
     time_range: TimeRange,
     scope: CostScope,
+    started_in: Sequence[TimeRange] | None = None,
 ) -> list[ColumnElement[bool]]:
-    """The cohort rule's run predicates: the workflows' runs started in range, scope-filtered."""
+    """The cohort rule's run predicates: the workflows' runs started in range, scope-filtered.
+
+    `started_in` (pieces of `time_range`) restricts the start to those pieces.
+    """
+    started: list[ColumnElement[bool]] = in_range(RUNS.c.started_at, time_range)
+    if started_in is not None:
+        started.append(or_(*[and_(*in_range(RUNS.c.started_at, r)) for r in started_in]))
     return [
         RUNS.c.tenant_id == tenant_id,
         RUNS.c.workflow_id.in_(workflow_ids),
-        *in_range(RUNS.c.started_at, time_range),
+        *started,
         *run_filters(scope),
     ]
 

@@ -5,7 +5,7 @@ from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
 from app.db.tables.repricing import UsageRepricing
 from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
-from app.db.tables.rollups import RunCost
+from app.db.tables.rollups import CohortDay, RunCost
 from app.db.tables.runs import Run, RunLabel, UsageEvent
 from app.db.tables.tenancy import ApiKey, Client, Tenant
 from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
@@ -15,6 +15,7 @@ __all__ = [
     "AutonomyEvent",
     "AutonomyGate",
     "Client",
+    "CohortDay",
     "CostCeiling",
     "GateEvaluation",
     "LadderRung",
@@ -61,5 +62,6 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         ProviderInvoice,
         UsageRepricing,
         RunCost,
+        CohortDay,
     )
 )
