@@ -295,6 +295,8 @@ async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Na
                 )  # fmt: skip
         finally:
             await remove_bench_events(sessions, t, now)
+        if args.no_gates:
+            return rows
         g = await gates(sessions, t, now)
         rows += [
             [name, "", "gate readiness per workflow (SQL + checks)", f"{g['each_ms']:.1f} ms",
@@ -322,4 +324,5 @@ if __name__ == "__main__":
     parser.add_argument("--database", action="append", required=True, help="a generated database")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--batched", action="store_true", help="also time the batched drain")
+    parser.add_argument("--no-gates", action="store_true", help="skip the gate measurements")
     asyncio.run(main(parser.parse_args()))

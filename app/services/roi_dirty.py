@@ -64,7 +64,9 @@ FROM usage_events u WHERE u.tenant_id = $1 AND u.correlation_id = ANY($2::text[]
 """
 
 # LATERAL … LIMIT 1 and LATERAL range scans: per-row index lookups whatever the statistics say
-# (these run at the end of every ingest batch).
+# (these run at the end of every ingest batch). A revenue event's window start is computed in an
+# `OFFSET 0` subquery: inline, row-level security kept the (not leakproof) timestamptz
+# arithmetic out of the index condition and the scan read all the client's earlier runs.
 USAGE_PAIRS = """
 SELECT DISTINCT COALESCE(r.workflow_id, u.workflow_id) AS workflow_id,
        (CASE WHEN r.correlation_id IS NULL THEN u.occurred_at ELSE r.started_at END
@@ -80,16 +82,20 @@ WHERE u.tenant_id = $1 AND u.event_id = ANY($2::text[])
 REVENUE_PAIRS = """
 SELECT DISTINCT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day,
        e.client_id
-FROM revenue_events e
+FROM (
+    SELECT e.tenant_id, e.client_id, e.occurred_at, e.correlation_id, e.subject, e.workflow_id,
+           e.occurred_at - interval '720 hours' AS since
+    FROM revenue_events e WHERE e.tenant_id = $1 AND e.event_id = ANY($2::text[])
+    OFFSET 0
+) AS e
 CROSS JOIN LATERAL (
     SELECT r.workflow_id, r.started_at FROM runs r
     WHERE r.tenant_id = e.tenant_id AND r.client_id = e.client_id AND r.status = 'ACCEPTED'
-      AND r.ended_at >= e.occurred_at - interval '720 hours' AND r.ended_at < e.occurred_at
+      AND r.ended_at >= e.since AND r.ended_at < e.occurred_at
       AND (e.correlation_id IS NULL OR r.correlation_id = e.correlation_id)
       AND (e.subject IS NULL OR r.subject = e.subject)
       AND (e.workflow_id IS NULL OR r.workflow_id = e.workflow_id)
 ) AS r
-WHERE e.tenant_id = $1 AND e.event_id = ANY($2::text[])
 """
 
 BASELINE_PAIRS = """

@@ -41,59 +41,13 @@ from datetime import datetime
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.services.roi_recompute import CLAIM, LOCK, NO_JIT, RELEASE
+from app.services.roi_revenue import split_select
 
 NONE = f"'{NO_CLIENT}'::uuid"
 
-# The claimants of an event, one index probe per event: by primary key when it names a run; by
-# (client, subject, end) when it names a subject (ix_runs_accepted_client_subject_ended,
-# migration 0008); else the client's accepted runs that ended in its 30 days
-# (ix_runs_accepted_client_ended). Exactly one branch applies to an event.
-_CLAIMANTS = """
-    SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day, r.ended_at,
-           r.correlation_id
-    FROM runs r
-    JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-    WHERE r.tenant_id = e.tenant_id AND {which}
-      AND r.client_id = e.client_id AND r.status = 'ACCEPTED'
-      AND r.ended_at >= e.occurred_at - interval '720 hours' AND r.ended_at < e.occurred_at
-      AND (e.subject IS NULL OR r.subject = e.subject)
-      AND (e.workflow_id IS NULL OR r.workflow_id = e.workflow_id)
-      AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $2
-"""
-
-_BY_RUN = "e.correlation_id IS NOT NULL AND r.correlation_id = e.correlation_id"
-_BY_SUBJECT = "e.correlation_id IS NULL AND e.subject IS NOT NULL AND r.subject = e.subject"
-_BY_CLIENT = "e.correlation_id IS NULL AND e.subject IS NULL"
-
-# Every (event, window) share of the tenant's revenue at $2, with the exact cent split. `$3`
+# Every (event, window) share of the tenant's revenue at $2 (app.services.roi_revenue). `$3`
 # limits the events (NULL: all of them) — the tests compare single events with the domain.
-SPLIT_SELECT = f"""
-claims AS (
-    SELECT e.event_id, e.client_id, (e.amount * 100)::bigint AS cents,
-           r.workflow_id, r.cohort_day,
-           row_number() OVER (
-               PARTITION BY e.event_id ORDER BY r.ended_at, r.correlation_id COLLATE "C"
-           ) AS rank,
-           count(*) OVER (PARTITION BY e.event_id) AS n
-    FROM revenue_events e
-    CROSS JOIN LATERAL (
-        {_CLAIMANTS.format(which=_BY_RUN)}
-        UNION ALL
-        {_CLAIMANTS.format(which=_BY_SUBJECT)}
-        UNION ALL
-        {_CLAIMANTS.format(which=_BY_CLIENT)}
-    ) AS r
-    WHERE e.tenant_id = $1 AND ($3::text[] IS NULL OR e.event_id = ANY($3::text[]))
-),
-split AS (
-    SELECT event_id, workflow_id, cohort_day, client_id,
-           (sum(sign(cents) * (abs(cents) / n + CASE WHEN rank <= abs(cents) % n
-                                                     THEN 1 ELSE 0 END)) * 0.01)::numeric
-               AS amount,
-           count(*)::int AS runs
-    FROM claims GROUP BY event_id, workflow_id, cohort_day, client_id
-)
-"""  # noqa: S608 (module constants only)
+SPLIT_SELECT = split_select("($3::text[] IS NULL OR e.event_id = ANY($3::text[]))")
 
 SPLIT_QUERY = f"WITH {SPLIT_SELECT} SELECT * FROM split"  # noqa: S608 (constants only)
 

@@ -1,6 +1,9 @@
 """Draining dirty markers: recompute ROI windows in batches, one transaction per batch.
 
-A batch is up to `batch_size` dirty (workflow, cohort day) pairs of one tenant. In ONE
+A batch is up to `batch_size` dirty (workflow, cohort day) pairs of one tenant — or, when the
+markers first in line were left by revenue alone and their windows are fresh, up to
+`batch_size × REVENUE_BATCH_FACTOR` of them done by the fast path of `app.services.roi_revenue`
+(split the new events, re-sum attributed revenue; steps 3–4 below are skipped). In ONE
 transaction it:
 
 1. takes the tenant's ROI advisory lock (`pg_advisory_xact_lock`), so two workers never
@@ -22,6 +25,7 @@ stay), and running a batch twice writes nothing the second time.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +39,7 @@ from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.services.roi_allocation import changed_windows, fingerprints, reattribute
 from app.services.roi_dirty import Key, Pair, dirty_count, mark_due, mark_everything
+from app.services.roi_revenue import revenue_batch
 from app.services.roi_windows import compute_windows, store_windows
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ledger.roi:' || $1::text, 0))"
@@ -64,6 +69,9 @@ WHERE d.tenant_id = $1 AND d.workflow_id = done.workflow_id AND d.cohort_day = d
 """
 
 DEFAULT_BATCH_SIZE = 200
+REVENUE_BATCH_FACTOR = 10
+"""A batch of revenue markers on fresh windows (app.services.roi_revenue: a few set-based
+statements, nothing loaded per run) takes up to this many times `batch_size` markers."""
 
 
 @dataclass(frozen=True)
@@ -116,9 +124,11 @@ async def recompute_batch(
     """Steps 3 and 4 for `pairs`; returns (windows recomputed, rows changed, cascaded windows).
 
     `clients[i]` restricts pair i to those clients' windows (a marker left by revenue events,
-    migration 0008); None, or no `clients`, means every window of the pair. Revenue is
-    re-attributed for the windows whose claimants changed (all with `force`) and for events no
-    recompute has seen (app.services.roi_allocation); the batch's windows then store their
+    migration 0008); None, or no `clients`, means every window of the pair. A batch of such
+    markers only, on fresh windows, takes the fast path of `app.services.roi_revenue` (new
+    revenue re-sums attributed revenue; nothing else of the windows is recomputed). Otherwise
+    revenue is re-attributed for the windows whose claimants changed (all with `force`) and for
+    events no recompute has seen (app.services.roi_allocation); the batch's windows then store their
     current claimant fingerprints, and the other windows whose share of revenue moved (the
     event's client's windows of other pairs) are recomputed too.
     """
@@ -129,6 +139,10 @@ async def recompute_batch(
             keys.append((workflow_id, day, None))
         else:
             keys += [(workflow_id, day, c) for c in sorted(set(only))]
+    if not force:
+        fast = await revenue_batch(conn, tenant_id, keys, now)
+        if fast is not None:  # only revenue arrived, on fresh windows (app.services.roi_revenue)
+            return fast
     whole = {(k[0], k[1]) for k in keys if k[2] is None}
     some = {k for k in keys if k[2] is not None}
 
@@ -184,13 +198,31 @@ async def drain(
             # Index lookups per key: JIT compilation (triggered by the planner's cost guesses
             # for unnest() batches) would cost more than the statements themselves.
             await conn.execute(NO_JIT)
-            markers = await conn.fetch(CLAIM, tenant_id, *wanted, batch_size)
+            limit = batch_size if force else batch_size * REVENUE_BATCH_FACTOR
+            markers = await conn.fetch(CLAIM, tenant_id, *wanted, limit)
             if not markers:
                 break
-            claimed = [(m["workflow_id"], m["cohort_day"]) for m in markers]
-            windows, changed, cascaded = await recompute_batch(
-                conn, tenant_id, claimed, now, force=force, clients=[m["clients"] for m in markers]
-            )
+            # Revenue markers (naming clients) first in line: up to `limit` of them in one
+            # batch when the fast path takes them; else the usual `batch_size` markers.
+            head = list(itertools.takewhile(lambda m: m["clients"] is not None, markers))
+            done = None
+            if head and not force:
+                keys = [(m["workflow_id"], m["cohort_day"], c) for m in head for c in m["clients"]]
+                done = await revenue_batch(conn, tenant_id, keys, now)
+                if done is not None:
+                    markers = head
+            markers = markers if done is not None else markers[:batch_size]
+            if done is None:
+                claimed = [(m["workflow_id"], m["cohort_day"]) for m in markers]
+                done = await recompute_batch(
+                    conn,
+                    tenant_id,
+                    claimed,
+                    now,
+                    force=force,
+                    clients=[m["clients"] for m in markers],
+                )
+            windows, changed, cascaded = done
             await conn.execute(
                 RELEASE,
                 tenant_id,
