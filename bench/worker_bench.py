@@ -255,6 +255,8 @@ async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Na
         )
     t, now, url = gen.tenant_id, gen.now, database_url(admin_url, name)
     runs = gen.manifest["runs"]
+    if args.gates_only:
+        return await gates_rows(name, f"{runs:,}", gen, t, now)
     idle = child(url, t, now, "idle")
     rebuilt = child(url, t, now, "rebuild")
     await analyze(url)  # as autovacuum would after the rebuild's writes
@@ -297,18 +299,33 @@ async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Na
             await remove_bench_events(sessions, t, now)
         if args.no_gates:
             return rows
-        g = await gates(sessions, t, now)
-        rows += [
-            [name, "", "gate readiness per workflow (SQL + checks)", f"{g['each_ms']:.1f} ms",
-             f"median of {g['gates']} gates"],
-            [name, "", "gate checks alone (CPU)", f"{g['cpu_ms']:.1f} ms",
-             f"median; max {g['cpu_max_ms']:.1f} ms (the table is drawn by then)"],
-            [name, "", "every gate of the tenant at once", f"{g['all_ms']:.0f} ms",
-             f"{g['all_ms'] / max(g['gates'], 1):.1f} ms per gate"],
-        ]  # fmt: skip
+        rows += await gate_rows(name, sessions, t, now)
     finally:
         await engine.dispose()
     return rows
+
+
+async def gate_rows(
+    name: str, sessions: TenantSessions, t: uuid.UUID, now: datetime, runs: str = ""
+) -> list:
+    g = await gates(sessions, t, now)
+    return [
+        [name, runs, "gate readiness per workflow (SQL + checks)", f"{g['each_ms']:.1f} ms",
+         f"median of {g['gates']} gates"],
+        [name, "", "gate checks alone (CPU)", f"{g['cpu_ms']:.1f} ms",
+         f"median; max {g['cpu_max_ms']:.1f} ms (the table is drawn by then)"],
+        [name, "", "every gate of the tenant at once", f"{g['all_ms']:.0f} ms",
+         f"{g['all_ms'] / max(g['gates'], 1):.1f} ms per gate"],
+    ]  # fmt: skip
+
+
+async def gates_rows(name: str, runs: str, gen: Any, t: uuid.UUID, now: datetime) -> list:
+    """The gate measurements alone (`--gates-only`: nothing written, nothing rebuilt)."""
+    engine = create_engine(gen.settings, pool_size=2)
+    try:
+        return await gate_rows(name, TenantSessions(engine), t, now, runs)
+    finally:
+        await engine.dispose()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -325,4 +342,7 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--batched", action="store_true", help="also time the batched drain")
     parser.add_argument("--no-gates", action="store_true", help="skip the gate measurements")
+    parser.add_argument(
+        "--gates-only", action="store_true", help="only the gate measurements (read-only)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -1,7 +1,7 @@
 """The cost check of an autonomy gate: cost per accepted outcome, bounded by a day bootstrap.
 
-The window [now − windowDays, now) is cut into consecutive 24-hour buckets counted from its
-start ("days", index 0 first). A day's figures are those of the cohort rule: the runs *started*
+The window — the windowDays complete UTC days before today — is cut into its UTC calendar days
+("days", index 0 first). A day's figures are those of the cohort rule: the runs *started*
 in it (every usage of theirs, failures included) plus the workflow-level costs booked in it, and
 the accepted outcomes among those runs. Days partition the window, so the days' sums are the
 window's totals and ``observed = Σ cost ÷ Σ accepted`` is exactly ``Workflow.costPerOutcome``
@@ -48,7 +48,7 @@ _GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111
 
 @dataclass(frozen=True)
 class DayTotals:
-    """One 24-hour bucket of a gate's window (``day`` 0 starts at the window's start).
+    """One UTC day of a gate's window (``day`` 0 is the window's first day).
 
     ``attempts``: runs started in it; ``accepted``: of those, ACCEPTED with the hold passed;
     ``cost``: their fully loaded cost plus the workflow-level costs booked in it (Decimal).

@@ -33,7 +33,7 @@ class AutonomyEventKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class WindowFigures:
-    """A workflow's cohort over a gate's window: totals, and the window's 24-hour buckets.
+    """A workflow's cohort over a gate's window: totals, and the window's UTC days.
 
     ``accepted``/``finished`` as in the cohort rule; ``total_cost`` in currency units. The
     buckets may omit days without data; their sums equal the totals.

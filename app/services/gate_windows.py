@@ -1,12 +1,21 @@
-"""A gate's window in SQL: the cohort totals and the 24-hour buckets, for many workflows at once.
+"""A gate's window in SQL: the cohort totals and the daily buckets, for many workflows at once.
 
-The window of a gate evaluated at `now` is [now − windowDays, now). Its totals are exactly those
-of `Workflow.costPerOutcome` over that range: they come from `cohorts.cohort_figures` itself.
-The buckets (day 0 starting at the window's start) reuse the same cohort — `cohorts.cohort_runs`,
-so the same runs, per-run costs and acceptance-hold rule — grouped by the day each run started,
-plus the workflow-level costs (usage with no stored run) grouped by the day they occurred,
-filtered by the same `scope` predicates. Days partition the window, so the buckets add up to the
-totals; `tests/integration/test_gates_services.py` holds them to it.
+The window of a gate evaluated at `now` is the `windowDays` complete UTC days before the UTC day
+of `now`: [midnight_today − windowDays days, midnight_today). Today is left out: a partial day
+would weigh as much as a whole one in the day bootstrap and in the drift series, and the figures
+of a window of whole days do not move with the clock within a day (only new data — late usage of
+the window's runs, an acceptance hold running out — changes them). `now` still decides which
+ACCEPTED runs are held (pending). Its totals are exactly those of `Workflow.costPerOutcome` over
+that range: they come from `cohorts.cohort_figures` itself.
+
+The buckets are the window's UTC days (day 0 first). By default (`use_rollup=True`) a day's runs
+and their cost are read from the daily rollup `cohort_days` (migration 0009: per workflow, UTC
+start day and status, all-clients rows), the ACCEPTED runs still inside their hold are taken back
+from `accepted` live (from the runs, by status time), and the workflow-level costs (usage with no
+stored run) are grouped by the UTC day they occurred, live. `use_rollup=False` is the all-live
+reference: `cohorts.cohort_runs` (same runs, per-run costs and acceptance-hold rule) grouped by
+the day each run started. Both give the same buckets (`tests/integration/test_gates_services.py`
+compares them), days partition the window, so the buckets add up to the totals.
 
 Two statements per (window, set of workflows), whatever the number of workflows.
 """
@@ -16,18 +25,20 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, and_, func, literal, select, union_all
+from sqlalchemy import Date, DateTime, Integer, and_, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.enums import RunStatus
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
+from app.services.catalog import WORKFLOWS
 from app.services.cohorts import cohort_figures, cohort_runs
 from app.services.scope import (
+    COHORT_DAYS,
     RUNS,
     USAGE,
     CostScope,
@@ -41,19 +52,22 @@ WHOLE_COHORT = CostScope()
 
 
 def gate_window(now: datetime, window_days: int) -> TimeRange:
-    """[now − window_days, now)."""
-    return TimeRange(now - timedelta(days=window_days), now)
+    """The `window_days` complete UTC days before the UTC day of `now`."""
+    today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+    return TimeRange(today - timedelta(days=window_days), today)
 
 
 def _day_of(column: Any, start: datetime) -> Any:
-    """0-based index of the 24-hour bucket of `column`, counted from `start`."""
+    """0-based index of the 24-hour bucket of `column`, counted from `start` (a UTC midnight:
+    the bucket is the UTC day)."""
     elapsed = func.extract("epoch", column - literal(start, DateTime(timezone=True)))
     return func.floor(elapsed / SECONDS_PER_DAY).cast(Integer)
 
 
-def _daily_statement(
+def _live_runs_by_day(
     *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange, now: datetime
 ) -> Any:
+    """The all-live buckets of the cohort's runs: `cohort_runs` grouped by start day."""
     cohort = cohort_runs(
         tenant_id=tenant_id,
         workflow_ids=workflow_ids,
@@ -89,6 +103,106 @@ def _daily_statement(
         )
         .group_by(cohort.c.workflow_id, run_day)
     )
+    return runs_by_day
+
+
+def _rollup_runs_by_day(
+    *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange
+) -> Any:
+    """The runs of each whole UTC day from `cohort_days` (all-clients rows), every ACCEPTED run
+    counted as accepted (`_held_by_day` takes the held ones back)."""
+    first = window.start.date()
+    day = (COHORT_DAYS.c.day - literal(first, Date)).cast(Integer)
+    runs = func.sum(COHORT_DAYS.c.runs)
+    return (
+        select(
+            COHORT_DAYS.c.workflow_id,
+            day.label("day"),
+            runs.label("attempts"),
+            func.coalesce(runs.filter(COHORT_DAYS.c.status == RunStatus.ACCEPTED.value), 0).label(
+                "accepted"
+            ),
+            func.sum(COHORT_DAYS.c.cost).label("cost"),
+        )
+        .where(
+            COHORT_DAYS.c.tenant_id == tenant_id,
+            COHORT_DAYS.c.workflow_id.in_(list(workflow_ids)),
+            COHORT_DAYS.c.day >= first,
+            COHORT_DAYS.c.day < window.end.date(),
+            COHORT_DAYS.c.all_clients.is_(True),
+        )
+        .group_by(COHORT_DAYS.c.workflow_id, COHORT_DAYS.c.day)
+    )
+
+
+def _held_by_day(
+    *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange, now: datetime
+) -> Any:
+    """Per start day, minus the ACCEPTED runs still inside their workflow's hold (pending, not
+    outcomes): the same rule as `cohorts._held_correction`, grouped by day.
+
+    `status_at + hold > now` is written `status_at > now − hold`, with `now − hold` computed
+    per workflow outside the runs: a plain bound of the partial index of ACCEPTED runs
+    (`ix_runs_accepted_status_at`) under row-level security."""
+    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
+    bounds = (
+        select(
+            WORKFLOWS.c.tenant_id,
+            WORKFLOWS.c.workflow_id,
+            (literal(now, DateTime(timezone=True)) - hold).label("since"),
+        )
+        .where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.workflow_id.in_(workflow_ids))
+        .cte("gate_hold_bounds")
+        .prefix_with("MATERIALIZED")
+    )
+    run_day = _day_of(RUNS.c.started_at, window.start)
+    return (
+        select(
+            RUNS.c.workflow_id,
+            run_day.label("day"),
+            literal(0).label("attempts"),
+            (-func.count()).label("accepted"),
+            literal(0).label("cost"),
+        )
+        .select_from(
+            bounds.join(
+                RUNS,
+                and_(
+                    RUNS.c.tenant_id == bounds.c.tenant_id,
+                    RUNS.c.workflow_id == bounds.c.workflow_id,
+                    RUNS.c.status == RunStatus.ACCEPTED.value,
+                    RUNS.c.status_at > bounds.c.since,
+                ),
+            )
+        )
+        .where(
+            # a range, not a bound of ix_runs_workflow_started (see `cohorts._held_correction`)
+            func.tstzrange(window.start, window.end).op("@>", is_comparison=True)(RUNS.c.started_at)
+        )
+        .group_by(RUNS.c.workflow_id, run_day)
+    )
+
+
+def _daily_statement(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    window: TimeRange,
+    now: datetime,
+    use_rollup: bool = True,
+) -> Any:
+    runs_parts: list[Any]
+    if use_rollup:
+        runs_parts = [
+            _rollup_runs_by_day(tenant_id=tenant_id, workflow_ids=workflow_ids, window=window),
+            _held_by_day(tenant_id=tenant_id, workflow_ids=workflow_ids, window=window, now=now),
+        ]
+    else:
+        runs_parts = [
+            _live_runs_by_day(
+                tenant_id=tenant_id, workflow_ids=workflow_ids, window=window, now=now
+            )
+        ]
     # Workflow-level costs: the workflow's usage in the window whose correlation id is NULL or
     # names no stored run (the anti-join of `cohorts`), by the day it occurred.
     usage_day = _day_of(USAGE.c.occurred_at, window.start)
@@ -111,7 +225,7 @@ def _daily_statement(
         )
         .group_by(USAGE.c.workflow_id, usage_day)
     )
-    return union_all(runs_by_day, workflow_level_by_day)
+    return union_all(*runs_parts, workflow_level_by_day)
 
 
 async def daily_totals(
@@ -121,16 +235,21 @@ async def daily_totals(
     workflow_ids: Sequence[uuid.UUID],
     window: TimeRange,
     now: datetime,
+    use_rollup: bool = True,
 ) -> dict[uuid.UUID, tuple[DayTotals, ...]]:
     """Each workflow's buckets with data, in day order (days without runs or cost omitted)."""
     statement = _daily_statement(
-        tenant_id=tenant_id, workflow_ids=workflow_ids, window=window, now=now
+        tenant_id=tenant_id,
+        workflow_ids=workflow_ids,
+        window=window,
+        now=now,
+        use_rollup=use_rollup,
     )
     merged: dict[uuid.UUID, dict[int, list[Any]]] = defaultdict(dict)
     for workflow_id, day, attempts, accepted, cost in await session.execute(statement):
         bucket = merged[workflow_id].setdefault(day, [0, 0, Decimal(0)])
-        bucket[0] += attempts
-        bucket[1] += accepted
+        bucket[0] += int(attempts)  # the rollup's sums of bigint are NUMERIC
+        bucket[1] += int(accepted)
         bucket[2] += cost if cost is not None else Decimal(0)
     return {
         wid: tuple(
@@ -148,8 +267,11 @@ async def window_figures(
     workflow_ids: Sequence[uuid.UUID],
     window_days: int,
     now: datetime,
+    use_rollup: bool = True,
 ) -> dict[uuid.UUID, WindowFigures]:
-    """Totals (the cohort SQL of `Workflow.costPerOutcome`) and buckets of each workflow."""
+    """Totals (the cohort SQL of `Workflow.costPerOutcome`) and buckets of each workflow.
+
+    `use_rollup=False` reads everything live (the reference the tests compare with)."""
     window = gate_window(now, window_days)
     totals = await cohort_figures(
         session=session,
@@ -158,9 +280,15 @@ async def window_figures(
         time_range=window,
         scope=WHOLE_COHORT,
         now=now,
+        use_rollup=use_rollup,
     )
     days = await daily_totals(
-        session=session, tenant_id=tenant_id, workflow_ids=workflow_ids, window=window, now=now
+        session=session,
+        tenant_id=tenant_id,
+        workflow_ids=workflow_ids,
+        window=window,
+        now=now,
+        use_rollup=use_rollup,
     )
     return {
         wid: WindowFigures(

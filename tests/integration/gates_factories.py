@@ -1,7 +1,8 @@
 """Rows for the gate tests: a workflow with N days of runs, placed relative to a chosen `now`.
 
-Day d of a window of `window_days` starts at `now − window_days + d` days; its runs start one hour
-into it and are labelled one hour later, so with no acceptance hold an ACCEPTED run counts at once.
+Day d of a window of `window_days` is the UTC day `window_days − d` days before the UTC day of
+`now` (the window is the complete UTC days before today); its runs start one hour into it and are
+labelled one hour later — before today, so with no acceptance hold an ACCEPTED run counts at once.
 Rows go in through a tenant session (RLS on), like `reads_factories`.
 """
 
@@ -35,7 +36,8 @@ def now_utc() -> datetime:
 
 
 def day_start(now: datetime, window_days: int, d: int) -> datetime:
-    return now - timedelta(days=window_days) + timedelta(days=d)
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=window_days) + timedelta(days=d)
 
 
 def rows_for_days(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from app.services.gate_windows import WHOLE_COHORT, gate_window, window_figures
 from app.services.gates import WorkflowNotFound, gate_history, gates_in_force, set_gate
 from app.services.ingest.errors import FieldError
 from app.services.readiness import readiness_of
+from app.services.scope import TimeRange
 from tests.integration.gates_factories import (
     EXPENSIVE,
     GREEN,
@@ -26,7 +28,7 @@ from tests.integration.gates_factories import (
     now_utc,
     seed_workflow,
 )
-from tests.integration.reads_factories import insert, run, usage, workflow
+from tests.integration.reads_factories import client, insert, run, usage, workflow
 
 
 def spec(**overrides: object) -> GateSpec:
@@ -44,34 +46,50 @@ def spec(**overrides: object) -> GateSpec:
 
 
 async def test_window_buckets_add_up_to_the_cohort_totals(make_tenant, sessions) -> None:
-    # Given runs on days 0, 3 and 29 of a 30-day window, one run started before the window,
-    # a pending acceptance (24 h hold), and workflow-level spend on day 3 and before the window
+    # Given runs on days 0, 3 and 29 of a 30-day window (the 30 complete UTC days before today),
+    # one run started before the window, one started today (after it), an acceptance still in
+    # its 24 h hold, and workflow-level spend on day 3, before the window and today
     tenant = await make_tenant()
     t, now = tenant.tenant_id, now_utc()
     wf = workflow(t, "support", hold_hours=24)
     start = day_start(now, 30, 0)
+    today = start + timedelta(days=30)
+    held_at = now - timedelta(minutes=1)
     rows = [
         wf,
         run(t, wf, "a", started_at=start + timedelta(hours=2), status="ACCEPTED"),
         run(t, wf, "b", started_at=start + timedelta(days=3, hours=1), status="REJECTED"),
         run(t, wf, "c", started_at=start + timedelta(days=3, hours=5), status="ACCEPTED"),
-        run(t, wf, "pending", started_at=now - timedelta(hours=3), status="ACCEPTED"),
+        # day 29 (yesterday, 23:00), accepted a minute ago: held, so pending
+        run(t, wf, "pending", started_at=today - timedelta(hours=1), status="ACCEPTED",
+            status_at=held_at),
         run(t, wf, "old", started_at=start - timedelta(hours=1), status="ACCEPTED"),
+        run(t, wf, "today", started_at=today, status="REJECTED", status_at=now),
         usage(t, wf, "1.50", correlation_id="a", occurred_at=start + timedelta(hours=2)),
         usage(t, wf, "2.25", correlation_id="b", occurred_at=start + timedelta(days=3, hours=1)),
         # a late event of run c, booked weeks later: still day 3's cohort
         usage(t, wf, "0.75", correlation_id="c", occurred_at=now - timedelta(minutes=1)),
-        usage(t, wf, "9.00", correlation_id="pending", occurred_at=now - timedelta(hours=2)),
+        usage(t, wf, "9.00", correlation_id="pending", occurred_at=held_at),
         usage(t, wf, "100", correlation_id="old", occurred_at=start - timedelta(minutes=30)),
+        usage(t, wf, "7.00", correlation_id="today", occurred_at=now),
         usage(t, wf, "0.40", occurred_at=start + timedelta(days=3, hours=9)),  # workflow-level
-        usage(t, wf, "50", occurred_at=start - timedelta(hours=2)),  # outside the window
-    ]
+        usage(t, wf, "50", occurred_at=start - timedelta(hours=2)),  # before the window
+        usage(t, wf, "0.60", occurred_at=today),  # today: after the window
+    ]  # fmt: skip
     await insert(sessions, t, *rows)
 
-    # When the window's figures are loaded
+    # When the window's figures are loaded, through the daily rollup and all live
     async with sessions(t) as session:
         found = await window_figures(
             session=session, tenant_id=t, workflow_ids=[wf.workflow_id], window_days=30, now=now
+        )
+        live = await window_figures(
+            session=session,
+            tenant_id=t,
+            workflow_ids=[wf.workflow_id],
+            window_days=30,
+            now=now,
+            use_rollup=False,
         )
         cohort = await cohort_figures(
             session=session,
@@ -83,9 +101,12 @@ async def test_window_buckets_add_up_to_the_cohort_totals(make_tenant, sessions)
         )
     figures = found[wf.workflow_id]
 
-    # Then the totals are those of the cohort SQL, and the buckets add up to them:
-    # day 0: run a (1.50, accepted); day 3: b (2.25) + c (0.75, accepted) + 0.40 level = 3.40;
-    # day 29: the pending run (9.00, not an outcome yet).
+    # Then the totals are those of the cohort SQL, and the buckets add up to them (re-derived
+    # for UTC days by hand): day 0: run a (1.50, accepted); day 3: b (2.25) + c (0.75,
+    # accepted) + 0.40 level = 3.40; day 29: the held run (9.00, not an outcome yet); the
+    # runs "old" and "today" and the 50 and 0.60 of workflow-level spend are outside.
+    # 1.50 + 3.40 + 9.00 = 13.90.
+    assert gate_window(now, 30) == TimeRange(start, today)
     assert (figures.accepted, figures.finished) == (2, 3)  # a, c accepted; b rejected
     assert figures.total_cost == cohort[wf.workflow_id].total_cost == Decimal("13.9000000000")
     assert [(d.day, d.attempts, d.accepted, d.cost) for d in figures.days] == [
@@ -95,6 +116,70 @@ async def test_window_buckets_add_up_to_the_cohort_totals(make_tenant, sessions)
     ]
     assert sum(d.cost for d in figures.days) == figures.total_cost
     assert sum(d.accepted for d in figures.days) == cohort[wf.workflow_id].accepted
+    assert live == found
+    assert {type(v) for d in figures.days for v in (d.attempts, d.accepted)} == {int}
+
+
+async def test_the_window_is_whole_utc_days_and_still_within_a_day(make_tenant, sessions) -> None:
+    # Given a fixed clock: runs of several workflows (holds 0, 24 and 72 h) and clients spread
+    # hourly over 12 days, some near midnight, every status, with run and workflow-level usage
+    rng = random.Random(8)
+    tenant = await make_tenant()
+    t = tenant.tenant_id
+    midnight = datetime(2026, 3, 10, tzinfo=UTC)
+    workflows = [workflow(t, f"wf{h}", hold_hours=h) for h in (0, 24, 72)]
+    acme, globex = client(t, "Acme"), client(t, "Globex")
+    clients = [None, acme.client_id, globex.client_id]
+    statuses = ["ACCEPTED", "ACCEPTED", "REJECTED", "FAILED", "RUNNING"]
+    rows: list = [*workflows, acme, globex]
+    for i in range(240):
+        wf = workflows[i % 3]
+        started = midnight - timedelta(days=10) + timedelta(minutes=rng.randrange(0, 12 * 1440))
+        status = statuses[rng.randrange(len(statuses))]
+        cid = f"r{i}"
+        labelled = started + timedelta(minutes=rng.randrange(1, 3000))
+        if started < midnight:  # labelled by the first instant: no data arrives during that day
+            labelled = min(labelled, midnight - timedelta(seconds=1))
+        status_at = labelled if status != "RUNNING" else None
+        rows.append(run(t, wf, cid, started_at=started, status=status, status_at=status_at,
+                        client_id=clients[i % 3]))  # fmt: skip
+        cost = f"{rng.randrange(1, 900)}.{rng.randrange(100):02d}"
+        rows.append(usage(t, wf, cost, correlation_id=cid, occurred_at=started))
+        if i % 7 == 0:
+            rows.append(usage(t, wf, "0.33", occurred_at=started))  # workflow-level
+    await insert(sessions, t, *rows)
+    ids = [w.workflow_id for w in workflows]
+
+    # When windows of 1, 7 and 30 days are loaded at several instants of two days
+    instants = [midnight + timedelta(hours=h) for h in (0, 1, 13, 23.99, 24, 30)]
+    async with sessions(t) as session:
+        by_instant = {}
+        for now in instants:
+            for days in (1, 7, 30):
+                both = [
+                    await window_figures(
+                        session=session,
+                        tenant_id=t,
+                        workflow_ids=ids,
+                        window_days=days,
+                        now=now,
+                        use_rollup=use_rollup,
+                    )
+                    for use_rollup in (True, False)
+                ]
+                # Then the rollup path equals the all-live reference
+                assert both[0] == both[1], (now, days)
+                by_instant[(now, days)] = both[0]
+
+    # and the window of an instant is the complete UTC days before its day
+    assert gate_window(instants[2], 7) == TimeRange(midnight - timedelta(days=7), midnight)
+    assert gate_window(instants[0], 1) == TimeRange(midnight - timedelta(days=1), midnight)
+    # and with no hold, the figures do not move within a day; the next day they do
+    hold0 = workflows[0].workflow_id
+    for days in (1, 7, 30):
+        same_day = {repr(by_instant[(now, days)][hold0]) for now in instants[:4]}
+        assert len(same_day) == 1, days
+    assert by_instant[(instants[4], 7)][hold0] != by_instant[(instants[0], 7)][hold0]
 
 
 async def test_setting_a_gate_adds_a_version_and_keeps_the_history(make_tenant, sessions) -> None:
