@@ -263,6 +263,30 @@ def _rollup_days(
     ).group_by(by_status.c.workflow_id)
 
 
+def hold_bounds(
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    now: datetime,
+    name: str = "hold_bounds",
+) -> CTE:
+    """Per workflow, `since` = now − its acceptance hold: an ACCEPTED run with `status_at >
+    since` is still held. Computed in a MATERIALIZED CTE, outside the runs subquery, so it is a
+    plain value there and an index bound of `ix_runs_accepted_status_at` under row-level
+    security (only leakproof operators are pushed below its policy)."""
+    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
+    return (
+        select(
+            WORKFLOWS.c.tenant_id,
+            WORKFLOWS.c.workflow_id,
+            (literal(now, DateTime(timezone=True)) - hold).label("since"),
+        )
+        .where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.workflow_id.in_(workflow_ids))
+        .cte(name)
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def _held_correction(
     *,
     tenant_id: uuid.UUID,
@@ -277,19 +301,7 @@ def _held_correction(
     A count per workflow, correlated on the workflow's own hold, so each is one range of the
     partial index of ACCEPTED runs (`ix_runs_accepted_status_at`: workflow, status time):
     `status_at + hold > now` written as `status_at > now - hold`."""
-    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
-    # now - hold computed outside the runs subquery: there a plain value, so an index bound
-    # under row-level security (only leakproof operators are pushed below its policy).
-    bounds = (
-        select(
-            WORKFLOWS.c.tenant_id,
-            WORKFLOWS.c.workflow_id,
-            (literal(now, DateTime(timezone=True)) - hold).label("since"),
-        )
-        .where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.workflow_id.in_(workflow_ids))
-        .cte("hold_bounds")
-        .prefix_with("MATERIALIZED")
-    )
+    bounds = hold_bounds(tenant_id=tenant_id, workflow_ids=workflow_ids, now=now)
     held_runs = (
         select(func.count())
         .select_from(RUNS)

@@ -35,8 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.enums import RunStatus
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
-from app.services.catalog import WORKFLOWS
-from app.services.cohorts import cohort_figures, cohort_runs
+from app.services.cohorts import cohort_figures, cohort_runs, hold_bounds
 from app.services.scope import (
     COHORT_DAYS,
     RUNS,
@@ -144,16 +143,8 @@ def _held_by_day(
     `status_at + hold > now` is written `status_at > now − hold`, with `now − hold` computed
     per workflow outside the runs: a plain bound of the partial index of ACCEPTED runs
     (`ix_runs_accepted_status_at`) under row-level security."""
-    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
-    bounds = (
-        select(
-            WORKFLOWS.c.tenant_id,
-            WORKFLOWS.c.workflow_id,
-            (literal(now, DateTime(timezone=True)) - hold).label("since"),
-        )
-        .where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.workflow_id.in_(workflow_ids))
-        .cte("gate_hold_bounds")
-        .prefix_with("MATERIALIZED")
+    bounds = hold_bounds(
+        tenant_id=tenant_id, workflow_ids=workflow_ids, now=now, name="gate_hold_bounds"
     )
     run_day = _day_of(RUNS.c.started_at, window.start)
     return (

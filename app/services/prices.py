@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -28,6 +29,13 @@ RATE_COLUMNS = (
     "reasoning_per_million",
 )
 
+PRICE_FIELDS = ("provider", "model", "effective_from", *RATE_COLUMNS)
+
+
+def price_row(tenant_id: uuid.UUID, price: Price) -> dict[str, Any]:
+    """The `model_prices` row of a checked price."""
+    return {"tenant_id": tenant_id, **{field: getattr(price, field) for field in PRICE_FIELDS}}
+
 
 async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price: Price) -> None:
     """Insert, or replace, the price of (provider, model) in force from `price.effective_from`.
@@ -37,23 +45,8 @@ async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price:
     rate, reasoning → output rate). Usage already stored keeps the cost it was priced at.
     Raises FieldError naming the contract field ("provider", "effectiveFrom", "inputPerMillion"…).
     """
-    checked = make_price(
-        provider=price.provider,
-        model=price.model,
-        effective_from=price.effective_from,
-        input_per_million=price.input_per_million,
-        output_per_million=price.output_per_million,
-        cache_read_per_million=price.cache_read_per_million,
-        cache_write_per_million=price.cache_write_per_million,
-        reasoning_per_million=price.reasoning_per_million,
-    )
-    statement = insert(ModelPrice).values(
-        tenant_id=tenant_id,
-        provider=checked.provider,
-        model=checked.model,
-        effective_from=checked.effective_from,
-        **{column: getattr(checked, column) for column in RATE_COLUMNS},
-    )
+    checked = make_price(**{field: getattr(price, field) for field in PRICE_FIELDS})
+    statement = insert(ModelPrice).values(price_row(tenant_id, checked))
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "provider", "model", "effective_from"],
@@ -69,25 +62,10 @@ async def add_model_price_if_absent(
     effective_from); never overwrites. Returns None when inserted, else the price already there
     (the tenant's own, left untouched). Validation as in set_model_price.
     """
-    checked = make_price(
-        provider=price.provider,
-        model=price.model,
-        effective_from=price.effective_from,
-        input_per_million=price.input_per_million,
-        output_per_million=price.output_per_million,
-        cache_read_per_million=price.cache_read_per_million,
-        cache_write_per_million=price.cache_write_per_million,
-        reasoning_per_million=price.reasoning_per_million,
-    )
+    checked = make_price(**{field: getattr(price, field) for field in PRICE_FIELDS})
     inserted = await session.execute(
         insert(ModelPrice)
-        .values(
-            tenant_id=tenant_id,
-            provider=checked.provider,
-            model=checked.model,
-            effective_from=checked.effective_from,
-            **{column: getattr(checked, column) for column in RATE_COLUMNS},
-        )
+        .values(price_row(tenant_id, checked))
         .on_conflict_do_nothing(index_elements=["tenant_id", "provider", "model", "effective_from"])
         .returning(col(ModelPrice.provider))
     )

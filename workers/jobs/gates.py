@@ -16,7 +16,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from app.services.gate_evaluations import evaluate_tenant, tenant_ids
+from app.services.gate_evaluations import evaluate_tenant
+from workers.jobs.fan_out import enqueue_per_tenant, slot_job_id
 
 log = logging.getLogger("ledger.worker.gates")
 
@@ -26,20 +27,12 @@ GATE_EVALUATION_MINUTE = 7
 
 def job_id(tenant_id: uuid.UUID, now: datetime) -> str:
     """One evaluation per tenant per minute slot: duplicates coalesce in arq."""
-    return f"gates:{tenant_id}:{now.strftime('%Y%m%dT%H%M')}"
+    return slot_job_id("gates", tenant_id, now)
 
 
 async def evaluate_gates(ctx: dict[str, Any]) -> int:
     """Enqueue one `evaluate_tenant_gates` job per tenant; returns how many were enqueued."""
-    now = datetime.now(UTC)
-    async with ctx["engine"].connect() as connection:
-        tenants = await tenant_ids(connection)
-    enqueued = 0
-    for tenant in tenants:
-        job = await ctx["redis"].enqueue_job(
-            "evaluate_tenant_gates", str(tenant), _job_id=job_id(tenant, now)
-        )
-        enqueued += job is not None
+    enqueued = await enqueue_per_tenant(ctx, "evaluate_tenant_gates", "gates", datetime.now(UTC))
     log.info("gate evaluation: %d tenant jobs enqueued", enqueued)
     return enqueued
 

@@ -1,8 +1,7 @@
 """Rollup upkeep: a cron every ten minutes fans out one compaction job per tenant.
 
-Same shape as the gate cron (`workers/jobs/gates.py`): tenants come from the SECURITY DEFINER
-`ledger_tenant_ids()`, each job opens its tenant's session (RLS applies), and the job id per
-tenant and time slot makes a second firing or a second worker coalesce instead of duplicating.
+The fan-out is `workers/jobs/fan_out.py` (tenants from `ledger_tenant_ids()`, one job id per
+tenant and minute slot); each job opens its tenant's session, so RLS applies.
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from app.services.gate_evaluations import tenant_ids
 from app.services.rollups import compact_cohort_days
+from workers.jobs.fan_out import enqueue_per_tenant
 
 log = logging.getLogger("ledger.worker.rollups")
 
@@ -21,22 +20,9 @@ COMPACTION_MINUTES = {3, 13, 23, 33, 43, 53}
 """The cron fires at these minutes: every ten, clear of the ROI (every five) and gate crons."""
 
 
-def job_id(tenant_id: uuid.UUID, now: datetime) -> str:
-    return f"compact:{tenant_id}:{now.strftime('%Y%m%dT%H%M')}"
-
-
 async def compact_rollups(ctx: dict[str, Any]) -> int:
     """Enqueue one `compact_tenant_rollups` job per tenant; returns how many were enqueued."""
-    now = datetime.now(UTC)
-    async with ctx["engine"].connect() as connection:
-        tenants = await tenant_ids(connection)
-    enqueued = 0
-    for tenant in tenants:
-        job = await ctx["redis"].enqueue_job(
-            "compact_tenant_rollups", str(tenant), _job_id=job_id(tenant, now)
-        )
-        enqueued += job is not None
-    return enqueued
+    return await enqueue_per_tenant(ctx, "compact_tenant_rollups", "compact", datetime.now(UTC))
 
 
 async def compact_tenant_rollups(ctx: dict[str, Any], tenant_id: str) -> int:
