@@ -79,6 +79,25 @@ LEFT JOIN LATERAL (
 WHERE u.tenant_id = $1 AND u.event_id = ANY($2::text[])
 """
 
+# The same pairs as USAGE_PAIRS, from the batch itself: its distinct (correlation id, workflow,
+# UTC day of occurrence) with one run lookup per correlation id, instead of reading every event
+# of the batch back by id (5-6 ms of PostgreSQL CPU per 1k events at 1k batches). A replayed
+# event id whose stored row differs can only add a window to recompute, never miss one: a
+# duplicate changed nothing.
+USAGE_REF_PAIRS = """
+SELECT DISTINCT COALESCE(r.workflow_id, b.workflow_id) AS workflow_id,
+       CASE WHEN r.correlation_id IS NULL THEN b.day
+            ELSE (r.started_at AT TIME ZONE 'UTC')::date END AS cohort_day
+FROM unnest($2::text[], $3::uuid[], $4::date[]) AS b(correlation_id, workflow_id, day)
+LEFT JOIN LATERAL (
+    SELECT r.correlation_id, r.workflow_id, r.started_at FROM runs r
+    WHERE r.tenant_id = $1 AND r.correlation_id = b.correlation_id LIMIT 1
+) AS r ON true
+"""
+
+UsageRef = tuple[str | None, uuid.UUID, date]
+"""(correlation id, workflow id, UTC day it occurred) of a usage event."""
+
 REVENUE_PAIRS = """
 SELECT DISTINCT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day,
        e.client_id
@@ -154,6 +173,15 @@ async def usage_pairs(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str])
     return await _select(conn, USAGE_PAIRS, tenant_id, ids) if ids else []
 
 
+async def usage_ref_pairs(conn: Any, tenant_id: uuid.UUID, refs: Iterable[UsageRef]) -> list[Pair]:
+    """`usage_pairs` of events known by their (correlation id, workflow, day)."""
+    unique = sorted(set(refs), key=lambda r: (r[0] or "", r[1], r[2]))
+    if not unique:
+        return []
+    columns = [list(c) for c in zip(*unique, strict=True)]
+    return await _select(conn, USAGE_REF_PAIRS, tenant_id, *columns)
+
+
 async def revenue_keys(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Key]:
     """The windows of the events' possible claimants: (workflow, day, the event's client)."""
     ids = sorted(set(event_ids))
@@ -185,13 +213,14 @@ async def mark_ingest(
     tenant_id: uuid.UUID,
     *,
     runs: Sequence[str] = (),
-    usage: Sequence[str] = (),
+    usage: Iterable[UsageRef] = (),
     revenue: Sequence[str] = (),
 ) -> list[Pair]:
     """Everything one ingest batch touched (`runs`: started or relabelled correlation ids;
-    `usage` and `revenue`: event ids), marked with a single insert at the end of the batch."""
+    `usage`: the batch's usage as `UsageRef`s; `revenue`: event ids), marked with a single
+    insert at the end of the batch."""
     found: list[Key] = [(w, d, None) for w, d in await run_pairs(conn, tenant_id, runs)]
-    found += [(w, d, None) for w, d in await usage_pairs(conn, tenant_id, usage)]
+    found += [(w, d, None) for w, d in await usage_ref_pairs(conn, tenant_id, usage)]
     found += await revenue_keys(conn, tenant_id, revenue)
     return await mark_keys(conn, tenant_id, found)
 

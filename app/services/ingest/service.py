@@ -42,7 +42,13 @@ from app.services.ingest.outcomes import insert_outcomes
 from app.services.ingest.revenue import insert_revenue
 from app.services.ingest.run_states import lock_runs, recompute_run_states
 from app.services.ingest.validation import validate_batch
-from app.services.ingest.writes import insert_labels, insert_runs, insert_usage_rows, usage_rows
+from app.services.ingest.writes import (
+    insert_labels,
+    insert_runs,
+    insert_usage_rows,
+    usage_refs,
+    usage_rows,
+)
 from app.services.roi_dirty import Pair, mark_ingest
 
 CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
@@ -105,7 +111,7 @@ async def ingest_records(
         conn,
         tenant_id,
         runs=[*(r.correlation_id for r in batch.runs if new_runs), *written],
-        usage=[row[0] for row in rows] if new_usage else [],  # row[0]: event_id
+        usage=usage_refs(rows) if new_usage else (),
         revenue=new_revenue,
     )
     return IngestOutcome(accepted, len(records) - accepted, roi_windows=roi_windows)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, date
 from typing import Any
 
 from app.services.ingest.arrays import columns, unique_sorted
@@ -137,6 +138,12 @@ async def insert_usage(
 ) -> int:
     """Insert new usage events with their final cost; returns how many were new."""
     return await insert_usage_rows(conn, tenant_id, usage_rows(usage, workflow_ids))
+
+
+def usage_refs(rows: Sequence[tuple[Any, ...]]) -> set[tuple[str | None, uuid.UUID, date]]:
+    """(correlation id, workflow id, UTC day of occurrence) of usage rows (USAGE_COLUMNS
+    order): what the ROI markers need, distinct."""
+    return {(row[1], row[2], row[5].astimezone(UTC).date()) for row in rows}
 
 
 def usage_rows(
