@@ -63,52 +63,31 @@ async def target(url: str) -> tuple[uuid.UUID, list[uuid.UUID], Any]:
 
 def calls(tenant: uuid.UUID, workflows: list[uuid.UUID], now: Any, days: int) -> dict[str, Call]:
     span = TimeRange(now - timedelta(days=days), now)
-    whole = CostScope()
+    partial = TimeRange(span.start + timedelta(hours=7), span.end - timedelta(hours=5))
+
+    def cohort(function: Any, time_range: TimeRange = span, **extra: Any) -> Call:
+        """`function` over the cohort of `time_range`, unscoped, for every workflow."""
+        return lambda s: function(
+            session=s,
+            tenant_id=tenant,
+            workflow_ids=workflows,
+            time_range=time_range,
+            scope=CostScope(),
+            now=now,
+            **extra,
+        )
+
     return {
-        "cohort_figures (costPerOutcome, failureCostShare)": lambda s: cohort_figures(
-            session=s,
-            tenant_id=tenant,
-            workflow_ids=workflows,
-            time_range=span,
-            scope=whole,
-            now=now,
+        "cohort_figures (costPerOutcome, failureCostShare)": cohort(cohort_figures),
+        "cohort_figures all-live (no daily rollup)": cohort(cohort_figures, use_rollup=False),
+        "cohort_figures, range with partial days (rollup + live ends)": cohort(
+            cohort_figures, partial
         ),
-        "cohort_figures all-live (no daily rollup)": lambda s: cohort_figures(
-            session=s,
-            tenant_id=tenant,
-            workflow_ids=workflows,
-            time_range=span,
-            scope=whole,
-            now=now,
-            use_rollup=False,
-        ),
-        "cohort_figures, range with partial days (rollup + live ends)": lambda s: cohort_figures(
-            session=s,
-            tenant_id=tenant,
-            workflow_ids=workflows,
-            time_range=TimeRange(span.start + timedelta(hours=7), span.end - timedelta(hours=5)),
-            scope=whole,
-            now=now,
-        ),
-        "rung_counts (ladderCosts)": lambda s: rung_counts(
-            session=s,
-            tenant_id=tenant,
-            workflow_ids=workflows,
-            time_range=span,
-            scope=whole,
-            now=now,
-        ),
+        "rung_counts (ladderCosts)": cohort(rung_counts),
         f"window_figures {days}d (readiness)": lambda s: window_figures(
             session=s, tenant_id=tenant, workflow_ids=workflows, window_days=days, now=now
         ),
-        "cohort_run_costs (runCostStats)": lambda s: cohort_run_costs(
-            session=s,
-            tenant_id=tenant,
-            workflow_ids=workflows,
-            time_range=span,
-            scope=whole,
-            now=now,
-        ),
+        "cohort_run_costs (runCostStats)": cohort(cohort_run_costs),
     }
 
 

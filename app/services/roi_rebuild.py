@@ -41,49 +41,20 @@ from datetime import datetime
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.services.roi_recompute import CLAIM, LOCK, NO_JIT, RELEASE
-from app.services.roi_revenue import split_select
+from app.services.roi_revenue import split_select, write_split
 
 NONE = f"'{NO_CLIENT}'::uuid"
 
 # Every (event, window) share of the tenant's revenue at $2 (app.services.roi_revenue). `$3`
 # limits the events (NULL: all of them) — the tests compare single events with the domain.
-SPLIT_SELECT = split_select("($3::text[] IS NULL OR e.event_id = ANY($3::text[]))")
+EVENTS = "($3::text[] IS NULL OR e.event_id = ANY($3::text[]))"
+SPLIT_SELECT = split_select(EVENTS)
 
 SPLIT_QUERY = f"WITH {SPLIT_SELECT} SELECT * FROM split"  # noqa: S608 (constants only)
 
-# Only the differences are written: a FULL JOIN of the new shares with the stored ones (an
-# upsert of unchanged rows would still lock and rewrite-check every row of the tenant).
+# Every share of the tenant's revenue; only the differences are written (`write_split`).
 SPLIT = f"""
-WITH {SPLIT_SELECT},
-stored AS (
-    SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
-    FROM revenue_allocations WHERE tenant_id = $1
-),
-diff AS (
-    SELECT s.event_id, s.workflow_id, s.cohort_day, s.client_id, s.amount, s.runs,
-           o.event_id AS old_event, o.workflow_id AS old_workflow, o.cohort_day AS old_day
-    FROM split s
-    FULL JOIN stored o ON o.event_id = s.event_id AND o.workflow_id = s.workflow_id
-        AND o.cohort_day = s.cohort_day
-    WHERE s.event_id IS NULL OR o.event_id IS NULL
-       OR (s.client_id, s.amount, s.runs) IS DISTINCT FROM (o.client_id, o.amount, o.runs)
-),
-gone AS (
-    DELETE FROM revenue_allocations a USING diff d
-    WHERE a.tenant_id = $1 AND d.event_id IS NULL AND a.event_id = d.old_event
-      AND a.workflow_id = d.old_workflow AND a.cohort_day = d.old_day
-    RETURNING 1
-),
-put AS (
-    INSERT INTO revenue_allocations AS a
-        (tenant_id, event_id, workflow_id, cohort_day, client_id, amount, runs)
-    SELECT $1::uuid, d.event_id, d.workflow_id, d.cohort_day, d.client_id, d.amount, d.runs
-    FROM diff d WHERE d.event_id IS NOT NULL
-    ORDER BY d.event_id, d.workflow_id, d.cohort_day
-    ON CONFLICT (tenant_id, event_id, workflow_id, cohort_day) DO UPDATE SET
-        client_id = EXCLUDED.client_id, amount = EXCLUDED.amount, runs = EXCLUDED.runs
-    RETURNING 1
-)
+WITH {write_split(events=EVENTS, stored="true", returning="1")}
 SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT count(*) FROM put) AS written
 """  # noqa: S608 (module constants only)
 

@@ -107,28 +107,15 @@ split AS (
 """  # noqa: S608 (module constants only)
 
 
-# Step 0: how many of the batch's windows are not fresh (see the module docstring).
-STALE = """
-SELECT count(*) FROM unnest($2::uuid[], $3::date[], $4::uuid[]) AS k(workflow_id, cohort_day,
-                                                                     client_id)
-LEFT JOIN roi_windows w ON w.tenant_id = $1 AND w.workflow_id = k.workflow_id
-    AND w.cohort_day = k.cohort_day AND w.client_id = k.client_id
-WHERE w.workflow_id IS NULL OR w.claimants IS NULL OR w.recheck_at <= $5
-"""
-
-UNSEEN = """
-SELECT event_id FROM revenue_events
-WHERE tenant_id = $1 AND client_id = ANY($2::uuid[]) AND processed_at IS NULL
-ORDER BY event_id
-"""
-
-# Step 2: the split of the unseen events; only the differing shares are written; the windows of
-# the shares deleted, inserted or changed come back.
-SPLIT_EVENTS = f"""
-WITH {split_select("e.event_id = ANY($3::text[])")},
+def write_split(*, events: str, stored: str, returning: str) -> str:
+    """CTEs that write the split of the events matching `events` (on `e`) over the stored
+    allocations matching `stored`: only the differences — a FULL JOIN of the new shares with
+    the stored ones (an upsert of unchanged rows would still lock and rewrite-check each row).
+    `gone` (deleted shares) and `put` (inserted or changed ones) return `returning` (on `a`)."""
+    return f"""{split_select(events)},
 stored AS (
     SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
-    FROM revenue_allocations WHERE tenant_id = $1 AND event_id = ANY($3::text[])
+    FROM revenue_allocations WHERE tenant_id = $1 AND {stored}
 ),
 diff AS (
     SELECT s.event_id, s.workflow_id, s.cohort_day, s.client_id, s.amount, s.runs,
@@ -143,7 +130,7 @@ gone AS (
     DELETE FROM revenue_allocations a USING diff d
     WHERE a.tenant_id = $1 AND d.event_id IS NULL AND a.event_id = d.old_event
       AND a.workflow_id = d.old_workflow AND a.cohort_day = d.old_day
-    RETURNING a.workflow_id, a.cohort_day, a.client_id
+    RETURNING {returning}
 ),
 put AS (
     INSERT INTO revenue_allocations AS a
@@ -153,8 +140,36 @@ put AS (
     ORDER BY d.event_id, d.workflow_id, d.cohort_day
     ON CONFLICT (tenant_id, event_id, workflow_id, cohort_day) DO UPDATE SET
         client_id = EXCLUDED.client_id, amount = EXCLUDED.amount, runs = EXCLUDED.runs
-    RETURNING a.workflow_id, a.cohort_day, a.client_id
-)
+    RETURNING {returning}
+)"""  # noqa: S608 (fragments are module constants)
+
+
+# Step 0: how many of the batch's windows are not fresh (see the module docstring).
+STALE = """
+SELECT count(*) FROM unnest($2::uuid[], $3::date[], $4::uuid[]) AS k(workflow_id, cohort_day,
+                                                                     client_id)
+LEFT JOIN roi_windows w ON w.tenant_id = $1 AND w.workflow_id = k.workflow_id
+    AND w.cohort_day = k.cohort_day AND w.client_id = k.client_id
+WHERE w.workflow_id IS NULL OR w.claimants IS NULL OR w.recheck_at <= $5
+"""
+
+
+UNSEEN = """
+SELECT event_id FROM revenue_events
+WHERE tenant_id = $1 AND client_id = ANY($2::uuid[]) AND processed_at IS NULL
+ORDER BY event_id
+"""
+
+# Step 2: the split of the unseen events; only the differing shares are written; the windows of
+# the shares deleted, inserted or changed come back.
+SPLIT_EVENTS = f"""
+WITH {
+    write_split(
+        events="e.event_id = ANY($3::text[])",
+        stored="event_id = ANY($3::text[])",
+        returning="a.workflow_id, a.cohort_day, a.client_id",
+    )
+}
 SELECT workflow_id, cohort_day, client_id FROM gone
 UNION
 SELECT workflow_id, cohort_day, client_id FROM put
