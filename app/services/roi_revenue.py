@@ -96,10 +96,12 @@ claims AS (
         {_CLAIMANTS.format(which=_BY_CLIENT)}
     ) AS r
 ),
+-- Integer cents all the way (`sign()` of a bigint would be a double precision): the sum of
+-- bigints is a numeric, times 0.01 exact.
 split AS (
     SELECT event_id, workflow_id, cohort_day, client_id,
-           (sum(sign(cents) * (abs(cents) / n + CASE WHEN rank <= abs(cents) % n
-                                                     THEN 1 ELSE 0 END)) * 0.01)::numeric
+           sum(CASE WHEN cents < 0 THEN -1 ELSE 1 END
+               * (abs(cents) / n + CASE WHEN rank <= abs(cents) % n THEN 1 ELSE 0 END)) * 0.01
                AS amount,
            count(*)::int AS runs
     FROM claims GROUP BY event_id, workflow_id, cohort_day, client_id
