@@ -7,6 +7,11 @@ one-sentence detail to ``blockers``. With no gate defined for L + 1 the workflow
 
 Auto-demotion: a gate may say "demote after K consecutive FAIL evaluations"; only FAIL counts
 (INSUFFICIENT_DATA breaks the streak: missing data is no evidence of a regression).
+
+The three checks are a pure function of the gate and the window's figures (the bootstrap is
+seeded), and a window is whole UTC days, so the same figures come back all day: the checks of
+the last ``CHECKS_CACHE_SIZE`` distinct (gate, figures) pairs are kept. The key holds every
+Decimal's exact digits and exponent, so only identical inputs share a result.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from app.domain.gate_cost import DayTotals, cost_check
 from app.domain.gate_drift import drift_check
@@ -80,12 +86,8 @@ def evaluate_gate(
     ``ready`` is true only when all three PASS. ``blockers`` holds, in the order quality, cost,
     drift, the detail of every check that did not PASS.
     """
-    quality = quality_check(accepted=window.accepted, finished=window.finished, gate=gate)
-    cost = cost_check(
-        total_cost=window.total_cost, accepted=window.accepted, days=window.days, gate=gate
-    )
-    drift = drift_check(days=window.days, gate=gate)
-    checks = (quality, cost, drift)
+    checks = _checks(_exact_key(gate, window), gate, window)
+    quality, cost, drift = checks
     return Readiness(
         workflow_key=workflow_key,
         current_level=current_level,
@@ -97,6 +99,35 @@ def evaluate_gate(
         blockers=tuple(c.detail for c in checks if c.status is not CheckStatus.PASS),
         evaluated_at=evaluated_at,
     )
+
+
+CHECKS_CACHE_SIZE = 512
+"""Distinct (gate, window figures) pairs whose checks are kept (a dashboard asks one per
+workflow; a 366-day window's key holds 366 day tuples)."""
+
+
+def _exact_key(gate: GateSpec, window: WindowFigures) -> tuple[object, ...]:
+    """What tells two inputs apart beyond `==`: the digits and exponent of every Decimal
+    (Decimal("1.0") == Decimal("1.00"))."""
+    return (
+        gate.max_cost_per_outcome.as_tuple(),
+        window.total_cost.as_tuple(),
+        tuple(day.cost.as_tuple() for day in window.days),
+    )
+
+
+@lru_cache(maxsize=CHECKS_CACHE_SIZE)
+def _checks(
+    exact: tuple[object, ...], gate: GateSpec, window: WindowFigures
+) -> tuple[GateCheck, GateCheck, GateCheck]:
+    """(quality, cost, drift) of ``gate`` on ``window``; ``exact`` only keys the cache."""
+    del exact
+    quality = quality_check(accepted=window.accepted, finished=window.finished, gate=gate)
+    cost = cost_check(
+        total_cost=window.total_cost, accepted=window.accepted, days=window.days, gate=gate
+    )
+    drift = drift_check(days=window.days, gate=gate)
+    return quality, cost, drift
 
 
 def no_gate_blocker(level: int) -> str:
