@@ -83,7 +83,9 @@ def calls(tenant: uuid.UUID, workflows: list[uuid.UUID], now: Any, days: int) ->
         "cohort_figures, range with partial days (rollup + live ends)": cohort(
             cohort_figures, partial
         ),
-        "rung_counts (ladderCosts)": cohort(rung_counts),
+        "rung_counts (ladderCosts; ladder_reach rollup)": cohort(rung_counts),
+        "rung_counts live (no ladder_reach rollup)": cohort(rung_counts, use_rollup=False),
+        "rung_counts, range with partial days (rollup)": cohort(rung_counts, partial),
         f"window_figures {days}d (readiness)": lambda s: window_figures(
             session=s, tenant_id=tenant, workflow_ids=workflows, window_days=days, now=now
         ),

@@ -565,14 +565,19 @@ def _line(text: str) -> None:
 
 COLUMNS = dict(zip(TABLES, (RUN_COLUMNS, LABEL_COLUMNS, USAGE_COLUMNS, OUTCOME_COLUMNS,
                            REVENUE_COLUMNS), strict=True))  # fmt: skip
-# Statement triggers of migrations 0007 (run_costs) and 0009 (cohort_days), rebuilt by their
-# functions instead.
+# Statement triggers of migrations 0007 (run_costs), 0009 (cohort_days) and 0010 (ladder_reach
+# markers), rebuilt by their functions instead.
 REBUILT_TRIGGERS = {
     "usage_events_rollup_ins", "usage_events_rollup_del", "usage_events_rollup_upd",
     "runs_rollup_ins", "runs_rollup_del",
     "usage_events_rollup_ins_days", "usage_events_rollup_del_days", "usage_events_rollup_upd_days",
     "runs_rollup_ins_days", "runs_rollup_del_days", "runs_rollup_upd_days",
+    "runs_ladder_reach_ins", "runs_ladder_reach_del", "runs_ladder_reach_upd",
+    "outcome_events_ladder_reach_ins", "outcome_events_ladder_reach_del",
+    "outcome_events_ladder_reach_upd",
 }  # fmt: skip
+REBUILDS = ("rebuild_cohort_days", "rebuild_ladder_reach")
+"""Rebuild functions called after the load when the tree has them (rebuild_run_costs always)."""
 SECONDARY_INDEXES = """
 SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
@@ -682,8 +687,9 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
                 await conn.execute("SELECT set_config('app.tenant_id', $1, false)",
                                    str(plan.tenant_id))  # fmt: skip
                 await conn.fetchval("SELECT rebuild_run_costs()")
-                if await conn.fetchval("SELECT to_regproc('rebuild_cohort_days') IS NOT NULL"):
-                    await conn.fetchval("SELECT rebuild_cohort_days()")
+                for function in REBUILDS:
+                    if await conn.fetchval("SELECT to_regproc($1) IS NOT NULL", function):
+                        await conn.fetchval(f"SELECT {function}()")
             for what, sql in INTEGRITY:
                 if bad := await conn.fetchval(sql):
                     raise RuntimeError(f"generator bug: {bad} {what}")
@@ -816,6 +822,9 @@ async def generate(
         try:
             t = time.perf_counter()
             await conn.execute("ANALYZE")
+            if await conn.fetchval("SELECT to_regclass('ladder_reach') IS NOT NULL"):
+                # Index-only scans of the bulk-built rollup need its visibility map.
+                await conn.execute("VACUUM ladder_reach, ladder_reach_days")
             timings["analyze_s"] = time.perf_counter() - t
             windows = 0
             if roi:

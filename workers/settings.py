@@ -19,7 +19,13 @@ from workers.jobs.gates import GATE_EVALUATION_MINUTE, evaluate_gates, evaluate_
 from workers.jobs.health import record_heartbeat
 from workers.jobs.repricing import reprice
 from workers.jobs.roi import CRON_MINUTES, drain_roi, recompute_roi, roi_cron
-from workers.jobs.rollups import COMPACTION_MINUTES, compact_rollups, compact_tenant_rollups
+from workers.jobs.rollups import (
+    COMPACTION_MINUTES,
+    compact_rollups,
+    compact_tenant_rollups,
+    drain_ladder_reach,
+    drain_tenant_ladder_reach,
+)
 
 log = logging.getLogger("ledger.worker")
 
@@ -54,6 +60,8 @@ class WorkerSettings:
         reprice,
         compact_rollups,
         compact_tenant_rollups,
+        drain_ladder_reach,
+        drain_tenant_ladder_reach,
     ]
     cron_jobs = [
         cron(record_heartbeat, second=0, run_at_startup=True, unique=True),
@@ -63,6 +71,8 @@ class WorkerSettings:
         cron(roi_cron, minute=CRON_MINUTES, second=30, run_at_startup=True, unique=True),
         # Every ten minutes: fold the daily rollup's appended rows (one job per tenant).
         cron(compact_rollups, minute=COMPACTION_MINUTES, second=15, unique=True),
+        # Every minute: recompute the ladder reachers marked dirty (one job per tenant).
+        cron(drain_ladder_reach, second=45, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

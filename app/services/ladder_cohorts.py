@@ -48,6 +48,7 @@ from app.domain.enums import RunStatus
 from app.domain.ladder import ACCEPTED_RUNG
 from app.services.catalog import WORKFLOWS
 from app.services.cohorts import cohort_runs
+from app.services.ladder_reach import reach_counts
 from app.services.scope import (
     RUNS,
     USAGE,
@@ -190,11 +191,22 @@ async def rung_counts(
     time_range: TimeRange,
     scope: CostScope,
     now: datetime,
+    use_rollup: bool = True,
 ) -> dict[uuid.UUID, dict[str, int]]:
     """Distinct reachers of every active rung of each workflow's cohort.
 
-    One statement for all the workflows; a rung nobody reached is absent from its dict.
+    One statement for all the workflows; a rung nobody reached is absent from its dict. An
+    unscoped cohort is counted from the `ladder_reach` rollup (`app.services.ladder_reach`);
+    `use_rollup=False` forces the live statement (the reference the tests compare with).
     """
+    if use_rollup and scope == CostScope():
+        return await reach_counts(
+            session=session,
+            tenant_id=tenant_id,
+            workflow_ids=workflow_ids,
+            time_range=time_range,
+            now=now,
+        )
     members = _members(
         tenant_id=tenant_id,
         workflow_ids=workflow_ids,

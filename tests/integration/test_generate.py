@@ -147,6 +147,13 @@ async def test_rollup_references_and_roi_are_complete(generated: Any) -> None:
         "FROM run_costs EXCEPT SELECT * FROM run_costs_recomputed()) AS d"
     )
     assert (missing, extra) == (0, 0)
+    differing = await conn.fetchval(
+        "SELECT count(*) FROM ((SELECT * FROM ladder_reach_recomputed() "
+        "EXCEPT SELECT * FROM ladder_reach) UNION ALL (SELECT * FROM ladder_reach "
+        "EXCEPT SELECT * FROM ladder_reach_recomputed())) AS d"
+    )
+    assert differing == 0 and await conn.fetchval("SELECT count(*) FROM ladder_reach") > 0
+    assert await conn.fetchval("SELECT count(*) FROM ladder_reach_dirty") == 0
     assert (
         await conn.fetchval("SELECT count(*) FROM roi_windows")
         == manifest["rows"]["roi_windows"]

@@ -28,10 +28,12 @@ from sqlalchemy import text
 from app.db.tables import (
     TENANT_TABLES,
     GateEvaluation,
+    LadderReachDirty,
     RevenueAllocation,
     RoiWindow,
     UsageRepricing,
 )
+from app.services.ladder_reach import drain as drain_ladder_reach
 from app.services.tenants import create_api_key
 from tests.integration.isolation_seed import Seeded, seed_tenant
 from tests.integration.reads_factories import insert
@@ -96,6 +98,10 @@ async def worker_rows(sessions: Any, seeded: Seeded) -> None:
             evaluated_at=now,
         ),
     )
+    # The ladder reach rollup: rows from a drain, then one marker left dirty.
+    async with sessions(t) as session:
+        assert await drain_ladder_reach(session) > 0
+    await insert(sessions, t, LadderReachDirty(tenant_id=t, workflow_id=wf, who="s:rls-marker"))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
 from app.db.tables.repricing import UsageRepricing
 from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
-from app.db.tables.rollups import CohortDay, RunCost
+from app.db.tables.rollups import CohortDay, LadderReach, LadderReachDay, LadderReachDirty, RunCost
 from app.db.tables.runs import Run, RunLabel, UsageEvent
 from app.db.tables.tenancy import ApiKey, Client, Tenant
 from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
@@ -18,6 +18,9 @@ __all__ = [
     "CohortDay",
     "CostCeiling",
     "GateEvaluation",
+    "LadderReach",
+    "LadderReachDay",
+    "LadderReachDirty",
     "LadderRung",
     "ModelPrice",
     "OutcomeEvent",
@@ -63,5 +66,8 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         UsageRepricing,
         RunCost,
         CohortDay,
+        LadderReach,
+        LadderReachDay,
+        LadderReachDirty,
     )
 )

@@ -8,7 +8,7 @@ usage per run; `NOT has_run` rows are the correlation ids whose usage is workflo
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     ForeignKeyConstraint,
     Identity,
     Index,
@@ -76,3 +77,99 @@ class CohortDay(SQLModel, table=True):
     all_clients: bool = Field(sa_column=Column(Boolean, nullable=False))
     runs: int = Field(sa_column=Column(BigInteger, nullable=False))
     cost: Decimal = Field(sa_column=Column(Numeric(asdecimal=True), nullable=False))
+
+
+class LadderReach(SQLModel, table=True):
+    """Who reached a rung through which run (migration 0010): one row per (workflow, reacher,
+    rung, run), the run's start, and `prev_at`, the start of the same reacher's previous run for
+    that rung (in (started_at, correlation_id) order). A range's distinct reachers of a rung are
+    its rows with `prev_at` before the range (or none): no DISTINCT over the range's runs.
+    Written only by `drain_ladder_reach()` and the repair function of migration 0010.
+    """
+
+    __tablename__ = "ladder_reach"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        Index(
+            "ix_ladder_reach_range",
+            "tenant_id",
+            "workflow_id",
+            "rung_key",
+            "started_at",
+            postgresql_include=["prev_at", "status_at", "who"],
+        ),
+        Index(
+            "ix_ladder_reach_prev",
+            "tenant_id",
+            "workflow_id",
+            "rung_key",
+            "prev_at",
+            postgresql_include=["started_at"],
+            postgresql_where=text("prev_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_ladder_reach_held",
+            "tenant_id",
+            "workflow_id",
+            "status_at",
+            postgresql_include=["started_at", "who", "prev_at", "next_at"],
+            postgresql_where=text("rung_key = 'accepted'"),
+        ),
+    )
+
+    tenant_id: uuid.UUID = Field(primary_key=True)
+    workflow_id: uuid.UUID = Field(primary_key=True)
+    # 's:' || subject, else 'r:' || correlation id (app.services.ladder_cohorts).
+    who: str = Field(primary_key=True, max_length=210)
+    rung_key: str = Field(primary_key=True, max_length=100)
+    correlation_id: str = Field(primary_key=True, max_length=200)
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The run's status time, on `accepted` rows only: the acceptance hold is applied at read time.
+    status_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    prev_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    # The start of the reacher's next row for the rung (the held-run correction reads it).
+    next_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class LadderReachDay(SQLModel, table=True):
+    """`ladder_reach` rows counted per (workflow, rung, UTC start day, UTC day of `prev_at`,
+    `-infinity` when none): what a range's whole days read. Kept by `drain_ladder_reach()`
+    (serialized per tenant) in the same transaction as the rows."""
+
+    __tablename__ = "ladder_reach_days"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        Index("ix_ladder_reach_days_zero", "tenant_id", postgresql_where=text("n = 0")),
+    )
+
+    tenant_id: uuid.UUID = Field(primary_key=True)
+    workflow_id: uuid.UUID = Field(primary_key=True)
+    rung_key: str = Field(primary_key=True, max_length=100)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    prev_day: date = Field(sa_column=Column(Date, primary_key=True))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LadderReachDirty(SQLModel, table=True):
+    """A reacher whose `ladder_reach` rows may be stale: appended by the triggers of migration
+    0010 on every write to runs or outcome events, removed by `drain_ladder_reach()`. Reads
+    compute dirty reachers live."""
+
+    __tablename__ = "ladder_reach_dirty"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+    )
+
+    tenant_id: uuid.UUID = Field(primary_key=True)
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), primary_key=True),
+    )
+    workflow_id: uuid.UUID
+    who: str = Field(sa_column=Column(String(210), nullable=False))
