@@ -1,0 +1,59 @@
+"""`ledger serve` tunes the garbage collector (app.cli.run.tune_gc) once the app is built and
+before uvicorn serves: start-up objects frozen, young collections every 50,000 allocations."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from app.cli import run
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_tune_gc_freezes_start_up_and_raises_the_thresholds(restore_gc: None) -> None:
+    start_up = [object(), {"built": "at start-up"}]
+    run.tune_gc()
+    assert gc.get_threshold() == run.GC_THRESHOLDS == (50_000, 20, 20)
+    assert gc.get_freeze_count() > 0
+    assert not any(obj is start_up for obj in gc.get_objects())  # out of the collector's reach
+
+
+def test_serve_tunes_after_building_the_app_and_before_serving(
+    restore_gc: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    class Socket:
+        def close(self) -> None:
+            calls.append("close")
+
+    class Server:
+        def __init__(self, config: Any) -> None:
+            calls.append(f"server {config}")
+
+        def run(self, sockets: list[Any]) -> None:
+            calls.append("run")
+
+    monkeypatch.setattr(run, "load_settings", lambda: "base")
+    monkeypatch.setattr(run, "bind_socket", lambda host, port: Socket())
+    monkeypatch.setattr(
+        run, "resolve_servers", lambda base: SimpleNamespace(settings=SimpleNamespace(log_level=0))
+    )
+    monkeypatch.setattr(run, "configure_logging", lambda level: None)
+    monkeypatch.setattr(run, "uvicorn_config", lambda s, h, p: calls.append("app") or "config")
+    monkeypatch.setattr(run, "tune_gc", lambda: calls.append("tune_gc"))
+    monkeypatch.setattr(run.uvicorn, "Server", Server)
+    assert run.cmd_serve(argparse.Namespace(host="127.0.0.1", port=8000)) == 0
+    assert calls == ["app", "tune_gc", "server config", "run", "close"]
