@@ -103,7 +103,9 @@ async def main(database: str, days: int, repeat: int, explain: bool, admin_url: 
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "app.tenant_id" not in statement:
+        if "app.tenant_id" not in statement and statement.lstrip().upper().startswith(
+            ("SELECT", "WITH")
+        ):
             captured.append((statement, params))
 
     print(f"tenant {tenant}: {len(workflows)} workflows, last {days} days before {now}")

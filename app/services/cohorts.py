@@ -14,7 +14,9 @@ A run counts as an accepted outcome when its status is ACCEPTED and `status_at +
 
 On the rack-rate basis, when the scope filters at most the client, the whole UTC days of the
 range are read from the daily rollup `cohort_days` (runs and exact cost per workflow, start day,
-client and status; migration 0009) and only the partial days at the ends from the runs; the
+client and status; migration 0009) and only the partial days at the ends from the runs — or,
+when the rest of such a day is shorter, the whole day from the rollup minus that rest read from
+the runs (`cover_with_days`: from 04:00 takes back 00:00–04:00, not 04:00–24:00); the
 ACCEPTED runs of the whole days still inside their hold are counted live (pending, not
 accepted) from the runs by status time. The figures are the same as the all-live statement's.
 
@@ -44,11 +46,12 @@ from app.services.scope import (
     RUNS,
     USAGE,
     CostScope,
+    DayCover,
     TimeRange,
     cohort_filters,
     cohort_source,
+    cover_with_days,
     run_filters,
-    split_whole_days,
     workflow_level_filters_for,
     workflow_level_source,
 )
@@ -91,6 +94,7 @@ def cohort_runs(
     now: datetime,
     factors: CTE | None = None,
     started_in: Sequence[TimeRange] | None = None,
+    name: str = "cohort",
 ) -> CTE:
     """One row per cohort run: workflow_id, correlation_id, status, pending, cost.
 
@@ -144,7 +148,7 @@ def cohort_runs(
             )
         )
         # MATERIALIZED: computed once, not once per aggregate that reads `cost`.
-        .cte("cohort")
+        .cte(name)
         .prefix_with("MATERIALIZED")
     )
 
@@ -337,34 +341,49 @@ def _held_correction(
     ).where(held > 0)
 
 
+def _negated(per_run: Any) -> Any:
+    """`_per_run`'s columns with every count and sum negated (pieces taken back out)."""
+    taken = per_run.subquery("taken_back")
+    return select(
+        taken.c.workflow_id,
+        *[(-column).label(column.key) for column in taken.c if column.key != "workflow_id"],
+    )
+
+
 def _per_run_with_rollup(
     *,
     tenant_id: uuid.UUID,
     workflow_ids: Sequence[uuid.UUID],
     time_range: TimeRange,
-    days: TimeRange,
-    pieces: Sequence[TimeRange],
+    cover: DayCover,
     scope: CostScope,
     now: datetime,
 ) -> Any:
-    """`_per_run` of the whole range: the rollup's whole days, the held correction, and the
-    partial days at the ends live, summed per workflow."""
+    """`_per_run` of the whole range: the rollup's whole days and their held correction, plus
+    the partial pieces read live, minus the pieces of whole days outside the range read live
+    (`cover_with_days`), summed per workflow."""
+    days = cover.days
     parts = [
         _rollup_days(tenant_id=tenant_id, workflow_ids=workflow_ids, days=days, scope=scope),
         _held_correction(
             tenant_id=tenant_id, workflow_ids=workflow_ids, days=days, scope=scope, now=now
         ),
     ]
-    if pieces:
-        live = cohort_runs(
-            tenant_id=tenant_id,
-            workflow_ids=workflow_ids,
-            time_range=time_range,
-            scope=scope,
-            now=now,
-            started_in=pieces,
+    for pieces, within, sign in ((cover.plus, time_range, 1), (cover.minus, days, -1)):
+        if not pieces:
+            continue
+        live = _per_run(
+            cohort_runs(
+                tenant_id=tenant_id,
+                workflow_ids=workflow_ids,
+                time_range=within,
+                scope=scope,
+                now=now,
+                started_in=pieces,
+                name="cohort" if sign == 1 else "taken_back_runs",
+            )
         )
-        parts.append(_per_run(live))
+        parts.append(live if sign == 1 else _negated(live))
     parts_all = union_all(*parts).subquery("parts")
     return (
         select(
@@ -403,15 +422,14 @@ async def cohort_figures(
         scope=scope,
         factors=factors,
     )
-    days, pieces = split_whole_days(time_range)
-    if days is not None and factors is None and scope.client_only and use_rollup:
+    cover = cover_with_days(time_range)
+    if cover is not None and factors is None and scope.client_only and use_rollup:
         statement = _final_statement(
             _per_run_with_rollup(
                 tenant_id=tenant_id,
                 workflow_ids=workflow_ids,
                 time_range=time_range,
-                days=days,
-                pieces=pieces,
+                cover=cover,
                 scope=scope,
                 now=now,
             ),

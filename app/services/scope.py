@@ -123,6 +123,46 @@ def split_whole_days(time_range: TimeRange) -> tuple[TimeRange | None, list[Time
     return TimeRange(first, last), pieces
 
 
+@dataclass(frozen=True)
+class DayCover:
+    """A range as whole UTC days read from a daily rollup, plus the pieces to add live and the
+    pieces to take back out live: range = days + plus − minus, instant by instant."""
+
+    days: TimeRange
+    plus: list[TimeRange]
+    minus: list[TimeRange]
+
+
+def cover_with_days(time_range: TimeRange) -> DayCover | None:
+    """`split_whole_days`, with each partial end piece replaced by its whole day minus the rest
+    of that day when the rest is shorter (a range from 04:00 reads its first day from the rollup
+    and takes back 00:00–04:00 live: a sixth of the day's runs instead of five sixths; a range
+    ending at "now" late in the day takes back only the hours after now). None when the range
+    holds no whole day.
+    """
+    days, pieces = split_whole_days(time_range)
+    if days is None:
+        return None
+    start, end = days.start, days.end
+    plus: list[TimeRange] = []
+    minus: list[TimeRange] = []
+    for piece in pieces:
+        if piece.end == days.start:  # the head: [from, first midnight)
+            midnight = piece.end - timedelta(days=1)
+            if piece.start - midnight < piece.end - piece.start:
+                start = midnight
+                minus.append(TimeRange(midnight, piece.start))
+                continue
+        else:  # the tail: [last midnight, to)
+            midnight = piece.start + timedelta(days=1)
+            if midnight - piece.end < piece.end - piece.start:
+                end = midnight
+                minus.append(TimeRange(piece.end, midnight))
+                continue
+        plus.append(piece)
+    return DayCover(TimeRange(start, end), plus, minus)
+
+
 def cohort_source(workflows: Any) -> Any:
     """Runs joined to their workflow (for the acceptance hold): the FROM of every cohort query."""
     return RUNS.join(

@@ -139,11 +139,13 @@ async def test_daily_rollup_equals_live_after_every_write_path(make_tenant, sess
         TimeRange(START + timedelta(hours=1), START + timedelta(days=4, hours=3)),
         TimeRange(START - timedelta(days=1, hours=2), START + timedelta(days=1, minutes=8)),
         TimeRange(START + timedelta(minutes=20), START + timedelta(hours=23)),
+        # From 20:00 to 21:00 three days later: the last day read whole, 21:00–24:00 taken back.
+        TimeRange(START - timedelta(hours=4), START + timedelta(days=2, hours=21)),
     ]
     # Before, during and after the holds of h1 (accepted day 2) and h2 (accepted day 3).
     nows = [START + timedelta(days=d, hours=1) for d in (3, 4, 5, 6)]
     compared = await same_figures(sessions, t, workflows, ranges, [CostScope()], nows)
-    assert compared == 12
+    assert compared == 16
     async with sessions(t) as session:
         figures = await cohort_figures(
             session=session,
