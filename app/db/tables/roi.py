@@ -144,7 +144,15 @@ class RevenueAllocation(SQLModel, table=True):
             ["revenue_events.tenant_id", "revenue_events.event_id"],
             ondelete="CASCADE",
         ),
-        Index("ix_allocations_window", "tenant_id", "workflow_id", "cohort_day"),
+        # Migration 0011: a window's own rows (client included), amount covered.
+        Index(
+            "ix_allocations_window",
+            "tenant_id",
+            "workflow_id",
+            "cohort_day",
+            "client_id",
+            postgresql_include=["amount"],
+        ),
     )
 
     tenant_id: uuid.UUID = Field(primary_key=True)
