@@ -48,7 +48,7 @@ from app.domain.enums import RunStatus
 from app.domain.ladder import ACCEPTED_RUNG
 from app.services.catalog import WORKFLOWS
 from app.services.cohorts import cohort_runs
-from app.services.ladder_reach import reach_counts
+from app.services.ladder_reach import backlogged, reach_counts
 from app.services.scope import (
     RUNS,
     USAGE,
@@ -196,10 +196,11 @@ async def rung_counts(
     """Distinct reachers of every active rung of each workflow's cohort.
 
     One statement for all the workflows; a rung nobody reached is absent from its dict. An
-    unscoped cohort is counted from the `ladder_reach` rollup (`app.services.ladder_reach`);
-    `use_rollup=False` forces the live statement (the reference the tests compare with).
+    unscoped cohort is counted from the `ladder_reach` rollup (`app.services.ladder_reach`),
+    unless the drain has fallen behind (`LIVE_BACKLOG` markers); `use_rollup=False` forces the
+    live statement (the reference the tests compare with).
     """
-    if use_rollup and scope == CostScope():
+    if use_rollup and scope == CostScope() and not await backlogged(session, tenant_id):
         return await reach_counts(
             session=session,
             tenant_id=tenant_id,

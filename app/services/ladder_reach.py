@@ -37,6 +37,16 @@ from app.services.scope import TimeRange
 DRAIN_BATCH = 20_000
 """Dirty reachers recomputed per `drain_ladder_reach` call."""
 
+LIVE_BACKLOG = 10_000
+"""From this many markers on, `ladder_cohorts.rung_counts` uses the live statement instead: each
+dirty reacher is computed live, and 17k of them (three days of runs at 1M) already cost as
+much as the live statement (~430 ms); a backlog that size means the drain is not running."""
+
+BACKLOG = text(
+    "SELECT count(*) FROM (SELECT FROM ladder_reach_dirty WHERE tenant_id = :tenant"
+    " LIMIT :limit) AS marked"
+)
+
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 COUNTS = text(
     """
@@ -200,6 +210,12 @@ async def reach_counts(
     for workflow_id, rung, reached in result.all():
         found[workflow_id][rung] = int(reached)
     return found
+
+
+async def backlogged(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    """True when the tenant has `LIVE_BACKLOG` markers or more (one short index scan)."""
+    marked = await session.execute(BACKLOG, {"tenant": tenant_id, "limit": LIVE_BACKLOG})
+    return int(marked.scalar_one()) >= LIVE_BACKLOG
 
 
 async def drain(session: AsyncSession, max_keys: int = DRAIN_BATCH) -> int:

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from app.services import ladder_reach
 from app.services.ladder_cohorts import rung_counts
 from app.services.ladder_reach import drain
 from app.services.scope import CostScope, TimeRange
@@ -295,4 +296,23 @@ async def test_the_drain_cron_recomputes_every_marked_reacher(migrated, make_ten
 
     # Then no marker is left and the stored rows are the recomputed ones
     await assert_stored_exact(sessions, t)
+    await assert_same_counts(sessions, t, [wf.workflow_id])
+
+
+async def test_a_backlog_of_markers_falls_back_to_the_live_statement(
+    make_tenant, sessions, monkeypatch
+):
+    tenant = await make_tenant()
+    t = tenant.tenant_id
+    wf, rungs = outreach(t)
+    runs = [run(t, wf, f"b{i}", started_at=day(i), status="ACCEPTED", status_at=day(i))
+            for i in range(3)]  # fmt: skip
+    await insert(sessions, t, wf, *rungs, *runs)
+    monkeypatch.setattr(ladder_reach, "LIVE_BACKLOG", 2)
+    async with sessions(t) as session:
+        assert await ladder_reach.backlogged(session, t)  # 3 markers: the live statement
+    await assert_same_counts(sessions, t, [wf.workflow_id])
+    await drain_all(sessions, t)
+    async with sessions(t) as session:
+        assert not await ladder_reach.backlogged(session, t)  # drained: the rollup
     await assert_same_counts(sessions, t, [wf.workflow_id])
