@@ -74,6 +74,21 @@ def _is_expected(error: GraphQLError) -> bool:
     return error.path is None and isinstance(original, ValueError | TypeError)
 
 
+# SQLSTATEs that only text the caller sent can cause: a NUL character (U+0000), which PostgreSQL
+# text cannot hold (22021), or a character the database encoding cannot represent (22P05).
+TEXT_REFUSED = frozenset({"22021", "22P05"})
+
+
+def _refused_text(error: GraphQLError) -> bool:
+    """True when PostgreSQL refused a string argument's characters (see TEXT_REFUSED)."""
+    cause: BaseException | None = error.original_error
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in TEXT_REFUSED:
+            return True
+        cause = getattr(cause, "orig", None) or cause.__cause__
+    return False
+
+
 class ErrorCodes(MaskErrors):
     """Masks unexpected errors and guarantees every error carries `extensions.code`."""
 
@@ -81,6 +96,16 @@ class ErrorCodes(MaskErrors):
         super().__init__(should_mask_error=lambda e: not _is_expected(e))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if _refused_text(error):
+            return GraphQLError(
+                message="A text argument holds a character that cannot be stored, such as NUL "
+                "(U+0000); remove it.",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": BAD_USER_INPUT},
+            )
         log.error(
             "internal error in %s",
             ".".join(str(p) for p in error.path or ()),

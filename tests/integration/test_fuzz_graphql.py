@@ -122,3 +122,11 @@ async def test_fuzzed_mutations_never_fail_internally(owner: Any, document: str)
 async def test_invalid_documents_are_refused_with_a_code(owner: Any, document: str) -> None:
     body = await send(owner, document)
     assert body.get("errors"), (document, body)
+
+
+async def test_a_nul_character_in_a_text_argument_is_the_callers_error(owner: Any) -> None:
+    # Found by the query fuzzer: PostgreSQL text cannot hold U+0000, and the lookup failed.
+    body = await send(owner, '{ workflow(key: "a\\u0000b") { key } }')
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "U+0000" in error["message"] and error["path"] == ["workflow"]
