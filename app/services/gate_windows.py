@@ -29,13 +29,26 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, and_, func, literal, select, union_all
+from sqlalchemy import (
+    ClauseElement,
+    Date,
+    DateTime,
+    Integer,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.enums import RunStatus
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
-from app.services.cohorts import cohort_figures, cohort_runs, hold_bounds
+from app.services.cohorts import Span as _Span
+from app.services.cohorts import cohort_figures, cohort_runs, hold_bounds, timestamp
 from app.services.scope import (
     COHORT_DAYS,
     RUNS,
@@ -59,7 +72,7 @@ def gate_window(now: datetime, window_days: int) -> TimeRange:
 def _day_of(column: Any, start: datetime) -> Any:
     """0-based index of the 24-hour bucket of `column`, counted from `start` (a UTC midnight:
     the bucket is the UTC day)."""
-    elapsed = func.extract("epoch", column - literal(start, DateTime(timezone=True)))
+    elapsed = func.extract("epoch", column - timestamp(start))
     return func.floor(elapsed / SECONDS_PER_DAY).cast(Integer)
 
 
@@ -106,12 +119,18 @@ def _live_runs_by_day(
 
 
 def _rollup_runs_by_day(
-    *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    window: TimeRange,
+    day_bounds: tuple[Any, Any] | None = None,
 ) -> Any:
     """The runs of each whole UTC day from `cohort_days` (all-clients rows), every ACCEPTED run
     counted as accepted (`_held_by_day` takes the held ones back)."""
-    first = window.start.date()
-    day = (COHORT_DAYS.c.day - literal(first, Date)).cast(Integer)
+    first, end = day_bounds or (window.start.date(), window.end.date())
+    day = (
+        COHORT_DAYS.c.day - (first if isinstance(first, ClauseElement) else literal(first, Date))
+    ).cast(Integer)
     runs = func.sum(COHORT_DAYS.c.runs)
     return (
         select(
@@ -125,9 +144,9 @@ def _rollup_runs_by_day(
         )
         .where(
             COHORT_DAYS.c.tenant_id == tenant_id,
-            COHORT_DAYS.c.workflow_id.in_(list(workflow_ids)),
+            COHORT_DAYS.c.workflow_id.in_(workflow_ids),
             COHORT_DAYS.c.day >= first,
-            COHORT_DAYS.c.day < window.end.date(),
+            COHORT_DAYS.c.day < end,
             COHORT_DAYS.c.all_clients.is_(True),
         )
         .group_by(COHORT_DAYS.c.workflow_id, COHORT_DAYS.c.day)
@@ -194,10 +213,19 @@ def _daily_statement(
                 tenant_id=tenant_id, workflow_ids=workflow_ids, window=window, now=now
             )
         ]
-    # Workflow-level costs: the workflow's usage in the window whose correlation id is NULL or
-    # names no stored run (the anti-join of `cohorts`), by the day it occurred.
+    workflow_level_by_day = _workflow_level_by_day(
+        tenant_id=tenant_id, workflow_ids=workflow_ids, window=window
+    )
+    return union_all(*runs_parts, workflow_level_by_day)
+
+
+def _workflow_level_by_day(
+    *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange
+) -> Any:
+    """Workflow-level costs: the workflow's usage in the window whose correlation id is NULL or
+    names no stored run (the anti-join of `cohorts`), by the day it occurred."""
     usage_day = _day_of(USAGE.c.occurred_at, window.start)
-    workflow_level_by_day = (
+    return (
         select(
             USAGE.c.workflow_id,
             usage_day.label("day"),
@@ -216,7 +244,42 @@ def _daily_statement(
         )
         .group_by(USAGE.c.workflow_id, usage_day)
     )
-    return union_all(*runs_parts, workflow_level_by_day)
+
+
+_DAILY_ROLLUP: list[Any] = []
+"""The rollup path's daily statement, built once with bind parameters (~3 ms of CPU to build)."""
+
+
+def _daily_rollup_statement(
+    *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange, now: datetime
+) -> tuple[Any, dict[str, Any]]:
+    """`_daily_statement(use_rollup=True)` for any values: built once, and this call's values."""
+    if not _DAILY_ROLLUP:
+        stamp = DateTime(timezone=True)
+        span: Any = _Span(bindparam("g_from", type_=stamp), bindparam("g_to", type_=stamp))
+        tenant: Any = bindparam("g_tenant", type_=Uuid())
+        workflows: Any = bindparam("g_workflows", type_=Uuid(), expanding=True)
+        at: Any = bindparam("g_now", type_=stamp)
+        days = (bindparam("g_first", type_=Date()), bindparam("g_end", type_=Date()))
+        _DAILY_ROLLUP.append(
+            union_all(
+                _rollup_runs_by_day(
+                    tenant_id=tenant, workflow_ids=workflows, window=span, day_bounds=days
+                ),
+                _held_by_day(tenant_id=tenant, workflow_ids=workflows, window=span, now=at),
+                _workflow_level_by_day(tenant_id=tenant, workflow_ids=workflows, window=span),
+            )
+        )
+    params = {
+        "g_tenant": tenant_id,
+        "g_workflows": list(workflow_ids),
+        "g_from": window.start,
+        "g_to": window.end,
+        "g_first": window.start.date(),
+        "g_end": window.end.date(),
+        "g_now": now,
+    }
+    return _DAILY_ROLLUP[0], params
 
 
 async def daily_totals(
@@ -229,15 +292,21 @@ async def daily_totals(
     use_rollup: bool = True,
 ) -> dict[uuid.UUID, tuple[DayTotals, ...]]:
     """Each workflow's buckets with data, in day order (days without runs or cost omitted)."""
-    statement = _daily_statement(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        window=window,
-        now=now,
-        use_rollup=use_rollup,
-    )
+    params: dict[str, Any] = {}
+    if use_rollup:
+        statement, params = _daily_rollup_statement(
+            tenant_id=tenant_id, workflow_ids=workflow_ids, window=window, now=now
+        )
+    else:
+        statement = _daily_statement(
+            tenant_id=tenant_id,
+            workflow_ids=workflow_ids,
+            window=window,
+            now=now,
+            use_rollup=use_rollup,
+        )
     merged: dict[uuid.UUID, dict[int, list[Any]]] = defaultdict(dict)
-    for workflow_id, day, attempts, accepted, cost in await session.execute(statement):
+    for workflow_id, day, attempts, accepted, cost in await session.execute(statement, params):
         bucket = merged[workflow_id].setdefault(day, [0, 0, Decimal(0)])
         bucket[0] += int(attempts)  # the rollup's sums of bigint are NUMERIC
         bucket[1] += int(accepted)
