@@ -121,9 +121,9 @@ def free_port() -> int:
 
 
 def spawn_api(
-    settings: Settings, port: int, extra_env: dict[str, str] | None = None
+    settings: Settings, port: int, extra_env: dict[str, str] | None = None, workers: int = 1
 ) -> subprocess.Popen[bytes]:
-    """Start `ledger serve` on loopback `port` (a subprocess; not waited for)."""
+    """Start `ledger serve --workers N` on loopback `port` (a subprocess; not waited for)."""
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url or "",
@@ -136,7 +136,7 @@ def spawn_api(
     if settings.jwt_private_key_file is not None:  # tokens issued with `settings` must verify
         env["LEDGER_JWT_PRIVATE_KEY_FILE"] = str(settings.jwt_private_key_file)
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -159,12 +159,13 @@ def wait_until_serving(base: str, process: subprocess.Popen[bytes], timeout: flo
 
 @contextlib.contextmanager
 def api_process(
-    settings: Settings, extra_env: dict[str, str] | None = None
+    settings: Settings, extra_env: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`ledger serve` in a subprocess (a real uvicorn on loopback); yields its base URL and
-    the process (its pid, e.g. for /proc/<pid>/status)."""
+    the process (its pid, e.g. for /proc/<pid>/status; with workers > 1 the supervisor, whose
+    children serve)."""
     port = free_port()
-    process = spawn_api(settings, port, extra_env)
+    process = spawn_api(settings, port, extra_env, workers)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
@@ -175,9 +176,9 @@ def api_process(
 
 
 @contextlib.contextmanager
-def api_server(settings: Settings) -> Iterator[str]:
+def api_server(settings: Settings, workers: int = 1) -> Iterator[str]:
     """`ledger serve` in a subprocess (a real uvicorn on loopback); yields its base URL."""
-    with api_process(settings) as (base, _):
+    with api_process(settings, workers=workers) as (base, _):
         yield base
 
 

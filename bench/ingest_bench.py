@@ -8,12 +8,13 @@ streamed by the owner role, no validation, no conflict handling — with as many
 HTTP path has requests in flight (`--concurrency`), one transaction per batch.
 
 The last two columns are CPU time per 1,000 events (Linux /proc; "n/a" where it cannot be read):
-of the API server process, and of the PostgreSQL backends doing the work (the COPY connections,
+of the API server's processes, and of the PostgreSQL backends doing the work (the COPY connections,
 or the server's pool). They move far less than wall-clock throughput when other work shares the
 machine, and show where the time goes.
 
     .venv/bin/python -m bench.ingest_bench                 # 40k events, batches of 1k and 10k
     .venv/bin/python -m bench.ingest_bench --events 200000 --concurrency 4
+    .venv/bin/python -m bench.ingest_bench --server-workers 2  # `ledger serve --workers 2`
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import httpx
 
 from app.db.urls import asyncpg_dsn
 from app.domain.pricing import TokenCounts, price_tokens
-from bench.common import PRICE, api_server, fresh_database, make_tenant, servers, table
+from bench.common import PRICE, api_process, fresh_database, make_tenant, servers, table
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -157,17 +158,27 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_pid() -> int | None:
-    """The API server: the `ledger serve` child process of this one."""
-    me = os.getpid()
+def server_pids(root: int) -> list[int]:
+    """The API server: the `ledger serve` process `root` and its descendants (the worker
+    processes of `--server-workers N`); empty where /proc cannot be read."""
+    parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[1]) == me:
-            return int(stat.parent.name)
-    return None
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: list[int] = [root] if root in parents else []
+    frontier = [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def server_cpu_seconds(root: int) -> dict[int, float]:
+    seconds = {pid: process_cpu_seconds(pid) for pid in server_pids(root)}
+    return {pid: cpu for pid, cpu in seconds.items() if cpu is not None}
 
 
 async def backend_cpu(admin_url: str) -> dict[int, float]:
@@ -199,11 +210,11 @@ async def count_rows(admin_url: str, tenant_id: uuid.UUID) -> int:
         await conn.close()
 
 
-async def main(events: int, batches: list[int], concurrency: int) -> None:
+async def main(events: int, batches: list[int], concurrency: int, server_workers: int) -> None:
     with servers() as (admin_url, redis_url), tempfile.TemporaryDirectory() as tmp:
         async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
             results: list[list[str]] = []
-            with api_server(db.settings) as base:
+            with api_process(db.settings, workers=server_workers) as (base, server):
                 for batch in batches:
                     copy_tenant = await make_tenant(db.settings, f"copy-{batch}")
                     http_tenant = await make_tenant(db.settings, f"http-{batch}")
@@ -213,15 +224,14 @@ async def main(events: int, batches: list[int], concurrency: int) -> None:
                     ]
                     database_url = db.settings.database_url or ""
                     copy_s, copy_pg = await run_copy(database_url, rows, batch, concurrency)
-                    server = server_pid()
-                    server_before = None if server is None else process_cpu_seconds(server)
+                    server_before = server_cpu_seconds(server.pid)
                     pg_before = await backend_cpu(database_url)
                     http_s = await run_http(base, http_tenant.api_key, records, batch, concurrency)
                     pg_after = await backend_cpu(database_url)
-                    server_after = None if server is None else process_cpu_seconds(server)
+                    server_after = server_cpu_seconds(server.pid)
                     server_cpu = (
-                        server_after - server_before
-                        if server_before is not None and server_after is not None
+                        sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
+                        if server_after
                         else None
                     )
                     # Backends opened during the run count from zero.
@@ -277,5 +287,10 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--batch", type=int, action="append", dest="batches")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--server-workers", type=int, default=1, help="`ledger serve --workers N` (default 1)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.batches or [1_000, 10_000], args.concurrency))
+    asyncio.run(
+        main(args.events, args.batches or [1_000, 10_000], args.concurrency, args.server_workers)
+    )

@@ -15,6 +15,8 @@ from alembic.script import ScriptDirectory
 from arq.worker import async_check_health, run_worker
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
 from app.cli.output import CliError, usage_error
 from app.cli.roi import cmd_worker_status
@@ -106,16 +108,53 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+class ServeWorker:
+    """The app factory of one `ledger serve --workers N` worker process: uvicorn pickles it into
+    each spawned worker, which calls it to build its own app (its own pool and Redis client)
+    and then tunes its collector, as a single-process server does before serving."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self) -> Starlette:
+        configure_logging(self.settings.log_level)
+        app = create_app(self.settings)
+        tune_gc()
+        return app
+
+
+def multiprocess_config(settings: Settings, host: str, port: int, workers: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        ServeWorker(settings),
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise usage_error(f"--workers {args.workers} is out of range", "pass 1 or more")
     base = load_settings()
     sock = bind_socket(args.host, args.port)  # fail fast, before starting anything
     try:
         settings = resolve_servers(base).settings
         configure_logging(settings.log_level)
         print(f"serving GraphQL on http://{args.host}:{args.port}/graphql", flush=True)
-        config = uvicorn_config(settings, args.host, args.port)
-        tune_gc()
-        uvicorn.Server(config).run(sockets=[sock])
+        if args.workers == 1:
+            config = uvicorn_config(settings, args.host, args.port)
+            tune_gc()
+            uvicorn.Server(config).run(sockets=[sock])
+        else:
+            # Worker processes share the bound socket; the parent restarts one that dies and,
+            # on SIGTERM or SIGINT, stops them all (each finishes its requests) and returns.
+            config = multiprocess_config(settings, args.host, args.port, args.workers)
+            Multiprocess(config, sockets=[sock]).run()
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled gracefully
         pass
     finally:
@@ -201,6 +240,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve = commands.add_parser("serve", help="run the GraphQL API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (default 1); each has its own database pool",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser("worker", help="run the background worker (arq)")
