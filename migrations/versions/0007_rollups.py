@@ -26,6 +26,7 @@ import sqlmodel
 from alembic import op
 
 from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -211,15 +212,7 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     enable_tenant_rls("run_costs")
 
-    for name, table, event, transition, body in TRIGGERS:
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n{body};\nRETURN NULL;\nEND\n$$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} "
-            f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
     op.execute(REBUILD)
     for function in ("run_costs_recomputed", "rebuild_run_costs"):
@@ -232,9 +225,7 @@ def downgrade() -> None:
     op.execute(JIT.format(role=app_role(), action="RESET jit"))
     op.execute("DROP FUNCTION IF EXISTS rebuild_run_costs()")
     op.execute("DROP FUNCTION IF EXISTS run_costs_recomputed()")
-    for name, table, _event, _transition, _body in reversed(TRIGGERS):
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_usage_workflow_level", table_name="usage_events")
     disable_tenant_rls("run_costs")
     op.drop_index("ix_run_costs_orphans", table_name="run_costs")

@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -306,15 +307,7 @@ def upgrade() -> None:
     op.execute("ALTER TABLE run_costs FORCE ROW LEVEL SECURITY")
     enable_tenant_rls("cohort_days")
 
-    for name, table, event, transition, body in TRIGGERS:
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n{body};\nRETURN NULL;\nEND\n$$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} "
-            f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
     op.execute(REBUILD)
     op.execute(COMPACT)
@@ -326,9 +319,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for function in reversed(FUNCTIONS):
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
-    for name, table, _event, _transition, _body in reversed(TRIGGERS):
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_runs_accepted_status_at", table_name="runs")
     disable_tenant_rls("cohort_days")
     op.drop_index("ix_cohort_days_workflow_day", table_name="cohort_days")

@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -382,15 +383,7 @@ def upgrade() -> None:
     enable_tenant_rls("ladder_reach")
     enable_tenant_rls("ladder_reach_days")
     enable_tenant_rls("ladder_reach_dirty")
-    for name, table, event, transition, body in TRIGGERS:
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n{body};\nRETURN NULL;\nEND\n$$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} "
-            f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    create_statement_triggers(TRIGGERS)
     op.execute(REBUILD)
     op.execute(DRAIN)
     for function, args in FUNCTIONS:
@@ -402,9 +395,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for function, args in reversed(FUNCTIONS):
         op.execute(f"DROP FUNCTION IF EXISTS {function}({args})")
-    for name, table, _event, _transition, _body in reversed(TRIGGERS):
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_outcome_events_workflow_correlation", table_name="outcome_events")
     op.drop_index("ix_outcome_events_workflow_subject", table_name="outcome_events")
     op.drop_index("ix_runs_workflow_subject", table_name="runs")

@@ -32,6 +32,7 @@ from app.services.scope import CostScope, TimeRange
 from tests.integration.ladder_factories import outcome, outreach
 from tests.integration.reads_factories import day, insert, run
 from tests.integration.test_gates_worker import run_worker
+from tests.integration.test_ladders_sql import OutcomeCase
 
 HOLD_HOURS = 48
 SUBJECTS = st.none() | st.sampled_from(["lead-a", "lead-b", "lead-c", "lead-d", "lead-e"])
@@ -73,14 +74,6 @@ class RunCase:
     status_hours: int
 
 
-@dataclass
-class EventCase:
-    rung: str
-    subject: str | None
-    run: int | None  # index into the runs; -1 names a run never stored
-    other_workflow: bool
-
-
 run_cases = st.lists(
     st.builds(
         RunCase,
@@ -94,7 +87,7 @@ run_cases = st.lists(
 )
 event_cases = st.lists(
     st.builds(
-        EventCase,
+        OutcomeCase,
         rung=st.sampled_from(["reply", "deal"]),
         subject=SUBJECTS,
         run=st.none() | st.integers(-1, 11),
