@@ -74,6 +74,12 @@ live AS MATERIALIZED (
     WHERE f.started_at >= :start AND f.started_at < :end
       AND f.rung_key = ANY(CAST((SELECT keys FROM rungs) AS varchar[]))
 ),
+-- The stored rows of the active rungs (inlined into each reader: each keeps its own index range).
+stored AS NOT MATERIALIZED (
+    SELECT workflow_id, rung_key, started_at, prev_at FROM ladder_reach
+    WHERE tenant_id = :tenant AND workflow_id = ANY(:workflows)
+      AND rung_key = ANY(CAST((SELECT keys FROM rungs) AS varchar[]))
+),
 -- Stored rows started in range whose previous row (same reacher and rung) started before
 -- :start: whole days [d1, d2) from the day buckets, plus the rows of those days whose previous
 -- row started on :start's day before :start, plus the partial days [start, d1) and [d2, end).
@@ -84,24 +90,16 @@ chain AS (
       AND day >= :day1 AND day < :day2 AND prev_day < :day0
     GROUP BY 1, 2
     UNION ALL
-    SELECT workflow_id, rung_key, count(*) FROM ladder_reach
-    WHERE tenant_id = :tenant AND workflow_id = ANY(:workflows)
-      AND rung_key = ANY(CAST((SELECT keys FROM rungs) AS varchar[]))
-      AND prev_at >= :m0 AND prev_at < :start AND started_at >= :d1 AND started_at < :d2
+    SELECT workflow_id, rung_key, count(*) FROM stored
+    WHERE prev_at >= :m0 AND prev_at < :start AND started_at >= :d1 AND started_at < :d2
     GROUP BY 1, 2
     UNION ALL
-    SELECT workflow_id, rung_key, count(*) FROM ladder_reach
-    WHERE tenant_id = :tenant AND workflow_id = ANY(:workflows)
-      AND rung_key = ANY(CAST((SELECT keys FROM rungs) AS varchar[]))
-      AND started_at >= :start AND started_at < :d1
-      AND (prev_at IS NULL OR prev_at < :start)
+    SELECT workflow_id, rung_key, count(*) FROM stored
+    WHERE started_at >= :start AND started_at < :d1 AND (prev_at IS NULL OR prev_at < :start)
     GROUP BY 1, 2
     UNION ALL
-    SELECT workflow_id, rung_key, count(*) FROM ladder_reach
-    WHERE tenant_id = :tenant AND workflow_id = ANY(:workflows)
-      AND rung_key = ANY(CAST((SELECT keys FROM rungs) AS varchar[]))
-      AND started_at >= :d2 AND started_at < :end
-      AND (prev_at IS NULL OR prev_at < :start)
+    SELECT workflow_id, rung_key, count(*) FROM stored
+    WHERE started_at >= :d2 AND started_at < :end AND (prev_at IS NULL OR prev_at < :start)
     GROUP BY 1, 2
 ),
 -- The chain counts each reacher with a stored row in range once per rung: a dirty reacher's

@@ -32,7 +32,7 @@ from app.services.scope import CostScope, TimeRange
 from tests.integration.ladder_factories import outcome, outreach
 from tests.integration.reads_factories import day, insert, run
 from tests.integration.test_gates_worker import run_worker
-from tests.integration.test_ladders_sql import OutcomeCase
+from tests.integration.test_ladders_sql import outcomes_of
 
 HOLD_HOURS = 48
 SUBJECTS = st.none() | st.sampled_from(["lead-a", "lead-b", "lead-c", "lead-d", "lead-e"])
@@ -85,16 +85,7 @@ run_cases = st.lists(
     ),
     max_size=12,
 )
-event_cases = st.lists(
-    st.builds(
-        OutcomeCase,
-        rung=st.sampled_from(["reply", "deal"]),
-        subject=SUBJECTS,
-        run=st.none() | st.integers(-1, 11),
-        other_workflow=st.booleans(),
-    ).filter(lambda e: e.subject is not None or e.run is not None),
-    max_size=12,
-)
+event_cases = outcomes_of(SUBJECTS, 12)
 
 
 async def assert_same_counts(sessions, t: uuid.UUID, workflow_ids: list[uuid.UUID]) -> None:

@@ -56,16 +56,23 @@ run_cases = st.lists(
     ),
     max_size=10,
 )
-outcome_cases = st.lists(
-    st.builds(
-        OutcomeCase,
-        rung=st.sampled_from(["reply", "deal"]),
-        subject=SUBJECTS,
-        run=st.none() | st.integers(-1, 9),
-        other_workflow=st.booleans(),
-    ).filter(lambda o: o.subject is not None or o.run is not None),
-    max_size=12,
-)
+
+
+def outcomes_of(subjects: st.SearchStrategy[str | None], runs: int) -> st.SearchStrategy[list]:
+    """Outcome events naming a subject and/or one of `runs` runs (-1: a run never stored)."""
+    return st.lists(
+        st.builds(
+            OutcomeCase,
+            rung=st.sampled_from(["reply", "deal"]),
+            subject=subjects,
+            run=st.none() | st.integers(-1, runs - 1),
+            other_workflow=st.booleans(),
+        ).filter(lambda o: o.subject is not None or o.run is not None),
+        max_size=12,
+    )
+
+
+outcome_cases = outcomes_of(SUBJECTS, 10)
 
 
 @settings(
