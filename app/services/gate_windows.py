@@ -23,13 +23,12 @@ Two statements per (window, set of workflows), whatever the number of workflows.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ClauseElement,
     Date,
     DateTime,
@@ -42,6 +41,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.enums import RunStatus
@@ -216,7 +216,32 @@ def _daily_statement(
     workflow_level_by_day = _workflow_level_by_day(
         tenant_id=tenant_id, workflow_ids=workflow_ids, window=window
     )
-    return union_all(*runs_parts, workflow_level_by_day)
+    return _days_per_workflow(union_all(*runs_parts, workflow_level_by_day))
+
+
+def _days_per_workflow(pieces: Any) -> Any:
+    """The pieces (rollup days, held runs taken back, workflow-level costs) summed per
+    (workflow, day), then one row per workflow: its days, attempts, accepted and costs as
+    arrays in day order. A 30-day window of 20 workflows comes back as 20 rows instead of ~1,200
+    pieces merged in Python (~7 ms of CPU per dashboard, docs/benchmarks.md)."""
+    piece = pieces.subquery("piece")
+    per_day = (
+        select(
+            piece.c.workflow_id,
+            piece.c.day,
+            # the rollup's sums of bigint are NUMERIC; these are whole numbers
+            func.sum(piece.c.attempts).cast(BigInteger).label("attempts"),
+            func.sum(piece.c.accepted).cast(BigInteger).label("accepted"),
+            func.coalesce(func.sum(piece.c.cost), 0).label("cost"),
+        )
+        .group_by(piece.c.workflow_id, piece.c.day)
+        .subquery("per_day")
+    )
+    in_day_order = [
+        func.array_agg(aggregate_order_by(column, per_day.c.day))
+        for column in (per_day.c.day, per_day.c.attempts, per_day.c.accepted, per_day.c.cost)
+    ]
+    return select(per_day.c.workflow_id, *in_day_order).group_by(per_day.c.workflow_id)
 
 
 def _workflow_level_by_day(
@@ -262,12 +287,14 @@ def _daily_rollup_statement(
         at: Any = bindparam("g_now", type_=stamp)
         days = (bindparam("g_first", type_=Date()), bindparam("g_end", type_=Date()))
         _DAILY_ROLLUP.append(
-            union_all(
-                _rollup_runs_by_day(
-                    tenant_id=tenant, workflow_ids=workflows, window=span, day_bounds=days
-                ),
-                _held_by_day(tenant_id=tenant, workflow_ids=workflows, window=span, now=at),
-                _workflow_level_by_day(tenant_id=tenant, workflow_ids=workflows, window=span),
+            _days_per_workflow(
+                union_all(
+                    _rollup_runs_by_day(
+                        tenant_id=tenant, workflow_ids=workflows, window=span, day_bounds=days
+                    ),
+                    _held_by_day(tenant_id=tenant, workflow_ids=workflows, window=span, now=at),
+                    _workflow_level_by_day(tenant_id=tenant, workflow_ids=workflows, window=span),
+                )
             )
         )
     params = {
@@ -305,19 +332,12 @@ async def daily_totals(
             now=now,
             use_rollup=use_rollup,
         )
-    merged: dict[uuid.UUID, dict[int, list[Any]]] = defaultdict(dict)
-    for workflow_id, day, attempts, accepted, cost in await session.execute(statement, params):
-        bucket = merged[workflow_id].setdefault(day, [0, 0, Decimal(0)])
-        bucket[0] += int(attempts)  # the rollup's sums of bigint are NUMERIC
-        bucket[1] += int(accepted)
-        bucket[2] += cost if cost is not None else Decimal(0)
-    return {
-        wid: tuple(
-            DayTotals(day=day, attempts=a, accepted=acc, cost=cost)
-            for day, (a, acc, cost) in sorted(merged[wid].items())
+    found: dict[uuid.UUID, tuple[DayTotals, ...]] = {}
+    for workflow_id, days, attempts, accepted, costs in await session.execute(statement, params):
+        found[workflow_id] = tuple(
+            map(DayTotals, days, attempts, accepted, costs)  # positional: day, attempts, …
         )
-        for wid in workflow_ids
-    }
+    return {wid: found.get(wid, ()) for wid in workflow_ids}
 
 
 async def window_figures(
