@@ -26,27 +26,39 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLID,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
 )
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, Decimal, datetime, date, time})
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 class Leaf(NamedTuple):
-    """How to produce one plain leaf field: its resolver and its output coercion."""
+    """How to produce one plain leaf field: read the attribute, then coerce it for output.
 
-    resolve: Callable[..., Any]
+    `same`: the value type that the output coercion returns unchanged (str for String and ID,
+    bool for Boolean), so it is returned as is; `int32`: an Int field (an int within 32 bits
+    is returned as is, as graphql-core's coercion does); everything else is coerced."""
+
+    read: Callable[[Any], Any]
     coerce: Callable[[Any], Any]
+    same: type | None
+    int32: bool
 
 
 def plain_leaf(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> Leaf | None:
@@ -58,7 +70,13 @@ def plain_leaf(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str)
     if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return None
     assert field.resolve is not None
-    return Leaf(field.resolve, named.coerce_output_value)
+    read: Callable[[Any], Any] = field.resolve
+    definition = (field.extensions or {}).get("strawberry-definition")
+    if definition is not None and definition.default_resolver is getattr:
+        # what strawberry's basic-field resolver does, without its two calls per value
+        read = attrgetter(definition.python_name)
+    same = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool}.get(id(named))
+    return Leaf(read, named.coerce_output_value, same, named is GraphQLInt)
 
 
 # Per object type, per field name: its Leaf, or None. Types live as long as their schema.
@@ -74,6 +92,20 @@ def leaves_of(schema: GraphQLSchema, parent_type: GraphQLObjectType) -> dict[str
             name: plain_leaf(schema, parent_type, name) for name in parent_type.fields
         }
     return plans
+
+
+def read_leaf(leaf: Leaf, source: Any) -> Any:
+    """The field's output value, or None when the general path must produce it."""
+    try:
+        value = leaf.read(source)
+        kind = type(value)
+        if kind is leaf.same or (kind is int and leaf.int32 and INT32_MIN <= value <= INT32_MAX):
+            return value
+        if kind in PLAIN_TYPES or isinstance(value, Enum):
+            return leaf.coerce(value)
+    except Exception:
+        return None  # the general path reads it again and reports it
+    return None
 
 
 class LeafShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -100,7 +132,7 @@ class LeafShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
                 node = field_details_list[0].node
                 leaf = plans.get(node.name.value)
                 if leaf is not None and not node.arguments:
-                    coerced = self.read_leaf(leaf, source_value)
+                    coerced = read_leaf(leaf, source_value)
                     if coerced is not None and coerced is not Undefined:
                         results[response_name] = coerced
                         continue
@@ -123,17 +155,6 @@ class LeafShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
         # The same gathering as graphql-core's execute_fields.
         return self._gather(results, awaitable_fields)
-
-    @staticmethod
-    def read_leaf(leaf: Leaf, source: Any) -> Any:
-        """The field's serialized value, or None when the general path must produce it."""
-        try:
-            value = leaf.resolve(source)
-            if type(value) in PLAIN_TYPES or isinstance(value, Enum):
-                return leaf.coerce(value)
-        except Exception:
-            return None
-        return None
 
     async def _gather(self, results: dict[str, Any], awaitable_fields: list[str]) -> Any:
         if len(awaitable_fields) == 1:
