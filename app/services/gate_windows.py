@@ -6,7 +6,8 @@ would weigh as much as a whole one in the day bootstrap and in the drift series,
 of a window of whole days do not move with the clock within a day (only new data — late usage of
 the window's runs, an acceptance hold running out — changes them). `now` still decides which
 ACCEPTED runs are held (pending). Its totals are exactly those of `Workflow.costPerOutcome` over
-that range: they come from `cohorts.cohort_figures` itself.
+that range (`cohorts.cohort_figures`): they are the sums of its days, which count runs, costs and
+held runs by the same rule.
 
 The buckets are the window's UTC days (day 0 first). By default (`use_rollup=True`) a day's runs
 and their cost are read from the daily rollup `cohort_days` (migration 0009: per workflow, UTC
@@ -15,9 +16,11 @@ from `accepted` live (from the runs, by status time), and the workflow-level cos
 stored run) are grouped by the UTC day they occurred, live. `use_rollup=False` is the all-live
 reference: `cohorts.cohort_runs` (same runs, per-run costs and acceptance-hold rule) grouped by
 the day each run started. Both give the same buckets (`tests/integration/test_gates_services.py`
-compares them), days partition the window, so the buckets add up to the totals.
+compares them, and the totals with `cohort_figures`); days partition the window, so the buckets
+add up to the totals.
 
-Two statements per (window, set of workflows), whatever the number of workflows.
+One statement per (window, set of workflows), whatever the number of workflows (until round 4
+of the reads in docs/benchmarks.md, the totals were a second statement: `cohort_figures`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -47,8 +50,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.enums import RunStatus
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
+from app.services.cohorts import ZERO, cohort_runs, hold_bounds, timestamp
 from app.services.cohorts import Span as _Span
-from app.services.cohorts import cohort_figures, cohort_runs, hold_bounds, timestamp
 from app.services.scope import (
     COHORT_DAYS,
     RUNS,
@@ -97,6 +100,9 @@ def _live_runs_by_day(
             func.count().label("attempts"),
             func.count().filter(accepted).label("accepted"),
             func.sum(cohort.c.cost).label("cost"),
+            func.count()
+            .filter(and_(cohort.c.status != RunStatus.RUNNING.value, ~cohort.c.pending))
+            .label("finished"),
         )
         .select_from(
             cohort.join(
@@ -141,6 +147,9 @@ def _rollup_runs_by_day(
                 "accepted"
             ),
             func.sum(COHORT_DAYS.c.cost).label("cost"),
+            func.coalesce(runs.filter(COHORT_DAYS.c.status != RunStatus.RUNNING.value), 0).label(
+                "finished"
+            ),
         )
         .where(
             COHORT_DAYS.c.tenant_id == tenant_id,
@@ -173,6 +182,7 @@ def _held_by_day(
             literal(0).label("attempts"),
             (-func.count()).label("accepted"),
             literal(0).label("cost"),
+            (-func.count()).label("finished"),  # held: pending, so not finished either
         )
         .select_from(
             bounds.join(
@@ -233,6 +243,7 @@ def _days_per_workflow(pieces: Any) -> Any:
             func.sum(piece.c.attempts).cast(BigInteger).label("attempts"),
             func.sum(piece.c.accepted).cast(BigInteger).label("accepted"),
             func.coalesce(func.sum(piece.c.cost), 0).label("cost"),
+            func.sum(piece.c.finished).cast(BigInteger).label("finished"),
         )
         .group_by(piece.c.workflow_id, piece.c.day)
         .subquery("per_day")
@@ -241,7 +252,11 @@ def _days_per_workflow(pieces: Any) -> Any:
         func.array_agg(aggregate_order_by(column, per_day.c.day))
         for column in (per_day.c.day, per_day.c.attempts, per_day.c.accepted, per_day.c.cost)
     ]
-    return select(per_day.c.workflow_id, *in_day_order).group_by(per_day.c.workflow_id)
+    return select(
+        per_day.c.workflow_id,
+        *in_day_order,
+        func.sum(per_day.c.finished).cast(BigInteger).label("finished"),
+    ).group_by(per_day.c.workflow_id)
 
 
 def _workflow_level_by_day(
@@ -257,6 +272,7 @@ def _workflow_level_by_day(
             literal(0).label("attempts"),
             literal(0).label("accepted"),
             func.sum(USAGE.c.cost).label("cost"),
+            literal(0).label("finished"),
         )
         .select_from(workflow_level_source())
         .where(
@@ -309,6 +325,14 @@ def _daily_rollup_statement(
     return _DAILY_ROLLUP[0], params
 
 
+class WindowDays(NamedTuple):
+    """A workflow's buckets with data, in day order (days without runs or cost omitted), and
+    the runs of the window that finished (neither RUNNING nor held)."""
+
+    days: tuple[DayTotals, ...]
+    finished: int
+
+
 async def daily_totals(
     *,
     session: AsyncSession,
@@ -317,8 +341,8 @@ async def daily_totals(
     window: TimeRange,
     now: datetime,
     use_rollup: bool = True,
-) -> dict[uuid.UUID, tuple[DayTotals, ...]]:
-    """Each workflow's buckets with data, in day order (days without runs or cost omitted)."""
+) -> dict[uuid.UUID, WindowDays]:
+    """Each workflow's days of `window` (one statement for all of them)."""
     params: dict[str, Any] = {}
     if use_rollup:
         statement, params = _daily_rollup_statement(
@@ -332,12 +356,27 @@ async def daily_totals(
             now=now,
             use_rollup=use_rollup,
         )
-    found: dict[uuid.UUID, tuple[DayTotals, ...]] = {}
-    for workflow_id, days, attempts, accepted, costs in await session.execute(statement, params):
-        found[workflow_id] = tuple(
-            map(DayTotals, days, attempts, accepted, costs)  # positional: day, attempts, …
+    found: dict[uuid.UUID, WindowDays] = {}
+    rows = await session.execute(statement, params)
+    for workflow_id, days, attempts, accepted, costs, finished in rows:
+        # positional: DayTotals(day, attempts, accepted, cost)
+        found[workflow_id] = WindowDays(
+            tuple(map(DayTotals, days, attempts, accepted, costs)), finished
         )
-    return {wid: found.get(wid, ()) for wid in workflow_ids}
+    return {wid: found.get(wid, WindowDays((), 0)) for wid in workflow_ids}
+
+
+def figures_of(window: WindowDays) -> WindowFigures:
+    """The window's totals are the sums of its days: the days partition the window, and each
+    day counts its runs and costs by the cohort rule of `cohorts.cohort_figures`
+    (tests/integration/test_gates_services.py checks the totals against it)."""
+    days = window.days
+    return WindowFigures(
+        accepted=sum(day.accepted for day in days),
+        finished=window.finished,
+        total_cost=sum((day.cost for day in days), ZERO),
+        days=days,
+    )
 
 
 async def window_figures(
@@ -349,33 +388,15 @@ async def window_figures(
     now: datetime,
     use_rollup: bool = True,
 ) -> dict[uuid.UUID, WindowFigures]:
-    """Totals (the cohort SQL of `Workflow.costPerOutcome`) and buckets of each workflow.
+    """Totals (those of `Workflow.costPerOutcome` over the window) and buckets of each workflow.
 
     `use_rollup=False` reads everything live (the reference the tests compare with)."""
-    window = gate_window(now, window_days)
-    totals = await cohort_figures(
+    found = await daily_totals(
         session=session,
         tenant_id=tenant_id,
         workflow_ids=workflow_ids,
-        time_range=window,
-        scope=WHOLE_COHORT,
+        window=gate_window(now, window_days),
         now=now,
         use_rollup=use_rollup,
     )
-    days = await daily_totals(
-        session=session,
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        window=window,
-        now=now,
-        use_rollup=use_rollup,
-    )
-    return {
-        wid: WindowFigures(
-            accepted=totals[wid].accepted,
-            finished=totals[wid].finished,
-            total_cost=totals[wid].total_cost,
-            days=days[wid],
-        )
-        for wid in workflow_ids
-    }
+    return {wid: figures_of(found[wid]) for wid in workflow_ids}

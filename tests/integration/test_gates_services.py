@@ -170,6 +170,20 @@ async def test_the_window_is_whole_utc_days_and_still_within_a_day(make_tenant, 
                 # Then the rollup path equals the all-live reference
                 assert both[0] == both[1], (now, days)
                 by_instant[(now, days)] = both[0]
+                # and the totals (the sums of the days) are those of the cohort SQL
+                cohort = await cohort_figures(
+                    session=session,
+                    tenant_id=t,
+                    workflow_ids=ids,
+                    time_range=gate_window(now, days),
+                    scope=WHOLE_COHORT,
+                    now=now,
+                )
+                for wid in ids:
+                    totals = (cohort[wid].accepted, cohort[wid].finished, cohort[wid].total_cost)
+                    window = both[0][wid]
+                    assert (window.accepted, window.finished, window.total_cost) == totals
+                    assert str(window.total_cost) == str(cohort[wid].total_cost)
 
     # and the window of an instant is the complete UTC days before its day
     assert gate_window(instants[2], 7) == TimeRange(midnight - timedelta(days=7), midnight)
