@@ -3,7 +3,7 @@
 `evaluate_targets` evaluates any (workflow, gate) pairs — the worker evaluates every gate in
 force — and `readiness_of` answers the API's question for a list of workflows: the gate for the
 level above the current one, or "no gate defined". Targets are grouped by window length; each
-group costs two statements (`gate_windows.window_figures`), however many workflows it holds.
+group costs one statement (`gate_windows.window_figures`), however many workflows it holds.
 
 The checks themselves are pure CPU (the cost bootstrap is ~40 ms for a 30-day window), so they
 run in a worker thread: other requests keep being served while a long list is evaluated.

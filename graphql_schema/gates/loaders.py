@@ -1,8 +1,9 @@
 """Loaders of gates, readiness and gate history: one query (or one window group) per batch.
 
-`readiness` batches every workflow of a request: gates in force in one query, then two
-statements per distinct window length (see `app.services.readiness`), so a list of workflows
-asking `readiness` costs a bounded number of queries. The history loaders are keyed by
+`readiness` batches every workflow of a request: the workflows from the request's
+`workflow_by_id` loader (no query after `workflows`, which primes it), gates in force in one
+query, then one statement per distinct window length (see `app.services.readiness`), so a list
+of workflows asking `readiness` costs a bounded number of queries. The history loaders are keyed by
 (workflow, first) and run one ranked query per distinct `first`.
 """
 
@@ -20,7 +21,6 @@ from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import GateEvaluation as EvaluationRow
 from app.domain.readiness import Readiness
-from app.services import catalog
 from app.services.autonomy import autonomy_history
 from app.services.gate_evaluations import recent_evaluations
 from app.services.gates import gate_history, gates_in_force
@@ -80,10 +80,14 @@ def _paged(
 def _readiness(context: Context) -> DataLoader[uuid.UUID, Readiness]:
     async def load(ids: list[uuid.UUID]) -> list[Readiness]:
         tenant_id = context.principal.tenant_id
+        # The request's workflow loader: no query when `workflows` already read them.
+        rows = await context.loaders.workflow_by_id.load_many(ids)
         async with context.session() as session:
-            rows = await catalog.workflows_by_id(session=session, tenant_id=tenant_id, ids=ids)
             found = await readiness_of(
-                session=session, tenant_id=tenant_id, workflows=list(rows.values()), now=context.now
+                session=session,
+                tenant_id=tenant_id,
+                workflows=[row for row in rows if row is not None],
+                now=context.now,
             )
         return [found[wid] for wid in ids]
 

@@ -19,6 +19,9 @@ class WorkflowQueries:
             rows = await catalog.list_workflows(
                 session=session, tenant_id=info.context.principal.tenant_id
             )
+        # The rows are the request's: fields that need a workflow by id (readiness) use these
+        # instead of reading them again.
+        loaders(info).workflow_by_id.prime_many({row.workflow_id: row for row in rows})
         return [Workflow.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=[CanRead], description="One workflow; null if unknown.")

@@ -98,3 +98,14 @@ async def test_a_page_of_runs_costs_the_same_few_queries_for_10_or_100(app, make
     large = await statements_for(app, hundred, RUN_PAGE)
 
     assert len(small) == len(large) <= BOUND, (len(small), len(large))
+
+
+async def test_readiness_of_listed_workflows_reads_the_workflows_once(app, make_tenant, sessions):
+    # The `workflows` list primes the request's workflow loader; readiness takes its rows from
+    # there instead of reading the same workflows again.
+    tenant = await tenant_with_workflows(make_tenant, sessions, 5)
+
+    statements = await statements_for(app, tenant, "{ workflows { key readiness { ready } } }")
+
+    workflow_reads = [s for s in statements if s.lstrip().startswith("SELECT workflows.")]
+    assert len(workflow_reads) == 1, workflow_reads
