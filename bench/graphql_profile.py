@@ -2,7 +2,9 @@
 
 The app (`app.main.create_app`) and the hand-written floor (`bench.handwritten_app`) are driven
 in this process through httpx's ASGI transport (no sockets, no uvicorn), on a database kept by
-`bench.generate --database NAME`. For each read it prints the CPU time per request of both
+`bench.generate --database NAME`, with the garbage collector tuned as `ledger serve` tunes it
+(`tune_gc`: without it, young-generation collections were ~8 ms of a dashboard's CPU here). For
+each read it prints the CPU time per request of both
 (`time.process_time`, the client's share included in both), then, with `--profile`, the
 functions of the GraphQL path by own time (cProfile, which inflates Python-heavy code).
 
