@@ -77,18 +77,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# Logging stays ours (one JSON line per request from RequestLog): no uvicorn log config, no
+# second access log.
+SERVE_OPTIONS: dict[str, Any] = {
+    "lifespan": "on",
+    "log_config": None,
+    "access_log": False,
+    "server_header": False,
+}
+
+
 def uvicorn_config(settings: Settings, host: str, port: int) -> uvicorn.Config:
-    # Logging stays ours (one JSON line per request from RequestLog): no uvicorn log config,
-    # no second access log.
-    return uvicorn.Config(
-        create_app(settings),
-        host=host,
-        port=port,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    return uvicorn.Config(create_app(settings), host=host, port=port, **SERVE_OPTIONS)
 
 
 # The API server's garbage collector: young collections every 50,000 net container allocations
@@ -125,15 +125,7 @@ class ServeWorker:
 
 def multiprocess_config(settings: Settings, host: str, port: int, workers: int) -> uvicorn.Config:
     return uvicorn.Config(
-        ServeWorker(settings),
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        server_header=False,
+        ServeWorker(settings), factory=True, workers=workers, host=host, port=port, **SERVE_OPTIONS
     )
 
 

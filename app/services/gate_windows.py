@@ -79,6 +79,21 @@ def _day_of(column: Any, start: datetime) -> Any:
     return func.floor(elapsed / SECONDS_PER_DAY).cast(Integer)
 
 
+def _piece(
+    workflow_id: Any, day: Any, *, attempts: Any, accepted: Any, cost: Any, finished: Any
+) -> list[Any]:
+    """The columns of one piece of the window's union, in the order every piece shares (a union
+    matches its parts' columns by position)."""
+    return [
+        workflow_id,
+        day.label("day"),
+        attempts.label("attempts"),
+        accepted.label("accepted"),
+        cost.label("cost"),
+        finished.label("finished"),
+    ]
+
+
 def _live_runs_by_day(
     *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange, now: datetime
 ) -> Any:
@@ -95,14 +110,16 @@ def _live_runs_by_day(
     accepted = and_(cohort.c.status == RunStatus.ACCEPTED.value, ~cohort.c.pending)
     runs_by_day = (
         select(
-            cohort.c.workflow_id,
-            run_day.label("day"),
-            func.count().label("attempts"),
-            func.count().filter(accepted).label("accepted"),
-            func.sum(cohort.c.cost).label("cost"),
-            func.count()
-            .filter(and_(cohort.c.status != RunStatus.RUNNING.value, ~cohort.c.pending))
-            .label("finished"),
+            *_piece(
+                cohort.c.workflow_id,
+                run_day,
+                attempts=func.count(),
+                accepted=func.count().filter(accepted),
+                cost=func.sum(cohort.c.cost),
+                finished=func.count().filter(
+                    and_(cohort.c.status != RunStatus.RUNNING.value, ~cohort.c.pending)
+                ),
+            )
         )
         .select_from(
             cohort.join(
@@ -140,16 +157,18 @@ def _rollup_runs_by_day(
     runs = func.sum(COHORT_DAYS.c.runs)
     return (
         select(
-            COHORT_DAYS.c.workflow_id,
-            day.label("day"),
-            runs.label("attempts"),
-            func.coalesce(runs.filter(COHORT_DAYS.c.status == RunStatus.ACCEPTED.value), 0).label(
-                "accepted"
-            ),
-            func.sum(COHORT_DAYS.c.cost).label("cost"),
-            func.coalesce(runs.filter(COHORT_DAYS.c.status != RunStatus.RUNNING.value), 0).label(
-                "finished"
-            ),
+            *_piece(
+                COHORT_DAYS.c.workflow_id,
+                day,
+                attempts=runs,
+                accepted=func.coalesce(
+                    runs.filter(COHORT_DAYS.c.status == RunStatus.ACCEPTED.value), 0
+                ),
+                cost=func.sum(COHORT_DAYS.c.cost),
+                finished=func.coalesce(
+                    runs.filter(COHORT_DAYS.c.status != RunStatus.RUNNING.value), 0
+                ),
+            )
         )
         .where(
             COHORT_DAYS.c.tenant_id == tenant_id,
@@ -177,12 +196,14 @@ def _held_by_day(
     run_day = _day_of(RUNS.c.started_at, window.start)
     return (
         select(
-            RUNS.c.workflow_id,
-            run_day.label("day"),
-            literal(0).label("attempts"),
-            (-func.count()).label("accepted"),
-            literal(0).label("cost"),
-            (-func.count()).label("finished"),  # held: pending, so not finished either
+            *_piece(
+                RUNS.c.workflow_id,
+                run_day,
+                attempts=literal(0),
+                accepted=-func.count(),
+                cost=literal(0),
+                finished=-func.count(),  # held: pending, so not finished either
+            )
         )
         .select_from(
             bounds.join(
@@ -267,12 +288,14 @@ def _workflow_level_by_day(
     usage_day = _day_of(USAGE.c.occurred_at, window.start)
     return (
         select(
-            USAGE.c.workflow_id,
-            usage_day.label("day"),
-            literal(0).label("attempts"),
-            literal(0).label("accepted"),
-            func.sum(USAGE.c.cost).label("cost"),
-            literal(0).label("finished"),
+            *_piece(
+                USAGE.c.workflow_id,
+                usage_day,
+                attempts=literal(0),
+                accepted=literal(0),
+                cost=func.sum(USAGE.c.cost),
+                finished=literal(0),
+            )
         )
         .select_from(workflow_level_source())
         .where(
