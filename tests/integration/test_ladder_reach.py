@@ -32,7 +32,7 @@ from app.services.scope import CostScope, TimeRange
 from tests.integration.ladder_factories import outcome, outreach
 from tests.integration.reads_factories import day, insert, run
 from tests.integration.test_gates_worker import run_worker
-from tests.integration.test_ladders_sql import outcomes_of
+from tests.integration.test_ladders_sql import outcomes_of, stored_rows
 
 HOLD_HOURS = 48
 SUBJECTS = st.none() | st.sampled_from(["lead-a", "lead-b", "lead-c", "lead-d", "lead-e"])
@@ -135,26 +135,9 @@ async def test_rollup_counts_equal_the_live_statement(
     t = tenant.tenant_id
     wf, rungs = outreach(t, hold_hours=HOLD_HOURS)
     other, other_rungs = outreach(t, "support", hold_hours=2)
-    stored = []
-    for i, case in enumerate(runs):
-        started = day(case.started_day) + timedelta(hours=case.started_hour)
-        status_at = started + timedelta(hours=case.status_hours)
-        row = run(t, wf, f"r{i}", started_at=started, status=case.status, status_at=status_at)
-        row.subject = case.subject
-        stored.append(row)
-    made = []
-    for case in events:
-        corr = None
-        if case.run == -1:
-            corr = "never-stored"
-        elif case.run is not None and case.run < len(stored):
-            corr = stored[case.run].correlation_id
-        if corr is None and case.subject is None:
-            continue
-        made.append(
-            outcome(t, other if case.other_workflow else wf, case.rung, subject=case.subject,
-                    correlation_id=corr)
-        )  # fmt: skip
+    stored, made = stored_rows(
+        t, wf, other, runs, events, lambda c: day(c.started_day) + timedelta(hours=c.started_hour)
+    )
     # Events first for half of them (before their runs exist), then the runs, then the rest.
     half = len(made) // 2
     await insert(sessions, t, wf, other, *rungs, *other_rungs, *made[:half])

@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,6 +60,32 @@ run_cases = st.lists(
 )
 
 
+def stored_rows(
+    t: Any, wf: Any, other: Any, runs: list, outcomes: list, started: Callable[[Any], datetime]
+) -> tuple[list, list]:
+    """The runs (the i-th run's correlation id is f"r{i}", started at `started(case)`) and the
+    outcome events of the cases; an event naming no stored run and no subject is left out."""
+    stored = []
+    for i, case in enumerate(runs):
+        at = started(case)
+        status_at = at + timedelta(hours=case.status_hours)
+        row = run(t, wf, f"r{i}", started_at=at, status=case.status, status_at=status_at)
+        row.subject = case.subject
+        stored.append(row)
+    events = []
+    for case in outcomes:
+        corr = None
+        if case.run == -1:
+            corr = "never-stored"
+        elif case.run is not None and case.run < len(stored):
+            corr = stored[case.run].correlation_id
+        if corr is None and case.subject is None:
+            continue
+        target = other if case.other_workflow else wf
+        events.append(outcome(t, target, case.rung, subject=case.subject, correlation_id=corr))
+    return stored, events
+
+
 def outcomes_of(subjects: st.SearchStrategy[str | None], runs: int) -> st.SearchStrategy[list]:
     """Outcome events naming a subject and/or one of `runs` runs (-1: a run never stored)."""
     return st.lists(
@@ -87,24 +115,7 @@ async def test_sql_rung_counts_equal_the_reference(make_tenant, sessions, runs, 
     wf, rungs = outreach(t, hold_hours=HOLD_HOURS)
     other, other_rungs = outreach(t, "support")
     rows: list = [wf, other, *rungs, *other_rungs]
-    stored = []
-    for i, case in enumerate(runs):
-        started = day(case.started_day)
-        status_at = started + timedelta(hours=case.status_hours)
-        row = run(t, wf, f"r{i}", started_at=started, status=case.status, status_at=status_at)
-        row.subject = case.subject
-        stored.append(row)
-    events = []
-    for case in outcomes:
-        corr = None
-        if case.run == -1:
-            corr = "never-stored"
-        elif case.run is not None and case.run < len(stored):
-            corr = stored[case.run].correlation_id
-        if corr is None and case.subject is None:
-            continue
-        target = other if case.other_workflow else wf
-        events.append(outcome(t, target, case.rung, subject=case.subject, correlation_id=corr))
+    stored, events = stored_rows(t, wf, other, runs, outcomes, lambda c: day(c.started_day))
     await insert(sessions, t, *rows, *stored, *events)
 
     async with sessions(t) as session:
