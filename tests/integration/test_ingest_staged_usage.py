@@ -8,9 +8,11 @@ compare, through `POST /v1/events`, the stored rows, the counts, replays and con
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 
+from app.domain.money import quantize_money
 from app.services.ingest import writes
 from tests.integration.test_ingest_events import ingest_tenant, post, rows
 
@@ -63,6 +65,7 @@ async def test_staged_and_unnest_store_the_same_rows(
         stored.append(await rows(sessions, tenant.tenant_id, USAGE_SQL))
     assert stored[0] == stored[1]
     assert len(stored[0]) == 60
+    assert {type(row["cost"]) for row in stored[0]} == {Decimal}
 
 
 async def test_replays_and_repeats_are_duplicates(http, make_tenant, sessions, path) -> None:
@@ -81,3 +84,28 @@ async def test_concurrent_identical_batches_store_once(http, make_tenant, sessio
     responses = await asyncio.gather(*(post(http, key, records) for _ in range(3)))
     assert sorted(r.json()["accepted"] for r in responses) == [0, 0, 40]
     assert len(await rows(sessions, tenant.tenant_id, USAGE_SQL)) == 40
+
+
+# Costs whose decimal strings take every form `str(Decimal)` gives after quantizing to 10 places:
+# scientific notation, a zero with an exponent, the column's largest value, a half-even tie.
+EDGE_COSTS = [
+    "0", "0E-10", "1E-10", "0.0000001234", "1.5e-7", "9999999999.9999999999", "12345.6789",
+    "0.00000000005", "0.00000000015", 7, 0.25,
+]  # fmt: skip
+
+
+async def test_costs_are_stored_exactly(http, make_tenant, sessions, path) -> None:
+    """A row's cost travels to PostgreSQL as its decimal string; what is stored is the exact
+    quantized amount, on both paths."""
+    tenant, key = await ingest_tenant(make_tenant, sessions)
+    records = usage(len(EDGE_COSTS))
+    for record, cost in zip(records, EDGE_COSTS, strict=True):
+        record["cost"] = cost
+    response = await post(http, key, records)
+    assert response.json() == {"accepted": len(EDGE_COSTS), "duplicates": 0, "errors": []}
+    stored = await rows(
+        sessions, tenant.tenant_id, "SELECT cost::text AS cost FROM usage_events ORDER BY event_id"
+    )
+    expected = [format(quantize_money(Decimal(str(cost))), "f") for cost in EDGE_COSTS]
+    assert [row["cost"] for row in stored] == expected
+    assert expected[2] == "0.0000000001" and expected[7] == "0.0000000000"

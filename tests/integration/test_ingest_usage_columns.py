@@ -105,9 +105,9 @@ async def test_valid_batch_gives_the_rows_of_the_record_path(sessions, tenant) -
     assert slow.usage_rows is None
     expected = usage_rows(slow.usage, slow.workflow_ids)
     assert len(expected) == 57
+    # The cost travels as its decimal string: equal amounts must have the same text too.
     assert fast.usage_rows == expected
-    # Equal Decimals may differ in exponent: the stored text must be the same too.
-    assert [str(row[17]) for row in fast.usage_rows] == [str(row[17]) for row in expected]
+    assert {type(row[17]) for row in expected} == {str}
     assert {row[18] for row in expected} == {"priced", "reported"}
 
 

@@ -66,8 +66,8 @@ class ValidBatch:
     revenue: list[RevenueRecord] = field(default_factory=list)
     workflow_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     # The batch's usage when checked column-wise (`_validate_usage_columns`): its rows for
-    # app.services.ingest.writes (USAGE_COLUMNS order, first of each event id, sorted by it)
-    # instead of `usage` records.
+    # app.services.ingest.writes (USAGE_COLUMNS order, first of each event id, sorted by it,
+    # the cost as its decimal string) instead of `usage` records.
     usage_rows: list[tuple[Any, ...]] | None = None
 
 
@@ -370,7 +370,7 @@ async def _validate_usage_columns(
             event_id, correlation_ids[i], workflows[workflow_keys[i]], client_ids[i],
             kinds[i].value, occurred[i], providers[i], models[i], steps[i], teams[i],
             inputs[i], outputs[i], cache_reads[i], cache_writes[i], reasonings[i],
-            efforts[i], latencies[i], costs[i], sources[i], effective[i],
+            efforts[i], latencies[i], str(costs[i]), sources[i], effective[i],
         )
         for event_id, i in sorted(first.items())
     ]  # fmt: skip

@@ -16,6 +16,10 @@ profile of a 10k batch, and some 30 % of a 1k request's CPU). Small batches keep
 unnest statement (one round trip). The staging table is emptied with `DELETE`: `TRUNCATE` gives
 the table new files every time (measured 4.5 ms of backend CPU per batch), while the dead rows
 `DELETE` leaves go with the table's truncation at commit (`ON COMMIT DELETE ROWS`).
+
+A usage row carries its cost as the exact decimal string `str(Decimal)`, which PostgreSQL casts
+to numeric (`'1E-10'::numeric` is exact) in both statements: asyncpg's binary encoding of a
+Decimal took a third of the staging COPY's client CPU (2.5 → 1.6 ms per 1,000 rows).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ SELECT $1::uuid, u.* FROM unnest(
     $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[],
     $12::int8[], $13::int8[], $14::int8[], $15::int8[],
     $16::int8[], $17::text[], $18::int4[],
-    $19::numeric[], $20::text[], $21::timestamptz[]
+    $19::text[]::numeric[], $20::text[], $21::timestamptz[]
 ) AS u
 ON CONFLICT (tenant_id, event_id) DO NOTHING
 """
@@ -65,13 +69,14 @@ COPY_THRESHOLD = 500
 USAGE_STAGE = "ingest_usage_stage"
 # Column types as in the unnest statement above; `pg_temp` keeps the table private to the
 # connection, so no row-level security is needed (it never holds rows past the statement).
+# `cost` is text, cast to numeric by the insert (see the module docstring).
 CREATE_USAGE_STAGE = """
 CREATE TEMPORARY TABLE IF NOT EXISTS ingest_usage_stage (
     event_id text, correlation_id text, workflow_id uuid, client_id uuid, kind text,
     occurred_at timestamptz, provider text, model text, step text, team text,
     input_tokens int8, output_tokens int8, cache_read_tokens int8, cache_write_tokens int8,
     reasoning_tokens int8, reasoning_effort text, latency_ms int4,
-    cost numeric, cost_source text, price_effective_from timestamptz
+    cost text, cost_source text, price_effective_from timestamptz
 ) ON COMMIT DELETE ROWS
 """
 # COLLATE "C": the code-point order of Python's sort in unique_sorted (the lock order).
@@ -85,7 +90,7 @@ SELECT $1::uuid, s.event_id, s.correlation_id, s.workflow_id, s.client_id, s.kin
        s.occurred_at, s.provider, s.model, s.step, s.team,
        s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens,
        s.reasoning_tokens, s.reasoning_effort, s.latency_ms,
-       s.cost, s.cost_source, s.price_effective_from
+       s.cost::numeric, s.cost_source, s.price_effective_from
 FROM pg_temp.ingest_usage_stage s
 ORDER BY s.event_id COLLATE "C"
 ON CONFLICT (tenant_id, event_id) DO NOTHING
@@ -149,7 +154,8 @@ def usage_refs(rows: Sequence[tuple[Any, ...]]) -> set[tuple[str | None, uuid.UU
 def usage_rows(
     usage: Sequence[PricedUsage], workflow_ids: dict[str, uuid.UUID]
 ) -> list[tuple[Any, ...]]:
-    """The rows of `insert_usage_rows`: the first of each event id, sorted by it."""
+    """The rows of `insert_usage_rows`: the first of each event id, sorted by it; the cost as
+    its exact decimal string (see the module docstring)."""
     rows = []
     for priced in unique_sorted(usage, lambda u: u.record.event_id):
         u, t = priced.record, priced.record.tokens
@@ -172,7 +178,7 @@ def usage_rows(
                 t.reasoning,
                 u.reasoning_effort,
                 u.latency_ms,
-                priced.cost,
+                str(priced.cost),
                 priced.cost_source,
                 priced.price_effective_from,
             )
