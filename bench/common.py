@@ -30,9 +30,9 @@ from app.db.urls import asyncpg_dsn
 from app.domain.pricing import Price
 from app.embedded import start_embedded
 from app.migrate import upgrade
-from app.services.prices import set_model_price
-from app.services.tenants import create_api_key, create_tenant
-from app.services.workflows import upsert_workflow
+from app.services.pricing.prices import set_model_price
+from app.services.tenancy.tenants import create_api_key, create_tenant
+from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
 
 PRICE = Price(

@@ -32,10 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.db.urls import asyncpg_dsn
-from app.services.cohorts import cohort_figures, cohort_run_costs
-from app.services.gate_windows import window_figures
-from app.services.ladder_cohorts import rung_counts
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.cohorts import cohort_figures, cohort_run_costs
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.gates.windows import window_figures
+from app.services.ladders.cohorts import rung_counts
 from app.settings import Settings
 
 Call = Callable[[AsyncSession], Awaitable[Any]]

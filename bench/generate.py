@@ -84,11 +84,11 @@ from app.domain.gates import GateSpec
 from app.domain.money import quantize_money
 from app.domain.pricing import Price, TokenCounts, price_in_force, price_tokens
 from app.migrate import upgrade
-from app.services.gates import set_gate
-from app.services.prices import set_model_price
-from app.services.revenue import set_baseline
-from app.services.roi_recompute import drain, mark_for_rebuild
-from app.services.tenants import create_api_key
+from app.services.gates.definitions import set_gate
+from app.services.pricing.prices import set_model_price
+from app.services.roi.baselines import set_baseline
+from app.services.roi.recompute import drain, mark_for_rebuild
+from app.services.tenancy.tenants import create_api_key
 from app.settings import Settings
 from bench.common import servers
 
@@ -706,12 +706,12 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
 
 async def rebuild_roi(settings: Settings, plan: Plan) -> tuple[int, str]:
     """Every ROI window of the tenant, as `ledger roi rebuild` computes them: the set-based
-    `app.services.roi_rebuild.rebuild_tenant` when this tree has it, else the batched drain."""
+    `app.services.roi.rebuild.rebuild_tenant` when this tree has it, else the batched drain."""
     engine = create_engine(settings, pool_size=2)
     sessions = TenantSessions(engine)
     try:
         with contextlib.suppress(ImportError):
-            module = importlib.import_module("app.services.roi_rebuild")
+            module = importlib.import_module("app.services.roi.rebuild")
             _line("ROI rebuild (set-based, one transaction)")
             report = await module.rebuild_tenant(
                 sessions=sessions, tenant_id=plan.tenant_id, now=plan.now

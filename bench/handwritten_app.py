@@ -8,13 +8,13 @@ Two endpoints answer exactly the JSON that the GraphQL queries of `bench.read_be
   ladderCosts over the range, and readiness (gate in force, evaluated now);
 - `GET /client?id=…&workflow=…&from=…&to=…`: one client's costPerOutcome and roi of one workflow.
 
-The SQL is the services' own (`app.services.cohorts.cohort_figures`, `ladder_cohorts.rung_counts`,
-`catalog.*`, `readiness.readiness_of`, `roi_reads.*`), run through the same TenantSessions (the
-app role, `app.tenant_id` set in the transaction, forced row-level security), batched across
-workflows exactly as the GraphQL DataLoaders batch it, and, like the loaders, in concurrent
-transactions (one per loader: cost figures, ladder counts, rungs, readiness, ROI), so the
-difference measured is the GraphQL layer (parsing, validation, authentication, resolvers,
-loaders, serialization), not different queries.
+The SQL is the services' own (`app.services.costs.cohorts.cohort_figures`,
+`ladders.cohorts.rung_counts`, `catalog.*`, `readiness.readiness_of`, `roi_reads.*`), run through
+the same TenantSessions (the app role, `app.tenant_id` set in the transaction, forced row-level
+security), batched across workflows exactly as the GraphQL DataLoaders batch it, and, like the
+loaders, in concurrent transactions (one per loader: cost figures, ladder counts, rungs, readiness,
+ROI), so the difference measured is the GraphQL layer (parsing, validation, authentication,
+resolvers, loaders, serialization), not different queries.
 
     DATABASE_URL=… BENCH_TENANT_ID=… uvicorn --factory bench.handwritten_app:create_app
 """
@@ -38,13 +38,15 @@ from starlette.routing import Route
 from app.db.sessions import TenantSessions, create_engine
 from app.domain.readiness import Readiness
 from app.domain.roi import add_totals, days_in_range, range_complete, roi_figures
-from app.services import catalog, costs, ladders
-from app.services.cohorts import cohort_figures
-from app.services.ladder_cohorts import rung_counts
-from app.services.readiness import readiness_of
-from app.services.readiness_json import check_to_json
-from app.services.roi_reads import group_totals, unattributed_revenue, workflows_pending
-from app.services.scope import CostScope, TimeRange
+from app.services.costs import figures as costs
+from app.services.costs.cohorts import cohort_figures
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.gates.readiness import readiness_of
+from app.services.gates.readiness_json import check_to_json
+from app.services.ladders import figures as ladders
+from app.services.ladders.cohorts import rung_counts
+from app.services.roi.reads import group_totals, unattributed_revenue, workflows_pending
+from app.services.tenancy import catalog
 from app.settings import Settings
 
 

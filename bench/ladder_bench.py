@@ -32,11 +32,11 @@ from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.db.urls import asyncpg_dsn
 from app.domain.ladder import CohortRun, Outcome
 from app.domain.ladder import rung_counts as reference_counts
-from app.services.cohorts import cohort_figures
-from app.services.ladder_cohorts import rung_counts, slice_figures
-from app.services.scope import CostScope, TimeRange
-from app.services.slices import by_bucket, by_dimension
-from app.services.workflows import upsert_workflow
+from app.services.costs.cohorts import cohort_figures
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.costs.slices import by_bucket, by_dimension
+from app.services.ladders.cohorts import rung_counts, slice_figures
+from app.services.tenancy.workflows import upsert_workflow
 from bench.common import fresh_database, make_tenant, servers, table
 
 MARCH = TimeRange(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))

@@ -48,9 +48,9 @@ from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.db.sessions import TenantSessions, create_engine
 from app.domain.pricing import Price, TokenCounts, price_tokens
-from app.services.prices import set_model_price
-from app.services.tenants import create_api_key, create_client, create_tenant
-from app.services.workflows import upsert_workflow
+from app.services.pricing.prices import set_model_price
+from app.services.tenancy.tenants import create_api_key, create_client, create_tenant
+from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
 from bench.common import api_process, fresh_database, percentile, servers, table
 

@@ -51,7 +51,7 @@ from app.auth.tokens import issue_token
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.demo.seed import seed_demo
-from app.services.tenants import create_tenant
+from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
 from bench.common import api_server, free_port, fresh_database, percentile, servers, table
 from bench.generate import open_generated

@@ -32,7 +32,7 @@ from arq import create_pool
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.domain.pricing import Price, TokenCounts, price_tokens
-from app.services.prices import set_model_price
+from app.services.pricing.prices import set_model_price
 from bench.common import PRICE, fresh_database, make_tenant, servers, table
 from workers.jobs.repricing import reprice
 from workers.settings import redis_settings

@@ -7,7 +7,7 @@ workflow-level cost per workflow and day), and N/10 revenue events mixing every 
 (without statistics the planner takes a whole tenant for one row). Then measures, in one run:
 
 - **full rebuild, set-based** — what `ledger roi rebuild` does:
-  `app.services.roi_rebuild.rebuild_tenant` (the split and every window in SQL, one transaction);
+  `app.services.roi.rebuild.rebuild_tenant` (the split and every window in SQL, one transaction);
 - **full rebuild, batched** — `ledger roi rebuild --batched`: mark every window dirty, drain in
   transactions of 200 windows (set-based aggregates + the pure attribution per batch);
 - **full rebuild, one window per transaction** — the same work without batching (batch size 1);
@@ -41,11 +41,11 @@ from app.db.urls import asyncpg_dsn
 from app.domain.attribution import RevenueEvent
 from app.domain.enums import RunStatus
 from app.domain.roi_cohorts import CohortRun, UsageCost, compute_windows
-from app.services.roi_dirty import mark_ingest
-from app.services.roi_rebuild import rebuild_tenant
-from app.services.roi_recompute import drain, mark_for_rebuild
-from app.services.tenants import create_client
-from app.services.workflows import upsert_workflow
+from app.services.roi.dirty import mark_ingest
+from app.services.roi.rebuild import rebuild_tenant
+from app.services.roi.recompute import drain, mark_for_rebuild
+from app.services.tenancy.tenants import create_client
+from app.services.tenancy.workflows import upsert_workflow
 from bench.common import fresh_database, make_tenant, servers, table
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ docstring), one or more sizes:
 For each database it measures, in this order:
 
 - **full rebuild** — what `ledger roi rebuild` does (the set-based
-  `app.services.roi_rebuild.rebuild_tenant`), in a separate worker-like process whose peak
+  `app.services.roi.rebuild.rebuild_tenant`), in a separate worker-like process whose peak
   resident memory (`VmHWM`) is reported next to the peak of the same process doing nothing but
   importing the application and opening its connection pool. `--batched` also times the
   previous path (mark + `drain(force=True)` in batches of 200) the same way;
@@ -48,17 +48,17 @@ from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.db.urls import asyncpg_dsn
 from app.domain.readiness import _checks as checks_kept
 from app.domain.readiness import evaluate_gate
-from app.services import catalog
-from app.services.gate_windows import window_figures
-from app.services.gates import gates_in_force, spec_of
+from app.services.gates.definitions import gates_in_force, spec_of
+from app.services.gates.readiness import evaluate_targets
+from app.services.gates.windows import window_figures
 from app.services.ingest.service import CUSTOM_PLANS
-from app.services.readiness import evaluate_targets
-from app.services.roi_dirty import mark_ingest
-from app.services.roi_recompute import drain
+from app.services.roi.dirty import mark_ingest
+from app.services.roi.recompute import drain
+from app.services.tenancy import catalog
 from bench.common import servers, table
 from bench.generate import database_url, open_generated
 
-# The per-window aggregates of app.services.roi_rebuild.WINDOWS, as one read-only statement.
+# The per-window aggregates of app.services.roi.rebuild.WINDOWS, as one read-only statement.
 HANDWRITTEN = """
 WITH per_run AS (
     SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS day, r.client_id,
@@ -111,8 +111,8 @@ async def main(url, tenant, now, mode):
     t = uuid.UUID(tenant)
     async with sessions(t) as session:  # the pool is open, as in a worker
         await (await raw_connection(session)).fetchval("SELECT 1")
-    from app.services.roi_rebuild import rebuild_tenant
-    from app.services.roi_recompute import drain, mark_for_rebuild
+    from app.services.roi.rebuild import rebuild_tenant
+    from app.services.roi.recompute import drain, mark_for_rebuild
     started = time.perf_counter()
     windows = changed = 0
     if mode == "batched":

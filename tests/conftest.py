@@ -28,7 +28,7 @@ from app.db.urls import asyncpg_dsn
 from app.embedded import start_embedded
 from app.main import create_app
 from app.migrate import upgrade
-from app.services.tenants import create_tenant
+from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
 
 

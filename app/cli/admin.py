@@ -18,7 +18,7 @@ from app.auth.tokens import issue_token
 from app.cli.output import CliError, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.db.sessions import TenantSessions, create_engine
-from app.services.tenants import (
+from app.services.tenancy.tenants import (
     create_api_key,
     create_tenant,
     parse_scopes,

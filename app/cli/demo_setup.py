@@ -25,7 +25,12 @@ from app.db.sessions import TenantSessions, create_engine
 from app.demo.agency import TENANT_NAME
 from app.demo.report import render_details
 from app.demo.seed import Progress, SeedSummary, ensure_clients, seed_demo
-from app.services.tenants import create_api_key, create_tenant, revoke_api_key, tenant_exists
+from app.services.tenancy.tenants import (
+    create_api_key,
+    create_tenant,
+    revoke_api_key,
+    tenant_exists,
+)
 from app.settings import Settings
 
 TOKEN_TTL = timedelta(days=7)

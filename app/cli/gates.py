@@ -26,10 +26,10 @@ from app.cli.output import USAGE_ERROR, CliError, format_table, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.domain.gates import GateCheck
 from app.domain.readiness import Readiness
-from app.services import catalog
-from app.services.gate_evaluations import tenant_ids
-from app.services.readiness import readiness_of
-from app.services.readiness_json import readiness_to_json
+from app.services.gates.evaluations import tenant_ids
+from app.services.gates.readiness import readiness_of
+from app.services.gates.readiness_json import readiness_to_json
+from app.services.tenancy import catalog
 from app.settings import Settings
 
 READY, NOT_READY = 0, 1

@@ -9,7 +9,7 @@ Rates are USD per million tokens, parsed as Decimal (a JSON number is read as it
 never through float); `effectiveFrom` is ISO 8601 with a UTC offset. Every row is checked
 before anything is written; an error names the row (1-based, data rows) and the field. All rows
 are written in one transaction, a table of them is printed, and then each (provider, model) is
-repriced inline (app.services.repricing) with a progress line on stderr.
+repriced inline (app.services.pricing.repricing) with a progress line on stderr.
 
 `--defaults` imports the price list shipped with the product (app/pricing/default_prices.json,
 the same JSON format, parsed by the same code) instead of a file. It never overwrites: where the
@@ -37,8 +37,8 @@ from app.cli.servers import load_settings, resolve_servers, run_against
 from app.domain.pricing import Price
 from app.pricing import DEFAULT_PRICES_NAME, default_prices_text
 from app.services.ingest.errors import FieldError
-from app.services.prices import add_model_price_if_absent, make_price, set_model_price
-from app.services.repricing import RepriceResult, reprice_usage
+from app.services.pricing.prices import add_model_price_if_absent, make_price, set_model_price
+from app.services.pricing.repricing import RepriceResult, reprice_usage
 from app.settings import Settings
 
 REQUIRED = ("provider", "model", "effectiveFrom", "inputPerMillion", "outputPerMillion")

@@ -2,7 +2,7 @@
 
 `roi rebuild` marks every window of the tenant (all tenants without `--tenant`) dirty and
 recomputes them in this process, re-attributing all revenue: by default set-based, the whole
-tenant in one transaction (`app.services.roi_rebuild`); with `--batched`, batch by batch as the
+tenant in one transaction (`app.services.roi.rebuild`); with `--batched`, batch by batch as the
 workers drain (`--batch-size` windows per transaction). Both take the tenant's ROI lock, so it
 is safe while workers run too (they serialize per tenant). It prints one row per tenant:
 markers drained — set-based: the (workflow, day) pairs recomputed, nothing being marked first —,
@@ -27,9 +27,9 @@ from arq import create_pool
 from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
 from app.cli.output import CliError, ProgressBar, format_table
 from app.cli.servers import load_settings, resolve_servers, run_against
-from app.services.gate_evaluations import tenant_ids
-from app.services.roi_rebuild import rebuild_tenant
-from app.services.roi_recompute import (
+from app.services.gates.evaluations import tenant_ids
+from app.services.roi.rebuild import rebuild_tenant
+from app.services.roi.recompute import (
     DEFAULT_BATCH_SIZE,
     BatchStats,
     TenantBacklog,

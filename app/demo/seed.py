@@ -38,18 +38,18 @@ from app.demo.generate import Record, generate
 from app.domain.gates import GateSpec
 from app.domain.pricing import Price
 from app.domain.roi import WindowTotals, add_totals
-from app.services import catalog
-from app.services.ceilings import ceiling_status, set_cost_ceiling
-from app.services.gates import gates_in_force, set_gate
+from app.services.costs.scope import TimeRange
+from app.services.gates.definitions import gates_in_force, set_gate
+from app.services.gates.readiness import readiness_of
 from app.services.ingest import ingest_records
-from app.services.prices import set_model_price
-from app.services.readiness import readiness_of
-from app.services.revenue import set_baseline
-from app.services.roi_reads import group_totals, unattributed_revenue
-from app.services.roi_recompute import drain, mark_for_rebuild
-from app.services.scope import TimeRange
-from app.services.tenants import create_client
-from app.services.workflows import upsert_workflow
+from app.services.ladders.ceilings import ceiling_status, set_cost_ceiling
+from app.services.pricing.prices import set_model_price
+from app.services.roi.baselines import set_baseline
+from app.services.roi.reads import group_totals, unattributed_revenue
+from app.services.roi.recompute import drain, mark_for_rebuild
+from app.services.tenancy import catalog
+from app.services.tenancy.tenants import create_client
+from app.services.tenancy.workflows import upsert_workflow
 
 DEFAULT_DAYS = 90
 DEFAULT_RUNS_PER_DAY = 150

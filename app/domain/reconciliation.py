@@ -8,7 +8,7 @@ With an invoice recorded for it, every LLM event of that provider-month is scale
 
 so the reconciled costs of the provider-month add up to the invoice (to within half of 10⁻¹⁰ per
 event: to the cent). The factor is rounded to FACTOR_PLACES decimal places first. Both roundings
-are half up — PostgreSQL's `round(numeric, n)`, which the SQL in app.services.cost_basis uses
+are half up — PostgreSQL's `round(numeric, n)`, which the SQL in app.services.costs.basis uses
 (amounts are never negative, so half up and half away from zero agree) — so this reference and
 the SQL give the same figures to the last digit.
 

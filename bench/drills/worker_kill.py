@@ -32,7 +32,7 @@ from arq import create_pool
 
 from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.embedded import start_embedded
-from app.services.roi_recompute import mark_for_rebuild, pending_markers
+from app.services.roi.recompute import mark_for_rebuild, pending_markers
 from bench.common import fresh_database, make_tenant
 from bench.drills.roi_check import WINDOWS, start_worker, verify
 from bench.roi_bench import analyze, seed

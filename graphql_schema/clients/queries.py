@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.services import catalog
+from app.services.tenancy import catalog
 from graphql_schema.clients.types import Client
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import parse_id

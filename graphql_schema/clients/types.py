@@ -12,7 +12,7 @@ from typing import Annotated
 import strawberry
 
 from app.db.tables import Client as ClientRow
-from app.services.scope import CostScope
+from app.services.costs.scope import CostScope
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis

@@ -11,8 +11,8 @@ import enum
 import strawberry
 
 from app.domain.enums import RunStatus, UsageKind
-from app.services.breakdown import CostDimension
-from app.services.costs import CostBasis
+from app.services.costs.breakdown import CostDimension
+from app.services.costs.figures import CostBasis
 
 # strawberry.enum registers the class itself (and returns it), so the types stay plain enums.
 strawberry.enum(RunStatus)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.scope import CostScope, TimeRange
 from graphql_schema.errors import BadUserInput
 
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from app.services.cohorts import CohortFigures, cohort_figures, cohort_run_costs
-from app.services.costs import CostBasis
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.cohorts import CohortFigures, cohort_figures, cohort_run_costs
+from app.services.costs.figures import CostBasis
+from app.services.costs.scope import CostScope, TimeRange
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.services.breakdown import cost_breakdown
+from app.services.costs.breakdown import cost_breakdown
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostBasis, CostDimension
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from app.services import costs
-from app.services.scope import CostScope
+from app.services.costs import figures as costs
+from app.services.costs.scope import CostScope
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostBasis
 from graphql_schema.costs.inputs import TimeRangeInput

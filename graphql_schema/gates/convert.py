@@ -7,7 +7,7 @@ from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import GateEvaluation as EvaluationRow
 from app.domain import gates as domain
 from app.domain.readiness import AutonomyEventKind, Readiness
-from app.services.readiness_json import readiness_from_json
+from app.services.gates.readiness_json import readiness_from_json
 from graphql_schema.costs.enums import CheckStatus
 from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness, GateCheck

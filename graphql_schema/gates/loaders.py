@@ -2,7 +2,7 @@
 
 `readiness` batches every workflow of a request: the workflows from the request's
 `workflow_by_id` loader (no query after `workflows`, which primes it), gates in force in one
-query, then one statement per distinct window length (see `app.services.readiness`), so a list
+query, then one statement per distinct window length (see `app.services.gates.readiness`), so a list
 of workflows asking `readiness` costs a bounded number of queries. The history loaders are keyed by
 (workflow, first) and run one ranked query per distinct `first`.
 """
@@ -21,10 +21,10 @@ from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import GateEvaluation as EvaluationRow
 from app.domain.readiness import Readiness
-from app.services.autonomy import autonomy_history
-from app.services.gate_evaluations import recent_evaluations
-from app.services.gates import gate_history, gates_in_force
-from app.services.readiness import readiness_of
+from app.services.gates.autonomy import autonomy_history
+from app.services.gates.definitions import gate_history, gates_in_force
+from app.services.gates.evaluations import recent_evaluations
+from app.services.gates.readiness import readiness_of
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context

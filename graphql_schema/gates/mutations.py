@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import strawberry
 
 from app.domain.gates import GateSpec, InvalidGate
-from app.services import autonomy, gates
+from app.services.gates import autonomy
+from app.services.gates import definitions as gates
 from app.services.ingest.errors import FieldError
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput, NotFound

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.ingest.rate_limit import check_tenant_rate, rate_limited_message
 from app.services.ingest import BatchTooLarge, FieldError, ingest_records
-from app.services.prices import make_price, set_model_price
-from app.services.tenants import create_client
-from app.services.workflows import upsert_workflow
+from app.services.pricing.prices import make_price, set_model_price
+from app.services.tenancy.tenants import create_client
+from app.services.tenancy.workflows import upsert_workflow
 from graphql_schema.clients.types import Client
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput, RateLimited

@@ -1,15 +1,15 @@
 """`setCostCeiling` (configure) and `costCeilingStatus` (tenant-wide read).
 
 The status is read over a rolling window: the runs started in the last `windowDays` days
-(default 30) before the request's `now`. See `app.services.ceilings`.
+(default 30) before the request's `now`. See `app.services.ladders.ceilings`.
 """
 
 from __future__ import annotations
 
 import strawberry
 
-from app.services import ceilings
 from app.services.ingest.errors import FieldError
+from app.services.ladders import ceilings
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
 from graphql_schema.errors import BadUserInput, NotFound

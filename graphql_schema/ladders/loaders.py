@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
-from app.services.ladder_cohorts import SliceFigures, slice_figures
-from app.services.ladder_cohorts import rung_counts as count_rungs
-from app.services.scope import CostScope, TimeRange
-from app.services.slices import Grouping, by_bucket, by_dimension
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.costs.slices import Grouping, by_bucket, by_dimension
+from app.services.ladders.cohorts import SliceFigures, slice_figures
+from app.services.ladders.cohorts import rung_counts as count_rungs
 from graphql_schema.costs.loaders import CohortKey, _grouped_loader
 
 if TYPE_CHECKING:

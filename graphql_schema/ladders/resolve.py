@@ -11,9 +11,9 @@ import math
 import uuid
 from decimal import Decimal
 
-from app.services import ladders
+from app.services.costs.scope import CostScope
 from app.services.ingest.errors import FieldError
-from app.services.scope import CostScope
+from app.services.ladders import figures as ladders
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
 from graphql_schema.costs.inputs import TimeRangeInput

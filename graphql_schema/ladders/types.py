@@ -1,7 +1,7 @@
 """Outcome-ladder figures as GraphQL types: cost per rung, its series, rising slices.
 
-The numbers come from `app.domain.ladder` (via `app.services.ladders`); these types only shape
-them. Money is Decimal (a JSON string); conversions and percentages are Float.
+The numbers come from `app.domain.ladder` (via `app.services.ladders.figures`); these types only
+shape them. Money is Decimal (a JSON string); conversions and percentages are Float.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.ladder import RungCost
-from app.services import ladders
+from app.services.ladders import figures as ladders
 from graphql_schema.costs.enums import CostDimension
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
-from app.services.caching import CacheTokens, cache_tokens
-from app.services.model_mix import SliceTotals, model_slices, variant_slices
+from app.services.costs.caching import CacheTokens, cache_tokens
+from app.services.costs.model_mix import SliceTotals, model_slices, variant_slices
 from graphql_schema.costs.loaders import CohortKey, _grouped_loader
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import strawberry
 
 from app.domain.caching import CachingView as CachingFigures
 from app.domain.cost_per_outcome import cost_per_outcome
-from app.services.model_mix import SliceTotals
+from app.services.costs.model_mix import SliceTotals
 
 
 @strawberry.type(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.services.ingest import FieldError
-from app.services.invoices import record_invoice
+from app.services.pricing.invoices import record_invoice
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput
 from graphql_schema.ingest.inputs import InvoiceInput

@@ -7,7 +7,7 @@ from datetime import date
 import strawberry
 
 from app.domain.reconciliation import parse_month
-from app.services.invoices import reconciliation
+from app.services.pricing.invoices import reconciliation
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput
 from graphql_schema.permissions import CanRead

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from app.services.invoices import ProviderMonth
+from app.services.pricing.invoices import ProviderMonth
 
 
 @strawberry.type(

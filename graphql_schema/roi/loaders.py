@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from app.domain.roi import WindowStatus, WindowTotals, add_totals, days_in_range, range_complete
-from app.services.roi_reads import (
+from app.services.costs.scope import TimeRange
+from app.services.roi.reads import (
     GroupTotals,
     StoredWindow,
     group_totals,
@@ -27,7 +28,6 @@ from app.services.roi_reads import (
     unattributed_revenue,
     workflows_pending,
 )
-from app.services.scope import TimeRange
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context

@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from app.services.ingest import FieldError
-from app.services.revenue import set_baseline
+from app.services.roi.baselines import set_baseline
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import parse_id
 from graphql_schema.errors import BadUserInput, NotFound

@@ -1,7 +1,7 @@
 """Resolver steps for ROI fields: parse arguments, load through the ROI loaders, shape.
 
 Workflow.roiWindows, Workflow.roi and Client.roi go through here. Every figure is read from the
-windows the workers stored (see app.services.roi_reads); nothing is computed from runs here.
+windows the workers stored (see app.services.roi.reads); nothing is computed from runs here.
 """
 
 from __future__ import annotations

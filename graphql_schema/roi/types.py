@@ -12,7 +12,7 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.roi import RoiFigures, window_end, window_start
-from app.services.roi_reads import StoredWindow
+from app.services.roi.reads import StoredWindow
 from graphql_schema.costs.enums import WindowStatus
 
 ZERO = Decimal(0)

@@ -7,7 +7,7 @@ import binascii
 import json
 from datetime import datetime
 
-from app.services.run_reads import PagePosition
+from app.services.costs.run_reads import PagePosition
 from graphql_schema.errors import BadUserInput
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from app.db.tables import UsageEvent as UsageEventRow
-from app.services import run_reads
+from app.services.costs import run_reads
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context

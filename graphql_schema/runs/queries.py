@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from app.services import run_reads
-from app.services.run_reads import PagePosition, RunFilter
+from app.services.costs import run_reads
+from app.services.costs.run_reads import PagePosition, RunFilter
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import RunStatus
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of

@@ -9,7 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from app.db.tables import LadderRung as LadderRungRow
 from app.db.tables import Workflow as WorkflowRow
-from app.services import catalog
+from app.services.tenancy import catalog
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context

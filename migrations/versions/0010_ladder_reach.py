@@ -1,7 +1,7 @@
 """ladder reach: who reached each rung through which run, for ranges without DISTINCT
 
 `ladder_reach` holds one row per (workflow, reacher, rung, run): the reacher (`'s:' ||
-subject`, else `'r:' || correlation id`, as in `app.services.ladder_cohorts`) reached the rung
+subject`, else `'r:' || correlation id`, as in `app.services.ladders.cohorts`) reached the rung
 through a run of the cohort rule — an outcome event naming the run, or naming the run's
 subject, or (rung `accepted`) the run itself was labelled ACCEPTED. Each row carries the run's
 start, `prev_at` and `next_at`, the starts of the same reacher's previous and next rows for that

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from app.services.tenants import create_api_key
+from app.services.tenancy.tenants import create_api_key
 
 T0_NS = 1_772_359_200_000_000_000  # 2026-03-01T10:00:00Z
 RANGE = {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"}

@@ -11,7 +11,7 @@ from typing import Any
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables import Client, RevenueEvent, RoiBaseline, Workflow
 from app.db.tables.roi import NO_CLIENT
-from app.services.roi_recompute import DrainReport, drain, mark_for_rebuild
+from app.services.roi.recompute import DrainReport, drain, mark_for_rebuild
 
 LATER = datetime(2026, 9, 1, tzinfo=UTC)
 """A `now` long after March 2026: every March window is FINAL, every hold has passed."""

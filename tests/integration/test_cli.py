@@ -19,7 +19,7 @@ from app.cli import main
 from app.cli.admin import parse_ttl
 from app.cli.output import CliError, format_table
 from app.db.sessions import TenantSessions
-from app.services.tenants import tenant_exists
+from app.services.tenancy.tenants import tenant_exists
 from app.settings import Settings, get_settings
 
 # arq 0.28 closes its pools with redis-py's deprecated close(); not ours to fix.

@@ -42,12 +42,12 @@ from app.db.tables import (
 from app.demo.agency import CLIENTS, REOPEN_REASON, WORKFLOWS
 from app.demo.report import render_details
 from app.demo.seed import SeedSummary, seed_demo
-from app.services import catalog
-from app.services.ceilings import ceiling_status
-from app.services.ladders import ladder_costs
-from app.services.readiness import readiness_of
-from app.services.roi_reads import group_totals, unattributed_revenue
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.gates.readiness import readiness_of
+from app.services.ladders.ceilings import ceiling_status
+from app.services.ladders.figures import ladder_costs
+from app.services.roi.reads import group_totals, unattributed_revenue
+from app.services.tenancy import catalog
 from app.settings import Settings
 
 NOW = datetime(2026, 3, 18, 15, 30, tzinfo=UTC)

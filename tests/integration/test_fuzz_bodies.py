@@ -26,7 +26,7 @@ from app.db.tables import TENANT_TABLES
 from app.services.ingest.outcomes import OUTCOME_FIELDS
 from app.services.ingest.records import LABEL_FIELDS, RUN_FIELDS, USAGE_FIELDS
 from app.services.ingest.revenue import REVENUE_FIELDS
-from app.services.tenants import create_api_key
+from app.services.tenancy.tenants import create_api_key
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "30"))
 # Table names come from the catalog, not from input.

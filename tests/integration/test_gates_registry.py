@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.migrate import upgrade
-from app.services.gate_evaluations import tenant_ids
-from app.services.tenants import create_tenant
+from app.services.gates.evaluations import tenant_ids
+from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
 
 

@@ -11,14 +11,14 @@ from sqlalchemy import select, text
 
 from app.db.tables import AutonomyEvent, GateEvaluation
 from app.domain.gates import CheckStatus, GateSpec
-from app.services.autonomy import autonomy_history, demote, promote
-from app.services.cohorts import cohort_figures
-from app.services.gate_evaluations import evaluate_tenant, recent_evaluations, tenant_ids
-from app.services.gate_windows import WHOLE_COHORT, gate_window, window_figures
-from app.services.gates import WorkflowNotFound, gate_history, gates_in_force, set_gate
+from app.services.costs.cohorts import cohort_figures
+from app.services.costs.scope import TimeRange
+from app.services.gates.autonomy import autonomy_history, demote, promote
+from app.services.gates.definitions import WorkflowNotFound, gate_history, gates_in_force, set_gate
+from app.services.gates.evaluations import evaluate_tenant, recent_evaluations, tenant_ids
+from app.services.gates.readiness import readiness_of
+from app.services.gates.windows import WHOLE_COHORT, gate_window, window_figures
 from app.services.ingest.errors import FieldError
-from app.services.readiness import readiness_of
-from app.services.scope import TimeRange
 from tests.integration.gates_factories import (
     EXPENSIVE,
     GREEN,

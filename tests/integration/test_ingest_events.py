@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from app.auth.principal import Role
-from app.services.tenants import create_api_key, revoke_api_key
-from app.services.workflows import upsert_workflow
+from app.services.tenancy.tenants import create_api_key, revoke_api_key
+from app.services.tenancy.workflows import upsert_workflow
 
 
 async def rows(sessions, tenant_id: uuid.UUID, sql: str) -> list[dict]:

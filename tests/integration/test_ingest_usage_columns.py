@@ -18,9 +18,9 @@ from app.db.sessions import raw_connection
 from app.domain.pricing import Price
 from app.services.ingest import validation
 from app.services.ingest.writes import usage_rows
-from app.services.prices import set_model_price
-from app.services.tenants import create_client
-from app.services.workflows import upsert_workflow
+from app.services.pricing.prices import set_model_price
+from app.services.tenancy.tenants import create_client
+from app.services.tenancy.workflows import upsert_workflow
 
 
 def _price(provider: str, model: str, day: int, rate: str, **rates: Decimal) -> Price:

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from app.auth.principal import Role
-from app.services.tenants import create_api_key, create_client
-from app.services.workflows import upsert_workflow
+from app.services.tenancy.tenants import create_api_key, create_client
+from app.services.tenancy.workflows import upsert_workflow
 
 INGEST_USAGE = """
 mutation($events: [UsageEventInput!]!) {

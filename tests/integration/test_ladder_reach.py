@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app.services import ladder_reach
-from app.services.ladder_cohorts import rung_counts
-from app.services.ladder_reach import drain
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.ladders import reach as ladder_reach
+from app.services.ladders.cohorts import rung_counts
+from app.services.ladders.reach import drain
 from tests.integration.ladder_factories import outcome, outreach
 from tests.integration.reads_factories import day, insert, run
 from tests.integration.test_gates_worker import run_worker

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from app.domain.ladder import CohortRun, Outcome
 from app.domain.ladder import rung_counts as reference_counts
-from app.services.ladder_cohorts import rung_counts, slice_figures
-from app.services.ladders import ladder_costs, ladder_series
-from app.services.scope import CostScope, TimeRange
-from app.services.slices import NONE_VALUE, by_dimension
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.costs.slices import NONE_VALUE, by_dimension
+from app.services.ladders.cohorts import rung_counts, slice_figures
+from app.services.ladders.figures import ladder_costs, ladder_series
 from tests.integration.ladder_factories import outcome, outreach
 from tests.integration.reads_factories import client, day, insert, run, usage
 

@@ -23,7 +23,7 @@ from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.ingest.rate_limit import bucket_key, take_ingest_tokens
 from app.main import create_app
-from app.services.tenants import create_api_key, create_tenant
+from app.services.tenancy.tenants import create_api_key, create_tenant
 from app.settings import Settings
 
 TIGHT = {

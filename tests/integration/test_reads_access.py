@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.auth.principal import Role
 from app.db.tables import TENANT_TABLES, ModelPrice, RunLabel
-from app.services.tenants import create_api_key
+from app.services.tenancy.tenants import create_api_key
 from tests.integration.reads_factories import (
     MARCH,
     client,

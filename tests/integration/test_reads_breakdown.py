@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from app.auth.principal import Role
 from app.domain.breakdown import CostItem, breakdown
 from app.domain.enums import UsageKind
-from app.services.breakdown import CostDimension, cost_breakdown
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.breakdown import CostDimension, cost_breakdown
+from app.services.costs.scope import CostScope, TimeRange
 from tests.integration.reads_factories import (
     MARCH,
     T0,

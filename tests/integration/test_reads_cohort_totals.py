@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from app.domain.cost_per_outcome import RunCost, summarize_cohort
 from app.domain.enums import FAILURE_STATUSES, RunStatus
-from app.services.cohorts import cohort_figures
-from app.services.costs import cohort_totals
-from app.services.scope import CostScope, TimeRange
+from app.services.costs.cohorts import cohort_figures
+from app.services.costs.figures import cohort_totals
+from app.services.costs.scope import CostScope, TimeRange
 from tests.integration.reads_factories import day, insert, run, usage, workflow
 
 HOLD_HOURS = 48

@@ -14,7 +14,7 @@ from arq.worker import create_worker
 from sqlalchemy import text
 
 from app.db.tables import ModelPrice
-from app.services.repricing import reprice_usage
+from app.services.pricing.repricing import reprice_usage
 from tests.integration.reads_factories import day, insert, usage, workflow
 from tests.integration.test_cli import ledger
 from tests.integration.test_gates_cli import cli_env  # noqa: F401  (fixture)

@@ -33,8 +33,8 @@ from app.db.tables import (
     RoiWindow,
     UsageRepricing,
 )
-from app.services.ladder_reach import drain as drain_ladder_reach
-from app.services.tenants import create_api_key
+from app.services.ladders.reach import drain as drain_ladder_reach
+from app.services.tenancy.tenants import create_api_key
 from tests.integration.isolation_seed import Seeded, seed_tenant
 from tests.integration.reads_factories import insert
 

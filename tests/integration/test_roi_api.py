@@ -12,7 +12,7 @@ import pytest
 from arq.worker import create_worker
 
 from app.auth.principal import Role
-from app.services.tenants import create_api_key
+from app.services.tenancy.tenants import create_api_key
 from tests.integration.roi_helpers import fetch
 from workers.settings import worker_settings
 

@@ -9,7 +9,7 @@ import pytest
 from arq import create_pool
 
 from app.db.sessions import raw_connection
-from app.services.roi_dirty import mark_runs
+from app.services.roi.dirty import mark_runs
 from tests.integration.reads_factories import client, day, insert, run, workflow
 from tests.integration.roi_helpers import fetch, window_rows
 from tests.integration.test_cli import cli_env, ledger  # noqa: F401  (fixture)

@@ -10,7 +10,7 @@ from datetime import UTC, timedelta
 from sqlalchemy import text
 
 from app.db.sessions import raw_connection
-from app.services.roi_dirty import usage_pairs, usage_ref_pairs
+from app.services.roi.dirty import usage_pairs, usage_ref_pairs
 from tests.integration.test_ingest_events import post
 from tests.integration.test_rollups import START, run, setup, usage
 

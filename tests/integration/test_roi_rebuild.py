@@ -1,4 +1,4 @@
-"""The set-based full rebuild (`app.services.roi_rebuild`) against its references: the SQL split
+"""The set-based full rebuild (`app.services.roi.rebuild`) against its references: the SQL split
 equals `app.domain.attribution.attribute_grouped` event for event, and the rebuild leaves exactly
 the rows of the batched drain (`drain(..., force=True)`), which agrees with the pure reference."""
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from app.db.sessions import raw_connection
 from app.domain.attribution import AcceptedRun, attribute_grouped
 from app.domain.enums import RunStatus
-from app.services.roi_dirty import mark_ingest
-from app.services.roi_rebuild import SPLIT_QUERY, rebuild_tenant
-from app.services.roi_recompute import drain
+from app.services.roi.dirty import mark_ingest
+from app.services.roi.rebuild import SPLIT_QUERY, rebuild_tenant
+from app.services.roi.recompute import drain
 from tests.integration.reads_factories import T0, insert
 from tests.integration.roi_helpers import rebuild
 from tests.integration.test_roi_reference import (

@@ -16,10 +16,10 @@ from app.domain.attribution import RevenueEvent as DomainEvent
 from app.domain.enums import RunStatus
 from app.domain.roi import Baseline, WindowTotals, window_status
 from app.domain.roi_cohorts import CohortRun, UsageCost, compute_windows
-from app.services.roi_dirty import mark_ingest
-from app.services.roi_reads import list_windows, unattributed_revenue
-from app.services.roi_recompute import drain
-from app.services.scope import TimeRange
+from app.services.costs.scope import TimeRange
+from app.services.roi.dirty import mark_ingest
+from app.services.roi.reads import list_windows, unattributed_revenue
+from app.services.roi.recompute import drain
 from tests.integration.reads_factories import T0, client, insert, run, usage, workflow
 from tests.integration.roi_helpers import baseline, rebuild, revenue
 

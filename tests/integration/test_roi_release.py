@@ -9,9 +9,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from app.db.sessions import raw_connection
-from app.services.roi_dirty import mark_revenue, mark_runs
-from app.services.roi_rebuild import rebuild_tenant
-from app.services.roi_recompute import CLAIM, RELEASE, drain
+from app.services.roi.dirty import mark_revenue, mark_runs
+from app.services.roi.rebuild import rebuild_tenant
+from app.services.roi.recompute import CLAIM, RELEASE, drain
 from tests.integration.reads_factories import client, day, insert, run, workflow
 from tests.integration.roi_helpers import LATER, fetch, revenue, window_rows
 

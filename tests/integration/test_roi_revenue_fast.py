@@ -1,4 +1,4 @@
-"""The fast path for new revenue (`app.services.roi_revenue`) against the general drain: two
+"""The fast path for new revenue (`app.services.roi.revenue_batch`) against the general drain: two
 tenants with the same data get the same new revenue events; one drains them as ingest would
 (fast path where it applies), the other with the fast path switched off. Their windows — figures,
 status, revision, computed_at, recheck time, fingerprint — and allocations must be identical,
@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.db.sessions import raw_connection
-from app.services import roi_recompute
-from app.services.roi_dirty import mark_ingest
-from app.services.roi_rebuild import rebuild_tenant
-from app.services.roi_recompute import drain
-from app.services.roi_revenue import revenue_batch
+from app.services.roi import recompute as roi_recompute
+from app.services.roi.dirty import mark_ingest
+from app.services.roi.rebuild import rebuild_tenant
+from app.services.roi.recompute import drain
+from app.services.roi.revenue_batch import revenue_batch
 from tests.integration.reads_factories import T0, insert
 from tests.integration.roi_helpers import fetch
 from tests.integration.test_roi_reference import (

@@ -10,10 +10,10 @@ import pytest
 
 from app.db.sessions import raw_connection
 from app.domain.roi import roi_figures
-from app.services.roi_dirty import mark_revenue, mark_runs
-from app.services.roi_reads import list_windows, unattributed_revenue
-from app.services.roi_recompute import drain
-from app.services.scope import TimeRange
+from app.services.costs.scope import TimeRange
+from app.services.roi.dirty import mark_revenue, mark_runs
+from app.services.roi.reads import list_windows, unattributed_revenue
+from app.services.roi.recompute import drain
 from tests.integration.reads_factories import T0, client, day, insert, run, usage, workflow
 from tests.integration.roi_helpers import (
     LATER,

@@ -14,7 +14,7 @@ from arq import create_pool, cron
 from arq.worker import create_worker, func
 
 from app.db.sessions import raw_connection
-from app.services.roi_dirty import mark_runs
+from app.services.roi.dirty import mark_runs
 from tests.integration.reads_factories import client, day, insert, run, usage, workflow
 from tests.integration.roi_helpers import (
     LATER,

@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from app.domain.pricing import Price
-from app.services.cohorts import cohort_figures
-from app.services.cost_basis import CostBasis
+from app.services.costs.basis import CostBasis
+from app.services.costs.cohorts import cohort_figures
+from app.services.costs.scope import CostScope, TimeRange
 from app.services.ingest import writes
-from app.services.prices import set_model_price
-from app.services.repricing import reprice_usage
-from app.services.scope import CostScope, TimeRange
-from app.services.tenants import create_api_key
-from app.services.workflows import upsert_workflow
+from app.services.pricing.prices import set_model_price
+from app.services.pricing.repricing import reprice_usage
+from app.services.tenancy.tenants import create_api_key
+from app.services.tenancy.workflows import upsert_workflow
 from tests.integration.test_ingest_events import post
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app.services.cohorts import cohort_figures
-from app.services.scope import CostScope, TimeRange, split_whole_days
-from app.services.workflows import upsert_workflow
+from app.services.costs.cohorts import cohort_figures
+from app.services.costs.scope import CostScope, TimeRange, split_whole_days
+from app.services.tenancy.workflows import upsert_workflow
 from tests.integration.test_ingest_events import post
 from tests.integration.test_rollups import label, run, setup, usage
 

@@ -16,7 +16,7 @@ from joserfc.jwk import RSAKey
 
 from app.auth.principal import Role
 from app.auth.tokens import load_or_create_dev_key
-from app.services.tenants import create_api_key, revoke_api_key
+from app.services.tenancy.tenants import create_api_key, revoke_api_key
 
 QUERY = {"query": "{ viewer { tenantId } }"}
 

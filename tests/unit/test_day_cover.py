@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.scope import TimeRange, cover_with_days
+from app.services.costs.scope import TimeRange, cover_with_days
 
 MIDNIGHT = datetime(2026, 3, 2, tzinfo=UTC)
 

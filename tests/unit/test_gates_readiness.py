@@ -18,7 +18,7 @@ from app.domain.readiness import (
     no_gate_readiness,
     should_auto_demote,
 )
-from app.services.readiness_json import readiness_from_json, readiness_to_json
+from app.services.gates.readiness_json import readiness_from_json, readiness_to_json
 
 PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUFFICIENT_DATA
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)

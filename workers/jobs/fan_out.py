@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from app.services.gate_evaluations import tenant_ids
+from app.services.gates.evaluations import tenant_ids
 
 
 def slot_job_id(prefix: str, tenant_id: uuid.UUID, now: datetime) -> str:

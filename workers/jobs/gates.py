@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from app.services.gate_evaluations import evaluate_tenant
+from app.services.gates.evaluations import evaluate_tenant
 from workers.jobs.fan_out import enqueue_per_tenant, slot_job_id
 
 log = logging.getLogger("ledger.worker.gates")

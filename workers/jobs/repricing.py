@@ -3,7 +3,7 @@
 `reprice(tenant, provider, model)` is enqueued by `setModelPrice` after commit with the job id
 `reprice:{tenant}:{provider}:{model}`: a burst of price changes for one model coalesces into one
 job (`keep_result = 0` in workers.settings, so a finished job never blocks the next enqueue).
-The job is idempotent (app.services.repricing) and enqueues the ROI recompute of the windows
+The job is idempotent (app.services.pricing.repricing) and enqueues the ROI recompute of the windows
 whose cost it changed. Context keys besides `workers.settings.startup`'s: `clock` (zero-argument
 callable returning an aware datetime) and `reprice_batch_size`.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.services.repricing import DEFAULT_BATCH_SIZE, reprice_usage
+from app.services.pricing.repricing import DEFAULT_BATCH_SIZE, reprice_usage
 from workers.jobs.roi import enqueue_recompute
 
 log = logging.getLogger("ledger.worker.repricing")

@@ -12,7 +12,7 @@
   `drain_roi` per tenant. Markers live in PostgreSQL, so a job lost with Redis is caught up here.
 
 Every job is idempotent (a second run writes nothing) and transactional per batch (see
-app.services.roi_recompute). A failing job is logged, recorded in Redis under
+app.services.roi.recompute). A failing job is logged, recorded in Redis under
 `FAILURE_KEY` (shown by `ledger worker status`), and retried with `Retry(defer=job_try × 5 s)`
 until `MAX_TRIES`; its markers stay, so the cron retries it after that too.
 
@@ -33,8 +33,8 @@ from typing import Any
 
 from arq.worker import Retry
 
-from app.services.roi_dirty import Pair
-from app.services.roi_recompute import DEFAULT_BATCH_SIZE, DrainReport, backlog, drain
+from app.services.roi.dirty import Pair
+from app.services.roi.recompute import DEFAULT_BATCH_SIZE, DrainReport, backlog, drain
 
 log = logging.getLogger("ledger.worker.roi")
 

@@ -2,7 +2,7 @@
 
 - every ten minutes, compaction of the daily rollup `cohort_days`;
 - every minute, the ladder reach drain: the reachers that writes marked dirty get their
-  `ladder_reach` rows recomputed (`app.services.ladder_reach`). Reads are exact either way (they
+  `ladder_reach` rows recomputed (`app.services.ladders.reach`). Reads are exact either way (they
   compute dirty reachers live); the drain keeps that live part small.
 
 The fan-out is `workers/jobs/fan_out.py` (tenants from `ledger_tenant_ids()`, one job id per
@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from app.services.ladder_reach import DRAIN_BATCH, drain
+from app.services.ladders.reach import DRAIN_BATCH, drain
 from app.services.rollups import compact_cohort_days
 from workers.jobs.fan_out import enqueue_per_tenant
 

@@ -119,7 +119,7 @@ class LadderReach(SQLModel, table=True):
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     workflow_id: uuid.UUID = Field(primary_key=True)
-    # 's:' || subject, else 'r:' || correlation id (app.services.ladder_cohorts).
+    # 's:' || subject, else 'r:' || correlation id (app.services.ladders.cohorts).
     who: str = Field(primary_key=True, max_length=210)
     rung_key: str = Field(primary_key=True, max_length=100)
     correlation_id: str = Field(primary_key=True, max_length=200)

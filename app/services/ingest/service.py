@@ -23,7 +23,7 @@ Rules, in order:
 - Revenue records (`"type": "revenue"`, the contract's `RevenueInput`) are idempotent by eventId;
   amounts are signed whole cents; see app.services.ingest.revenue.
 - Last, the ROI windows the new rows touch are marked dirty in the same transaction
-  (app.services.roi_dirty); `roi_windows` lists them for the caller to enqueue after commit.
+  (app.services.roi.dirty); `roi_windows` lists them for the caller to enqueue after commit.
 
 Nothing is committed here: the caller's session commits, and only then may it answer success.
 """
@@ -49,7 +49,7 @@ from app.services.ingest.writes import (
     usage_refs,
     usage_rows,
 )
-from app.services.roi_dirty import Pair, mark_ingest
+from app.services.roi.dirty import Pair, mark_ingest
 
 CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 

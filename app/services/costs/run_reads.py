@@ -18,7 +18,15 @@ from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import Run, UsageEvent
-from app.services.scope import RUN_COSTS, RUNS, USAGE, CostScope, TimeRange, in_range, run_filters
+from app.services.costs.scope import (
+    RUN_COSTS,
+    RUNS,
+    USAGE,
+    CostScope,
+    TimeRange,
+    in_range,
+    run_filters,
+)
 
 
 @dataclass(frozen=True)

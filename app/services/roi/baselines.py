@@ -23,7 +23,7 @@ from app.db.tables.roi import NO_CLIENT
 from app.domain.money import quantize_money
 from app.services.ingest.errors import FieldError
 from app.services.ingest.fields import MONEY_LIMIT
-from app.services.roi_dirty import Pair, mark_baseline
+from app.services.roi.dirty import Pair, mark_baseline
 
 UPSERT_BASELINE = """
 INSERT INTO roi_baselines (tenant_id, workflow_id, client_id, revenue_per_success,

@@ -28,11 +28,11 @@ from app.db.tables import GateEvaluation as EvaluationRow
 from app.db.tables import Workflow as WorkflowRow
 from app.domain.gates import CheckStatus
 from app.domain.readiness import AutonomyEventKind, Readiness, should_auto_demote
-from app.services import catalog
-from app.services.autonomy import demote, last_level_change
-from app.services.gates import gates_in_force, lock_workflow
-from app.services.readiness import evaluate_targets
-from app.services.readiness_json import readiness_to_json
+from app.services.gates.autonomy import demote, last_level_change
+from app.services.gates.definitions import gates_in_force, lock_workflow
+from app.services.gates.readiness import evaluate_targets
+from app.services.gates.readiness_json import readiness_to_json
+from app.services.tenancy import catalog
 
 EVALUATIONS = EvaluationRow.__table__  # type: ignore[attr-defined]
 AUTO_DEMOTION_ACTOR = "system:auto-demotion"

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Integer, Numeric, String, cast, func, literal
 
-from app.services.scope import RUNS, USAGE
+from app.services.costs.scope import RUNS, USAGE
 
 NONE_VALUE = "(none)"
 """The slice of runs (and workflow-level costs) without a value for the dimension."""

@@ -2,20 +2,20 @@
 
 A batch is up to `batch_size` dirty (workflow, cohort day) pairs of one tenant — or, when the
 markers first in line were left by revenue alone and their windows are fresh, up to
-`batch_size × REVENUE_BATCH_FACTOR` of them done by the fast path of `app.services.roi_revenue`
-(split the new events, re-sum attributed revenue; steps 3–4 below are skipped). In ONE
-transaction it:
+`batch_size × REVENUE_BATCH_FACTOR` of them done by the fast path of
+`app.services.roi.revenue_batch` (split the new events, re-sum attributed revenue;
+steps 3–4 below are skipped). In ONE transaction it:
 
 1. takes the tenant's ROI advisory lock (`pg_advisory_xact_lock`), so two workers never
    re-attribute the same revenue at once (tenants still run in parallel);
 2. reads the batch's markers (with their `marked_at`);
 3. re-attributes the revenue of its windows whose claimants changed, and revenue no recompute has
-   seen (`app.services.roi_allocation`) — which may touch windows of other days or workflows
+   seen (`app.services.roi.allocation`) — which may touch windows of other days or workflows
    (a split changed);
 4. recomputes and upserts every window of the batch — of a marker naming clients (revenue,
    migration 0008) only those clients' windows — and the windows of those touched splits:
    the event's client's window of each (workflow, day), not the pair's other clients
-   (`app.services.roi_windows`);
+   (`app.services.roi.windows`);
 5. deletes the markers it read — only those whose `marked_at` is unchanged: a change committed
    by ingest meanwhile re-marked its pair, and that marker stays for the next batch.
 
@@ -37,10 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
-from app.services.roi_allocation import changed_windows, fingerprints, reattribute
-from app.services.roi_dirty import Key, Pair, dirty_count, mark_due, mark_everything
-from app.services.roi_revenue import revenue_batch
-from app.services.roi_windows import compute_windows, store_windows
+from app.services.roi.allocation import changed_windows, fingerprints, reattribute
+from app.services.roi.dirty import Key, Pair, dirty_count, mark_due, mark_everything
+from app.services.roi.revenue_batch import revenue_batch
+from app.services.roi.windows import compute_windows, store_windows
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ledger.roi:' || $1::text, 0))"
 NO_JIT = "SET LOCAL jit = off"
@@ -82,7 +82,7 @@ WHERE d.tenant_id = $1 AND d.ctid = done.id
 
 DEFAULT_BATCH_SIZE = 200
 REVENUE_BATCH_FACTOR = 10
-"""A batch of revenue markers on fresh windows (app.services.roi_revenue: a few set-based
+"""A batch of revenue markers on fresh windows (app.services.roi.revenue_batch: a few set-based
 statements, nothing loaded per run) takes up to this many times `batch_size` markers."""
 
 
@@ -137,10 +137,10 @@ async def recompute_batch(
 
     `clients[i]` restricts pair i to those clients' windows (a marker left by revenue events,
     migration 0008); None, or no `clients`, means every window of the pair. A batch of such
-    markers only, on fresh windows, takes the fast path of `app.services.roi_revenue` (new
+    markers only, on fresh windows, takes the fast path of `app.services.roi.revenue_batch` (new
     revenue re-sums attributed revenue; nothing else of the windows is recomputed). Otherwise
     revenue is re-attributed for the windows whose claimants changed (all with `force`) and for
-    events no recompute has seen (app.services.roi_allocation); the batch's windows then store their
+    events no recompute has seen (app.services.roi.allocation); the batch's windows then store their
     current claimant fingerprints, and the other windows whose share of revenue moved (the
     event's client's windows of other pairs) are recomputed too.
     """
@@ -153,7 +153,8 @@ async def recompute_batch(
             keys += [(workflow_id, day, c) for c in sorted(set(only))]
     if not force:
         fast = await revenue_batch(conn, tenant_id, keys, now)
-        if fast is not None:  # only revenue arrived, on fresh windows (app.services.roi_revenue)
+        # Only revenue arrived, on fresh windows (app.services.roi.revenue_batch).
+        if fast is not None:
             return fast
     whole = {(k[0], k[1]) for k in keys if k[2] is None}
     some = {k for k in keys if k[2] is not None}

@@ -3,7 +3,7 @@
 A ceiling is (workflow, rung, dimension, value) → USD per rung, set by upsert. Its status is
 read over a **rolling window**: the cohort of runs started in the last `window_days` days
 before `now` (30 by default) with the workflow-level costs booked in it, sliced by the
-ceiling's dimension as a scope on that value would (`app.services.slices`). A slice throttles
+ceiling's dimension as a scope on that value would (`app.services.costs.slices`). A slice throttles
 when its cost per rung (10 dp) is over the ceiling, or when it spent money and nobody reached
 the rung (infinitely expensive); with no spend at all it does not.
 
@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import CostCeiling, LadderRung
 from app.domain import ladder
 from app.domain.money import quantize_money
-from app.services import catalog
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.costs.slices import by_dimension
 from app.services.ingest.errors import FieldError
-from app.services.ladder_cohorts import slice_figures
-from app.services.ladders import SLICE_DIMENSIONS, require_rung
-from app.services.scope import CostScope, TimeRange
-from app.services.slices import by_dimension
+from app.services.ladders.cohorts import slice_figures
+from app.services.ladders.figures import SLICE_DIMENSIONS, require_rung
+from app.services.tenancy import catalog
 
 CEILINGS = CostCeiling.__table__  # type: ignore[attr-defined]
 RUNGS = LadderRung.__table__  # type: ignore[attr-defined]

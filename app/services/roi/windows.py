@@ -34,7 +34,7 @@ from app.domain.roi import (
     window_totals,
 )
 from app.services.ingest.arrays import columns
-from app.services.roi_dirty import Key
+from app.services.roi.dirty import Key
 
 DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
 DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"

@@ -51,9 +51,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.enums import FAILURE_STATUSES, RunStatus
-from app.services.catalog import WORKFLOWS
-from app.services.cost_basis import CostBasis, factors_for, usage_cost
-from app.services.scope import (
+from app.services.costs.basis import CostBasis, factors_for, usage_cost
+from app.services.costs.scope import (
     COHORT_DAYS,
     RUN_COSTS,
     RUNS,
@@ -68,6 +67,7 @@ from app.services.scope import (
     workflow_level_filters_for,
     workflow_level_source,
 )
+from app.services.tenancy.catalog import WORKFLOWS
 
 ZERO = Decimal(0)
 ACCEPTED = RunStatus.ACCEPTED.value
@@ -115,7 +115,7 @@ def cohort_runs(
 
     On the rack-rate basis a run's cost is its row of the `run_costs` rollup (kept exact by
     triggers on every write of usage and runs), joined by primary key: no usage is read. On the
-    RECONCILED basis (`factors`, app.services.cost_basis) the factor depends on each event's
+    RECONCILED basis (`factors`, app.services.costs.basis) the factor depends on each event's
     provider-month, so a run's cost is a correlated sum of its raw usage, which PostgreSQL
     answers with the (tenant_id, correlation_id) index per run.
     """

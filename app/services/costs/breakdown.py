@@ -9,7 +9,7 @@ The grouping expressions come from a fixed mapping of dimension to SQL expressio
 input is ever interpolated into SQL. Each event lands in exactly one bucket and the sums are
 NUMERIC, so the buckets add up to the total of the same range to the last decimal place.
 `app.domain.breakdown.breakdown` is the pure reference the tests hold this to. On the RECONCILED
-basis each event's cost is its reconciled cost (app.services.cost_basis), so the buckets still
+basis each event's cost is its reconciled cost (app.services.costs.basis), so the buckets still
 add up exactly to the reconciled total.
 """
 
@@ -25,9 +25,9 @@ from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.breakdown import NONE_KEY, Bucket
-from app.services.catalog import WORKFLOWS
-from app.services.cost_basis import CostBasis, factors_for, usage_cost
-from app.services.scope import RUNS, USAGE, CostScope, TimeRange, in_range
+from app.services.costs.basis import CostBasis, factors_for, usage_cost
+from app.services.costs.scope import RUNS, USAGE, CostScope, TimeRange, in_range
+from app.services.tenancy.catalog import WORKFLOWS
 
 
 class CostDimension(enum.StrEnum):

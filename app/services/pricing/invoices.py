@@ -3,7 +3,7 @@
 The report lists, per recorded invoice, what the rack-rate token math computed for that
 provider-month's LLM usage, what was invoiced, the factor that reconciles one with the other and
 the reconciled total (Σ of the events' reconciled costs, which equals the invoice to the cent).
-`app.domain.reconciliation` defines the arithmetic; `app.services.cost_basis` applies it to
+`app.domain.reconciliation` defines the arithmetic; `app.services.costs.basis` applies it to
 every cost figure asked for with basis RECONCILED.
 """
 
@@ -21,15 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import ProviderInvoice
 from app.domain.money import quantize_money
 from app.domain.reconciliation import parse_month
-from app.services.cost_basis import (
+from app.services.costs.basis import (
     LLM,
     MONEY_DIGITS,
     factor_of,
     invoiced_usage,
     month_bounds,
 )
+from app.services.costs.scope import USAGE
 from app.services.ingest.errors import FieldError
-from app.services.scope import USAGE
 
 PROVIDER_LENGTH = 100
 # NUMERIC(20, 10): at most ten integer digits.

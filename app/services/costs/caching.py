@@ -1,6 +1,6 @@
 """Cache-read tokens and savings of a workflow's cohort, set-wise in PostgreSQL (one statement).
 
-The events are exactly those whose cost `app.services.cohorts` sums for costPerOutcome (the
+The events are exactly those whose cost `app.services.costs.cohorts` sums for costPerOutcome (the
 cohort rule): every usage event of the runs *started* in range, whenever it occurred, plus the
 workflow-level usage (no stored run) that occurred in range. So `savings` adds to the same
 `totalCost` and divides by the same `acceptedOutcomes`.
@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import ModelPrice
 from app.domain.pricing import TOKENS_PER_UNIT
-from app.services.cohorts import cohort_runs
-from app.services.cost_basis import MONEY_DIGITS
-from app.services.scope import (
+from app.services.costs.basis import MONEY_DIGITS
+from app.services.costs.cohorts import cohort_runs
+from app.services.costs.scope import (
     USAGE,
     CostScope,
     TimeRange,

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import Workflow as WorkflowRow
 from app.domain.readiness import Readiness, WindowFigures, evaluate_gate, no_gate_readiness
-from app.services.gate_windows import window_figures
-from app.services.gates import gates_in_force, spec_of
+from app.services.gates.definitions import gates_in_force, spec_of
+from app.services.gates.windows import window_figures
 
 
 async def evaluate_targets(

@@ -21,7 +21,7 @@ What marks what:
 - a baseline: every stored window of the workflow (of the client, for a client's baseline).
 
 A job recomputing a window re-attributes every revenue event its runs claim or claimed, and
-recomputes any other window whose share of those events changed (app.services.roi_recompute).
+recomputes any other window whose share of those events changed (app.services.roi.recompute).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ Pair = tuple[uuid.UUID, date]
 """(workflow id, cohort day)."""
 
 # A marker already there gets a new `marked_at`: a job that read the old one deletes it only if
-# it is unchanged (app.services.roi_recompute), so a change committed while the job ran is kept
+# it is unchanged (app.services.roi.recompute), so a change committed while the job ran is kept
 # for the next recompute.
 # `clients` (migration 0008): the clients whose windows of the pair changed, NULL for all of
 # them; a key with a NULL client marks the whole pair, and merging two markers keeps NULL if

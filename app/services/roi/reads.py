@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.sessions import raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.domain.roi import WindowStatus, WindowTotals, days_in_range
-from app.services.scope import TimeRange
+from app.services.costs.scope import TimeRange
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """From SQL totals to figures: the domain functions define what the numbers mean.
 
-`app.services.cohorts` counts and sums set-wise in PostgreSQL; the functions here hand those
+`app.services.costs.cohorts` counts and sums set-wise in PostgreSQL; the functions here hand those
 totals to `app.domain` (cost per outcome, failure cost share, run cost statistics), so the SQL
 path and the pure reference (`summarize_cohort`) are held to the same arithmetic.
 
 Basis: RECONCILED figures scale LLM costs to the providers' recorded invoices; the SQL is in
-`app.services.cost_basis` (CostBasis is re-exported here).
+`app.services.costs.basis` (CostBasis is re-exported here).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from decimal import Decimal
 from app.domain.cost_per_outcome import CohortTotals, CostPerOutcome, cost_per_outcome
 from app.domain.failure_share import FailureCostShare, failure_cost_share
 from app.domain.run_cost_stats import RunCostStats, run_cost_stats
-from app.services.cohorts import CohortFigures
-from app.services.cost_basis import CostBasis as CostBasis  # re-exported
+from app.services.costs.basis import CostBasis as CostBasis  # re-exported
+from app.services.costs.cohorts import CohortFigures
 
 
 def cohort_totals(figures: CohortFigures) -> CohortTotals:

@@ -50,9 +50,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.enums import RunStatus
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
-from app.services.cohorts import ZERO, cohort_runs, hold_bounds, timestamp
-from app.services.cohorts import Span as _Span
-from app.services.scope import (
+from app.services.costs.cohorts import ZERO, cohort_runs, hold_bounds, timestamp
+from app.services.costs.cohorts import Span as _Span
+from app.services.costs.scope import (
     COHORT_DAYS,
     RUNS,
     USAGE,

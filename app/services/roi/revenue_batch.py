@@ -6,7 +6,7 @@ such a mark becomes NULL too. When, besides, every window of the batch is *fresh
 a claimant fingerprint, and no `recheck_at` passed (so no acceptance hold ended and no window
 turned FINAL since it was computed) —, a full recompute of those windows would find the same
 runs, successes, costs, baseline figures, status, recheck time and claimants: only the
-attributed revenue can differ. So instead of `app.services.roi_recompute`'s general path
+attributed revenue can differ. So instead of `app.services.roi.recompute`'s general path
 (claimant fingerprints, candidate runs loaded into Python, one aggregate per window) a batch
 here is:
 
@@ -17,7 +17,7 @@ here is:
    windows whose shares changed;
 3. ONE statement setting, for the batch's windows and those fresh changed windows, the
    attributed revenue to the sum of their allocations (a deleted event's shares are gone with
-   it), with the rules of `app.services.roi_windows.UPSERT`: an unchanged window is not written;
+   it), with the rules of `app.services.roi.windows.UPSERT`: an unchanged window is not written;
    a FINAL window whose figures change gets ``revision + 1``; `computed_at` moves only then;
 4. a changed window that is not fresh (missing, its `recheck_at` passed, or a marker naming
    every client of its pair waits) is recomputed whole (`compute_windows`), exactly as the
@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.services.roi_dirty import Key
-from app.services.roi_windows import compute_windows, store_windows
+from app.services.roi.dirty import Key
+from app.services.roi.windows import compute_windows, store_windows
 
 # The claimants of an event, one index probe per event: by primary key when it names a run; by
 # (client, subject, end) when it names a subject (ix_runs_accepted_client_subject_ended,

@@ -7,7 +7,7 @@ reachers: `'s:' || subject` (the event's subject, else its run's), else `'r:' ||
 — the prefixes keep subjects and run ids apart. The `accepted` rung counts the cohort's counted-
 accepted runs the same way. `app.domain.ladder.rung_counts` is the pure reference.
 
-Spend per slice reuses the cohort's per-run costs (`app.services.cohorts.cohort_runs`); the
+Spend per slice reuses the cohort's per-run costs (`app.services.costs.cohorts.cohort_runs`); the
 workflow-level costs (usage with no stored run, booked in the range) are added to the slice of
 their own client, team or time bucket, and left out of run-only slices (campaign, channel,
 variant) — exactly as a scope on that value would. So the figures of a slice equal the
@@ -46,10 +46,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import LadderRung, OutcomeEvent
 from app.domain.enums import RunStatus
 from app.domain.ladder import ACCEPTED_RUNG
-from app.services.catalog import WORKFLOWS
-from app.services.cohorts import cohort_runs
-from app.services.ladder_reach import backlogged, reach_counts
-from app.services.scope import (
+from app.services.costs.cohorts import cohort_runs
+from app.services.costs.scope import (
     RUNS,
     USAGE,
     CostScope,
@@ -59,7 +57,9 @@ from app.services.scope import (
     workflow_level_filters_for,
     workflow_level_source,
 )
-from app.services.slices import WHOLE, Grouping
+from app.services.costs.slices import WHOLE, Grouping
+from app.services.ladders.reach import backlogged, reach_counts
+from app.services.tenancy.catalog import WORKFLOWS
 
 OUTCOMES = OutcomeEvent.__table__  # type: ignore[attr-defined]
 RUNGS = LadderRung.__table__  # type: ignore[attr-defined]
@@ -196,7 +196,7 @@ async def rung_counts(
     """Distinct reachers of every active rung of each workflow's cohort.
 
     One statement for all the workflows; a rung nobody reached is absent from its dict. An
-    unscoped cohort is counted from the `ladder_reach` rollup (`app.services.ladder_reach`),
+    unscoped cohort is counted from the `ladder_reach` rollup (`app.services.ladders.reach`),
     unless the drain has fallen behind (`LIVE_BACKLOG` markers); `use_rollup=False` forces the
     live statement (the reference the tests compare with).
     """

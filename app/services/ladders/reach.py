@@ -1,5 +1,5 @@
 """Distinct reachers per rung from the `ladder_reach` rollup (migration 0010), exactly as
-`app.services.ladder_cohorts.rung_counts` counts them live, for unscoped cohorts.
+`app.services.ladders.cohorts.rung_counts` counts them live, for unscoped cohorts.
 
 `ladder_reach` holds one row per (workflow, reacher, rung, run) with the run's start, `prev_at`
 and `next_at` (the starts of the reacher's previous and next rows for that rung). The distinct
@@ -32,7 +32,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.scope import TimeRange
+from app.services.costs.scope import TimeRange
 
 DRAIN_BATCH = 20_000
 """Dirty reachers recomputed per `drain_ladder_reach` call."""

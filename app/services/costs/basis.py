@@ -25,7 +25,7 @@ from sqlalchemy import CTE, Date, DateTime, and_, case, cast, func, literal_colu
 from app.db.tables import ProviderInvoice
 from app.domain.enums import UsageKind
 from app.domain.reconciliation import FACTOR_PLACES
-from app.services.scope import USAGE
+from app.services.costs.scope import USAGE
 
 INVOICES = ProviderInvoice.__table__  # type: ignore[attr-defined]
 LLM = UsageKind.LLM.value

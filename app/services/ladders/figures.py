@@ -1,8 +1,8 @@
 """Outcome-ladder figures: cost per rung, its series over time, and the slices where it rises.
 
-SQL counts and sums (`app.services.ladder_cohorts`, and `app.services.cohorts` for the cohort's
-total, so `totalCost` is the very figure `costPerOutcome` shows); `app.domain.ladder` says what
-the totals mean. Rungs are the workflow's *active* rungs: retired ones are hidden, their events
+SQL counts and sums (`app.services.ladders.cohorts`, and `app.services.costs.cohorts` for the
+cohort's total, so `totalCost` is the very figure `costPerOutcome` shows); `app.domain.ladder` says
+what the totals mean. Rungs are the workflow's *active* rungs: retired ones are hidden, their events
 kept (see docs/numbers.md, "Outcome ladders").
 
 Bad arguments raise `FieldError` naming the contract's argument ("rung", "bucket", "dimension").
@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import LadderRung
 from app.domain import ladder
-from app.services import catalog
-from app.services.cohorts import CohortFigures, cohort_figures
+from app.services.costs.cohorts import CohortFigures, cohort_figures
+from app.services.costs.scope import CostScope, TimeRange
+from app.services.costs.slices import by_bucket, by_dimension
 from app.services.ingest.errors import FieldError
-from app.services.ladder_cohorts import SliceFigures, rung_counts, slice_figures
-from app.services.scope import CostScope, TimeRange
-from app.services.slices import by_bucket, by_dimension
+from app.services.ladders.cohorts import SliceFigures, rung_counts, slice_figures
+from app.services.tenancy import catalog
 
 Bucket = tuple[datetime, datetime]
 

@@ -4,7 +4,7 @@ For one (provider, model), every usage event with `cost_source = 'priced'` is pr
 the price in force at its `occurred_at` (app.domain.pricing: `price_in_force` + `price_tokens`,
 the exact arithmetic ingest used). Where the price version (`price_effective_from`) or the cost
 differs, the event gets the new cost and version, an audit row in `usage_repricings` records
-old → new, and its ROI windows are marked dirty (app.services.roi_dirty.mark_usage).
+old → new, and its ROI windows are marked dirty (app.services.roi.dirty.mark_usage).
 
 Events are read in keyset batches by event_id, `FOR UPDATE`, one transaction per batch; writes
 are one `UPDATE … FROM unnest` and one `INSERT … SELECT FROM unnest` per batch. Idempotent: a
@@ -25,7 +25,7 @@ from typing import Any
 from app.db.sessions import TenantSessions, raw_connection
 from app.domain.pricing import TokenCounts, price_in_force, price_tokens
 from app.services.ingest.price_book import load_prices
-from app.services.roi_dirty import Pair, mark_usage
+from app.services.roi.dirty import Pair, mark_usage
 
 DEFAULT_BATCH_SIZE = 5000
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from app.domain.attribution import AcceptedRun, RevenueEvent, attribute_grouped
 from app.services.ingest.arrays import columns
-from app.services.roi_dirty import Key, Pair
+from app.services.roi.dirty import Key, Pair
 
 Triple = tuple[uuid.UUID, date, uuid.UUID]
 """(workflow id, cohort day, client id): a window whose runs can claim revenue."""

@@ -1,7 +1,7 @@
 """Cost per outcome and success rate per slice of a cohort: per variant, per dominant model.
 
-The cohort is `app.services.cohorts.cohort_runs` (runs started in range matching the scope, each
-with its full usage cost); this module only groups it, in one GROUP BY statement per request
+The cohort is `app.services.costs.cohorts.cohort_runs` (runs started in range matching the scope,
+each with its full usage cost); this module only groups it, in one GROUP BY statement per request
 group, and `app.domain.cost_per_outcome` turns each slice's totals into figures. So a cheaper
 configuration that fails more often shows its true, higher cost per accepted outcome.
 
@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.cost_per_outcome import CohortTotals
 from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
-from app.services.cohorts import cohort_runs
-from app.services.scope import RUNS, USAGE, CostScope, TimeRange
+from app.services.costs.cohorts import cohort_runs
+from app.services.costs.scope import RUNS, USAGE, CostScope, TimeRange
 
 ACCEPTED = RunStatus.ACCEPTED.value
 RUNNING = RunStatus.RUNNING.value

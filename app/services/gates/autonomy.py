@@ -22,10 +22,10 @@ from sqlalchemy.orm import aliased
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import Workflow as WorkflowRow
 from app.domain.readiness import AutonomyEventKind, Readiness
-from app.services.gates import ACTOR_LENGTH, lock_workflow
+from app.services.gates.definitions import ACTOR_LENGTH, lock_workflow
+from app.services.gates.readiness import readiness_of
+from app.services.gates.readiness_json import readiness_to_json
 from app.services.ingest.errors import FieldError
-from app.services.readiness import readiness_of
-from app.services.readiness_json import readiness_to_json
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 REASON_LENGTH = 2000

@@ -19,7 +19,7 @@ tenant is done in ONE transaction (under the tenant's ROI advisory lock, like a 
    naming no stored run: no correlation id, or a `NOT has_run` rollup row —, attributed revenue,
    pending holds, the claimant fingerprint),
    applies the baseline in force, the status and the recheck time, and upserts the windows that
-   differ from the stored ones with the rules of `app.services.roi_windows.UPSERT` (unchanged
+   differ from the stored ones with the rules of `app.services.roi.windows.UPSERT` (unchanged
    windows are not touched at all; a FINAL
    window whose figures change gets ``revision + 1``; a stored window with nothing left keeps
    zero figures);
@@ -40,12 +40,12 @@ from datetime import datetime
 
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
-from app.services.roi_recompute import CLAIM, LOCK, NO_JIT, RELEASE
-from app.services.roi_revenue import split_select, write_split
+from app.services.roi.recompute import CLAIM, LOCK, NO_JIT, RELEASE
+from app.services.roi.revenue_batch import split_select, write_split
 
 NONE = f"'{NO_CLIENT}'::uuid"
 
-# Every (event, window) share of the tenant's revenue at $2 (app.services.roi_revenue). `$3`
+# Every (event, window) share of the tenant's revenue at $2 (app.services.roi.revenue_batch). `$3`
 # limits the events (NULL: all of them) — the tests compare single events with the domain.
 EVENTS = "($3::text[] IS NULL OR e.event_id = ANY($3::text[]))"
 SPLIT_SELECT = split_select(EVENTS)

@@ -1,0 +1,1 @@
+"""Autonomy gates: definitions, their windows, readiness, stored evaluations and promotions."""

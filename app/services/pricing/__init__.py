@@ -1,0 +1,1 @@
+"""Money in: the price book, repricing after a price change, providers' invoices."""

@@ -1,0 +1,1 @@
+"""Revenue and ROI: baselines, attribution of revenue to runs, ROI windows and their upkeep."""

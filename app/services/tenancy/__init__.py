@@ -1,0 +1,1 @@
+"""Tenants, clients, API keys, workflows and the catalog reads of them."""
