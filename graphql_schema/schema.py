@@ -21,7 +21,7 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
@@ -82,7 +82,7 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         ParserCache,
         ValidationCache,
     ]
-    return strawberry.Schema(
+    return LedgerSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
