@@ -42,7 +42,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.auth.authenticate import Authenticator
-from app.auth.errors import AuthenticationFailed
+from app.auth.errors import TOKEN_EXPIRED, UNKNOWN_TENANT, AuthenticationFailed
 from app.ingest.unavailable import RETRY_AFTER_DATABASE, is_database_unavailable
 from graphql_schema.context import Context
 from graphql_schema.errors import (
@@ -104,13 +104,23 @@ class TransportError(Exception):
         return json_response(error_body(self.message, self.code), self.status, media, self.headers)
 
 
-def unauthenticated_response(reason: str, media: str = APPLICATION_JSON) -> Response:
-    auth_log.info("authentication failed: %s", reason)
-    body = error_body(
-        "Authentication required: send a valid bearer token or API key.",
-        UNAUTHENTICATED,
-        reason=reason,
+PUBLIC_REASONS = {
+    UNKNOWN_TENANT: "The token's tenant does not exist on this server: use a token issued for "
+    "an existing tenant.",
+    TOKEN_EXPIRED: "The token has expired: get a new one.",
+}
+
+
+def unauthenticated_response(
+    failure: AuthenticationFailed, media: str = APPLICATION_JSON
+) -> Response:
+    """401 with one message; `extensions.reason` only for the reasons a client can act on."""
+    auth_log.info("authentication failed: %s", failure.reason)
+    extra = {"reason": failure.public} if failure.public else {}
+    message = PUBLIC_REASONS.get(
+        failure.public or "", "Authentication required: send a valid bearer token or API key."
     )
+    body = error_body(message, UNAUTHENTICATED, **extra)
     return json_response(
         body, 401, media, headers={"WWW-Authenticate": 'Bearer realm="outcome-ledger"'}
     )
@@ -270,7 +280,7 @@ class LedgerGraphQL(GraphQL[Context, None]):
         except TransportError as exc:
             return exc.response(media)
         except AuthenticationFailed as exc:
-            return unauthenticated_response(exc.reason, media)
+            return unauthenticated_response(exc, media)
         except Exception as exc:
             if not is_database_unavailable(exc):
                 raise

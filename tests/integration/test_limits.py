@@ -105,7 +105,7 @@ def refused(
     response: httpx.Response, fragment: str, code: str = "GRAPHQL_VALIDATION_FAILED"
 ) -> None:
     """A GraphQL refusal under application/json: HTTP 200, the code Apollo clients know for the
-    phase that refused it (the token limit stops the parser), no data, a message naming the limit."""
+    phase that refused it (the token limit stops the parser), no data, the limit named."""
     assert response.status_code == 200, response.text
     body = response.json()
     assert body.get("data") is None, body
