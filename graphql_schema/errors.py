@@ -10,8 +10,9 @@ document does not parse, or passes the token limit), GRAPHQL_VALIDATION_FAILED (
 validate, including the depth, alias and cost limits) and BAD_USER_INPUT (a value the caller
 chose is refused: variables that do not coerce, a literal a custom scalar cannot parse).
 
-Logging (`LedgerSchema.process_errors`): the caller's errors at INFO, one line, no traceback;
-an unavailable database at WARNING; only unexpected errors at ERROR with their traceback.
+Logging: the caller's errors at INFO, one line, no traceback (`log_client_errors`, called by
+the HTTP layer); an unavailable database at WARNING and unexpected errors at ERROR with their
+traceback (`LedgerSchema.process_errors`, before masking).
 """
 
 from __future__ import annotations
@@ -114,16 +115,25 @@ def _path(error: GraphQLError) -> str:
 
 
 def log_errors(errors: list[GraphQLError]) -> None:
-    """The server's record of a request's errors, before masking (see the module docstring)."""
+    """The server's record of a request's faults, before masking: an unavailable database at
+    WARNING, anything unexpected at ERROR with its traceback. The caller's own errors are logged
+    at INFO by the HTTP layer once they carry their final code (log_client_errors)."""
     for error in errors:
         original = error.original_error
         if _is_expected(error) or _refused_text(error):
-            code = (error.extensions or {}).get("code", "")
-            log.info("graphql client error %s at %s: %s", code, _path(error), error.message)
-        elif original is not None and is_database_unavailable(original):
+            continue
+        if original is not None and is_database_unavailable(original):
             log.warning("database unavailable at %s: %r", _path(error), original)
         else:
             log.error("internal error in %s", _path(error), exc_info=original or error)
+
+
+def log_client_errors(errors: list[GraphQLError]) -> None:
+    """One INFO line per error of the caller's making (coded, not internal), no traceback."""
+    for error in errors:
+        code = (error.extensions or {}).get("code")
+        if code not in (INTERNAL_SERVER_ERROR, DATABASE_UNAVAILABLE):
+            log.info("graphql client error %s at %s: %s", code, _path(error), error.message)
 
 
 class LedgerSchema(strawberry.Schema):

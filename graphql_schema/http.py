@@ -52,6 +52,7 @@ from graphql_schema.errors import (
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
     UNAUTHENTICATED,
+    log_client_errors,
 )
 from graphql_schema.loaders import build_loaders
 from graphql_schema.media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, negotiate, wants_html
@@ -207,7 +208,7 @@ def _typed(raw: dict[str, Any], name: str, kind: type, article: str) -> Any:
 def request_error(message: str, code: str, media: str, **extensions: Any) -> Response:
     """A GraphQL request error answered without executing: 400 without `data` under
     graphql-response+json, 200 with `"data": null` under legacy application/json."""
-    log.info("graphql request error %s: %s", code, message)
+    log.info("graphql client error %s: %s", code, message)
     body = error_body(message, code, **extensions)
     if media == GRAPHQL_RESPONSE_JSON:
         return json_response(body, 400, media, {"Cache-Control": "no-store"})
@@ -343,6 +344,7 @@ class LedgerGraphQL(GraphQL[Context, None]):
 
     def result_response(self, request: Request, result: ExecutionResult, media: str) -> Response:
         code_errors(result)
+        log_client_errors(list(result.errors or ()))
         body: dict[str, Any] = dict(self.format_result(result))
         codes = {(e.extensions or {}).get("code") for e in result.errors or ()}
         status = 200
