@@ -86,7 +86,7 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutor,
+        execution_context_class=LeafShortcutExecutor if settings.fast_executor else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 
