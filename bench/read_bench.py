@@ -329,18 +329,27 @@ async def main(args: argparse.Namespace) -> None:
               f"{os.cpu_count()} CPUs")  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def compare_executors(
     settings: Settings, reads: dict[str, tuple[Call, Call]], n: int, rounds: int
 ) -> None:
-    """The leaf shortcut on and off (LEDGER_FAST_EXECUTOR), interleaved (see the docstring)."""
+    """The leaf shortcut on and off (LEDGER_FAST_EXECUTOR), interleaved (see the docstring).
+
+    Per round and server: the p50 latency and the server process's CPU per request (what the
+    executor changes; latency on a busy machine also carries everyone else's load)."""
     modes = {"shortcut": "1", "graphql-core": "0"}
     with contextlib.ExitStack() as stack:
-        bases = {
-            mode: stack.enter_context(api_process(settings, {"LEDGER_FAST_EXECUTOR": flag}))[0]
+        procs = {
+            mode: stack.enter_context(api_process(settings, {"LEDGER_FAST_EXECUTOR": flag}))
             for mode, flag in modes.items()
         }
         clients = {
-            mode: httpx.AsyncClient(base_url=base, timeout=120) for mode, base in bases.items()
+            mode: httpx.AsyncClient(base_url=base, timeout=120) for mode, (base, _) in procs.items()
         }
         try:
             rows = []
@@ -349,22 +358,32 @@ async def compare_executors(
                 if a != b:
                     raise SystemExit(f"{name}: bodies differ: {differences(a, b)[:5]}")
                 p50s: dict[str, list[float]] = {mode: [] for mode in modes}
+                cpus: dict[str, list[float]] = {mode: [] for mode in modes}
                 for r in range(rounds):
                     order = list(modes) if r % 2 == 0 else list(reversed(modes))
                     for mode in order:
+                        pid = procs[mode][1].pid
+                        before = cpu_seconds(pid)
                         *lat, _wall = await timed(clients[mode], via_gql, n, 1)
+                        cpus[mode].append((cpu_seconds(pid) - before) * 1000 / (n + 10))
                         p50s[mode].append(percentile(lat, 0.5))
                 fast, plain = (statistics.median(p50s[m]) for m in modes)
-                rounds_text = {m: " ".join(f"{v:.1f}" for v in p50s[m]) for m in modes}
-                rows.append([name, f"{fast:.1f}", f"{plain:.1f}", f"{plain / fast:.2f}",
-                             f"{plain - fast:.1f}"])  # fmt: skip
+                fast_cpu, plain_cpu = (statistics.median(cpus[m]) for m in modes)
+                saved = plain_cpu - fast_cpu
+                figures = [fast_cpu, plain_cpu, saved, fast, plain]
+                rows.append([name, *(f"{v:.1f}" for v in figures)])
                 for mode in modes:
-                    print(f"{name}, {mode}: round p50s (ms) {rounds_text[mode]}")
+                    print(f"{name}, {mode}: round CPU ms/request "
+                          + " ".join(f"{v:.1f}" for v in cpus[mode])
+                          + "; round p50 ms " + " ".join(f"{v:.1f}" for v in p50s[mode]),
+                          flush=True)  # fmt: skip
         finally:
             for client in clients.values():
                 await client.aclose()
-    print(f"{rounds} interleaved rounds of {n} sequential requests; medians of the round p50s")
-    header = ["read", "shortcut p50 ms", "graphql-core p50 ms", "ratio", "saved ms"]
+    print(f"{rounds} interleaved rounds of {n} sequential requests per server; medians of the "
+          "rounds (server CPU per request, and p50 latency)")  # fmt: skip
+    header = ["read", "CPU ms shortcut", "CPU ms graphql-core", "CPU ms saved",
+              "p50 ms shortcut", "p50 ms graphql-core"]  # fmt: skip
     print(table(rows, header))
     print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
           f"{os.cpu_count()} CPUs")  # fmt: skip
