@@ -137,7 +137,10 @@ def start_embedded(data_dir: Path, *, database: str = "ledger") -> EmbeddedServe
     data_dir.mkdir(parents=True, exist_ok=True)
     if not database.replace("_", "").isalnum():
         raise ValueError(f"unsafe database name {database!r}")
-    pg = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): not our concern.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        pg = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
     exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         pg.psql(f'CREATE DATABASE "{database}";')
