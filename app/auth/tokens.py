@@ -95,8 +95,9 @@ class JwksCache:
         return keys
 
     def _fetch_blocking(self) -> KeySet:
+        seen = self.fetched_at
         with self._lock:  # concurrent first uses wait for one fetch
-            if self.keys is not None and self.clock() - self.fetched_at <= 1.0:
+            if self.keys is not None and self.fetched_at != seen:
                 return self.keys  # another thread fetched them while this one waited
             return self._fetch()
 
