@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.pricing import TokenCounts
+
 # Sources (versions whose source was read):
 #   semconv   OpenTelemetry GenAI semantic conventions as in opentelemetry-semantic-conventions
 #             0.66b2 (gen_ai_attributes.py; development status)
@@ -125,6 +127,52 @@ def read_tokens(attrs: Mapping[str, Any]) -> TokenReport:
         cache_read=_count(attrs, CACHE_READ_NAMES),
         cache_write=_count(attrs, CACHE_WRITE_NAMES),
         reasoning=_count(attrs, REASONING_NAMES),
+    )
+
+
+def disjoint_tokens(
+    *, input_total: int, output_total: int, cache_read: int, cache_write: int, reasoning: int
+) -> TokenCounts:
+    """OTel's overlapping counts → the ledger's disjoint ones.
+
+    `gen_ai.usage.input_tokens` includes cache reads and cache writes, and output_tokens includes
+    reasoning, so uncached input = input_total − cache_read − cache_write and plain output =
+    output_total − reasoning; every token is then priced exactly once. A negative remainder
+    means the span's counts contradict each other: ValueError, never a silent clamp to zero.
+    """
+    uncached = input_total - cache_read - cache_write
+    if uncached < 0:
+        raise ValueError(
+            f"input tokens ({input_total}) are fewer than cache read ({cache_read}) plus cache "
+            f"creation ({cache_write}); input_tokens must include the cached tokens"
+        )
+    plain_output = output_total - reasoning
+    if plain_output < 0:
+        raise ValueError(
+            f"output tokens ({output_total}) are fewer than reasoning tokens ({reasoning}); "
+            "output_tokens must include the reasoning tokens"
+        )
+    return TokenCounts(
+        input=uncached,
+        output=plain_output,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        reasoning=reasoning,
+    )
+
+
+def disjoint_counts(report: TokenReport) -> TokenCounts:
+    """The disjoint counts of `report` (ValueError when they contradict each other). An
+    unreported input total (a span with only cache counts) leaves the uncached input at 0:
+    the gap is recorded by the caller, never guessed."""
+    cache_read = report.cache_read or 0
+    cache_write = report.cache_write or 0
+    return disjoint_tokens(
+        input_total=report.input if report.input is not None else cache_read + cache_write,
+        output_total=report.output or 0,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        reasoning=report.reasoning or 0,
     )
 
 

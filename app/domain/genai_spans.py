@@ -38,9 +38,9 @@ from app.domain.genai_conventions import (
     RESPONSE_ID_NAMES,
     TOKEN_NAMES,
     ConventionError,
-    TokenReport,
     detail_gaps,
     detail_rank,
+    disjoint_counts,
     provider_key,
     read_tokens,
 )
@@ -128,37 +128,6 @@ class _Refused(ValueError):
     """Raised inside the mapping; becomes a SpanRejection."""
 
 
-def disjoint_tokens(
-    *, input_total: int, output_total: int, cache_read: int, cache_write: int, reasoning: int
-) -> TokenCounts:
-    """OTel's overlapping counts → the ledger's disjoint ones.
-
-    `gen_ai.usage.input_tokens` includes cache reads and cache writes, and output_tokens includes
-    reasoning, so uncached input = input_total − cache_read − cache_write and plain output =
-    output_total − reasoning; every token is then priced exactly once. A negative remainder
-    means the span's counts contradict each other: ValueError, never a silent clamp to zero.
-    """
-    uncached = input_total - cache_read - cache_write
-    if uncached < 0:
-        raise ValueError(
-            f"input tokens ({input_total}) are fewer than cache read ({cache_read}) plus cache "
-            f"creation ({cache_write}); input_tokens must include the cached tokens"
-        )
-    plain_output = output_total - reasoning
-    if plain_output < 0:
-        raise ValueError(
-            f"output tokens ({output_total}) are fewer than reasoning tokens ({reasoning}); "
-            "output_tokens must include the reasoning tokens"
-        )
-    return TokenCounts(
-        input=uncached,
-        output=plain_output,
-        cache_read=cache_read,
-        cache_write=cache_write,
-        reasoning=reasoning,
-    )
-
-
 def from_unix_nanos(nanos: int) -> datetime | None:
     """A Unix time in nanoseconds as an aware UTC datetime (truncated to µs); None for 0 or
     out of range."""
@@ -235,7 +204,10 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
         report = read_tokens(attrs)
     except ConventionError as exc:
         raise _Refused(str(exc)) from exc
-    tokens = _tokens(report)
+    try:
+        tokens = disjoint_counts(report)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from exc
     cost = _cost(attrs)
     if kind is UsageKind.LLM and cost is None and not report.any:
         raise _Refused(
@@ -265,7 +237,9 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
         tags=tags,
         response_id=_tag(span, RESPONSE_ID_NAMES) if kind is UsageKind.LLM else None,
         detail=detail_rank(report),
-        gaps=detail_gaps(provider, report) if kind is UsageKind.LLM else frozenset(),
+        gaps=detail_gaps(provider, report)
+        if kind is UsageKind.LLM and cost is None
+        else frozenset(),
         source=span.scope,
         parent_span_id=span.parent_span_id,
     )
@@ -285,23 +259,6 @@ def _tag(span: Span, names: Sequence[str]) -> str | None:
             if text:
                 return text
     return None
-
-
-def _tokens(report: TokenReport) -> TokenCounts:
-    """The disjoint counts of `report`; an unreported input total (the Anthropic SDK reports
-    only the cache counts) leaves the uncached input at 0 — the gap is recorded, not guessed."""
-    cache_read = report.cache_read or 0
-    cache_write = report.cache_write or 0
-    try:
-        return disjoint_tokens(
-            input_total=(report.input if report.input is not None else cache_read + cache_write),
-            output_total=report.output or 0,
-            cache_read=cache_read,
-            cache_write=cache_write,
-            reasoning=report.reasoning or 0,
-        )
-    except ValueError as exc:
-        raise _Refused(str(exc)) from exc
 
 
 def _cost(attrs: Mapping[str, Any]) -> Decimal | None:
