@@ -6,7 +6,8 @@ Pure. Two metered LLM spans report the same provider call when
   arrive as two root spans of separate traces; or
 - one is the parent of the other — e.g. two instrumentations wrapping one client (an SDK span
   around an instrumentation span, OpenInference around openai-v2): a model-call span nested in
-  a model-call span is the same call seen twice.
+  a model-call span is the same call seen twice — unless they carry different response ids,
+  or the outer span has children of several calls (a wrapper: its children are charged).
 
 Of the spans of one call the one reporting the most token kinds (`SpanUsage.detail`) is
 charged; on a tie the first one seen (or stored) stays. A more detailed span arriving after a
@@ -35,7 +36,8 @@ def call_key(usage: SpanUsage) -> str | None:
 
 @dataclass(frozen=True)
 class SameCall:
-    """A span not charged because `kept` (a span id) reports the same provider call."""
+    """A span not charged because `kept` (a span id) reports the same provider call; `kept`
+    is empty for a wrapper span whose children (several calls) are charged instead."""
 
     span_id: str
     kept: str
@@ -44,10 +46,13 @@ class SameCall:
 def collapse(usages: Sequence[SpanUsage]) -> tuple[list[SpanUsage], list[SameCall]]:
     """The spans to charge (in input order) and the ones that repeat a call of another.
 
-    Groups by call key and by parent/child between model-call spans (transitively), keeps the
-    most detailed of each group (first on ties).
+    Groups by call key and by parent/child between model-call spans (transitively), never
+    joining two different response ids; keeps the most detailed of each group (first on ties).
+    A model-call span with children of two or more different calls is a wrapper (like an
+    agent span, its usage is theirs): it is not charged.
     """
     parent: dict[int, int] = {}
+    response: dict[int, str | None] = {}
 
     def find(i: int) -> int:
         while parent.get(i, i) != i:
@@ -56,8 +61,14 @@ def collapse(usages: Sequence[SpanUsage]) -> tuple[list[SpanUsage], list[SameCal
 
     def union(a: int, b: int) -> None:
         ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        if ra == rb:
+            return
+        ida, idb = response.get(ra), response.get(rb)
+        if ida is not None and idb is not None and ida != idb:
+            return  # two different provider calls
+        low, high = min(ra, rb), max(ra, rb)
+        parent[high] = low
+        response[low] = ida or idb
 
     by_key: dict[str, int] = {}
     by_span: dict[str, int] = {}
@@ -66,23 +77,34 @@ def collapse(usages: Sequence[SpanUsage]) -> tuple[list[SpanUsage], list[SameCal
         if key is None:
             continue
         by_span[usage.span_id] = i
+        response[i] = key if usage.response_id else None
         if key in by_key:
             union(by_key[key], i)
         else:
             by_key[key] = i
-    for i, usage in enumerate(usages):
+    children: dict[int, set[str]] = {}
+    for usage in usages:
         if call_key(usage) is not None and usage.parent_span_id in by_span:
-            union(by_span[usage.parent_span_id], i)
+            children.setdefault(by_span[usage.parent_span_id], set()).add(
+                call_key(usage) or usage.span_id
+            )
+    wrappers = {i for i, calls in children.items() if len(calls) > 1}
+    for i, usage in enumerate(usages):
+        up = by_span.get(usage.parent_span_id) if call_key(usage) is not None else None
+        if up is not None and up not in wrappers:
+            union(up, i)
 
     groups: dict[int, list[int]] = {}
     for i in range(len(usages)):
-        groups.setdefault(find(i), []).append(i)
+        if i not in wrappers:
+            groups.setdefault(find(i), []).append(i)
     winners: set[int] = set()
     repeats: list[SameCall] = []
     for members in groups.values():
         best = max(members, key=lambda i: (usages[i].detail, -i))
         winners.add(best)
         repeats += [SameCall(usages[i].span_id, usages[best].span_id) for i in members if i != best]
+    repeats += [SameCall(usages[i].span_id, "") for i in sorted(wrappers)]
     return [u for i, u in enumerate(usages) if i in winners], repeats
 
 

@@ -52,7 +52,7 @@ WHERE tenant_id = $1 AND call_key = ANY($2::text[])
 """
 # A stored model-call span that is the parent of one of these spans, or a child of one.
 NESTED = """
-SELECT event_id, detail, parent_span_id FROM provider_calls
+SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
 WHERE tenant_id = $1 AND (event_id = ANY($2::text[]) OR parent_span_id = ANY($3::text[]))
 """
 REPOINT = """
@@ -104,6 +104,7 @@ class ExportResult:
     same_call: int = 0  # spans not charged: their provider call was
     corrected: int = 0  # stored events corrected by a more detailed span
     replayed: set[str] = field(default_factory=set)  # spans whose call they claimed before
+    claimed: set[str] = field(default_factory=set)  # spans whose call this export claimed
     corrected_windows: list[tuple[uuid.UUID, date]] = field(default_factory=list)
 
 
@@ -141,8 +142,8 @@ async def store_export(
             max_records=max_records,
         )
     result.stored.roi_windows += result.corrected_windows
-    refused = list(result.stored.rejected_spans)
-    if refused:
+    refused = sorted(result.claimed.intersection(result.stored.rejected_spans))
+    if refused:  # their claims point at nothing: withdrawn (a stored event's claim stays)
         await conn.execute(WITHDRAW, tenant_id, refused)
     result.rejected.update(result.stored.rejected_spans)
 
@@ -184,6 +185,7 @@ async def _settle_stored_calls(
             [u.parent_span_id or None for _, u in claims],
         )
     }
+    result.claimed |= {u.span_id for key, u in claims if key in new}
     taken = [key for key, _ in claims if key not in new]
     stored_for: dict[str, tuple[str, int]] = {}
     if taken:
@@ -200,6 +202,8 @@ async def _settle_stored_calls(
             for row in nested:
                 if row["event_id"] in mine:
                     continue  # this export's own claims
+                if _different_calls(key, row["call_key"]):
+                    continue
                 if row["event_id"] == usage.parent_span_id or row["parent_span_id"] == (
                     usage.span_id
                 ):
@@ -253,14 +257,19 @@ async def _correct(
     return None
 
 
+def _different_calls(key: str, other: str) -> bool:
+    """Two response-id keys that differ name two calls, whatever the spans' nesting."""
+    return key.startswith("response:") and other.startswith("response:") and key != other
+
+
 def _note_repeat(health: _Health, usage: SpanUsage, repeat: SameCall, now: datetime) -> None:
-    health.add(
-        now.date(),
-        usage.source,
-        usage.workflow_key,
-        "same provider call as a span already charged (not charged again)",
-        f"span {repeat.span_id}: same call as span {repeat.kept}",
-    )
+    if not repeat.kept:
+        reason = "wrapper of several model calls (its children are charged)"
+        example = f"span {repeat.span_id}: the model calls under it are charged"
+    else:
+        reason = "same provider call as a span already charged (not charged again)"
+        example = f"span {repeat.span_id}: same call as span {repeat.kept}"
+    health.add(now.date(), usage.source, usage.workflow_key, reason, example)
 
 
 def _note_rejection(

@@ -282,3 +282,37 @@ async def test_an_unbillable_span_is_told_to_the_sender_and_kept_in_ingest_healt
     for role in (Role.ANALYST, Role.ENGINEER):
         seen = await t.handle.gql(HEALTH, {"r": ALL_DAYS}, role=role)
         assert len(seen["data"]["ingestHealth"]) == 1
+
+
+async def test_nested_spans_of_two_different_response_ids_are_two_calls(
+    make_tenant, sessions, live
+) -> None:
+    t = await otlp_tenant(make_tenant, sessions)
+    run, outer, inner = ids()
+    trace = trace_of(outer)
+    await send(live, t.ingest_key, export_body([(trace, outer, OPENLLMETRY_SPAN)], run))
+    second = {**OPENLLMETRY_SPAN, "gen_ai.response.id": "msg_01AnotherCall"}
+    await send(
+        live, t.ingest_key, export_body([(trace, inner, second)], run, parents={inner: outer})
+    )
+
+    assert sorted(e["eventId"] for e in await charged(t, run)) == sorted([outer, inner])
+
+
+async def test_a_rejected_span_does_not_hold_its_call_against_a_later_report(
+    make_tenant, sessions, live
+) -> None:
+    """A span refused at storing (no price in force) leaves no claim behind: another span of
+    the same call, sent after the price is set, is charged."""
+    t = await otlp_tenant(make_tenant, sessions)
+    run, a, b = ids()
+    unpriced = {**TOTALS_SPAN, "gen_ai.request.model": "claude-unpriced"}
+    unpriced.pop("gen_ai.response.model", None)
+    first = await send(live, t.ingest_key, export_body([(trace_of(a), a, unpriced)], run))
+    assert first["partialSuccess"]["rejectedSpans"] == "1"
+
+    priced = {**OPENLLMETRY_SPAN}  # same response id, a model with a price
+    await send(live, t.ingest_key, export_body([(trace_of(b), b, priced)], run))
+
+    [event] = await charged(t, run)
+    assert (event["eventId"], Decimal(event["cost"])) == (b, FULL_COST)

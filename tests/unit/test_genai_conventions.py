@@ -248,3 +248,22 @@ def test_counts_that_contradict_each_other_are_rejected_never_clamped(
         "llm.token_count.prompt_details.cache_read": cache_read + extra,
     }
     assert isinstance(map_span(span(attrs)), SpanRejection)
+
+
+def test_nesting_never_joins_two_different_response_ids() -> None:
+    attrs = LIBRARY_SPANS["openllmetry-openai"][0]
+    outer = usage({**attrs, "gen_ai.response.id": "call-1"}, "a" * 16)
+    inner = usage({**attrs, "gen_ai.response.id": "call-2"}, "b" * 16, parent="a" * 16)
+    kept, repeats = collapse([outer, inner])
+    assert [u.span_id for u in kept] == ["a" * 16, "b" * 16] and repeats == []
+
+
+def test_a_model_span_wrapping_several_calls_is_not_charged() -> None:
+    """A framework's model span around two provider calls (e.g. a retry with a new request)."""
+    attrs = {k: v for k, v in LIBRARY_SPANS["openllmetry-openai"][0].items()}
+    wrapper = usage({k: v for k, v in attrs.items() if k != "gen_ai.response.id"}, "a" * 16)
+    first = usage({**attrs, "gen_ai.response.id": "call-1"}, "b" * 16, parent="a" * 16)
+    second = usage({**attrs, "gen_ai.response.id": "call-2"}, "c" * 16, parent="a" * 16)
+    kept, repeats = collapse([first, second, wrapper])
+    assert [u.span_id for u in kept] == ["b" * 16, "c" * 16]
+    assert [(r.span_id, r.kept) for r in repeats] == [("a" * 16, "")]
