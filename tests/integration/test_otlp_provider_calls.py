@@ -28,6 +28,8 @@ T0 = 1_772_359_200_000_000_000
 RESPONSE_ID = "msg_01LedgerFakeProvider0001"
 HEALTH = """query($r: TimeRange!) { ingestHealth(range: $r) {
   day source workflowKey reason spans examples } }"""
+BREAKDOWN = """query($r: TimeRange!) { costBreakdown(range: $r, groupBy: [MODEL]) {
+  cost events inputTokens cacheReadTokens cacheWriteTokens outputTokens reasoningTokens } }"""
 ALL_DAYS = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
 
 # Anthropic's call as the Anthropic SDK 2.17.0 reports it (scope com.anthropic.sdk.python).
@@ -174,6 +176,11 @@ async def test_two_libraries_reporting_one_response_id_are_charged_once(
         100,
     )
     assert Decimal(event["cost"]) == FULL_COST
+    buckets = await t.handle.gql(BREAKDOWN, {"r": ALL_DAYS})
+    assert buckets["data"]["costBreakdown"] == [
+        {"cost": "0.0047550000", "events": 1, "inputTokens": 400, "cacheReadTokens": 600,
+         "cacheWriteTokens": 100, "outputTokens": 200, "reasoningTokens": 0}
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("together", [True, False], ids=["one export", "two exports"])

@@ -102,6 +102,20 @@ LIBRARY_SPANS = {
         ANTHROPIC_SPLIT,
         set(),
     ),
+    # openllmetry's other reasoning name (semconv-ai 0.5.1 LLM_USAGE_REASONING_TOKENS)
+    "openllmetry-llm-usage": (
+        {
+            "gen_ai.system": "openai",
+            "gen_ai.request.model": "gpt-5-mini",
+            "gen_ai.usage.prompt_tokens": 1000,
+            "gen_ai.usage.completion_tokens": 200,
+            "gen_ai.usage.cache_read_input_tokens": 600,
+            "llm.usage.reasoning_tokens": 50,
+            "llm.usage.total_tokens": 1200,
+        },
+        OPENAI_SPLIT,
+        set(),
+    ),
     # openllmetry's older names (semconv-ai 0.5.1 LLM_USAGE_*), still in its constants
     "openllmetry-legacy": (
         {
