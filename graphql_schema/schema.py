@@ -25,6 +25,7 @@ from graphql_schema.costs.queries import CostQueries
 from graphql_schema.errors import ErrorCodes, log_errors
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.health.queries import HealthQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
@@ -46,6 +47,7 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    HealthQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
