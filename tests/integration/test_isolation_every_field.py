@@ -169,6 +169,9 @@ CASES: dict[str, Case] = {
     "Workflow.costByModel": wf_case(
         f"key costByModel({R}, {SCOPE_A}) {{ value attempts totalCost costPerOutcome }}"
     ),
+    "Workflow.effortTiers": wf_case(
+        f"key effortTiers({R}, {SCOPE_A}) {{ baseline tiers {{ tier attempts totalCost }} }}"
+    ),
     # --- Client --------------------------------------------------------------------------------
     "Client.costPerOutcome": client_case(
         f"name costPerOutcome(workflowKey: $aKey, {R}) {{ attempts totalCost }}",
