@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
+from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
@@ -45,6 +46,7 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    FailureReasonQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -53,6 +55,7 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    FailureReasonMutations,
 )
 
 Query = merge_types("Query", QUERIES)

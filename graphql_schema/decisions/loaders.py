@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from app.domain.failure_reasons import ReasonRuns
 from app.services.costs.model_mix import SliceTotals, effort_slices
+from app.services.decisions.failure_reasons import reason_runs
+from app.services.decisions.reason_codes import declared_codes
 from graphql_schema.costs.loaders import CohortKey, _grouped_loader
 
 if TYPE_CHECKING:
@@ -17,7 +20,24 @@ if TYPE_CHECKING:
 @dataclass
 class DecisionLoaders:
     by_effort: DataLoader[CohortKey, list[SliceTotals]]
+    by_reason: DataLoader[CohortKey, list[ReasonRuns]]
+    reason_codes: DataLoader[None, dict[str, str]]
+
+
+def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
+    """The tenant's declared codes, read once per request whatever the number of workflows."""
+
+    async def load(keys: list[None]) -> list[dict[str, str]]:
+        async with context.session() as session:
+            codes = await declared_codes(session=session, tenant_id=context.principal.tenant_id)
+        return [codes for _ in keys]
+
+    return DataLoader(load_fn=load)
 
 
 def build(context: Context) -> DecisionLoaders:
-    return DecisionLoaders(by_effort=_grouped_loader(context, effort_slices))
+    return DecisionLoaders(
+        by_effort=_grouped_loader(context, effort_slices),
+        by_reason=_grouped_loader(context, reason_runs),
+        reason_codes=_reason_codes(context),
+    )

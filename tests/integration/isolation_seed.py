@@ -192,6 +192,11 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
     for name in ("startRuns", "ingestUsage", "labelRuns", "recordOutcomes", "recordRevenue"):
         assert body["data"][name]["errors"] == [], (name, body)
         assert body["data"][name]["accepted"] > 0, (name, body)
+    declared = await handle.gql(
+        "mutation($c: String!) { declareFailureReason(code: $c, label: $c) { code } }",
+        {"c": f"{tag}-reason"},
+    )
+    assert "errors" not in declared, declared
     workflow_id = body["data"]["upsertWorkflow"]["id"]
     markers = {
         str(handle.tenant_id): "tenant id",
@@ -215,6 +220,7 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         f"61.80{salt}3": "ceiling",
         f"14.14{salt}1": "gate max cost",
         f"27.18{salt}8": "baseline revenue per success",
+        f"{tag}-reason": "declared failure reason code",
     }
     y_markers = {
         y: "client Y id",

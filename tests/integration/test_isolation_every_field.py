@@ -123,6 +123,7 @@ CASES: dict[str, Case] = {
         "{ costCeilingStatus(workflowKey: $aKey) { rung value ceiling costPerRung } }",
         cross="NOT_FOUND",
     ),
+    "Query.failureReasonCodes": Case("{ failureReasonCodes { code label } }"),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),
@@ -171,6 +172,9 @@ CASES: dict[str, Case] = {
     ),
     "Workflow.effortTiers": wf_case(
         f"key effortTiers({R}, {SCOPE_A}) {{ baseline tiers {{ tier attempts totalCost }} }}"
+    ),
+    "Workflow.failureReasons": wf_case(
+        f"key failureReasons({R}, {SCOPE_A}) {{ totalCost failedCost reasons {{ code cost }} }}"
     ),
     # --- Client --------------------------------------------------------------------------------
     "Client.costPerOutcome": client_case(
@@ -246,6 +250,10 @@ MUTATIONS: dict[str, Case] = {
         '{ setBaseline(input: {workflowKey: $aKey, clientId: $aX, revenuePerSuccess: "1"}) }',
         cross="NOT_FOUND",  # the unknown workflowKey, as for every field taking one
     ),
+    "Mutation.declareFailureReason": Case(
+        '{ declareFailureReason(code: $aXs, label: "probe") { code label } }'
+    ),
+    "Mutation.removeFailureReason": Case("{ removeFailureReason(code: $aXs) }"),
 }
 
 MUTATIONS = {name: replace(case, kind="mutation") for name, case in MUTATIONS.items()}

@@ -1,5 +1,6 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
+from app.db.tables.decisions import FailureReasonCode, FindingThreshold
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
@@ -17,6 +18,8 @@ __all__ = [
     "Client",
     "CohortDay",
     "CostCeiling",
+    "FailureReasonCode",
+    "FindingThreshold",
     "GateEvaluation",
     "LadderReach",
     "LadderReachDay",
@@ -69,5 +72,7 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         LadderReach,
         LadderReachDay,
         LadderReachDirty,
+        FailureReasonCode,
+        FindingThreshold,
     )
 )
