@@ -22,6 +22,7 @@ from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
 from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.roadmap import RoadmapQueries
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
@@ -47,6 +48,7 @@ QUERIES: tuple[type, ...] = (
     CeilingQueries,
     ReconciliationQueries,
     FailureReasonQueries,
+    RoadmapQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,

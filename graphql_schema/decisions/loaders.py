@@ -11,6 +11,7 @@ from app.domain.failure_reasons import ReasonRuns
 from app.services.costs.model_mix import SliceTotals, effort_slices
 from app.services.decisions.failure_reasons import reason_runs
 from app.services.decisions.reason_codes import declared_codes
+from app.services.decisions.roadmap import RunOutcome, run_outcomes
 from graphql_schema.costs.loaders import CohortKey, _grouped_loader
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class DecisionLoaders:
     by_effort: DataLoader[CohortKey, list[SliceTotals]]
     by_reason: DataLoader[CohortKey, list[ReasonRuns]]
     reason_codes: DataLoader[None, dict[str, str]]
+    run_outcomes: DataLoader[CohortKey, list[RunOutcome]]
 
 
 def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
@@ -40,4 +42,5 @@ def build(context: Context) -> DecisionLoaders:
         by_effort=_grouped_loader(context, effort_slices),
         by_reason=_grouped_loader(context, reason_runs),
         reason_codes=_reason_codes(context),
+        run_outcomes=_grouped_loader(context, run_outcomes),
     )

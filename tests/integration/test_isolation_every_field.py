@@ -124,6 +124,10 @@ CASES: dict[str, Case] = {
         cross="NOT_FOUND",
     ),
     "Query.failureReasonCodes": Case("{ failureReasonCodes { code label } }"),
+    "Query.roiRoadmap": Case(
+        "{ roiRoadmap(range: $range) { entries { workflowKey roi cost cacheSavings "
+        "runCost { median high } runRoi { median } } } }"
+    ),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),
