@@ -22,6 +22,7 @@ from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
 from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.findings import FindingMutations, FindingQueries
 from graphql_schema.decisions.roadmap import RoadmapQueries
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.executor import LeafShortcutExecutor
@@ -49,6 +50,7 @@ QUERIES: tuple[type, ...] = (
     ReconciliationQueries,
     FailureReasonQueries,
     RoadmapQueries,
+    FindingQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -58,6 +60,7 @@ MUTATIONS: tuple[type, ...] = (
     GateMutations,
     RoiMutations,
     FailureReasonMutations,
+    FindingMutations,
 )
 
 Query = merge_types("Query", QUERIES)

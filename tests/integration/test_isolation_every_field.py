@@ -128,6 +128,13 @@ CASES: dict[str, Case] = {
         "{ roiRoadmap(range: $range) { entries { workflowKey roi cost cacheSavings "
         "runCost { median high } runRoi { median } } } }"
     ),
+    "Query.findings": Case(
+        "{ all: findings(range: $range) { pattern workflowKey moneyAtStakePerMonth "
+        "evidence { name value } runs calls } "
+        "one: findings(range: $range, workflowKey: $aKey) { pattern workflowKey } }",
+        cross="NOT_FOUND",
+    ),
+    "Query.findingThresholds": Case("{ findingThresholds { name value } }"),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),
@@ -258,6 +265,9 @@ MUTATIONS: dict[str, Case] = {
         '{ declareFailureReason(code: $aXs, label: "probe") { code label } }'
     ),
     "Mutation.removeFailureReason": Case("{ removeFailureReason(code: $aXs) }"),
+    "Mutation.setFindingThreshold": Case(
+        '{ setFindingThreshold(name: "unplaced_min_share", value: "0.5") { name value } }'
+    ),
 }
 
 MUTATIONS = {name: replace(case, kind="mutation") for name, case in MUTATIONS.items()}

@@ -27,7 +27,6 @@ from sqlalchemy import text
 
 from app.db.tables import (
     TENANT_TABLES,
-    FindingThreshold,
     GateEvaluation,
     LadderReachDirty,
     RevenueAllocation,
@@ -87,7 +86,6 @@ async def worker_rows(sessions: Any, seeded: Seeded) -> None:
             new_cost=Decimal("7.32"),
             new_price_from=seeded.start,
         ),
-        FindingThreshold(tenant_id=t, name="long_context_input_tokens", value=Decimal(250_000)),
         GateEvaluation(
             tenant_id=t,
             evaluation_id=uuid.uuid4(),
