@@ -40,13 +40,13 @@ from app.db.tables import (
     Workflow,
 )
 from app.demo.agency import CLIENTS, REOPEN_REASON, WORKFLOWS
+from app.demo.report import render_details
+from app.demo.seed import SeedSummary, seed_demo
 from app.domain import findings as rules
 from app.domain.effort import LiftVerdict, TierTotals, compare_tiers
 from app.services.costs.model_mix import effort_slices
-from app.services.decisions.findings import usage_figures
-from app.demo.report import render_details
-from app.demo.seed import SeedSummary, seed_demo
 from app.services.costs.scope import CostScope, TimeRange
+from app.services.decisions.findings import usage_figures
 from app.services.gates.readiness import readiness_of
 from app.services.ladders.ceilings import ceiling_status
 from app.services.ladders.figures import ladder_costs
