@@ -22,6 +22,9 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
+from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.findings import FindingMutations, FindingQueries
+from graphql_schema.decisions.roadmap import RoadmapQueries
 from graphql_schema.errors import ErrorCodes, log_errors
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
@@ -48,6 +51,9 @@ QUERIES: tuple[type, ...] = (
     CeilingQueries,
     ReconciliationQueries,
     HealthQueries,
+    FailureReasonQueries,
+    RoadmapQueries,
+    FindingQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -56,6 +62,8 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    FailureReasonMutations,
+    FindingMutations,
 )
 
 Query = merge_types("Query", QUERIES)
