@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -25,7 +24,7 @@ from graphql_schema.costs.queries import CostQueries
 from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
 from graphql_schema.decisions.findings import FindingMutations, FindingQueries
 from graphql_schema.decisions.roadmap import RoadmapQueries
-from graphql_schema.errors import ErrorCodes, log_errors
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.health.queries import HealthQueries
@@ -69,10 +68,6 @@ MUTATIONS: tuple[type, ...] = (
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
 
-
-class LedgerSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        log_errors(errors)  # client errors at INFO without tracebacks (graphql_schema/errors.py)
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:
