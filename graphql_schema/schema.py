@@ -27,6 +27,7 @@ from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
+from graphql_schema.nodes.queries import NodeQueries
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -45,6 +46,7 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    NodeQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,

@@ -14,7 +14,7 @@ from graphql_schema.permissions import CanRead, ensure_client_visible
 @strawberry.type
 class ClientQueries:
     @strawberry.field(permission_classes=[CanRead], description="Every client, by name.")
-    async def clients(self, info: Info) -> list[Client]:
+    async def clients(self, info: Info) -> list[Client] | None:
         async with info.context.session() as session:
             rows = await catalog.list_clients(
                 session=session, tenant_id=info.context.principal.tenant_id

@@ -7,16 +7,20 @@ from datetime import datetime
 
 import strawberry
 
+from app import global_ids
 from app.services.costs.scope import CostScope, TimeRange
 from graphql_schema.errors import BadUserInput
 
 
 def parse_id(value: str, *, field: str) -> uuid.UUID:
-    """A client or workflow id from GraphQL; BAD_USER_INPUT naming `field` when malformed."""
+    """A client id from GraphQL, the raw UUID or the Client's global id (`Client.id`);
+    BAD_USER_INPUT naming `field` when it is neither."""
     try:
-        return uuid.UUID(str(value))
+        return global_ids.client_uuid(str(value))
     except ValueError:
-        raise BadUserInput(f"{field} is not a valid id: {value!r}.", field=field) from None
+        raise BadUserInput(
+            f"{field} is not a client id (a Client.id or its UUID): {value!r}.", field=field
+        ) from None
 
 
 @strawberry.input(name="TimeRange", description="The half-open interval [from, to), in UTC.")

@@ -34,7 +34,7 @@ class CostQueries:
         workflow_key: str | None = None,
         scope: ScopeInput | None = None,
         basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> list[CostBucket]:
+    ) -> list[CostBucket] | None:
         workflow_id = None
         if workflow_key is not None:
             workflow = await require_workflow(info, workflow_key)

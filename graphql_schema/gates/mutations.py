@@ -16,6 +16,7 @@ from app.domain.gates import GateSpec, InvalidGate
 from app.services.gates import autonomy
 from app.services.gates import definitions as gates
 from app.services.ingest.errors import FieldError
+from app.services.tenancy import catalog
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.gates.convert import gate_type, readiness_type
@@ -23,6 +24,7 @@ from graphql_schema.ingest.inputs import GateInput
 from graphql_schema.ingest.types import PromotionResult
 from graphql_schema.permissions import CanConfigure
 from graphql_schema.readiness.types import AutonomyGate
+from graphql_schema.workflows.types import Workflow
 
 
 @contextmanager
@@ -48,11 +50,21 @@ def _spec(input: GateInput) -> GateSpec:
     )
 
 
-def _result(outcome: autonomy.PromotionOutcome) -> PromotionResult:
+async def _result(
+    info: Info, workflow_key: str, outcome: autonomy.PromotionOutcome
+) -> PromotionResult:
+    """The answer, with the workflow as committed (a fresh read: the request's loaders may
+    hold it from before the decision)."""
+    async with info.context.session() as session:
+        found = await catalog.workflows_by_key(
+            session=session, tenant_id=info.context.principal.tenant_id, keys=[workflow_key]
+        )
+    row = found.get(workflow_key)
     return PromotionResult(
         promoted=outcome.promoted,
         level=outcome.level,
         readiness=readiness_type(outcome.readiness),
+        workflow=Workflow.from_row(row) if row is not None else None,
     )
 
 
@@ -96,7 +108,7 @@ class GateMutations:
                     actor=info.context.principal.subject,
                     now=info.context.now,
                 )
-        return _result(outcome)
+        return await _result(info, workflow_key, outcome)
 
     @strawberry.mutation(
         permission_classes=[CanConfigure],
@@ -118,4 +130,4 @@ class GateMutations:
                     now=info.context.now,
                     reason=reason,
                 )
-        return _result(outcome)
+        return await _result(info, workflow_key, outcome)

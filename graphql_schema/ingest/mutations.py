@@ -34,7 +34,7 @@ from graphql_schema.ingest.inputs import (
     UsageEventInput,
     WorkflowInput,
 )
-from graphql_schema.ingest.types import IngestResult
+from graphql_schema.ingest.types import IngestResult, ModelPrice, SetModelPricePayload
 from graphql_schema.permissions import CanConfigure, CanIngest
 from graphql_schema.workflows.types import Workflow
 from workers.jobs.repricing import enqueue_reprice
@@ -85,7 +85,7 @@ class ConfigMutations:
         description="Set a model's price (USD per million tokens) from effectiveFrom on; "
         "replaces the price with the same provider, model and effectiveFrom.",
     )
-    async def set_model_price(self, info: Info, input: ModelPriceInput) -> bool:
+    async def set_model_price(self, info: Info, input: ModelPriceInput) -> SetModelPricePayload:
         try:
             price = make_price(
                 provider=input.provider,
@@ -98,7 +98,7 @@ class ConfigMutations:
                 reasoning_per_million=input.reasoning_per_million,
             )
             async with info.context.session() as session:
-                await set_model_price(
+                stored = await set_model_price(
                     session=session, tenant_id=info.context.principal.tenant_id, price=price
                 )
         except FieldError as exc:
@@ -107,7 +107,7 @@ class ConfigMutations:
         await enqueue_reprice(
             info.context.arq, info.context.principal.tenant_id, price.provider, price.model
         )
-        return True
+        return SetModelPricePayload(model_price=ModelPrice.from_price(stored))
 
 
 @strawberry.type

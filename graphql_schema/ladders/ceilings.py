@@ -16,7 +16,11 @@ from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.ingest.inputs import CeilingInput
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
-from graphql_schema.readiness.types import CeilingStatus
+from graphql_schema.readiness.types import (
+    CeilingStatus,
+    CostCeiling,
+    SetCostCeilingPayload,
+)
 
 
 @strawberry.type
@@ -26,12 +30,12 @@ class CeilingMutations:
         description="Set (or replace) the most one rung may cost for a slice of a workflow: "
         "dimension CAMPAIGN, CHANNEL, VARIANT, CLIENT (value: a client id) or TEAM.",
     )
-    async def set_cost_ceiling(self, info: Info, input: CeilingInput) -> bool:
+    async def set_cost_ceiling(self, info: Info, input: CeilingInput) -> SetCostCeilingPayload:
         # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
         await require_workflow(info, input.workflow_key)
         try:
             async with info.context.session() as session:
-                await ceilings.set_cost_ceiling(
+                stored = await ceilings.set_cost_ceiling(
                     session=session,
                     tenant_id=info.context.principal.tenant_id,
                     workflow_key=input.workflow_key,
@@ -43,7 +47,7 @@ class CeilingMutations:
         except FieldError as exc:
             error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
             raise error(str(exc), field=exc.field) from None
-        return True
+        return SetCostCeilingPayload(ceiling=CostCeiling.from_stored(input.workflow_key, stored))
 
 
 @strawberry.type
@@ -56,7 +60,7 @@ class CeilingQueries:
     )
     async def cost_ceiling_status(
         self, info: Info, workflow_key: str, window_days: int | None = 30
-    ) -> list[CeilingStatus]:
+    ) -> list[CeilingStatus] | None:
         workflow = await require_workflow(info, workflow_key)
         try:
             async with info.context.session() as session:

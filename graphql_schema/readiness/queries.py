@@ -21,5 +21,5 @@ class ReadinessQueries:
         "question engineering asks before widening an agent's scope), evaluated now over the "
         "gate's window: ready only when quality, cost and drift all PASS.",
     )
-    async def autonomy_readiness(self, info: Info, workflow_key: str) -> AutonomyReadiness:
+    async def autonomy_readiness(self, info: Info, workflow_key: str) -> AutonomyReadiness | None:
         return await gate_resolve.autonomy_readiness(info, workflow_key)

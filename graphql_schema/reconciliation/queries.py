@@ -37,7 +37,7 @@ class ReconciliationQueries:
         provider: str | None = None,
         from_month: str | None = None,
         to_month: str | None = None,
-    ) -> list[ProviderReconciliation]:
+    ) -> list[ProviderReconciliation] | None:
         first, last = _month("fromMonth", from_month), _month("toMonth", to_month)
         async with info.context.session() as session:
             rows = await reconciliation(

@@ -14,7 +14,7 @@ from graphql_schema.workflows.types import Workflow
 @strawberry.type
 class WorkflowQueries:
     @strawberry.field(permission_classes=[CanRead], description="Every workflow, by key.")
-    async def workflows(self, info: Info) -> list[Workflow]:
+    async def workflows(self, info: Info) -> list[Workflow] | None:
         async with info.context.session() as session:
             rows = await catalog.list_workflows(
                 session=session, tenant_id=info.context.principal.tenant_id

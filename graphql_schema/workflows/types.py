@@ -11,6 +11,7 @@ from typing import Annotated
 
 import strawberry
 
+from app import global_ids
 from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
@@ -18,12 +19,19 @@ from graphql_schema.costs.enums import CostBasis, CostDimension, WindowStatus
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
 from graphql_schema.gates import resolve as gate_resolve
-from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
+from graphql_schema.gates.types import (
+    AutonomyEvent,
+    AutonomyEventConnection,
+    GateEvaluation,
+    GateEvaluationConnection,
+)
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, RisingSlice, SeriesPoint
 from graphql_schema.loaders import loaders
 from graphql_schema.mix import resolve as mix_resolve
 from graphql_schema.mix.types import CachingView, SliceCost
+from graphql_schema.nodes.connections import AfterArg, BeforeArg, FirstArg, LastArg, PageArgs
+from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow
@@ -36,27 +44,30 @@ RECONCILED_NOTE = (
 )
 
 
-@strawberry.type
+@strawberry.type(description="One step of a workflow's outcome ladder.")
 class LadderRung:
-    key: str
-    name: str
-    position: int
+    key: str = strawberry.field(description='The rung\'s key, e.g. "reply"; unique in the ladder.')
+    name: str = strawberry.field(description="The rung's display name.")
+    position: int = strawberry.field(description="The rung's place in the ladder (ascending).")
 
 
 @strawberry.type(description="An agent workflow: its autonomy level, ladder and unit economics.")
-class Workflow:
-    id: strawberry.ID
-    key: str
-    name: str
-    division: str | None
-    autonomy_level: int
-    acceptance_hold_hours: int
+class Workflow(Node):
+    key: str = strawberry.field(description="The workflow's key, unique in the tenant.")
+    name: str = strawberry.field(description="The workflow's display name.")
+    division: str | None = strawberry.field(description="An optional grouping, e.g. a team.")
+    autonomy_level: int = strawberry.field(
+        description="0 shadow, 1 every output reviewed, 2 sampled review, 3 autonomous."
+    )
+    acceptance_hold_hours: int = strawberry.field(
+        description="Hours an ACCEPTED run stays provisional (a reopen inside them revokes it)."
+    )
     workflow_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
         return cls(
-            id=strawberry.ID(str(row.workflow_id)),
+            id=strawberry.ID(global_ids.encode("Workflow", str(row.workflow_id))),
             key=row.key,
             name=row.name,
             division=row.division,
@@ -81,7 +92,7 @@ class Workflow:
         time_range: RangeArg,
         scope: ScopeInput | None = None,
         basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> CostPerOutcome:
+    ) -> CostPerOutcome | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
         return await resolve.cost_per_outcome(info, key)
 
@@ -96,7 +107,7 @@ class Workflow:
         time_range: RangeArg,
         scope: ScopeInput | None = None,
         basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> list[LadderCost]:
+    ) -> list[LadderCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
         return await ladder_resolve.ladder_costs(info, key)
 
@@ -112,7 +123,7 @@ class Workflow:
         bucket: str,
         rung: str,
         scope: ScopeInput | None = None,
-    ) -> list[SeriesPoint]:
+    ) -> list[SeriesPoint] | None:
         return await ladder_resolve.ladder_series(
             info, self.workflow_id, time_range, bucket, rung, scope_of(scope)
         )
@@ -129,7 +140,7 @@ class Workflow:
         time_range: RangeArg,
         dimension: CostDimension,
         min_rise_pct: float = 20.0,
-    ) -> list[RisingSlice]:
+    ) -> list[RisingSlice] | None:
         return await ladder_resolve.rising_slices(
             info, self.workflow_id, rung, time_range, dimension, min_rise_pct
         )
@@ -140,7 +151,7 @@ class Workflow:
     )
     async def failure_cost_share(
         self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> FailureCostShare:
+    ) -> FailureCostShare | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.failure_cost_share(info, key)
 
@@ -150,7 +161,7 @@ class Workflow:
     )
     async def run_cost_stats(
         self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> RunCostStats:
+    ) -> RunCostStats | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.run_cost_stats(info, key)
 
@@ -160,7 +171,7 @@ class Workflow:
     )
     async def caching(
         self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> CachingView:
+    ) -> CachingView | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.caching(info, key)
 
@@ -170,7 +181,7 @@ class Workflow:
     )
     async def cost_by_variant(
         self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> list[SliceCost]:
+    ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_variant(info, key)
 
@@ -180,7 +191,7 @@ class Workflow:
     )
     async def cost_by_model(
         self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> list[SliceCost]:
+    ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_model(info, key)
 
@@ -194,7 +205,7 @@ class Workflow:
         client_id: strawberry.ID | None = None,
         time_range: OptionalRangeArg = None,
         status: WindowStatus | None = None,
-    ) -> list[RoiWindow]:
+    ) -> list[RoiWindow] | None:
         return await roi_resolve.roi_windows(
             info,
             workflow_id=self.workflow_id,
@@ -210,7 +221,7 @@ class Workflow:
     )
     async def roi(
         self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> RoiSummary:
+    ) -> RoiSummary | None:
         return await roi_resolve.workflow_roi(
             info, workflow_id=self.workflow_id, time_range=time_range, scope=scope
         )
@@ -222,11 +233,11 @@ class Workflow:
     @strawberry.field(
         description="Readiness for the next level, evaluated now (same as autonomyReadiness)."
     )
-    async def readiness(self, info: Info) -> AutonomyReadiness:
+    async def readiness(self, info: Info) -> AutonomyReadiness | None:
         return await gate_resolve.readiness(info, self.workflow_id)
 
     @strawberry.field(description="Every version of every gate of the workflow, newest first.")
-    async def gate_history(self, info: Info) -> list[AutonomyGate]:
+    async def gate_history(self, info: Info) -> list[AutonomyGate] | None:
         return await gate_resolve.gate_history(info, self.workflow_id)
 
     @strawberry.field(
@@ -235,12 +246,44 @@ class Workflow:
     )
     async def gate_evaluations(
         self, info: Info, first: int | None = 20
-    ) -> list[GateEvaluation]:
+    ) -> list[GateEvaluation] | None:
         return await gate_resolve.gate_evaluations(info, self.workflow_id, first)
 
     @strawberry.field(
         description="Every promotion, refused promotion, demotion and automatic demotion, "
         "newest first, with actor, time, levels and the readiness it was decided on."
     )
-    async def autonomy_history(self, info: Info, first: int | None = 50) -> list[AutonomyEvent]:
+    async def autonomy_history(
+        self, info: Info, first: int | None = 50
+    ) -> list[AutonomyEvent] | None:
         return await gate_resolve.autonomy_history(info, self.workflow_id, first)
+
+    @strawberry.field(
+        description="The stored gate evaluations as a Relay connection, newest first "
+        "(evaluatedAt, then id); first/after forward, last/before backward (default 20)."
+    )
+    async def gate_evaluations_connection(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> GateEvaluationConnection | None:
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await gate_resolve.evaluations_connection(info, self.workflow_id, args)
+
+    @strawberry.field(
+        description="The autonomy history as a Relay connection, newest first (at, then id); "
+        "first/after forward, last/before backward (default 50)."
+    )
+    async def autonomy_history_connection(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> AutonomyEventConnection | None:
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await gate_resolve.history_connection(info, self.workflow_id, args)
