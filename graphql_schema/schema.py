@@ -58,7 +58,13 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, every one scoped to the caller's tenant (client viewers: their own client)."
+)
+Mutation = merge_types("Mutation", MUTATIONS)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: configuration, ingest, gates; each answers after commit with what it changed."
+)
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.tenancy import catalog
@@ -25,7 +27,14 @@ class ClientQueries:
         description="One client; null if unknown. A client viewer may ask only for its own "
         "client (any other id is FORBIDDEN, known or not)."
     )
-    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+    async def client(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Client.id, or the client's UUID (Client.clientId)."),
+        ],
+    ) -> Client | None:
         client_id = parse_id(id, field="id")
         ensure_client_visible(info.context.principal, client_id)
         async with info.context.session() as session:

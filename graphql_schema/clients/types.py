@@ -7,7 +7,6 @@ visibility again (`ensure_client_visible`): a Client object must never become a 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 import strawberry
 
@@ -17,7 +16,13 @@ from app.services.costs.scope import CostScope
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis
-from graphql_schema.costs.inputs import TimeRangeInput
+from graphql_schema.costs.inputs import (
+    BasisArg,
+    CohortRangeArg,
+    OptionalWorkflowKeyArg,
+    WindowRangeArg,
+    WorkflowKeyArg,
+)
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost
@@ -27,8 +32,6 @@ from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
-
-RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
 
 
 @strawberry.type(description="A client of the agency.")
@@ -57,9 +60,9 @@ class Client(Node):
     async def cost_per_outcome(
         self,
         info: Info,
-        workflow_key: str,
-        time_range: RangeArg,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
     ) -> CostPerOutcome | None:
         ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
@@ -75,9 +78,9 @@ class Client(Node):
     async def ladder_costs(
         self,
         info: Info,
-        workflow_key: str,
-        time_range: RangeArg,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
     ) -> list[LadderCost] | None:
         ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
@@ -93,7 +96,7 @@ class Client(Node):
         "runs)."
     )
     async def roi(
-        self, info: Info, time_range: RangeArg, workflow_key: str | None = None
+        self, info: Info, time_range: WindowRangeArg, workflow_key: OptionalWorkflowKeyArg = None
     ) -> RoiSummary | None:
         ensure_client_visible(info.context.principal, self.uuid)
         workflow_id = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import strawberry
 
@@ -18,6 +19,7 @@ from app.services.gates import definitions as gates
 from app.services.ingest.errors import FieldError
 from app.services.tenancy import catalog
 from graphql_schema.context import Info
+from graphql_schema.costs.inputs import WorkflowKeyArg
 from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.gates.convert import gate_type, readiness_type
 from graphql_schema.ingest.inputs import GateInput
@@ -75,7 +77,9 @@ class GateMutations:
         description="Define what a workflow must prove to reach targetLevel. Each call stores a "
         "new version; earlier versions stay in Workflow.gateHistory.",
     )
-    async def set_autonomy_gate(self, info: Info, input: GateInput) -> AutonomyGate:
+    async def set_autonomy_gate(
+        self, info: Info, input: Annotated[GateInput, strawberry.argument(description="The gate.")]
+    ) -> AutonomyGate:
         with _field_errors():
             spec = _spec(input)
             async with info.context.session() as session:
@@ -96,7 +100,10 @@ class GateMutations:
         "decision is recorded in Workflow.autonomyHistory.",
     )
     async def promote_autonomy(
-        self, info: Info, workflow_key: str, to_level: int
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        to_level: Annotated[int, strawberry.argument(description="The current level + 1.")],
     ) -> PromotionResult:
         with _field_errors():
             async with info.context.session() as session:
@@ -117,7 +124,15 @@ class GateMutations:
         "above the new one.",
     )
     async def demote_autonomy(
-        self, info: Info, workflow_key: str, to_level: int, reason: str | None = None
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        to_level: Annotated[
+            int, strawberry.argument(description="Any level below the current one.")
+        ],
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why, recorded with the decision.")
+        ] = None,
     ) -> PromotionResult:
         with _field_errors():
             async with info.context.session() as session:

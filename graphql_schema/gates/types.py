@@ -11,15 +11,21 @@ from datetime import datetime
 import strawberry
 
 from app.domain.readiness import AutonomyEventKind
-from graphql_schema.costs.enums import CheckStatus
+from graphql_schema.costs.enums import CheckStatus, described
 from graphql_schema.nodes.connections import PageInfo
 from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyReadiness, GateCheck
 
-strawberry.enum(
+described(
     AutonomyEventKind,
-    description="PROMOTED, REFUSED (a promotion the gate did not allow), DEMOTED, or "
-    "AUTO_DEMOTED (by the worker after autoDemoteAfter consecutive FAIL evaluations).",
+    "PROMOTED, REFUSED (a promotion the gate did not allow), DEMOTED, or AUTO_DEMOTED (by the "
+    "worker after autoDemoteAfter consecutive FAIL evaluations).",
+    {
+        "PROMOTED": "Raised one level; the gate was green.",
+        "REFUSED": "A promotion the gate did not allow (level unchanged).",
+        "DEMOTED": "Lowered by a person.",
+        "AUTO_DEMOTED": "Lowered by the worker after consecutive FAIL evaluations.",
+    },
 )
 
 

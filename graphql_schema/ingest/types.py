@@ -18,7 +18,7 @@ from graphql_schema.workflows.types import Workflow
 class IngestError:
     index: int = strawberry.field(description="0-based position of the record in the batch.")
     field: str = strawberry.field(description='The offending input field, e.g. "inputTokens".')
-    message: str
+    message: str = strawberry.field(description="What is wrong, and how to fix it.")
 
 
 @strawberry.type(
@@ -29,7 +29,9 @@ class IngestResult:
     duplicates: int = strawberry.field(
         description="Records already stored, or repeated inside the batch (idempotent replay)."
     )
-    errors: list[IngestError]
+    errors: list[IngestError] = strawberry.field(
+        description="Problems with records; non-empty means nothing was written."
+    )
 
     @classmethod
     def from_outcome(cls, outcome: IngestOutcome) -> IngestResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.domain.reconciliation import parse_month
@@ -22,7 +24,11 @@ class ReconciliationMutations:
         "an invoice already recorded for that provider and month. From then on basis "
         "RECONCILED scales that provider-month's LLM costs to it.",
     )
-    async def record_invoice(self, info: Info, input: InvoiceInput) -> RecordInvoicePayload:
+    async def record_invoice(
+        self,
+        info: Info,
+        input: Annotated[InvoiceInput, strawberry.argument(description="The invoice.")],
+    ) -> RecordInvoicePayload:
         principal = info.context.principal
         try:
             async with info.context.session() as session:

@@ -3,6 +3,8 @@ lives with the others in graphql_schema/ingest/mutations.py (same validation, sa
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.ingest import FieldError
@@ -25,7 +27,11 @@ class RoiMutations:
         "workflow or, with clientId, for one client of it (overriding the workflow-wide "
         "baseline). Every window it applies to is recomputed; FINAL ones are revised.",
     )
-    async def set_baseline(self, info: Info, input: BaselineInput) -> SetBaselinePayload:
+    async def set_baseline(
+        self,
+        info: Info,
+        input: Annotated[BaselineInput, strawberry.argument(description="The baseline.")],
+    ) -> SetBaselinePayload:
         # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
         await require_workflow(info, input.workflow_key)
         client_id = parse_id(input.client_id, field="clientId") if input.client_id else None

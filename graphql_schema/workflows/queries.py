@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.tenancy import catalog
@@ -25,6 +27,10 @@ class WorkflowQueries:
         return [Workflow.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=[CanRead], description="One workflow; null if unknown.")
-    async def workflow(self, info: Info, key: str) -> Workflow | None:
+    async def workflow(
+        self,
+        info: Info,
+        key: Annotated[str, strawberry.argument(description="The workflow's key.")],
+    ) -> Workflow | None:
         row = await loaders(info).workflow_by_key.load(key)
         return Workflow.from_row(row) if row is not None else None

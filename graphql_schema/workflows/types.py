@@ -16,7 +16,14 @@ from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis, CostDimension, WindowStatus
-from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
+from graphql_schema.costs.inputs import (
+    BasisArg,
+    CohortRangeArg,
+    ScopeArg,
+    TimeRangeInput,
+    WindowRangeArg,
+    scope_of,
+)
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
 from graphql_schema.gates import resolve as gate_resolve
 from graphql_schema.gates.types import (
@@ -36,8 +43,14 @@ from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow
 
-RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
-OptionalRangeArg = Annotated[TimeRangeInput | None, strawberry.argument(name="range")]
+OptionalRangeArg = Annotated[
+    TimeRangeInput | None,
+    strawberry.argument(name="range", description="Only windows whose windowStart is in it."),
+]
+RungArg = Annotated[str, strawberry.argument(description="An active rung of the ladder.")]
+FirstPage = Annotated[
+    int | None, strawberry.argument(description="At most this many, newest first.")
+]
 
 RECONCILED_NOTE = (
     " basis RECONCILED: each provider-month's LLM costs scaled to its recorded invoice."
@@ -89,9 +102,9 @@ class Workflow(Node):
     async def cost_per_outcome(
         self,
         info: Info,
-        time_range: RangeArg,
-        scope: ScopeInput | None = None,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
+        time_range: CohortRangeArg,
+        scope: ScopeArg = None,
+        basis: BasisArg = CostBasis.RACK_RATE,
     ) -> CostPerOutcome | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
         return await resolve.cost_per_outcome(info, key)
@@ -104,9 +117,9 @@ class Workflow(Node):
     async def ladder_costs(
         self,
         info: Info,
-        time_range: RangeArg,
-        scope: ScopeInput | None = None,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
+        time_range: CohortRangeArg,
+        scope: ScopeArg = None,
+        basis: BasisArg = CostBasis.RACK_RATE,
     ) -> list[LadderCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
         return await ladder_resolve.ladder_costs(info, key)
@@ -119,10 +132,12 @@ class Workflow(Node):
     async def ladder_series(
         self,
         info: Info,
-        time_range: RangeArg,
-        bucket: str,
-        rung: str,
-        scope: ScopeInput | None = None,
+        time_range: CohortRangeArg,
+        bucket: Annotated[
+            str, strawberry.argument(description='An ISO 8601 duration: "P1D", "P7D", "PT6H".')
+        ],
+        rung: RungArg,
+        scope: ScopeArg = None,
     ) -> list[SeriesPoint] | None:
         return await ladder_resolve.ladder_series(
             info, self.workflow_id, time_range, bucket, rung, scope_of(scope)
@@ -136,10 +151,20 @@ class Workflow(Node):
     async def rising_slices(
         self,
         info: Info,
-        rung: str,
-        time_range: RangeArg,
-        dimension: CostDimension,
-        min_rise_pct: float = 20.0,
+        rung: RungArg,
+        time_range: Annotated[
+            TimeRangeInput,
+            strawberry.argument(
+                name="range", description="The current window; compared with the one before it."
+            ),
+        ],
+        dimension: Annotated[
+            CostDimension,
+            strawberry.argument(description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."),
+        ],
+        min_rise_pct: Annotated[
+            float, strawberry.argument(description="The smallest rise listed, in percent.")
+        ] = 20.0,
     ) -> list[RisingSlice] | None:
         return await ladder_resolve.rising_slices(
             info, self.workflow_id, rung, time_range, dimension, min_rise_pct
@@ -150,7 +175,7 @@ class Workflow(Node):
         "Runs still RUNNING or inside their acceptance hold are not failures yet."
     )
     async def failure_cost_share(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> FailureCostShare | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.failure_cost_share(info, key)
@@ -160,7 +185,7 @@ class Workflow(Node):
         "quantiles and a distribution-free 95% interval for the median."
     )
     async def run_cost_stats(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> RunCostStats | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.run_cost_stats(info, key)
@@ -170,7 +195,7 @@ class Workflow(Node):
         "runs started in range (the same events as costPerOutcome; rack rate)."
     )
     async def caching(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> CachingView | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.caching(info, key)
@@ -180,7 +205,7 @@ class Workflow(Node):
         "and success rate of each (rack rate; workflow-level costs belong to no slice)."
     )
     async def cost_by_variant(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_variant(info, key)
@@ -190,7 +215,7 @@ class Workflow(Node):
         "model with the largest LLM cost in the run; null: no LLM usage), as costByVariant."
     )
     async def cost_by_model(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_model(info, key)
@@ -202,9 +227,14 @@ class Workflow(Node):
     async def roi_windows(
         self,
         info: Info,
-        client_id: strawberry.ID | None = None,
+        client_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this client's windows (Client.id or UUID)."),
+        ] = None,
         time_range: OptionalRangeArg = None,
-        status: WindowStatus | None = None,
+        status: Annotated[
+            WindowStatus | None, strawberry.argument(description="Only OPEN or FINAL windows.")
+        ] = None,
     ) -> list[RoiWindow] | None:
         return await roi_resolve.roi_windows(
             info,
@@ -220,7 +250,7 @@ class Workflow(Node):
         "scope may name a client only (ROI is kept per workflow, client and day)."
     )
     async def roi(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
+        self, info: Info, time_range: WindowRangeArg, scope: ScopeArg = None
     ) -> RoiSummary | None:
         return await roi_resolve.workflow_roi(
             info, workflow_id=self.workflow_id, time_range=time_range, scope=scope
@@ -245,7 +275,7 @@ class Workflow(Node):
         "gate in force, each with the numbers it was decided on)."
     )
     async def gate_evaluations(
-        self, info: Info, first: int | None = 20
+        self, info: Info, first: FirstPage = 20
     ) -> list[GateEvaluation] | None:
         return await gate_resolve.gate_evaluations(info, self.workflow_id, first)
 
@@ -254,7 +284,7 @@ class Workflow(Node):
         "newest first, with actor, time, levels and the readiness it was decided on."
     )
     async def autonomy_history(
-        self, info: Info, first: int | None = 50
+        self, info: Info, first: FirstPage = 50
     ) -> list[AutonomyEvent] | None:
         return await gate_resolve.autonomy_history(info, self.workflow_id, first)
 

@@ -127,11 +127,9 @@ CASES: dict[str, Case] = {
         cross="NOT_FOUND",
     ),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
-    "Query.node": Case(
-        "{ y: node(id: $aYNode) { id ... on Client { name } } "
-        "run: node(id: $aRunNode) { id ... on Run { subject cost } } }",
-        cross="NOT_FOUND",
-    ),
+    # one node field per document: two failing root fields report their errors in the order
+    # they finish, which is no property of the API (nodes(ids:) covers two ids, in order)
+    "Query.node": Case("{ node(id: $aYNode) { id ... on Client { name } } }", cross="NOT_FOUND"),
     "Query.nodes": Case(
         "{ nodes(ids: [$aYNode, $aRunNode]) { id ... on Client { name } ... on Run { subject } } }",
         cross="NOT_FOUND",
