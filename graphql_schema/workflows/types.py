@@ -41,11 +41,18 @@ from graphql_schema.nodes.connections import AfterArg, BeforeArg, FirstArg, Last
 from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
-from graphql_schema.roi.types import RoiSummary, RoiWindow
+from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection
 
 OptionalRangeArg = Annotated[
     TimeRangeInput | None,
     strawberry.argument(name="range", description="Only windows whose windowStart is in it."),
+]
+ClientFilter = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only this client's windows (Client.id or UUID)."),
+]
+StatusFilter = Annotated[
+    WindowStatus | None, strawberry.argument(description="Only OPEN or FINAL windows.")
 ]
 RungArg = Annotated[str, strawberry.argument(description="An active rung of the ladder.")]
 FirstPage = Annotated[
@@ -227,14 +234,9 @@ class Workflow(Node):
     async def roi_windows(
         self,
         info: Info,
-        client_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="Only this client's windows (Client.id or UUID)."),
-        ] = None,
+        client_id: ClientFilter = None,
         time_range: OptionalRangeArg = None,
-        status: Annotated[
-            WindowStatus | None, strawberry.argument(description="Only OPEN or FINAL windows.")
-        ] = None,
+        status: StatusFilter = None,
     ) -> list[RoiWindow] | None:
         return await roi_resolve.roi_windows(
             info,
@@ -317,3 +319,28 @@ class Workflow(Node):
     ) -> AutonomyEventConnection | None:
         args = PageArgs(first=first, after=after, last=last, before=before)
         return await gate_resolve.history_connection(info, self.workflow_id, args)
+
+    @strawberry.field(
+        description="The ROI windows as a Relay connection, by day then client (as roiWindows); "
+        "first/after forward, last/before backward (default 50)."
+    )
+    async def roi_windows_connection(
+        self,
+        info: Info,
+        client_id: ClientFilter = None,
+        time_range: OptionalRangeArg = None,
+        status: StatusFilter = None,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> RoiWindowConnection | None:
+        return await roi_resolve.roi_windows_connection(
+            info,
+            workflow_id=self.workflow_id,
+            workflow_key=self.key,
+            client_id=client_id,
+            time_range=time_range,
+            status=status,
+            args=PageArgs(first=first, after=after, last=last, before=before),
+        )

@@ -158,6 +158,10 @@ CASES: dict[str, Case] = {
     "Workflow.roiWindows": wf_case(
         "roiWindows(clientId: $aX) { clientId cost attributedRevenue }", control=False
     ),
+    "Workflow.roiWindowsConnection": wf_case(
+        "roiWindowsConnection(clientId: $aX) { edges { node { id clientId cost } } }",
+        control=False,
+    ),
     "Workflow.roi": wf_case(
         f"roi({R}, {SCOPE_A}) {{ cost attributedRevenue unattributedRevenue }}"
     ),

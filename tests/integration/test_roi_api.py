@@ -264,3 +264,57 @@ async def test_who_may_record_revenue_set_baselines_and_read_roi(make_tenant):
     expected = [(negative, "revenuePerSuccess")]
     for body, field in [*expected, (by_campaign, "scope.campaign")]:
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+
+
+ROI_PAGE = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  workflow(key: "outreach") {
+    roiWindows { id windowStart clientId }
+    roiWindowsConnection(first: $first, after: $after, last: $last, before: $before) {
+      edges { cursor node { id windowStart clientId runs } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}
+"""
+
+
+async def test_roi_windows_page_both_ways_and_refetch_by_id(migrated, make_tenant):
+    tenant = await make_tenant()
+    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["clientId"]
+    starts = [("a", "2026-03-02", acme), ("b", "2026-03-02", None), ("c", "2026-03-03", acme)]
+    runs = [
+        {"correlationId": c, "workflowKey": "outreach", "clientId": client,
+         "startedAt": f"{day}T09:00:00Z"}
+        for c, day, client in starts
+    ]  # fmt: skip
+    usage = [
+        {"correlationId": c, "workflowKey": "outreach", "eventId": f"u-{c}", "kind": "TOOL",
+         "cost": "1", "occurredAt": f"{day}T09:30:00Z"}
+        for c, day, _ in starts
+    ]  # fmt: skip
+    labels = [
+        {"correlationId": c, "status": "ACCEPTED", "at": f"{day}T10:00:00Z"} for c, day, _ in starts
+    ]
+    assert data(await tenant.gql(INGEST, {"runs": runs, "usage": usage, "labels": labels}))
+    await run_worker(migrated)
+
+    async def page(**variables):
+        found = data(await tenant.gql(ROI_PAGE, variables))["workflow"]
+        return found["roiWindows"], found["roiWindowsConnection"]
+
+    listed, first = await page(first=2)
+    assert len(listed) == 3
+    # the connection walks the list's order: by day, then client
+    assert [e["node"]["id"] for e in first["edges"]] == [w["id"] for w in listed[:2]]
+    assert (first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (True, False)
+    _, rest = await page(first=2, after=first["pageInfo"]["endCursor"])
+    assert [e["node"]["id"] for e in rest["edges"]] == [listed[2]["id"]]
+    assert (rest["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasPreviousPage"]) == (False, True)
+    _, back = await page(last=2, before=rest["pageInfo"]["startCursor"])
+    assert [e["node"]["id"] for e in back["edges"]] == [w["id"] for w in listed[:2]]
+
+    refetch = "query($id: ID!) { node(id: $id) { id ... on RoiWindow { windowStart clientId } } }"
+    for window in listed:
+        node = data(await tenant.gql(refetch, {"id": window["id"]}))["node"]
+        assert node == {k: window[k] for k in ("id", "windowStart", "clientId")}
