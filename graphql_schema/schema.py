@@ -31,6 +31,7 @@ from graphql_schema.health.queries import HealthQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
+from graphql_schema.nodes.queries import NodeQueries
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -53,6 +54,7 @@ QUERIES: tuple[type, ...] = (
     FailureReasonQueries,
     RoadmapQueries,
     FindingQueries,
+    NodeQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -66,7 +68,13 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, every one scoped to the caller's tenant (client viewers: their own client)."
+)
+Mutation = merge_types("Mutation", MUTATIONS)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: configuration, ingest, gates; each answers after commit with what it changed."
+)
 
 
 
