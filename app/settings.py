@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     ingest_rate_per_second: int = 50_000
     ingest_rate_burst: int = 100_000
     cors_origins: list[str] = Field(default_factory=list)
+    # The portal's built web app (web/dist of the source tree unless set).
+    portal_dir: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
+    # Where people reach the API: the base of the sign-in links `ledger portal link` prints.
+    public_url: str = "http://127.0.0.1:8000"
 
     log_level: str = "INFO"
 

@@ -15,7 +15,9 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from app.auth.authenticate import Authenticator
-from app.auth.errors import AuthenticationFailed
+from app.auth.errors import AuthenticationFailed, CsrfRefused
+from app.portal.routes import csrf_refused_response
+from app.portal.sessions import CSRF_HEADER, SESSION_COOKIE
 from graphql_schema.context import Context
 from graphql_schema.errors import BAD_USER_INPUT, UNAUTHENTICATED
 from graphql_schema.loaders import build_loaders
@@ -53,6 +55,12 @@ def encode_response(data: object) -> str | bytes:
 
 async def authenticate_request(request: Request) -> Any:
     authenticator: Authenticator = request.app.state.authenticator
+    headers = request.headers
+    bearer_or_key = "authorization" in headers or "x-api-key" in headers
+    if not bearer_or_key and SESSION_COOKIE in request.cookies:
+        return await authenticator.authenticate_session(
+            request.cookies[SESSION_COOKIE], headers.get(CSRF_HEADER)
+        )
     return await authenticator.authenticate(
         request.headers.get("authorization"), request.headers.get("x-api-key")
     )
@@ -73,6 +81,9 @@ class LedgerGraphQL(GraphQL[Context, None]):
             request = Request(scope, receive)
             try:
                 scope.setdefault("state", {})["principal"] = await authenticate_request(request)
+            except CsrfRefused:
+                await csrf_refused_response()(scope, receive, send)
+                return
             except AuthenticationFailed as exc:
                 await unauthenticated_response(exc.reason)(scope, receive, send)
                 return

@@ -7,3 +7,7 @@ class AuthenticationFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class CsrfRefused(AuthenticationFailed):
+    """A portal-cookie request without the session's CSRF token (answered 403, not 401)."""
