@@ -13,20 +13,39 @@ import strawberry
 
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
+from app.services.tenancy.catalog import workflows_of_client
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis
 from graphql_schema.costs.inputs import TimeRangeInput
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
-from graphql_schema.ladders.types import LadderCost
-from graphql_schema.loaders import require_workflow
+from graphql_schema.ladders.types import LadderCost, SeriesPoint
+from graphql_schema.loaders import loaders, require_workflow
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
 
 RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
+
+
+@strawberry.type(description="A rung of a workflow's outcome ladder, as a client sees it.")
+class ClientLadderRung:
+    key: str
+    name: str
+    position: int
+
+
+@strawberry.type(
+    description="A workflow as its client sees it: what it is and its ladder, no figures (the "
+    "client's figures come from Client's fields, scoped to the client)."
+)
+class ClientWorkflow:
+    key: str
+    name: str
+    acceptance_hold_hours: int
+    ladder: list[ClientLadderRung]
 
 
 @strawberry.type(description="A client of the agency.")
@@ -91,3 +110,40 @@ class Client:
             workflow_id = (await require_workflow(info, workflow_key)).workflow_id
         key = TotalsKey(workflow_id, self.client_id, time_range.to_range())
         return await roi_resolve.summary(info, key)
+
+    @strawberry.field(
+        description="The workflows that have run for this client at least once, by key."
+    )
+    async def workflows(self, info: Info) -> list[ClientWorkflow]:
+        ensure_client_visible(info.context.principal, self.client_id)
+        tenant_id = info.context.principal.tenant_id
+        async with info.context.session() as session:
+            rows = await workflows_of_client(
+                session=session, tenant_id=tenant_id, client_id=self.client_id
+            )
+        ladders = await loaders(info).ladder.load_many([row.workflow_id for row in rows])
+        return [
+            ClientWorkflow(
+                key=row.key,
+                name=row.name,
+                acceptance_hold_hours=row.acceptance_hold_hours,
+                ladder=[
+                    ClientLadderRung(key=r.key, name=r.name, position=r.position) for r in rungs
+                ],
+            )
+            for row, rungs in zip(rows, ladders, strict=True)
+        ]
+
+    @strawberry.field(
+        description="A rung's figures for this client's runs as consecutive buckets (see "
+        "Workflow.ladderSeries). Unknown workflowKey: NOT_FOUND."
+    )
+    async def ladder_series(
+        self, info: Info, workflow_key: str, time_range: RangeArg, bucket: str, rung: str
+    ) -> list[SeriesPoint]:
+        ensure_client_visible(info.context.principal, self.client_id)
+        workflow = await require_workflow(info, workflow_key)
+        scope = CostScope(client_id=self.client_id)
+        return await ladder_resolve.ladder_series(
+            info, workflow.workflow_id, time_range, bucket, rung, scope
+        )
