@@ -22,6 +22,7 @@ from arq.worker import create_worker
 
 from app.cli.demo_setup import VIEWER_CLIENT, DemoAccess, prepare
 from app.cli.output import CliError, usage_error
+from app.cli.portal import DemoLinks, demo_links
 from app.cli.run import bind_socket, migrate, uvicorn_config
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.demo.agency import TENANT_NAME
@@ -46,7 +47,7 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
-def print_access(access: DemoAccess, url: str) -> None:
+def print_access(access: DemoAccess, url: str, links: DemoLinks | None = None) -> None:
     to = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     since = to - timedelta(days=31)
     query = (
@@ -59,10 +60,10 @@ def print_access(access: DemoAccess, url: str) -> None:
         f"""
 Outcome Ledger demo is running.
 
-  GraphiQL   {url}
+  GraphQL    {url}
   tenant     {access.tenant_id}  ({TENANT_NAME})
-
-Tokens are valid for 7 days. In GraphiQL, open Headers and paste
+{links.render() if links else ""}
+Bearer tokens for scripts and your own frontends (valid for 7 days): send
   {{"Authorization": "Bearer <token>"}}
 
 OWNER (the whole agency):
@@ -112,7 +113,9 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 await asyncio.sleep(0.05)
             if serving.done():
                 raise CliError("the API server stopped during startup", "see the log lines above")
-            print_access(access, f"http://{_display_host(args.host)}:{args.port}/graphql")
+            base = f"http://{_display_host(args.host)}:{args.port}"
+            links = await demo_links(settings, access, base)
+            print_access(access, f"{base}/graphql", links)
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             print("\nstopping ...", file=sys.stderr, flush=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -148,3 +150,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     revoke.add_argument("--session", metavar="SESSION_ID")
     revoke.add_argument("--all", action="store_true")
     revoke.set_defaults(handler=cmd_revoke)
+
+
+# --- the demo's links -----------------------------------------------------------------------
+
+DEMO_LINK_TTL = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DemoLinks:
+    agency: str
+    client: str
+    client_name: str
+
+    def render(self) -> str:
+        return (
+            "\nOpen the portal (one-time links, valid for a day; more with "
+            "`ledger portal link`):\n"
+            f"  agency (OWNER)            {self.agency}\n"
+            f"  client ({self.client_name})  {self.client}\n"
+            "  GraphiQL, once signed in: /portal/graphiql\n"
+        )
+
+
+async def demo_links(settings: Settings, access: Any, base_url: str) -> DemoLinks:
+    """An OWNER link and a CLIENT_VIEWER link for the demo tenant (`access`: a DemoAccess)."""
+    from app.cli.demo_setup import VIEWER_CLIENT
+
+    async with redis_client(settings) as redis:
+        agency = await create_link(
+            redis, LinkGrant(access.tenant_id, Role.OWNER, None), ttl=DEMO_LINK_TTL
+        )
+        client = await create_link(
+            redis,
+            LinkGrant(access.tenant_id, Role.CLIENT_VIEWER, access.viewer_client_id),
+            ttl=DEMO_LINK_TTL,
+        )
+    return DemoLinks(link_url(base_url, agency), link_url(base_url, client), VIEWER_CLIENT)
