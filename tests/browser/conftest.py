@@ -35,8 +35,13 @@ from app.portal.links import LinkGrant, create_link, link_url
 from app.portal.sessions import SessionStore
 from app.settings import Settings
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+ROOT = Path(__file__).resolve().parents[2]
+# LEDGER_SCREENSHOTS=docs refreshes the README's screenshots; other runs keep theirs in .ledger/
+# so a test run leaves the working tree clean.
+SCREENSHOTS = ROOT / (
+    "docs/screenshots" if os.environ.get("LEDGER_SCREENSHOTS") == "docs" else ".ledger/screenshots"
+)
+DIST = ROOT / "web" / "dist"
 CLIENT_NAME = "Northwind Dental"
 
 
