@@ -25,6 +25,8 @@ from app.auth.tokens import TokenVerifier
 from app.body_limit import JsonBodyLimit
 from app.db.sessions import TenantSessions, create_engine
 from app.ingest.routes import ingest_routes
+from app.portal.routes import portal_routes
+from app.portal.sessions import SessionStore
 from app.settings import Settings
 from graphql_schema.http import LedgerGraphQL
 from graphql_schema.schema import build_schema
@@ -122,6 +124,7 @@ def create_app(settings: Settings) -> Starlette:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
         app.state.arq = await create_pool(redis_settings(settings.redis_url))
+        app.state.authenticator.portal = SessionStore(app.state.arq)
         try:
             yield
         finally:
@@ -153,6 +156,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *ingest_routes(),
+        *portal_routes(settings.portal_dir),
     ]
     return Starlette(
         routes=routes,

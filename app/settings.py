@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Cache-Control max-age of a successful GET /graphql answer (private: per principal);
     # 0 means `private, no-cache` (a browser revalidates with the ETag: 304 when unchanged).
     graphql_get_max_age: int = 0
+    # The portal's built web app (web/dist of the source tree unless set).
+    portal_dir: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
+    # Where people reach the API: the base of the sign-in links `ledger portal link` prints.
+    public_url: str = "http://127.0.0.1:8000"
 
     log_level: str = "INFO"
 

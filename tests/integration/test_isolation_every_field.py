@@ -223,6 +223,12 @@ CASES: dict[str, Case] = {
         f"keyed: roi({R}, workflowKey: $aKey) {{ cost }}",
         cross="NOT_FOUND",
     ),
+    "Client.workflows": client_case("name workflows { key name ladder { key name } }"),
+    "Client.ladderSeries": client_case(
+        f"name ladderSeries(workflowKey: $aKey, {R}, bucket: \"P1D\", rung: $aRung) "
+        "{ start count totalCost costPerRung }",
+        cross="NOT_FOUND",
+    ),
     # --- Run -----------------------------------------------------------------------------------
     "Run.cost": Case(RUN % "cost"),
     "Run.usage": Case(RUN % "usage { eventId model step cost }"),
