@@ -24,6 +24,8 @@ from graphql_schema.costs.queries import CostQueries
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.identity.mutations import IdentityMutations
+from graphql_schema.identity.queries import IdentityQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
@@ -45,6 +47,7 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    IdentityQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -53,6 +56,7 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    IdentityMutations,
 )
 
 Query = merge_types("Query", QUERIES)

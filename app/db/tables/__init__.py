@@ -1,6 +1,7 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
+from app.db.tables.identity import AuditEvent, IdentityProvider, Invitation, User
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
 from app.db.tables.repricing import UsageRepricing
@@ -12,12 +13,15 @@ from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "AutonomyEvent",
     "AutonomyGate",
     "Client",
     "CohortDay",
     "CostCeiling",
     "GateEvaluation",
+    "IdentityProvider",
+    "Invitation",
     "LadderReach",
     "LadderReachDay",
     "LadderReachDirty",
@@ -36,6 +40,7 @@ __all__ = [
     "Tenant",
     "UsageEvent",
     "UsageRepricing",
+    "User",
     "Workflow",
 ]
 
