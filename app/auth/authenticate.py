@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -16,7 +17,7 @@ from app.auth.principal import API_KEY_SCOPES, Principal, Role, Scope
 from app.auth.tokens import TokenVerifier
 from app.db.sessions import TenantSessions
 from app.db.tables import ApiKey
-from app.portal.sessions import SessionStore, csrf_matches
+from app.portal.sessions import PortalSession, SessionStore, csrf_matches
 from app.services.tenancy.tenants import tenant_exists
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Authenticator:
         self.sessions = sessions
         self.tenants = KnownTenants(sessions)
         self.portal: SessionStore | None = None  # set once Redis is connected (app.main)
+        self.session_check: Callable[[PortalSession], Awaitable[None]] | None = None
 
     async def authenticate(
         self, authorization: str | None, api_key: str | None = None
@@ -89,6 +91,8 @@ class Authenticator:
             raise AuthenticationFailed("unknown, expired or revoked portal session")
         if not csrf_matches(session, csrf_token):
             raise CsrfRefused("portal session without its CSRF token")
+        if self.session_check is not None:
+            await self.session_check(session)  # people's sessions: idle, provider re-check
         return session.principal()
 
     async def _api_key(self, credential: str) -> Principal:
