@@ -162,7 +162,9 @@ class IdentityMutations:
     async def invite_client_viewer(
         self,
         info: Info,
-        input: Annotated[InvitationInput, strawberry.argument(description="Who, for which client.")],
+        input: Annotated[
+            InvitationInput, strawberry.argument(description="Who, for which client.")
+        ],
     ) -> InvitationPayload:
         principal = info.context.principal
         client_id = parse_id(input.client_id, field="clientId")
