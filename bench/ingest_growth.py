@@ -51,6 +51,7 @@ from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.ingest.otlp_decode import JSON, PROTOBUF, decode_spans
 from app.ingest.otlp_mapping import map_spans
+from app.migrate import upgrade
 from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_api_key
 from app.services.tenancy.workflows import upsert_workflow
@@ -179,6 +180,7 @@ async def targets(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, lis
             gen = await open_generated(
                 args.generated, admin_url=admin_url, redis_url=redis_url, data_dir=Path(tmp)
             )
+            await asyncio.to_thread(upgrade, gen.settings)  # the generator may predate a revision
             found = [
                 await growth_target(gen.settings, gen.tenant_id, f"{name}-{uuid.uuid4().hex[:6]}")
                 for name in ("traces", "events")
