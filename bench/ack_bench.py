@@ -37,7 +37,6 @@ from starlette.routing import Route
 
 from app.ingest.otlp_decode import PROTOBUF
 from bench.common import (
-    api_server,
     free_port,
     fresh_database,
     percentile,
@@ -45,7 +44,7 @@ from bench.common import (
     table,
     wait_until_serving,
 )
-from bench.ingest_growth import export_request, fresh_target
+from bench.ingest_growth import api_server, export_request, fresh_target
 
 QUEUE = "ledger:bench:otlp-queue"
 
@@ -133,7 +132,7 @@ async def main(requests: int, concurrency: int) -> None:
             )  # fmt: skip
             try:
                 queue_base = f"http://127.0.0.1:{port}"
-                wait_until_serving(queue_base, queue)
+                wait_until_serving(queue_base, queue, timeout=300)
                 with api_server(db.settings) as base:
                     rows = []
                     for name, url, key in (

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gzip
 import json
@@ -38,7 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,16 @@ from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_api_key
 from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
-from bench.common import PRICE, api_server, fresh_database, make_tenant, servers, table
+from bench.common import (
+    PRICE,
+    free_port,
+    fresh_database,
+    make_tenant,
+    servers,
+    spawn_api,
+    table,
+    wait_until_serving,
+)
 
 SPANS_PER_RUN = 5
 T0_NS = 1_790_000_000_000_000_000  # 2026-09-21
@@ -190,6 +200,19 @@ async def targets(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, lis
         async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
             found = [await fresh_target(db.settings, name) for name in ("traces", "events")]
             yield db.settings, found
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings) -> Iterator[str]:
+    """`ledger serve` in a subprocess, given up to 5 minutes to start on a loaded machine."""
+    port = free_port()
+    process = spawn_api(settings, port)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}", process, timeout=300)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _spans_s(spans: int, seconds: float) -> str:

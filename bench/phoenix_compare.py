@@ -42,8 +42,8 @@ from sqlalchemy.engine import make_url
 
 from app.db.urls import asyncpg_dsn
 from bench.ack_bench import send
-from bench.common import api_server, free_port, fresh_database, percentile, servers, table
-from bench.ingest_growth import export_request, fresh_target
+from bench.common import free_port, fresh_database, percentile, servers, table
+from bench.ingest_growth import api_server, export_request, fresh_target
 
 PHOENIX_VENV = Path(__file__).parent / ".phoenix-venv"
 LEDGER_AGGREGATE = """
