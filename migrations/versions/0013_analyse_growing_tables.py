@@ -19,8 +19,8 @@ every path is costed at one row; statistics do.
   (app.services.ingest.analyse), so the first big batches of a tenant are planned from real
   statistics even on a server without autovacuum.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -29,14 +29,15 @@ from alembic import op
 
 from migrations.rls import app_role, refuse_app_role
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GROWING = (
     "runs", "usage_events", "run_labels", "run_costs", "cohort_days", "outcome_events",
     "revenue_events", "roi_dirty", "ladder_reach_dirty", "ladder_reach", "ladder_reach_days",
+    "provider_calls",
 )  # fmt: skip
 
 FUNCTION = """
