@@ -30,10 +30,13 @@ from typing import Any
 import asyncpg
 import pytest
 
+import app.ingest.otlp_calls as otlp_calls
 import app.services.ingest.service as ingest_service
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
+from app.domain.genai_spans import Span
 from app.domain.pricing import Price
+from app.ingest.otlp_mapping import map_spans
 from app.migrate import upgrade
 from app.services.ingest import ingest_records
 from app.services.ingest.analyse import growth_check
@@ -175,23 +178,75 @@ class Counting:
         return "\n".join(lines)
 
 
+class Recorder:
+    """Counts the statements of every connection ingest opens (its `raw_connection` calls)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.countings: list[Counting] = []
+        real = ingest_service.raw_connection
+
+        async def counted(session: Any) -> Any:
+            self.countings.append(Counting(await real(session)))
+            return self.countings[-1]
+
+        for module in (ingest_service, otlp_calls):
+            monkeypatch.setattr(module, "raw_connection", counted)
+
+    def total(self) -> int:
+        return sum(c.total() for c in self.countings)
+
+    def report(self) -> str:
+        return "\n".join(c.report() for c in self.countings)
+
+
 async def ingest_counted(
     fresh: Fresh, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> Counting:
-    counting: list[Counting] = []
-    real = ingest_service.raw_connection
-
-    async def counted(session: Any) -> Any:
-        counting.append(Counting(await real(session)))
-        return counting[-1]
-
-    monkeypatch.setattr(ingest_service, "raw_connection", counted)
+) -> Recorder:
+    recorder = Recorder(monkeypatch)
     async with fresh.sessions(fresh.tenant_id) as session:
         outcome = await ingest_records(session=session, tenant_id=fresh.tenant_id, records=records)
     monkeypatch.undo()
     assert not outcome.errors, outcome.errors
     assert outcome.accepted == len(records)
-    return counting[0]
+    return recorder
+
+
+async def export_counted(
+    fresh: Fresh, spans: list[Span], monkeypatch: pytest.MonkeyPatch
+) -> Recorder:
+    """Store one decoded export exactly as `POST /v1/traces` does (claims, records, health)."""
+    recorder = Recorder(monkeypatch)
+    async with fresh.sessions(fresh.tenant_id) as session:
+        result = await otlp_calls.store_export(
+            session=session, tenant_id=fresh.tenant_id, batch=map_spans(spans), max_records=10_000
+        )
+    monkeypatch.undo()
+    assert not result.rejected, result.rejected
+    assert result.stored.accepted == len(spans) + len(spans) // 5
+    return recorder
+
+
+def export_spans(batch: int) -> list[Span]:
+    """500 LLM spans of 100 traces (5 per trace), as an OTel SDK exports them."""
+    start_ns = int((T0 + timedelta(days=40)).timestamp()) * 10**9 + batch * 10**12
+    return [
+        Span(
+            trace_id=f"{batch + 1:016x}{t + 1:016x}",
+            span_id=f"{batch + 1:08x}{t * 5 + s + 1:08x}",
+            start_ns=start_ns + (t * 5 + s) * 10**9,
+            end_ns=start_ns + (t * 5 + s) * 10**9 + 9 * 10**8,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "anthropic",
+                "gen_ai.request.model": "claude-sonnet-4",
+                "gen_ai.usage.input_tokens": 3000 + s,
+                "gen_ai.usage.output_tokens": 200,
+            },
+            resource={"ledger.workflow": "outreach"},
+        )
+        for t in range(100)
+        for s in range(5)
+    ]
 
 
 def otlp_shaped(batch: int) -> list[dict[str, Any]]:
@@ -266,6 +321,19 @@ async def test_an_otlp_shaped_batch_reads_a_bounded_number_of_rows_per_record(
     # and the first batch had the tables it grows analysed
     assert await analysed(fresh, "runs") >= 1
     assert await analysed(fresh, "usage_events") >= 1
+
+
+async def test_an_otlp_export_reads_a_bounded_number_of_rows_per_span(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    growth_check.next_at = 0.0
+    for batch in range(3):
+        # when an export of 500 spans (100 traces) is stored as /v1/traces stores it
+        spans = export_spans(batch)
+        recorder = await export_counted(fresh, spans, monkeypatch)
+        # then it reads at most ROWS_PER_RECORD rows per span, claims and health included
+        bound = ROWS_PER_RECORD * len(spans)
+        assert recorder.total() <= bound, f"export {batch}:\n{recorder.report()}"
 
 
 async def test_labels_for_stored_runs_read_a_bounded_number_of_rows_per_record(
