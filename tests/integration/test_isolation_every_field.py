@@ -124,6 +124,12 @@ CASES: dict[str, Case] = {
         cross="NOT_FOUND",
     ),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
+    # The seed sends no OTLP: A's ingest health is empty (the positive control with rows is in
+    # test_otlp_provider_calls.py); B and A's client viewer must still see nothing / FORBIDDEN.
+    "Query.ingestHealth": Case(
+        "{ ingestHealth(range: $range) { day source workflowKey reason spans examples } }",
+        control=False,
+    ),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),
     "Workflow.costPerOutcome": wf_case(

@@ -28,7 +28,9 @@ from sqlalchemy import text
 from app.db.tables import (
     TENANT_TABLES,
     GateEvaluation,
+    IngestHealth,
     LadderReachDirty,
+    ProviderCall,
     RevenueAllocation,
     RoiWindow,
     UsageRepricing,
@@ -96,6 +98,23 @@ async def worker_rows(sessions: Any, seeded: Seeded) -> None:
             status="INSUFFICIENT_DATA",
             readiness={},
             evaluated_at=now,
+        ),
+        # what OTLP ingest writes beside the usage event (app/ingest/otlp_calls.py)
+        ProviderCall(
+            tenant_id=t,
+            call_key=f"response:{seeded.tag}-prov:msg-x",
+            event_id=f"{seeded.tag}-usage-x",
+            detail=4,
+        ),
+        IngestHealth(
+            tenant_id=t,
+            day=cohort,
+            source="com.anthropic.sdk.python",
+            workflow_key=f"{seeded.tag}-flow",
+            reason="rejected: no workflow",
+            spans=1,
+            examples=[f"span 00f067aa0ba902b7: {seeded.tag}"],
+            last_seen_at=now,
         ),
     )
     # The ladder reach rollup: rows from a drain, then one marker left dirty.
