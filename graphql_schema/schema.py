@@ -21,13 +21,17 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.findings import FindingMutations, FindingQueries
+from graphql_schema.decisions.roadmap import RoadmapQueries
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.health.queries import HealthQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
+from graphql_schema.nodes.queries import NodeQueries
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -47,6 +51,10 @@ QUERIES: tuple[type, ...] = (
     CeilingQueries,
     ReconciliationQueries,
     HealthQueries,
+    FailureReasonQueries,
+    RoadmapQueries,
+    FindingQueries,
+    NodeQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -55,10 +63,19 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    FailureReasonMutations,
+    FindingMutations,
 )
 
 Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, every one scoped to the caller's tenant (client viewers: their own client)."
+)
+Mutation = merge_types("Mutation", MUTATIONS)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: configuration, ingest, gates; each answers after commit with what it changed."
+)
+
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:
@@ -84,11 +101,11 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         ParserCache,
         ValidationCache,
     ]
-    return strawberry.Schema(
+    return LedgerSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutor,
+        execution_context_class=LeafShortcutExecutor if settings.fast_executor else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 

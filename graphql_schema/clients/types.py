@@ -7,37 +7,50 @@ visibility again (`ensure_client_visible`): a Client object must never become a 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 import strawberry
 
+from app import global_ids
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis
-from graphql_schema.costs.inputs import TimeRangeInput
+from graphql_schema.costs.inputs import (
+    BasisArg,
+    CohortRangeArg,
+    OptionalWorkflowKeyArg,
+    WindowRangeArg,
+    WorkflowKeyArg,
+)
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost
 from graphql_schema.loaders import require_workflow
+from graphql_schema.nodes.interface import Node
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
 
-RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
-
 
 @strawberry.type(description="A client of the agency.")
-class Client:
-    id: strawberry.ID
-    name: str
-    client_id: strawberry.Private[uuid.UUID]
+class Client(Node):
+    client_id: strawberry.ID = strawberry.field(
+        description="The client's UUID: what tokens, scope.clientId, Run.clientId and the ingest "
+        "endpoints carry (inputs accept it or Client.id)."
+    )
+    name: str = strawberry.field(description="The client's name, unique in the tenant.")
+    uuid: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: ClientRow) -> Client:
-        return cls(id=strawberry.ID(str(row.client_id)), name=row.name, client_id=row.client_id)
+        return cls(
+            id=strawberry.ID(global_ids.encode("Client", str(row.client_id))),
+            client_id=strawberry.ID(str(row.client_id)),
+            name=row.name,
+            uuid=row.client_id,
+        )
 
     @strawberry.field(
         description="The workflow's cost per outcome for this client's runs (scope clientId = "
@@ -47,13 +60,13 @@ class Client:
     async def cost_per_outcome(
         self,
         info: Info,
-        workflow_key: str,
-        time_range: RangeArg,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> CostPerOutcome:
-        ensure_client_visible(info.context.principal, self.client_id)
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> CostPerOutcome | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.client_id)
+        scope = CostScope(client_id=self.uuid)
         key = resolve.cohort_key(workflow.workflow_id, time_range, scope, basis)
         return await resolve.cost_per_outcome(info, key)
 
@@ -65,13 +78,13 @@ class Client:
     async def ladder_costs(
         self,
         info: Info,
-        workflow_key: str,
-        time_range: RangeArg,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> list[LadderCost]:
-        ensure_client_visible(info.context.principal, self.client_id)
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> list[LadderCost] | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.client_id)
+        scope = CostScope(client_id=self.uuid)
         key = resolve.cohort_key(workflow.workflow_id, time_range, scope, basis)
         return await ladder_resolve.ladder_costs(info, key)
 
@@ -83,11 +96,11 @@ class Client:
         "runs)."
     )
     async def roi(
-        self, info: Info, time_range: RangeArg, workflow_key: str | None = None
-    ) -> RoiSummary:
-        ensure_client_visible(info.context.principal, self.client_id)
+        self, info: Info, time_range: WindowRangeArg, workflow_key: OptionalWorkflowKeyArg = None
+    ) -> RoiSummary | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow_id = None
         if workflow_key is not None:
             workflow_id = (await require_workflow(info, workflow_key)).workflow_id
-        key = TotalsKey(workflow_id, self.client_id, time_range.to_range())
+        key = TotalsKey(workflow_id, self.uuid, time_range.to_range())
         return await roi_resolve.summary(info, key)

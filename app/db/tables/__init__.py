@@ -1,5 +1,6 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
+from app.db.tables.decisions import FailureReasonCode, FindingThreshold
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
@@ -18,6 +19,8 @@ __all__ = [
     "Client",
     "CohortDay",
     "CostCeiling",
+    "FailureReasonCode",
+    "FindingThreshold",
     "GateEvaluation",
     "IngestHealth",
     "LadderReach",
@@ -74,5 +77,7 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         LadderReachDirty,
         ProviderCall,
         IngestHealth,
+        FailureReasonCode,
+        FindingThreshold,
     )
 )
