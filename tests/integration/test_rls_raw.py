@@ -51,7 +51,12 @@ INSERT_COPY = (
 
 async def worker_rows(sessions: Any, seeded: Seeded) -> None:
     """The rows only workers write, inserted through A's own session (RLS allows its own)."""
-    t, wf = seeded.tenant_id, uuid.UUID(seeded.workflow_id)
+    t = seeded.tenant_id
+    async with sessions(t) as session:  # Workflow.id is an opaque global id: the UUID by key
+        found = await session.execute(
+            text("SELECT workflow_id FROM workflows WHERE key = :k"), {"k": seeded.workflow_key}
+        )
+        wf = found.scalar_one()
     client = uuid.UUID(seeded.client_x)
     cohort: date = seeded.start.date()
     now = datetime.now(UTC)
