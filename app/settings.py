@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     # GraphQL and HTTP limits.
     graphiql: bool = False
+    # LEDGER_FAST_EXECUTOR=0: graphql-core's own executor instead of the leaf shortcut
+    # (graphql_schema/executor.py); the responses are the same, only the CPU per field differs.
+    fast_executor: bool = True
     max_query_depth: int = 10
     max_aliases: int = 30
     max_query_tokens: int = 2000

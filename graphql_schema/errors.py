@@ -89,6 +89,18 @@ def _refused_text(error: GraphQLError) -> bool:
     return False
 
 
+def log_errors(errors: list[GraphQLError]) -> None:
+    """The server log of a request's errors (strawberry's `Schema.process_errors`): an error the
+    caller caused (a parse or validation error, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT…) is one INFO
+    line without a traceback; any other error is logged once, at ERROR with its traceback, by
+    `ErrorCodes.anonymise_error` as it is masked."""
+    for error in errors:
+        if _is_expected(error) or _refused_text(error):
+            code = (error.extensions or {}).get("code") or BAD_USER_INPUT
+            where = ".".join(str(p) for p in error.path or ()) or "request"
+            log.info("%s at %s: %s", code, where, error.message)
+
+
 class ErrorCodes(MaskErrors):
     """Masks unexpected errors and guarantees every error carries `extensions.code`."""
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,9 +22,10 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import ErrorCodes, log_errors
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.health.queries import HealthQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
@@ -45,6 +47,7 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    HealthQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -57,6 +60,11 @@ MUTATIONS: tuple[type, ...] = (
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+
+
+class LedgerSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_errors(errors)  # client errors at INFO without tracebacks (graphql_schema/errors.py)
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:
@@ -82,11 +90,11 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         ParserCache,
         ValidationCache,
     ]
-    return strawberry.Schema(
+    return LedgerSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutor,
+        execution_context_class=LeafShortcutExecutor if settings.fast_executor else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 

@@ -3,6 +3,7 @@
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
+from app.db.tables.otlp import IngestHealth, ProviderCall
 from app.db.tables.repricing import UsageRepricing
 from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
 from app.db.tables.rollups import CohortDay, LadderReach, LadderReachDay, LadderReachDirty, RunCost
@@ -18,12 +19,14 @@ __all__ = [
     "CohortDay",
     "CostCeiling",
     "GateEvaluation",
+    "IngestHealth",
     "LadderReach",
     "LadderReachDay",
     "LadderReachDirty",
     "LadderRung",
     "ModelPrice",
     "OutcomeEvent",
+    "ProviderCall",
     "ProviderInvoice",
     "RevenueAllocation",
     "RevenueEvent",
@@ -69,5 +72,7 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         LadderReach,
         LadderReachDay,
         LadderReachDirty,
+        ProviderCall,
+        IngestHealth,
     )
 )
