@@ -52,8 +52,8 @@ BEGIN
         RETURN body;
     END IF;
     FOR target IN
-        SELECT other.logicalrelid::regclass::text AS name,
-               shard_name(other.logicalrelid, other.shardid) AS shard_table
+        SELECT other.logicalrelid::regclass::text AS name, other.logicalrelid AS relid,
+               other.shardid
         FROM pg_dist_shard AS mine
         JOIN pg_dist_partition AS mine_p ON mine_p.logicalrelid = mine.logicalrelid
         JOIN pg_dist_partition AS other_p ON other_p.colocationid = mine_p.colocationid
@@ -62,9 +62,10 @@ BEGIN
         WHERE mine.shardid = shard
         ORDER BY length(other.logicalrelid::regclass::text) DESC
     LOOP
+        CONTINUE WHEN strpos(lower(body), target.name) = 0;  -- most tables: not named at all
         body := regexp_replace(
             body, '(\m(?:FROM|JOIN|INTO|UPDATE)\s+)' || target.name || '\M',
-            '\1' || target.shard_table, 'gi');
+            '\1' || shard_name(target.relid, target.shardid), 'gi');
     END LOOP;
     RETURN body;
 END
