@@ -42,7 +42,7 @@ depends_on: str | Sequence[str] | None = None
 # The co-located shard names for a body run by a trigger on shard `trigger_table` (a table's
 # name followed by its shard id); the body itself when the table is not a shard.
 ON_SHARDS = r"""
-CREATE FUNCTION ledger_on_shards(trigger_table text, body text) RETURNS text
+CREATE OR REPLACE FUNCTION ledger_on_shards(trigger_table text, body text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = public, pg_catalog AS $$
 DECLARE
     shard bigint := substring(trigger_table FROM '_([0-9]+)$')::bigint;
@@ -78,7 +78,7 @@ $$
 # own connections, which cannot see shards created in this migration's transaction: app.migrate
 # calls this after the migration commits (and it must be called again after moving shards).
 SHARD_DEFAULTS = r"""
-CREATE FUNCTION ledger_citus_shard_defaults() RETURNS integer
+CREATE OR REPLACE FUNCTION ledger_citus_shard_defaults() RETURNS integer
 LANGUAGE plpgsql SET search_path = public, pg_catalog AS $$
 DECLARE
     col record;
@@ -139,8 +139,10 @@ def _wrap_trigger_functions(connection: sa.Connection) -> None:
     op.execute("SELECT create_distributed_function('ledger_on_shards(text, text)')")
     connection.exec_driver_sql(SHARD_DEFAULTS.replace("{role}", app_role()))
     for name, source in _trigger_functions(connection):
+        if BODY_TAG in source:
+            continue  # already wrapped
         match = PLAIN_BODY.match(source)
-        if match is None or BODY_TAG in source:
+        if match is None:
             raise RuntimeError(f"trigger function {name}() is not a plain statement body")
         connection.exec_driver_sql(
             WRAPPER.format(name=name, tag=BODY_TAG, body=match.group("body"))
@@ -228,9 +230,18 @@ def upgrade() -> None:
     # worker for all of it, or Citus refuses later parallel steps in the same transaction.
     op.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
     tenant_tables, global_tables = _public_tables(connection)
+    # Tables already distributed (by hand, or by an earlier attempt) are left as they are.
+    done = set(
+        connection.execute(
+            sa.text("SELECT logicalrelid::regclass::text FROM pg_dist_partition")
+        ).scalars()
+    )
+    tenant_tables = [t for t in tenant_tables if t not in done]
+    global_tables = [t for t in global_tables if t not in done]
     for table in global_tables:
         op.execute(f"SELECT create_reference_table('{table}')")
-    op.execute("SELECT create_distributed_table('tenants', 'tenant_id')")
+    if "tenants" in tenant_tables:
+        op.execute("SELECT create_distributed_table('tenants', 'tenant_id')")
     for table in _referenced_first(connection, [t for t in tenant_tables if t != "tenants"]):
         op.execute(
             f"SELECT create_distributed_table('{table}', 'tenant_id', colocate_with => 'tenants')"
