@@ -30,7 +30,7 @@ def upgrade(settings: Settings, *, revision: str = "head", database_url: str | N
 
 
 async def _citus_shard_defaults(url: str) -> None:
-    """On a Citus coordinator, the shard-level defaults migration 0013 cannot set inside its own
+    """On a Citus coordinator, the shard-level defaults migration 0017 cannot set inside its own
     transaction (docs/scale-out.md); nothing elsewhere."""
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:

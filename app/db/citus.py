@@ -1,6 +1,6 @@
 """Preparing a database on a Citus cluster: the same database on the coordinator and every
 worker, the `citus` extension in each, the application role on every node, and the workers
-registered in the coordinator's metadata. The migrations then distribute the tables (0013).
+registered in the coordinator's metadata. The migrations then distribute the tables (0017).
 
 `python -m app.db.citus prepare --coordinator URL --workers host:port,... --database NAME`
 (used by `scripts/citus up`); the test fixtures call `prepare_database` / `drop_database` when

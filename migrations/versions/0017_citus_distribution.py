@@ -22,8 +22,8 @@ PostgreSQL this revision does nothing.
   (app/db/sessions.py), and `citus.enable_unsafe_triggers = on` for the triggers' own writes.
   docs/scale-out.md explains both.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0017
+Revises: 0016
 """
 
 import re
@@ -34,8 +34,8 @@ from alembic import op
 
 from migrations.rls import app_role
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
