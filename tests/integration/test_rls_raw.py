@@ -27,13 +27,17 @@ from sqlalchemy import text
 
 from app.db.tables import (
     TENANT_TABLES,
+    AuditEvent,
     GateEvaluation,
+    IdentityProvider,
     IngestHealth,
+    Invitation,
     LadderReachDirty,
     ProviderCall,
     RevenueAllocation,
     RoiWindow,
     UsageRepricing,
+    User,
 )
 from app.services.ladders.reach import drain as drain_ladder_reach
 from app.services.tenancy.tenants import create_api_key
@@ -51,12 +55,7 @@ INSERT_COPY = (
 
 async def worker_rows(sessions: Any, seeded: Seeded) -> None:
     """The rows only workers write, inserted through A's own session (RLS allows its own)."""
-    t = seeded.tenant_id
-    async with sessions(t) as session:  # Workflow.id is an opaque global id: the UUID by key
-        found = await session.execute(
-            text("SELECT workflow_id FROM workflows WHERE key = :k"), {"k": seeded.workflow_key}
-        )
-        wf = found.scalar_one()
+    t, wf = seeded.tenant_id, uuid.UUID(seeded.workflow_id)
     client = uuid.UUID(seeded.client_x)
     cohort: date = seeded.start.date()
     now = datetime.now(UTC)
@@ -104,22 +103,52 @@ async def worker_rows(sessions: Any, seeded: Seeded) -> None:
             readiness={},
             evaluated_at=now,
         ),
-        # what OTLP ingest writes beside the usage event (app/ingest/otlp_calls.py)
+    )
+    # OTLP bookkeeping and people (rows their own flows write).
+    await insert(
+        sessions,
+        t,
         ProviderCall(
-            tenant_id=t,
-            call_key=f"response:{seeded.tag}-prov:msg-x",
-            event_id=f"{seeded.tag}-usage-x",
-            detail=4,
+            tenant_id=t, call_key=f"span:{seeded.tag}", event_id=f"{seeded.tag}-usage-x", detail=3
         ),
         IngestHealth(
             tenant_id=t,
             day=cohort,
-            source="com.anthropic.sdk.python",
-            workflow_key=f"{seeded.tag}-flow",
-            reason="rejected: no workflow",
+            source="otlp",
+            workflow_key="(none)",
+            reason="rejected: probe",
             spans=1,
-            examples=[f"span 00f067aa0ba902b7: {seeded.tag}"],
+            examples=["probe"],
             last_seen_at=now,
+        ),
+        IdentityProvider(
+            tenant_id=t,
+            issuer="https://idp.example",
+            client_id="ledger",
+            client_secret_encrypted="x",
+            allowed_domains=["agency.example"],
+            role_claim="groups",
+            role_map={},
+        ),
+        User(
+            tenant_id=t,
+            user_id=uuid.uuid4(),
+            email=f"{seeded.tag}@client.example",
+            subject=f"invitation|{seeded.tag}",
+            role="CLIENT_VIEWER",
+            client_id=client,
+        ),
+        Invitation(
+            tenant_id=t,
+            invitation_id=uuid.uuid4(),
+            client_id=client,
+            email=f"{seeded.tag}@client.example",
+            token_hash=seeded.tag.ljust(64, "0")[:64],
+            created_by="test",
+            expires_at=now,
+        ),
+        AuditEvent(
+            tenant_id=t, event_id=uuid.uuid4(), at=now, actor="test", action="sign_in", detail={}
         ),
     )
     # The ladder reach rollup: rows from a drain, then one marker left dirty.
