@@ -139,12 +139,6 @@ CASES: dict[str, Case] = {
     ),
     "Query.findingThresholds": Case("{ findingThresholds { name value } }"),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
-    # The seed sends no OTLP: A's ingest health is empty (the positive control with rows is in
-    # test_otlp_provider_calls.py); B and A's client viewer must still see nothing / FORBIDDEN.
-    "Query.ingestHealth": Case(
-        "{ ingestHealth(range: $range) { day source workflowKey reason spans examples } }",
-        control=False,
-    ),
     # one node field per document: two failing root fields report their errors in the order
     # they finish, which is no property of the API (nodes(ids:) covers two ids, in order)
     "Query.node": Case("{ node(id: $aYNode) { id ... on Client { name } } }", cross="NOT_FOUND"),
