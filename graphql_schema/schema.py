@@ -24,12 +24,16 @@ from graphql_schema.costs.queries import CostQueries
 from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
 from graphql_schema.decisions.findings import FindingMutations, FindingQueries
 from graphql_schema.decisions.roadmap import RoadmapQueries
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.health.queries import HealthQueries
+from graphql_schema.identity.mutations import IdentityMutations
+from graphql_schema.identity.queries import IdentityQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
+from graphql_schema.nodes.queries import NodeQueries
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -48,9 +52,12 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    HealthQueries,
     FailureReasonQueries,
     RoadmapQueries,
     FindingQueries,
+    NodeQueries,
+    IdentityQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -61,10 +68,18 @@ MUTATIONS: tuple[type, ...] = (
     RoiMutations,
     FailureReasonMutations,
     FindingMutations,
+    IdentityMutations,
 )
 
 Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, every one scoped to the caller's tenant (client viewers: their own client)."
+)
+Mutation = merge_types("Mutation", MUTATIONS)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: configuration, ingest, gates; each answers after commit with what it changed."
+)
+
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:
@@ -90,11 +105,11 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         ParserCache,
         ValidationCache,
     ]
-    return strawberry.Schema(
+    return LedgerSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutor,
+        execution_context_class=LeafShortcutExecutor if settings.fast_executor else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 

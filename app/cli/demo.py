@@ -16,12 +16,15 @@ import socket
 import sys
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import uvicorn
 from arq.worker import create_worker
 
+from app.cli.demo_env import example_variables, write_demo_env
 from app.cli.demo_setup import VIEWER_CLIENT, DemoAccess, prepare
 from app.cli.output import CliError, usage_error
+from app.cli.portal import DemoLinks, demo_links
 from app.cli.run import bind_socket, migrate, uvicorn_config
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.demo.agency import TENANT_NAME
@@ -46,8 +49,13 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
-def print_access(access: DemoAccess, url: str) -> None:
-    to = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+def print_access(
+    access: DemoAccess, url: str, env_file: Path, links: DemoLinks | None = None
+) -> None:
+    now = datetime.now(UTC)
+    write_demo_env(env_file, access, url, now)
+    variables = json.dumps(example_variables(access.viewer_client_id, now))
+    to = now.replace(microsecond=0) + timedelta(days=1)
     since = to - timedelta(days=31)
     query = (
         f'{{ viewer {{ role clientId }} client(id: "{access.viewer_client_id}") {{ name '
@@ -59,10 +67,10 @@ def print_access(access: DemoAccess, url: str) -> None:
         f"""
 Outcome Ledger demo is running.
 
-  GraphiQL   {url}
+  GraphQL    {url}
   tenant     {access.tenant_id}  ({TENANT_NAME})
-
-Tokens are valid for 7 days. In GraphiQL, open Headers and paste
+{links.render() if links else ""}
+Bearer tokens for scripts and your own frontends (valid for 7 days): send
   {{"Authorization": "Bearer <token>"}}
 
 OWNER (the whole agency):
@@ -79,6 +87,10 @@ curl -s {url} \\
   -H 'content-type: application/json' \\
   -H 'authorization: Bearer {access.viewer_token}' \\
   -d '{body}'
+
+Variables for the README's GraphQL examples (paste them under Variables in GraphiQL):
+{variables}
+The tokens, the API key and these variables are also in {env_file} (. {env_file}).
 
 Press Ctrl-C to stop.""",
         flush=True,
@@ -112,7 +124,9 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 await asyncio.sleep(0.05)
             if serving.done():
                 raise CliError("the API server stopped during startup", "see the log lines above")
-            print_access(access, f"http://{_display_host(args.host)}:{args.port}/graphql")
+            base = f"http://{_display_host(args.host)}:{args.port}"
+            links = await demo_links(settings, access, base)
+            print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links)
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             print("\nstopping ...", file=sys.stderr, flush=True)

@@ -2,8 +2,10 @@
 
 from app.db.tables.decisions import FailureReasonCode, FindingThreshold
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
+from app.db.tables.identity import AuditEvent, IdentityProvider, Invitation, User
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
+from app.db.tables.otlp import IngestHealth, ProviderCall
 from app.db.tables.repricing import UsageRepricing
 from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
 from app.db.tables.rollups import CohortDay, LadderReach, LadderReachDay, LadderReachDirty, RunCost
@@ -13,6 +15,7 @@ from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "AutonomyEvent",
     "AutonomyGate",
     "Client",
@@ -21,12 +24,16 @@ __all__ = [
     "FailureReasonCode",
     "FindingThreshold",
     "GateEvaluation",
+    "IdentityProvider",
+    "IngestHealth",
+    "Invitation",
     "LadderReach",
     "LadderReachDay",
     "LadderReachDirty",
     "LadderRung",
     "ModelPrice",
     "OutcomeEvent",
+    "ProviderCall",
     "ProviderInvoice",
     "RevenueAllocation",
     "RevenueEvent",
@@ -39,6 +46,7 @@ __all__ = [
     "Tenant",
     "UsageEvent",
     "UsageRepricing",
+    "User",
     "Workflow",
 ]
 
@@ -72,7 +80,13 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         LadderReach,
         LadderReachDay,
         LadderReachDirty,
+        ProviderCall,
+        IngestHealth,
         FailureReasonCode,
         FindingThreshold,
+        IdentityProvider,
+        User,
+        Invitation,
+        AuditEvent,
     )
 )

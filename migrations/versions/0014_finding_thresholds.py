@@ -3,8 +3,8 @@
 - `finding_thresholds`: one value per (tenant, threshold name); names and defaults are defined
   in `app.domain.findings`, a missing row means the default.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@
   (trimmed, whitespace collapsed, case-folded). Failure figures group label reasons by code and
   show the declared label; undeclared codes are still reported.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ from alembic import op
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
