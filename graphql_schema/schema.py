@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,9 +21,13 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
-from graphql_schema.errors import ErrorCodes, log_errors
+from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.findings import FindingMutations, FindingQueries
+from graphql_schema.decisions.roadmap import RoadmapQueries
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.health.queries import HealthQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
@@ -46,6 +49,10 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    HealthQueries,
+    FailureReasonQueries,
+    RoadmapQueries,
+    FindingQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -54,15 +61,13 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    FailureReasonMutations,
+    FindingMutations,
 )
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
 
-
-class LedgerSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        log_errors(errors)  # client errors at INFO without tracebacks (graphql_schema/errors.py)
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:

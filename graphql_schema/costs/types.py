@@ -133,7 +133,14 @@ class CostBucket:
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
-    reasoning_tokens: int
+    reasoning_tokens: int = strawberry.field(
+        description="Reasoning (thinking) tokens, priced at the reasoning rate (else output); "
+        "not included in outputTokens."
+    )
+    cache_write_tokens: int = strawberry.field(
+        description="Input tokens written to the provider's prompt cache, priced at the "
+        "cache-write rate (else input); not included in inputTokens."
+    )
 
     @classmethod
     def from_bucket(cls, bucket: Bucket) -> CostBucket:
@@ -145,4 +152,5 @@ class CostBucket:
             output_tokens=bucket.output_tokens,
             cache_read_tokens=bucket.cache_read_tokens,
             reasoning_tokens=bucket.reasoning_tokens,
+            cache_write_tokens=bucket.cache_write_tokens,
         )
