@@ -28,9 +28,12 @@ from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.health.queries import HealthQueries
+from graphql_schema.identity.mutations import IdentityMutations
+from graphql_schema.identity.queries import IdentityQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
+from graphql_schema.nodes.queries import NodeQueries
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -53,6 +56,8 @@ QUERIES: tuple[type, ...] = (
     FailureReasonQueries,
     RoadmapQueries,
     FindingQueries,
+    NodeQueries,
+    IdentityQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -63,10 +68,17 @@ MUTATIONS: tuple[type, ...] = (
     RoiMutations,
     FailureReasonMutations,
     FindingMutations,
+    IdentityMutations,
 )
 
 Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, every one scoped to the caller's tenant (client viewers: their own client)."
+)
+Mutation = merge_types("Mutation", MUTATIONS)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: configuration, ingest, gates; each answers after commit with what it changed."
+)
 
 
 

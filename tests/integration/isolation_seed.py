@@ -14,8 +14,8 @@ from typing import Any
 
 CREATE_CLIENTS = """
 mutation($x: ClientInput!, $y: ClientInput!) {
-  x: createClient(input: $x) { id }
-  y: createClient(input: $y) { id }
+  x: createClient(input: $x) { clientId }
+  y: createClient(input: $y) { clientId }
 }
 """
 
@@ -25,17 +25,17 @@ mutation($wf: WorkflowInput!, $price: ModelPriceInput!, $runs: [RunInput!]!,
          $revenue: [RevenueInput!]!, $invoice: InvoiceInput!, $ceiling: CeilingInput!,
          $gate: GateInput!, $baseline: BaselineInput!, $key: String!) {
   upsertWorkflow(input: $wf) { id }
-  setModelPrice(input: $price)
+  setModelPrice(input: $price) { modelPrice { id } }
   startRuns(runs: $runs) { accepted errors { field message } }
   ingestUsage(events: $usage) { accepted errors { field message } }
   labelRuns(labels: $labels) { accepted errors { field message } }
   recordOutcomes(outcomes: $outcomes) { accepted errors { field message } }
   recordRevenue(events: $revenue) { accepted errors { field message } }
-  recordInvoice(input: $invoice)
-  setCostCeiling(input: $ceiling)
+  recordInvoice(input: $invoice) { invoice { id } }
+  setCostCeiling(input: $ceiling) { ceiling { id } }
   setAutonomyGate(input: $gate) { version }
   promoteAutonomy(workflowKey: $key, toLevel: 1) { promoted }
-  setBaseline(input: $baseline)
+  setBaseline(input: $baseline) { baseline { id } }
 }
 """
 
@@ -83,7 +83,7 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         CREATE_CLIENTS, {"x": {"name": f"{tag}-clientx"}, "y": {"name": f"{tag}-clienty"}}
     )
     assert "errors" not in made, made
-    x, y = made["data"]["x"]["id"], made["data"]["y"]["id"]
+    x, y = made["data"]["x"]["clientId"], made["data"]["y"]["clientId"]
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     key, rung = f"{tag}-flow", f"{tag}-replied"
     cx, cy = f"{tag}-corr-x", f"{tag}-corr-y"

@@ -8,6 +8,7 @@ import shlex
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from app.cli.output import CliError, format_table
 from app.db.sessions import TenantSessions
 from app.services.tenancy.tenants import tenant_exists
 from app.settings import Settings, get_settings
+from graphql_schema.snapshot import SNAPSHOT
 
 # arq 0.28 closes its pools with redis-py's deprecated close(); not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -165,6 +167,19 @@ async def test_apikey_for_an_unknown_tenant_names_the_fix(
 async def test_schema_prints_the_sdl(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert await ledger("schema") == 0
     assert "type Query" in capsys.readouterr().out
+
+
+async def test_schema_export_and_check_the_snapshot(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await ledger("schema check") == 0  # the committed snapshot is current
+    copy = tmp_path / "schema.graphql"
+    copy.write_text("type Query { stale: Int }\n")
+    assert await ledger(f"schema check --output {copy}") == 1
+    assert "ledger schema export" in capsys.readouterr().err
+    assert await ledger(f"schema export --output {copy}") == 0
+    assert copy.read_text() == SNAPSHOT.read_text()
+    assert await ledger(f"schema check --output {copy}") == 0
 
 
 async def test_migrate_is_idempotent(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -141,6 +141,18 @@ async def test_a_query_over_the_cost_limit_is_refused(tight: Tight) -> None:
     refused(await tight.gql(by_variable, {"n": 2}), "Query cost 1501")
 
 
+async def test_the_cost_of_a_backward_page_is_its_last(tight: Tight) -> None:
+    # runs(last: 5) weighs like runs(first: 5): 16, accepted
+    cheap = await tight.gql("{ runs(last: 5) { edges { node { cost } } } }")
+    assert "errors" not in cheap.json(), cheap.text
+    # runs 1 + 5 × (edges, node, usageConnection) + 5 × 400 × (edges, node, cost) = 6,016:
+    # the nested connection weighs its `last` (400), not the page size (500, which gives 7,516)
+    nested = "{ runs(first: 5) { edges { node { usageConnection(last: 400) { edges { node { cost } } } } } } }"  # noqa: E501
+    refused(await tight.gql(nested), "Query cost 6016")
+    by_variable = "query($n: Int) { runs(last: $n) { edges { node { cost } } } }"
+    refused(await tight.gql(by_variable, {"n": 2}), "Query cost 1501")
+
+
 async def test_the_readme_dashboard_fits_the_default_cost_limit(make_tenant) -> None:
     tenant = await make_tenant()
     range_ = {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
