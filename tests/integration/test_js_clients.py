@@ -143,9 +143,7 @@ async def test_urql_and_apollo_answer_the_readmes_operations_like_post(
         .replace('"seo-audit"', json.dumps(key)),
         "variables": {"client": seeded.client_x, "range": seeded.range},
     }
-    gate = readme_operation("mutation Gate {\n  setAutonomyGate").replace(
-        '"support-triage"', json.dumps(key)
-    )
+    gate = readme_operation("mutation Gate").replace('"support-triage"', json.dumps(key))
     spec = {
         "url": live_url,
         "ownerToken": owner,
@@ -177,8 +175,8 @@ async def test_urql_and_apollo_answer_the_readmes_operations_like_post(
         assert without_typename(out[client]["dashboard"]) == posted_dashboard, client
         assert without_typename(out[client]["mine"]) == posted_mine, client
     assert without_typename(out["apollo"]["dashboardAgain"]) == posted_dashboard
+    # The gate mutation (sent with POST by Apollo) stored a new version; ours came next.
     apollo_gate = without_typename(out["apollo"]["gate"])
-    assert apollo_gate.get("promoteAutonomy") == posted_gate.get("promoteAutonomy")
     apollo_version = apollo_gate["setAutonomyGate"]["version"]
     assert posted_gate["setAutonomyGate"]["version"] == apollo_version + 1
 
