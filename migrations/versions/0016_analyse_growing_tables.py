@@ -19,8 +19,8 @@ every path is costed at one row; statistics do.
   (app.services.ingest.analyse), so the first big batches of a tenant are planned from real
   statistics even on a server without autovacuum.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 """
 
 from collections.abc import Sequence
@@ -29,8 +29,8 @@ from alembic import op
 
 from migrations.rls import app_role, refuse_app_role
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
