@@ -133,7 +133,7 @@ def log_client_errors(errors: list[GraphQLError]) -> None:
     for error in errors:
         code = (error.extensions or {}).get("code")
         if code not in (INTERNAL_SERVER_ERROR, DATABASE_UNAVAILABLE):
-            log.info("%s at %s: %s", code, _path(error), error.message)
+            log.info("graphql client error %s at %s: %s", code, _path(error), error.message)
 
 
 class LedgerSchema(strawberry.Schema):

@@ -9,11 +9,11 @@ refused.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import strawberry
-from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 # The documents each custom scalar follows (`@specifiedBy(url:)` in the SDL). Decimal output is
@@ -21,6 +21,8 @@ from strawberry.types.scalar import ScalarDefinition
 # JSON string; DateTime output is RFC 3339 as the GraphQL Scalars date-time specification says.
 DECIMAL_SPEC = "https://www.w3.org/TR/xmlschema11-2/#decimal"
 DATETIME_SPEC = "https://scalars.graphql.org/andimarek/date-time"
+# Date output is RFC 3339's full-date ("2026-03-01").
+DATE_SPEC = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
 
 
 def serialize_decimal(value: Decimal) -> str:
@@ -56,4 +58,11 @@ DATETIME: ScalarDefinition = dataclasses.replace(
     specified_by_url=DATETIME_SPEC,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DECIMAL, datetime: DATETIME}
+# strawberry's own Date (a UTC day), with its specification named.
+DATE: ScalarDefinition = dataclasses.replace(
+    DateDefinition,
+    description='A calendar day (RFC 3339 full-date), e.g. "2026-03-01"; days are UTC days.',
+    specified_by_url=DATE_SPEC,
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DECIMAL, datetime: DATETIME, date: DATE}

@@ -151,6 +151,11 @@ CASES: dict[str, Case] = {
     "Query.identityProvider": Case("{ identityProvider { issuer clientId } }", control=False),
     "Query.people": Case("{ people { id email role clientId } }", control=False),
     "Query.invitations": Case("{ invitations { id email clientId } }", control=False),
+    # The seed ingests no OTLP spans: B's answer is its own (empty) health, never A's.
+    "Query.ingestHealth": Case(
+        "{ ingestHealth(range: $range) { day source workflowKey reason spans examples } }",
+        control=False,
+    ),
     "Query.auditLog": Case("{ auditLog { at actor action detail } }", control=False),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),

@@ -74,8 +74,8 @@ async def tenant_with_workflows(make_tenant, sessions, n: int):
 
 
 async def statements_for(app, tenant, query: str) -> list[str]:
-    # The first request of a tenant also checks that the tenant exists (once per tenant per
-    # five minutes, app/auth/authenticate.py); the count is that of every later request.
+    # The first request of a tenant's token also checks that the tenant exists (one
+    # transaction, then cached): counted here are the statements of the figures themselves.
     await tenant.gql("{ viewer { role } }")
     with counting(app) as statements:
         body = await tenant.gql(query)
