@@ -74,7 +74,10 @@ async def sign_in(request: Request) -> Response:
             "Ask the agency for a new link (<code>ledger portal link</code>).</p>",
             status=410,
         )
-    secret, _ = await _store(request).create(
+    store = _store(request)
+    # A second link opened in the same browser replaces the session: end the one it had.
+    await store.revoke_secret(request.cookies.get(SESSION_COOKIE, ""))
+    secret, _ = await store.create(
         tenant_id=grant.tenant_id,
         role=grant.role,
         client_id=grant.client_id,

@@ -43,9 +43,10 @@ async def browser(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def sign_in(browser: httpx.AsyncClient, redis: Redis, grant: LinkGrant) -> dict[str, Any]:
     token = await create_link(redis, grant)
     path = httpx.URL(link_url("http://ledger.test", token)).path
+    before = browser.cookies.get(SESSION_COOKIE)
     page = await browser.get(path)
     assert page.status_code == 200 and "<form method=post>" in page.text
-    assert browser.cookies.get(SESSION_COOKIE) is None, "opening (GET) must not use the link"
+    assert browser.cookies.get(SESSION_COOKIE) == before, "opening (GET) must not use the link"
     redeemed = await browser.post(path)
     assert redeemed.status_code == 303, redeemed.text
     info = await browser.get("/portal/session")
@@ -260,3 +261,14 @@ async def test_cli_link_refuses_a_bad_grant(cli_env, make_tenant, capsys) -> Non
         await ledger(f"portal link --tenant {tenant.tenant_id} --role owner --client {missing}")
         == 2
     )
+
+
+async def test_a_second_link_in_the_same_browser_replaces_the_session(
+    make_tenant, browser, redis
+) -> None:
+    tenant = await make_tenant()
+    first = await sign_in(browser, redis, LinkGrant(tenant.tenant_id, Role.ANALYST, None))
+    second = await sign_in(browser, redis, LinkGrant(tenant.tenant_id, Role.OWNER, None))
+    live = await SessionStore(redis).list(tenant.tenant_id)
+    assert [s.session_id for s in live] == [second["sessionId"]] != [first["sessionId"]]
+    assert second["role"] == "OWNER"
