@@ -149,8 +149,10 @@ async def portal(chromium_path: str, migrated: Settings, sessions: Any) -> Any:
         await asyncio.to_thread(thread.join, 30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """Module-scoped: sync Playwright keeps an event loop running on the main thread, which
+    must stop before the async tests of other modules run."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
