@@ -272,3 +272,15 @@ async def test_a_second_link_in_the_same_browser_replaces_the_session(
     live = await SessionStore(redis).list(tenant.tenant_id)
     assert [s.session_id for s in live] == [second["sessionId"]] != [first["sessionId"]]
     assert second["role"] == "OWNER"
+
+
+async def test_assets_are_served_and_paths_stay_inside_the_build(browser) -> None:
+    from app.settings import Settings
+
+    dist = Settings().portal_dir
+    built = sorted((dist / "assets").glob("portal-*.js")) if (dist / "assets").is_dir() else []
+    if built:
+        ok = await browser.get(f"/portal/assets/{built[0].name}")
+        assert ok.status_code == 200 and "immutable" in ok.headers["cache-control"]
+    for escape in ("../index.html", "..%2Findex.html", "%2e%2e/%2e%2e/pyproject.toml"):
+        assert (await browser.get(f"/portal/assets/{escape}")).status_code == 404, escape
