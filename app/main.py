@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from arq import create_pool
 from arq.connections import RedisSettings
 from sqlalchemy import text
@@ -24,6 +25,8 @@ from app.auth.authenticate import Authenticator
 from app.auth.tokens import TokenVerifier
 from app.body_limit import JsonBodyLimit
 from app.db.sessions import TenantSessions, create_engine
+from app.identity.routes import identity_routes
+from app.identity.sign_in import Identity
 from app.ingest.routes import ingest_routes
 from app.portal.routes import portal_routes
 from app.portal.sessions import SessionStore
@@ -32,6 +35,19 @@ from graphql_schema.http import LedgerGraphQL
 from graphql_schema.schema import build_schema
 
 log = logging.getLogger("ledger.http")
+
+# What browser GraphQL clients send (Apollo, urql, APQ and CSRF headers), and what they may read.
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-api-key",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+    "x-request-id",
+    "x-csrf-token",
+]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"]
 
 
 class RequestLog:
@@ -112,9 +128,13 @@ def create_app(settings: Settings) -> Starlette:
             raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
         app.state.arq = await create_pool(redis_settings(settings.redis_url))
         app.state.authenticator.portal = SessionStore(app.state.arq)
+        app.state.oidc_http = httpx.AsyncClient(timeout=10)
+        app.state.identity = Identity(settings, sessions, app.state.arq, app.state.oidc_http)
+        app.state.authenticator.session_check = app.state.identity.check
         try:
             yield
         finally:
+            await app.state.oidc_http.aclose()
             await app.state.arq.aclose()
             await engine.dispose()
 
@@ -131,15 +151,20 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-api-key"],
+                allow_headers=CORS_ALLOW_HEADERS,
+                expose_headers=CORS_EXPOSE_HEADERS,
+                # Credentials (cookies) only for origins named one by one, never for "*".
+                allow_credentials="*" not in settings.cors_origins,
+                max_age=600,
             )
         )
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *ingest_routes(),
         *portal_routes(settings.portal_dir),
+        *identity_routes(),
     ]
     return Starlette(
         routes=routes,

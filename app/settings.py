@@ -6,12 +6,13 @@ production process cannot start with the development signing key or an empty con
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "dev", "test"})
 
@@ -59,18 +60,45 @@ class Settings(BaseSettings):
     # and the most records one burst may take; 0 disables the limit.
     ingest_rate_per_second: int = 50_000
     ingest_rate_burst: int = 100_000
-    cors_origins: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the API: `http://a,http://b` or a JSON list.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Automatic persisted queries (graphql_schema/persisted.py): documents kept in Redis.
+    apq_max_documents: int = 2000
+    apq_max_document_bytes: int = 32 * 1024
+    apq_ttl_seconds: int = 7 * 24 * 3600
+    # Cache-Control max-age of a successful GET /graphql answer (private: per principal);
+    # 0 means `private, no-cache` (a browser revalidates with the ETag: 304 when unchanged).
+    graphql_get_max_age: int = 0
     # The portal's built web app (web/dist of the source tree unless set).
     portal_dir: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
     # Where people reach the API: the base of the sign-in links `ledger portal link` prints.
     public_url: str = "http://127.0.0.1:8000"
 
+    # Secrets at rest (identity providers' client secrets): see app/identity/secrets.py.
+    secret_key: str | None = None
+    secret_keys_previous: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # People's sign-in (app/identity): an OpenID Connect session re-checks the provider (and
+    # the person's groups) this often; any portal session of a person ends after this much
+    # idle time, and at the latest after its absolute lifetime.
+    oidc_refresh_seconds: int = 900
+    session_idle_seconds: int = 2 * 3600
+    oidc_session_seconds: int = 12 * 3600
+    invitation_ttl_hours: int = 7 * 24
+
     log_level: str = "INFO"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "secret_keys_previous", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                try:
+                    return json.loads(value)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"LEDGER_CORS_ORIGINS is not a JSON list ({exc}); "
+                        "write http://a,http://b or a JSON list of origins"
+                    ) from exc
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
@@ -95,6 +123,10 @@ class Settings(BaseSettings):
             problems.append("DATABASE_URL is required in production")
         if not self.redis_url:
             problems.append("REDIS_URL is required in production")
+        if self.secret_key is not None and (
+            self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32
+        ):
+            problems.append("LEDGER_SECRET_KEY is a placeholder or shorter than 32 characters")
         if self.graphiql:
             problems.append("LEDGER_GRAPHIQL must be off in production")
         if problems:

@@ -5,15 +5,17 @@ nested lists of fifty are a short query and 50¹⁰ resolutions. The cost of an 
 how many field values it resolves:
 
 - every selected field costs the number of times it resolves (its multiplier);
-- a field with a `first` argument multiplies what is below it by `first` (a literal; a variable's
-  default; else `max_page_size`, the most the server allows; else the argument's schema default),
-  at most `max_page_size` (a larger `first` is refused by the resolver, with field `first`);
+- a field with a `first` or `last` argument (a connection) multiplies what is below it by its
+  page size: `last` when given, else `first` (a literal; a variable's default; else
+  `max_page_size`, the most the server allows), else `first`'s schema default, else
+  `max_page_size`; at most `max_page_size` (a larger size is refused by the resolver, naming it);
 - any other list-typed field multiplies what is below it by `default_list_cost`, except the
   `edges` of a `…Connection` (already counted by the connection's `first`);
 - fragments count where they are spread; introspection meta-fields cost 1 and are not walked.
 
-An operation above `max_query_cost` is refused with code BAD_USER_INPUT and no data. With the
-defaults (50,000; lists weigh 50), the README's dashboard query costs about 11,200.
+An operation above `max_query_cost` is refused with code GRAPHQL_VALIDATION_FAILED (like every
+validation failure) and no data. With the defaults (50,000; lists weigh 50), the README's
+dashboard query costs about 11,200.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from graphql import (
     GraphQLObjectType,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
@@ -63,7 +66,7 @@ def query_cost_rule(
                         f"Query cost {cost} exceeds the limit of {max_cost}: ask for fewer "
                         "items (`first`) or fewer nested lists.",
                         node,
-                        extensions={"code": "BAD_USER_INPUT"},
+                        extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
                     )
                 )
 
@@ -142,19 +145,28 @@ class CostEstimator:
     def _first_argument(
         self, node: FieldNode, definition: Any, operation: OperationDefinitionNode
     ) -> int | None:
-        if "first" not in definition.args:
+        """The page size a connection field is asked for: its `last` when given (a backward
+        page), else its `first`, else `first`'s schema default; None for other fields."""
+        names = [name for name in ("last", "first") if name in definition.args]
+        if not names:
             return None
-        for argument in node.arguments or ():
-            if argument.name.value != "first":
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
-                return self._variable_default(value.name.value, operation)
-            return self.max_page_size
-        default = definition.args["first"].default_value
-        return default if isinstance(default, int) else self.max_page_size
+        for name in names:
+            for argument in node.arguments or ():
+                if argument.name.value != name:
+                    continue
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return int(value.value)
+                if isinstance(value, VariableNode):
+                    return self._variable_default(value.name.value, operation)
+                if isinstance(value, NullValueNode):
+                    continue  # null: the argument's default applies
+                return self.max_page_size
+        for name in reversed(names):  # first, then last: their schema defaults
+            default = definition.args[name].default_value
+            if isinstance(default, int):
+                return default
+        return self.max_page_size
 
     def _variable_default(self, name: str, operation: OperationDefinitionNode) -> int:
         for variable in operation.variable_definitions or ():

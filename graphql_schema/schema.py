@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,13 +21,19 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
-from graphql_schema.errors import ErrorCodes, log_errors
+from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.findings import FindingMutations, FindingQueries
+from graphql_schema.decisions.roadmap import RoadmapQueries
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.health.queries import HealthQueries
+from graphql_schema.identity.mutations import IdentityMutations
+from graphql_schema.identity.queries import IdentityQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
+from graphql_schema.nodes.queries import NodeQueries
 from graphql_schema.readiness.queries import ReadinessQueries
 from graphql_schema.reconciliation.mutations import ReconciliationMutations
 from graphql_schema.reconciliation.queries import ReconciliationQueries
@@ -48,6 +53,11 @@ QUERIES: tuple[type, ...] = (
     CeilingQueries,
     ReconciliationQueries,
     HealthQueries,
+    FailureReasonQueries,
+    RoadmapQueries,
+    FindingQueries,
+    NodeQueries,
+    IdentityQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -56,15 +66,20 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    FailureReasonMutations,
+    FindingMutations,
+    IdentityMutations,
 )
 
 Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, every one scoped to the caller's tenant (client viewers: their own client)."
+)
+Mutation = merge_types("Mutation", MUTATIONS)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: configuration, ingest, gates; each answers after commit with what it changed."
+)
 
-
-class LedgerSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        log_errors(errors)  # client errors at INFO without tracebacks (graphql_schema/errors.py)
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:

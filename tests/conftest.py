@@ -179,3 +179,9 @@ def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSes
 def shared_contract() -> Iterator[Path | None]:
     path = Path(__file__).resolve().parents[2] / "shared" / "contract.graphql"
     yield path if path.exists() else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests run last: sync Playwright holds an event loop on the main thread while
+    a browser is open, which the async tests must not meet."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

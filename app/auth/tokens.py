@@ -20,11 +20,11 @@ from typing import Any
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OctKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from app.auth.errors import AuthenticationFailed
+from app.auth.errors import TOKEN_EXPIRED, AuthenticationFailed
 from app.auth.principal import Principal, Role
 from app.settings import Settings
 
@@ -171,6 +171,8 @@ class TokenVerifier:
         try:
             decoded = jwt.decode(token, self._keys(token), algorithms=self.algorithms)
             self._claims.validate(decoded.claims)
+        except ExpiredTokenError as exc:
+            raise AuthenticationFailed(f"invalid token: {exc}", TOKEN_EXPIRED) from exc
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise AuthenticationFailed(f"invalid token: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:

@@ -6,8 +6,10 @@ import argparse
 import gc
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -219,7 +221,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(build_schema(load_settings()).as_str())
+    from graphql_schema import snapshot
+
+    settings = load_settings()
+    path = Path(args.output) if args.output else snapshot.SNAPSHOT
+    if args.action == "export":
+        changed = snapshot.export(path, settings)
+        print(f"{path}: {'updated' if changed else 'already current'}")
+        return 0
+    if args.action == "check":
+        if snapshot.is_current(path, settings):
+            print(f"{path}: current")
+            return 0
+        print(f"{path} differs from the served schema: run `ledger schema export`", file=sys.stderr)
+        return 1
+    print(build_schema(settings).as_str())
     return 0
 
 
@@ -254,4 +270,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     worker.set_defaults(handler=cmd_worker)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.add_argument(
+        "action",
+        nargs="?",
+        choices=["export", "check"],
+        help="export: write the committed snapshot; check: exit 1 while the snapshot is stale",
+    )
+    schema.add_argument("--output", help="snapshot path (default graphql_schema/schema.graphql)")
     schema.set_defaults(handler=cmd_schema)

@@ -16,7 +16,14 @@ from starlette.routing import BaseRoute, Route
 
 from app.auth.principal import Role
 from app.portal.links import SIGN_IN_PATH, redeem_link
-from app.portal.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore, csrf_matches, utc_now
+from app.portal.sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    PortalSession,
+    SessionStore,
+    csrf_matches,
+    utc_now,
+)
 
 PORTAL = "/portal/"
 NOT_BUILT = (
@@ -38,7 +45,7 @@ def csrf_refused_response() -> Response:
     return Response(json.dumps(body), status_code=403, media_type="application/json")
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
@@ -57,7 +64,7 @@ def _store(request: Request) -> SessionStore:
 
 
 async def sign_in_page(request: Request) -> Response:
-    return _page(
+    return page(
         "Sign in · Outcome Ledger",
         "<h1>Outcome Ledger</h1><p>This one-time link signs you in to the portal.</p>"
         "<form method=post><button type=submit autofocus>Sign in</button></form>",
@@ -67,7 +74,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     grant = await redeem_link(request.app.state.arq, request.path_params["token"])
     if grant is None:
-        return _page(
+        return page(
             "Link not valid · Outcome Ledger",
             "<h1>This link cannot sign you in</h1><p>It was already used or it has expired. "
             "Ask the agency for a new link (<code>ledger portal link</code>).</p>",
@@ -76,7 +83,7 @@ async def sign_in(request: Request) -> Response:
     store = _store(request)
     # A second link opened in the same browser replaces the session: end the one it had.
     await store.revoke_secret(request.cookies.get(SESSION_COOKIE, ""))
-    secret, _ = await store.create(
+    secret, session = await store.create(
         tenant_id=grant.tenant_id,
         role=grant.role,
         client_id=grant.client_id,
@@ -84,11 +91,18 @@ async def sign_in(request: Request) -> Response:
         now=utc_now(),
     )
     home = PORTAL + ("#/client" if grant.role is Role.CLIENT_VIEWER else "#/")
-    response = RedirectResponse(home, status_code=303)
+    return with_session_cookie(RedirectResponse(home, status_code=303), secret, session, request)
+
+
+def with_session_cookie(
+    response: Response, secret: str, session: PortalSession, request: Request
+) -> Response:
+    """Sets the session cookie: HttpOnly, SameSite=Strict, Secure over https, as long as the
+    session lives."""
     response.set_cookie(
         SESSION_COOKIE,
         secret,
-        max_age=int(grant.session_ttl.total_seconds()),
+        max_age=max(1, int((session.expires_at - utc_now()).total_seconds())),
         path="/",
         httponly=True,
         samesite="strict",
@@ -125,6 +139,9 @@ async def sign_out(request: Request) -> Response:
         if not csrf_matches(session, request.headers.get(CSRF_HEADER)):
             return csrf_refused_response()
         await store.revoke(session.tenant_id, session.session_id)
+        identity = getattr(request.app.state, "identity", None)
+        if identity is not None:
+            await identity.signed_out(session)
     response = JSONResponse({"signedOut": True})
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -137,7 +154,7 @@ def portal_routes(dist: Path) -> list[BaseRoute]:
     def built(name: str) -> Response:
         path = dist / name
         if not path.is_file():
-            return _page(
+            return page(
                 "Portal not built", f"<p>{html.escape(NOT_BUILT.format(dir=dist))}</p>", 503
             )
         return FileResponse(path, headers={"cache-control": "no-cache"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.tenancy import catalog
@@ -14,7 +16,7 @@ from graphql_schema.permissions import CanRead, ensure_client_visible
 @strawberry.type
 class ClientQueries:
     @strawberry.field(permission_classes=[CanRead], description="Every client, by name.")
-    async def clients(self, info: Info) -> list[Client]:
+    async def clients(self, info: Info) -> list[Client] | None:
         async with info.context.session() as session:
             rows = await catalog.list_clients(
                 session=session, tenant_id=info.context.principal.tenant_id
@@ -25,7 +27,14 @@ class ClientQueries:
         description="One client; null if unknown. A client viewer may ask only for its own "
         "client (any other id is FORBIDDEN, known or not)."
     )
-    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+    async def client(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Client.id, or the client's UUID (Client.clientId)."),
+        ],
+    ) -> Client | None:
         client_id = parse_id(id, field="id")
         ensure_client_visible(info.context.principal, client_id)
         async with info.context.session() as session:

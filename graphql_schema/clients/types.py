@@ -11,30 +11,36 @@ from typing import Annotated
 
 import strawberry
 
+from app import global_ids
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
 from app.services.tenancy.catalog import workflows_of_client
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis
-from graphql_schema.costs.inputs import TimeRangeInput
+from graphql_schema.costs.inputs import (
+    BasisArg,
+    CohortRangeArg,
+    OptionalWorkflowKeyArg,
+    WindowRangeArg,
+    WorkflowKeyArg,
+)
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, SeriesPoint
 from graphql_schema.loaders import loaders, require_workflow
+from graphql_schema.nodes.interface import Node
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
 
-RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
-
 
 @strawberry.type(description="A rung of a workflow's outcome ladder, as a client sees it.")
 class ClientLadderRung:
-    key: str
-    name: str
-    position: int
+    key: str = strawberry.field(description="The rung's key (ladderCosts' and ladderSeries' rung).")
+    name: str = strawberry.field(description="The rung's name.")
+    position: int = strawberry.field(description="Its place on the ladder, 0 first.")
 
 
 @strawberry.type(
@@ -42,21 +48,31 @@ class ClientLadderRung:
     "client's figures come from Client's fields, scoped to the client)."
 )
 class ClientWorkflow:
-    key: str
-    name: str
-    acceptance_hold_hours: int
-    ladder: list[ClientLadderRung]
+    key: str = strawberry.field(description="The workflow's key.")
+    name: str = strawberry.field(description="The workflow's name.")
+    acceptance_hold_hours: int = strawberry.field(
+        description="Hours an accepted run stays provisional (0: none)."
+    )
+    ladder: list[ClientLadderRung] = strawberry.field(description="Its active rungs, in order.")
 
 
 @strawberry.type(description="A client of the agency.")
-class Client:
-    id: strawberry.ID
-    name: str
-    client_id: strawberry.Private[uuid.UUID]
+class Client(Node):
+    client_id: strawberry.ID = strawberry.field(
+        description="The client's UUID: what tokens, scope.clientId, Run.clientId and the ingest "
+        "endpoints carry (inputs accept it or Client.id)."
+    )
+    name: str = strawberry.field(description="The client's name, unique in the tenant.")
+    uuid: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: ClientRow) -> Client:
-        return cls(id=strawberry.ID(str(row.client_id)), name=row.name, client_id=row.client_id)
+        return cls(
+            id=strawberry.ID(global_ids.encode("Client", str(row.client_id))),
+            client_id=strawberry.ID(str(row.client_id)),
+            name=row.name,
+            uuid=row.client_id,
+        )
 
     @strawberry.field(
         description="The workflow's cost per outcome for this client's runs (scope clientId = "
@@ -66,13 +82,13 @@ class Client:
     async def cost_per_outcome(
         self,
         info: Info,
-        workflow_key: str,
-        time_range: RangeArg,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> CostPerOutcome:
-        ensure_client_visible(info.context.principal, self.client_id)
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> CostPerOutcome | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.client_id)
+        scope = CostScope(client_id=self.uuid)
         key = resolve.cohort_key(workflow.workflow_id, time_range, scope, basis)
         return await resolve.cost_per_outcome(info, key)
 
@@ -84,13 +100,13 @@ class Client:
     async def ladder_costs(
         self,
         info: Info,
-        workflow_key: str,
-        time_range: RangeArg,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> list[LadderCost]:
-        ensure_client_visible(info.context.principal, self.client_id)
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> list[LadderCost] | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.client_id)
+        scope = CostScope(client_id=self.uuid)
         key = resolve.cohort_key(workflow.workflow_id, time_range, scope, basis)
         return await ladder_resolve.ladder_costs(info, key)
 
@@ -102,24 +118,24 @@ class Client:
         "runs)."
     )
     async def roi(
-        self, info: Info, time_range: RangeArg, workflow_key: str | None = None
-    ) -> RoiSummary:
-        ensure_client_visible(info.context.principal, self.client_id)
+        self, info: Info, time_range: WindowRangeArg, workflow_key: OptionalWorkflowKeyArg = None
+    ) -> RoiSummary | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow_id = None
         if workflow_key is not None:
             workflow_id = (await require_workflow(info, workflow_key)).workflow_id
-        key = TotalsKey(workflow_id, self.client_id, time_range.to_range())
+        key = TotalsKey(workflow_id, self.uuid, time_range.to_range())
         return await roi_resolve.summary(info, key)
 
     @strawberry.field(
         description="The workflows that have run for this client at least once, by key."
     )
-    async def workflows(self, info: Info) -> list[ClientWorkflow]:
-        ensure_client_visible(info.context.principal, self.client_id)
+    async def workflows(self, info: Info) -> list[ClientWorkflow] | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         tenant_id = info.context.principal.tenant_id
         async with info.context.session() as session:
             rows = await workflows_of_client(
-                session=session, tenant_id=tenant_id, client_id=self.client_id
+                session=session, tenant_id=tenant_id, client_id=self.uuid
             )
         ladders = await loaders(info).ladder.load_many([row.workflow_id for row in rows])
         return [
@@ -139,11 +155,18 @@ class Client:
         "Workflow.ladderSeries). Unknown workflowKey: NOT_FOUND."
     )
     async def ladder_series(
-        self, info: Info, workflow_key: str, time_range: RangeArg, bucket: str, rung: str
-    ) -> list[SeriesPoint]:
-        ensure_client_visible(info.context.principal, self.client_id)
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        bucket: Annotated[
+            str, strawberry.argument(description='An ISO 8601 duration: "P1D", "P7D", "PT6H".')
+        ],
+        rung: Annotated[str, strawberry.argument(description="An active rung of the ladder.")],
+    ) -> list[SeriesPoint] | None:
+        ensure_client_visible(info.context.principal, self.uuid)
         workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.client_id)
+        scope = CostScope(client_id=self.uuid)
         return await ladder_resolve.ladder_series(
             info, workflow.workflow_id, time_range, bucket, rung, scope
         )

@@ -9,12 +9,16 @@ import strawberry
 from app.services.costs.breakdown import cost_breakdown
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostBasis, CostDimension
-from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
+from graphql_schema.costs.inputs import (
+    BasisArg,
+    OptionalWorkflowKeyArg,
+    ScopeArg,
+    TimeRangeInput,
+    scope_of,
+)
 from graphql_schema.costs.types import CostBucket
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanRead
-
-RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
 
 
 @strawberry.type
@@ -29,12 +33,18 @@ class CostQueries:
     async def cost_breakdown(
         self,
         info: Info,
-        time_range: RangeArg,
-        group_by: list[CostDimension],
-        workflow_key: str | None = None,
-        scope: ScopeInput | None = None,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> list[CostBucket]:
+        time_range: Annotated[
+            TimeRangeInput,
+            strawberry.argument(name="range", description="Usage that occurred in [from, to)."),
+        ],
+        group_by: Annotated[
+            list[CostDimension],
+            strawberry.argument(description="Dimensions of each bucket's key, in order."),
+        ],
+        workflow_key: OptionalWorkflowKeyArg = None,
+        scope: ScopeArg = None,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> list[CostBucket] | None:
         workflow_id = None
         if workflow_key is not None:
             workflow = await require_workflow(info, workflow_key)

@@ -64,9 +64,9 @@ class CostPerOutcome:
 
 @strawberry.type(description="The spend of the cohort's runs that ended in one failure status.")
 class StatusCost:
-    status: RunStatus
-    runs: int
-    cost: Decimal
+    status: RunStatus = strawberry.field(description="The failure status.")
+    runs: int = strawberry.field(description="The cohort's runs that ended in it.")
+    cost: Decimal = strawberry.field(description="Their spend (USD).")
     share: float = strawberry.field(description="cost / totalCost (0 when totalCost = 0).")
 
 
@@ -74,8 +74,10 @@ class StatusCost:
     description="The share of spend that produced no accepted outcome, by failure status."
 )
 class FailureCostShare:
-    total_cost: Decimal
-    failed_cost: Decimal
+    total_cost: Decimal = strawberry.field(description="The cohort's fully loaded spend (USD).")
+    failed_cost: Decimal = strawberry.field(
+        description="Spend on runs that ended in a failure status (USD)."
+    )
     share: float | None = strawberry.field(description="failedCost / totalCost; null when 0.")
     by_status: list[StatusCost] = strawberry.field(
         description="Every failure status, always in the same order."
@@ -101,16 +103,18 @@ class FailureCostShare:
 
 @strawberry.type(description="The distribution of per-run cost over a cohort (nearest-rank).")
 class RunCostStats:
-    runs: int
-    p50: Decimal | None
-    p90: Decimal | None
-    p99: Decimal | None
-    max: Decimal | None
+    runs: int = strawberry.field(description="Runs in the cohort.")
+    p50: Decimal | None = strawberry.field(description="Median per-run cost; null without runs.")
+    p90: Decimal | None = strawberry.field(description="90th percentile; null without runs.")
+    p99: Decimal | None = strawberry.field(description="99th percentile; null without runs.")
+    max: Decimal | None = strawberry.field(description="The most one run cost; null without runs.")
     median_ci95_low: Decimal | None = strawberry.field(
         description="Distribution-free 95% interval for the median (order statistics); "
         "null when there are too few runs."
     )
-    median_ci95_high: Decimal | None
+    median_ci95_high: Decimal | None = strawberry.field(
+        description="Upper end of the median's 95% interval; null when there are too few runs."
+    )
 
     @classmethod
     def from_figures(cls, figures: RunCostStatsFigures) -> RunCostStats:
@@ -128,11 +132,13 @@ class RunCostStats:
 @strawberry.type(description="Spend of one combination of dimension values.")
 class CostBucket:
     key: list[str] = strawberry.field(description="One value per groupBy dimension, in order.")
-    cost: Decimal
-    events: int
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
+    cost: Decimal = strawberry.field(
+        description="Spend of the combination (USD); the buckets add up to the total."
+    )
+    events: int = strawberry.field(description="Usage events in it.")
+    input_tokens: int = strawberry.field(description="Uncached input tokens.")
+    output_tokens: int = strawberry.field(description="Output tokens.")
+    cache_read_tokens: int = strawberry.field(description="Cached input tokens read.")
     reasoning_tokens: int = strawberry.field(
         description="Reasoning (thinking) tokens, priced at the reasoning rate (else output); "
         "not included in outputTokens."

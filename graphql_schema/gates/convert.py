@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import strawberry
+
+from app import global_ids
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import GateEvaluation as EvaluationRow
@@ -15,6 +18,9 @@ from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness, Gate
 
 def gate_type(row: GateRow) -> AutonomyGate:
     return AutonomyGate(
+        id=strawberry.ID(
+            global_ids.encode("AutonomyGate", str(row.workflow_id), row.target_level, row.version)
+        ),
         target_level=row.target_level,
         min_acceptance_rate=row.min_acceptance_rate,
         min_sample_size=row.min_sample_size,
@@ -61,6 +67,7 @@ def readiness_type(readiness: Readiness) -> AutonomyReadiness:
 def evaluation_type(row: EvaluationRow) -> GateEvaluation:
     readiness = readiness_from_json(row.readiness)
     return GateEvaluation(
+        id=strawberry.ID(global_ids.encode("GateEvaluation", str(row.evaluation_id))),
         evaluated_at=row.evaluated_at,
         target_level=row.target_level,
         gate_version=row.gate_version,
@@ -75,6 +82,7 @@ def evaluation_type(row: EvaluationRow) -> GateEvaluation:
 
 def event_type(row: EventRow) -> AutonomyEvent:
     return AutonomyEvent(
+        id=strawberry.ID(global_ids.encode("AutonomyEvent", str(row.event_id))),
         at=row.at,
         kind=AutonomyEventKind(row.kind),
         actor=row.actor,

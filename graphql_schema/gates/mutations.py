@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import strawberry
 
@@ -16,13 +17,16 @@ from app.domain.gates import GateSpec, InvalidGate
 from app.services.gates import autonomy
 from app.services.gates import definitions as gates
 from app.services.ingest.errors import FieldError
+from app.services.tenancy import catalog
 from graphql_schema.context import Info
+from graphql_schema.costs.inputs import WorkflowKeyArg
 from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.gates.convert import gate_type, readiness_type
 from graphql_schema.ingest.inputs import GateInput
 from graphql_schema.ingest.types import PromotionResult
 from graphql_schema.permissions import CanConfigure
 from graphql_schema.readiness.types import AutonomyGate
+from graphql_schema.workflows.types import Workflow
 
 
 @contextmanager
@@ -48,11 +52,21 @@ def _spec(input: GateInput) -> GateSpec:
     )
 
 
-def _result(outcome: autonomy.PromotionOutcome) -> PromotionResult:
+async def _result(
+    info: Info, workflow_key: str, outcome: autonomy.PromotionOutcome
+) -> PromotionResult:
+    """The answer, with the workflow as committed (a fresh read: the request's loaders may
+    hold it from before the decision)."""
+    async with info.context.session() as session:
+        found = await catalog.workflows_by_key(
+            session=session, tenant_id=info.context.principal.tenant_id, keys=[workflow_key]
+        )
+    row = found.get(workflow_key)
     return PromotionResult(
         promoted=outcome.promoted,
         level=outcome.level,
         readiness=readiness_type(outcome.readiness),
+        workflow=Workflow.from_row(row) if row is not None else None,
     )
 
 
@@ -63,7 +77,9 @@ class GateMutations:
         description="Define what a workflow must prove to reach targetLevel. Each call stores a "
         "new version; earlier versions stay in Workflow.gateHistory.",
     )
-    async def set_autonomy_gate(self, info: Info, input: GateInput) -> AutonomyGate:
+    async def set_autonomy_gate(
+        self, info: Info, input: Annotated[GateInput, strawberry.argument(description="The gate.")]
+    ) -> AutonomyGate:
         with _field_errors():
             spec = _spec(input)
             async with info.context.session() as session:
@@ -84,7 +100,10 @@ class GateMutations:
         "decision is recorded in Workflow.autonomyHistory.",
     )
     async def promote_autonomy(
-        self, info: Info, workflow_key: str, to_level: int
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        to_level: Annotated[int, strawberry.argument(description="The current level + 1.")],
     ) -> PromotionResult:
         with _field_errors():
             async with info.context.session() as session:
@@ -96,7 +115,7 @@ class GateMutations:
                     actor=info.context.principal.subject,
                     now=info.context.now,
                 )
-        return _result(outcome)
+        return await _result(info, workflow_key, outcome)
 
     @strawberry.mutation(
         permission_classes=[CanConfigure],
@@ -105,7 +124,15 @@ class GateMutations:
         "above the new one.",
     )
     async def demote_autonomy(
-        self, info: Info, workflow_key: str, to_level: int, reason: str | None = None
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        to_level: Annotated[
+            int, strawberry.argument(description="Any level below the current one.")
+        ],
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why, recorded with the decision.")
+        ] = None,
     ) -> PromotionResult:
         with _field_errors():
             async with info.context.session() as session:
@@ -118,4 +145,4 @@ class GateMutations:
                     now=info.context.now,
                     reason=reason,
                 )
-        return _result(outcome)
+        return await _result(info, workflow_key, outcome)

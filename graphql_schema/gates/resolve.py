@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from app.services.gates import pages
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput
 from graphql_schema.gates.convert import evaluation_type, event_type, gate_type, readiness_type
-from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
+from graphql_schema.gates.types import (
+    AutonomyEvent,
+    AutonomyEventConnection,
+    AutonomyEventEdge,
+    GateEvaluation,
+    GateEvaluationConnection,
+    GateEvaluationEdge,
+)
 from graphql_schema.loaders import loaders, require_workflow
+from graphql_schema.nodes.connections import (
+    PageArgs,
+    aware,
+    encode_cursor,
+    page_info,
+    page_request,
+)
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 
 EVALUATIONS_PAGE = 20
@@ -59,3 +75,49 @@ async def autonomy_history(
         (workflow_id, page_size(info, first, HISTORY_PAGE))
     )
     return [event_type(row) for row in rows]
+
+
+def _uuid_position(values: list[Any]) -> tuple[Any, ...]:
+    at, row_id = values
+    return (aware(at), uuid.UUID(str(row_id)))
+
+
+async def evaluations_connection(
+    info: Info, workflow_id: uuid.UUID, args: PageArgs
+) -> GateEvaluationConnection:
+    request = page_request(info, **args.asdict(), default=EVALUATIONS_PAGE, parse=_uuid_position)
+    async with info.context.session() as session:
+        page = await pages.page_of_evaluations(
+            session=session,
+            tenant_id=info.context.principal.tenant_id,
+            workflow_id=workflow_id,
+            request=request,
+        )
+    edges = [
+        GateEvaluationEdge(
+            node=evaluation_type(row),
+            cursor=encode_cursor([row.evaluated_at.isoformat(), str(row.evaluation_id)]),
+        )
+        for row in page.rows
+    ]
+    return GateEvaluationConnection(edges=edges, page_info=page_info(page, edges))
+
+
+async def history_connection(
+    info: Info, workflow_id: uuid.UUID, args: PageArgs
+) -> AutonomyEventConnection:
+    request = page_request(info, **args.asdict(), default=HISTORY_PAGE, parse=_uuid_position)
+    async with info.context.session() as session:
+        page = await pages.page_of_events(
+            session=session,
+            tenant_id=info.context.principal.tenant_id,
+            workflow_id=workflow_id,
+            request=request,
+        )
+    edges = [
+        AutonomyEventEdge(
+            node=event_type(row), cursor=encode_cursor([row.at.isoformat(), str(row.event_id)])
+        )
+        for row in page.rows
+    ]
+    return AutonomyEventConnection(edges=edges, page_info=page_info(page, edges))

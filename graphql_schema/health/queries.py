@@ -4,6 +4,7 @@ gives, per day, source and workflow (tenant-wide read)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -33,7 +34,7 @@ class IngestHealthRow:
     )
     spans: int = strawberry.field(description="How many spans.")
     examples: list[str] = strawberry.field(description="The latest few, newest first.")
-    last_seen_at: datetime
+    last_seen_at: datetime = strawberry.field(description="When the latest of them arrived.")
 
     @classmethod
     def from_row(cls, row: HealthRow) -> IngestHealthRow:
@@ -63,7 +64,14 @@ class HealthQueries:
         "gives — for senders whose exporter drops partial_success. Newest day first, at most "
         "500 rows.",
     )
-    async def ingest_health(self, info: Info, range: TimeRangeInput) -> list[IngestHealthRow]:
+    async def ingest_health(
+        self,
+        info: Info,
+        range: Annotated[
+            TimeRangeInput,
+            strawberry.argument(description="The UTC days to count, [from, to)."),
+        ],
+    ) -> list[IngestHealthRow]:
         first, last = _days(range)
         async with info.context.session() as session:
             rows = await ingest_health(

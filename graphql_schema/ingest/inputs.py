@@ -19,38 +19,61 @@ from graphql_schema.costs.enums import CostDimension, RunStatus, UsageKind
 
 @strawberry.input(description="One rung of an outcome ladder.")
 class LadderRungInput:
-    key: str
-    name: str
+    key: str = strawberry.field(description='The rung\'s key, unique in the ladder, e.g. "reply".')
+    name: str = strawberry.field(description="The rung's display name.")
 
 
 @strawberry.input(description="A workflow, created or updated by key.")
 class WorkflowInput:
-    key: str
-    name: str
-    division: str | None = None
-    acceptance_hold_hours: int | None = 0
+    key: str = strawberry.field(
+        description="The workflow's key: creates it, or updates the one with this key."
+    )
+    name: str = strawberry.field(description="The display name.")
+    division: str | None = strawberry.field(
+        default=None, description="An optional grouping, e.g. a team."
+    )
+    acceptance_hold_hours: int | None = strawberry.field(
+        default=0,
+        description="Hours an ACCEPTED run stays provisional (a reopen inside them revokes it).",
+    )
     ladder: list[LadderRungInput] | None = strawberry.field(
         default=None,
-        description='Ordered rungs; the first may be "accepted" (a run accepted). Default for a '
-        "new workflow: [accepted]; omitted on an existing workflow: its ladder is kept.",
+        description='Ordered rungs (at most 50); the first may be "accepted" (a run accepted). '
+        "Default for a new workflow: [accepted]; omitted on an existing workflow: its ladder "
+        "is kept.",
     )
 
 
 @strawberry.input(description="A client of the agency.")
 class ClientInput:
-    name: str
+    name: str = strawberry.field(
+        description="The client's name (1 to 200 characters), unique in the tenant."
+    )
 
 
 @strawberry.input(description="A price per million tokens, in force from effectiveFrom.")
 class ModelPriceInput:
-    provider: str
-    model: str
-    effective_from: datetime
-    input_per_million: Decimal
-    output_per_million: Decimal
-    cache_read_per_million: Decimal | None = None
-    cache_write_per_million: Decimal | None = None
-    reasoning_per_million: Decimal | None = None
+    provider: str = strawberry.field(
+        description='The provider, as usage events name it, e.g. "anthropic".'
+    )
+    model: str = strawberry.field(description="The model, as usage events name it.")
+    effective_from: datetime = strawberry.field(
+        description="In force from this time on (until a later price of the same model)."
+    )
+    input_per_million: Decimal = strawberry.field(
+        description="USD per million uncached input tokens."
+    )
+    output_per_million: Decimal = strawberry.field(description="USD per million output tokens.")
+    cache_read_per_million: Decimal | None = strawberry.field(
+        default=None, description="USD per million cached input tokens read; null: the input rate."
+    )
+    cache_write_per_million: Decimal | None = strawberry.field(
+        default=None,
+        description="USD per million input tokens written to a cache; null: the input rate.",
+    )
+    reasoning_per_million: Decimal | None = strawberry.field(
+        default=None, description="USD per million reasoning tokens; null: the output rate."
+    )
 
 
 # -- ingest ------------------------------------------------------------------------------------
@@ -58,15 +81,28 @@ class ModelPriceInput:
 
 @strawberry.input(description="One task attempt; idempotent by correlationId.")
 class RunInput:
-    correlation_id: str
-    workflow_key: str
-    client_id: strawberry.ID | None = None
-    started_at: datetime
-    campaign: str | None = None
-    channel: str | None = None
-    variant: str | None = None
-    team: str | None = None
-    subject: str | None = None
+    correlation_id: str = strawberry.field(
+        description="Ties every event of the attempt together; unique in the tenant."
+    )
+    workflow_key: str = strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The run's client: Client.id or its UUID."
+    )
+    started_at: datetime = strawberry.field(
+        description="When the attempt started (with a UTC offset)."
+    )
+    campaign: str | None = strawberry.field(default=None, description="Dimension: the campaign.")
+    channel: str | None = strawberry.field(default=None, description="Dimension: the channel.")
+    variant: str | None = strawberry.field(
+        default=None, description="Dimension: the variant (e.g. model A vs model B)."
+    )
+    team: str | None = strawberry.field(default=None, description="Dimension: the team.")
+    subject: str | None = strawberry.field(
+        default=None,
+        description="What the attempt works on (a lead, a ticket), for ladder outcomes.",
+    )
 
 
 @strawberry.input(
@@ -75,23 +111,47 @@ class RunInput:
     "as reported and not re-priced."
 )
 class UsageEventInput:
-    event_id: str
-    correlation_id: str | None = None
-    workflow_key: str
-    client_id: strawberry.ID | None = None
-    kind: UsageKind
-    occurred_at: datetime
-    provider: str | None = None
-    model: str | None = None
-    step: str | None = None
-    team: str | None = None
-    input_tokens: int | None = 0
-    output_tokens: int | None = 0
-    cache_read_tokens: int | None = 0
-    cache_write_tokens: int | None = 0
-    reasoning_tokens: int | None = 0
-    reasoning_effort: str | None = None
-    latency_ms: int | None = None
+    event_id: str = strawberry.field(description="The event's id; replaying it changes nothing.")
+    correlation_id: str | None = strawberry.field(
+        default=None, description="The run it belongs to; null: a workflow-level cost."
+    )
+    workflow_key: str = strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The client: Client.id or its UUID."
+    )
+    kind: UsageKind = strawberry.field(description="What was metered.")
+    occurred_at: datetime = strawberry.field(description="When it happened (with a UTC offset).")
+    provider: str | None = strawberry.field(default=None, description="The model or tool provider.")
+    model: str | None = strawberry.field(
+        default=None, description="The model of an LLM call (priced from the price book)."
+    )
+    step: str | None = strawberry.field(
+        default=None, description="The step or role, e.g. planner, drafter, verifier."
+    )
+    team: str | None = strawberry.field(default=None, description="The team.")
+    input_tokens: int | None = strawberry.field(
+        default=0, description="Uncached input tokens (>= 0)."
+    )
+    output_tokens: int | None = strawberry.field(
+        default=0, description="Output tokens, reasoning excluded (>= 0)."
+    )
+    cache_read_tokens: int | None = strawberry.field(
+        default=0, description="Input tokens read from a cache (>= 0)."
+    )
+    cache_write_tokens: int | None = strawberry.field(
+        default=0, description="Input tokens written to a cache (>= 0)."
+    )
+    reasoning_tokens: int | None = strawberry.field(
+        default=0, description="Reasoning tokens (>= 0)."
+    )
+    reasoning_effort: str | None = strawberry.field(
+        default=None, description='The reasoning effort tier, e.g. "high".'
+    )
+    latency_ms: int | None = strawberry.field(
+        default=None, description="The call's latency in milliseconds."
+    )
     cost: Decimal | None = strawberry.field(
         default=None,
         description="Required for every kind but LLM; LLM usage without it is priced from the "
@@ -103,56 +163,102 @@ class UsageEventInput:
     description="A status signal for a run; idempotent by (correlationId, at, status)."
 )
 class RunLabelInput:
-    correlation_id: str
-    status: RunStatus
-    at: datetime
-    reviewer: str | None = None
-    reason: str | None = None
+    correlation_id: str = strawberry.field(description="The run labelled.")
+    status: RunStatus = strawberry.field(description="The status the signal sets.")
+    at: datetime = strawberry.field(description="When (with a UTC offset); the latest label wins.")
+    reviewer: str | None = strawberry.field(default=None, description="Who labelled it.")
+    reason: str | None = strawberry.field(default=None, description="Why, in a sentence.")
 
 
-# -- inputs of mutations that land with later issues ----------------------------------------------
+# -- outcomes, revenue, baselines, gates, ceilings, invoices --------------------------------------
 
 
-@strawberry.input
+@strawberry.input(
+    description="That subjects (or runs) reached a ladder rung; idempotent by eventId."
+)
 class OutcomeInput:
-    workflow_key: str
-    rung: str
-    subject: str | None = None
-    correlation_id: str | None = None
-    occurred_at: datetime
-    event_id: str
+    workflow_key: str = strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+    rung: str = strawberry.field(
+        description='The rung reached: active in the ladder, not "accepted".'
+    )
+    subject: str | None = strawberry.field(
+        default=None, description="The subject that reached it (a lead, a deal)."
+    )
+    correlation_id: str | None = strawberry.field(
+        default=None, description="The run that reached it."
+    )
+    occurred_at: datetime = strawberry.field(description="When it was reached (with a UTC offset).")
+    event_id: str = strawberry.field(description="The event's id; replaying it changes nothing.")
 
 
-@strawberry.input
+@strawberry.input(description="Revenue of a client; idempotent by eventId.")
 class RevenueInput:
-    event_id: str
-    client_id: strawberry.ID
-    amount: Decimal
-    occurred_at: datetime
-    workflow_key: str | None = None
-    subject: str | None = None
-    correlation_id: str | None = None
-    kind: str | None = None
+    event_id: str = strawberry.field(description="The event's id; replaying it changes nothing.")
+    client_id: strawberry.ID = strawberry.field(
+        description="The client the revenue belongs to: Client.id or its UUID."
+    )
+    amount: Decimal = strawberry.field(
+        description="USD, exact in whole cents; negative for refunds and corrections."
+    )
+    occurred_at: datetime = strawberry.field(description="When it was earned (with a UTC offset).")
+    workflow_key: str | None = strawberry.field(
+        default=None, description="The workflow it is linked to, if any."
+    )
+    subject: str | None = strawberry.field(
+        default=None, description="The subject it is linked to (a deal), if any."
+    )
+    correlation_id: str | None = strawberry.field(
+        default=None, description="The run it is linked to, if any."
+    )
+    kind: str | None = strawberry.field(
+        default=None, description='What kind of revenue, e.g. "deal_won".'
+    )
 
 
-@strawberry.input
+@strawberry.input(description="What the manual process earned per success and cost per task.")
 class BaselineInput:
-    workflow_key: str
-    client_id: strawberry.ID | None = None
-    revenue_per_success: Decimal
-    human_cost_per_task: Decimal | None = None
+    workflow_key: str = strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For this client only (Client.id or its UUID); null: workflow-wide.",
+    )
+    revenue_per_success: Decimal = strawberry.field(
+        description="What the manual process earned per comparable outcome (USD)."
+    )
+    human_cost_per_task: Decimal | None = strawberry.field(
+        default=None, description="What a task cost in human time (USD); null when unknown."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="What a workflow must prove to be promoted to targetLevel.")
 class GateInput:
-    workflow_key: str
-    target_level: int
-    min_acceptance_rate: float
-    min_sample_size: int
-    confidence: float | None = 0.95
-    max_cost_per_outcome: Decimal
-    max_drift_pct: float | None = 10.0
-    window_days: int | None = 30
+    workflow_key: str = strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+    target_level: int = strawberry.field(description="The level the gate guards (1..3).")
+    min_acceptance_rate: float = strawberry.field(
+        description="The acceptance rate's lower confidence bound must reach this (0..1)."
+    )
+    min_sample_size: int = strawberry.field(
+        description="Completed runs needed in the window; fewer is INSUFFICIENT_DATA."
+    )
+    confidence: float | None = strawberry.field(
+        default=0.95, description="Confidence of the bounds (0.5..0.999)."
+    )
+    max_cost_per_outcome: Decimal = strawberry.field(
+        description="The budget for cost per accepted outcome (USD)."
+    )
+    max_drift_pct: float | None = strawberry.field(
+        default=10.0,
+        description="The most cost per outcome may rise against the previous window (%).",
+    )
+    window_days: int | None = strawberry.field(
+        default=30, description="Days of runs each evaluation looks at."
+    )
     auto_demote_after: int | None = strawberry.field(
         default=None,
         description="Demote one level after this many consecutive FAIL evaluations at this "
@@ -160,17 +266,21 @@ class GateInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The most one rung may cost for a slice of a workflow.")
 class CeilingInput:
-    workflow_key: str
-    rung: str
-    dimension: CostDimension
-    value: str
-    ceiling: Decimal
+    workflow_key: str = strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+    rung: str = strawberry.field(description="An active rung of the workflow's ladder.")
+    dimension: CostDimension = strawberry.field(
+        description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."
+    )
+    value: str = strawberry.field(description="The slice's value (for CLIENT: a client's UUID).")
+    ceiling: Decimal = strawberry.field(description="The most one rung may cost (USD, >= 0).")
 
 
-@strawberry.input
+@strawberry.input(description="A provider's invoice for one UTC month (USD).")
 class InvoiceInput:
-    provider: str
+    provider: str = strawberry.field(description="The provider, exactly as usage events name it.")
     month: str = strawberry.field(description='The invoiced month, e.g. "2026-03".')
-    amount: Decimal
+    amount: Decimal = strawberry.field(description="The invoiced USD amount (>= 0).")

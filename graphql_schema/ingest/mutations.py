@@ -10,7 +10,7 @@ is RATE_LIMITED with `retryAfter` seconds, nothing written. Every answer is give
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,7 @@ from graphql_schema.ingest.inputs import (
     UsageEventInput,
     WorkflowInput,
 )
-from graphql_schema.ingest.types import IngestResult
+from graphql_schema.ingest.types import IngestResult, ModelPrice, SetModelPricePayload
 from graphql_schema.permissions import CanConfigure, CanIngest
 from graphql_schema.workflows.types import Workflow
 from workers.jobs.repricing import enqueue_reprice
@@ -46,7 +46,11 @@ CLIENT_NAME_LENGTH = 200
 @strawberry.type
 class ConfigMutations:
     @strawberry.mutation(permission_classes=[CanConfigure], description="Add a client.")
-    async def create_client(self, info: Info, input: ClientInput) -> Client:
+    async def create_client(
+        self,
+        info: Info,
+        input: Annotated[ClientInput, strawberry.argument(description="The new client.")],
+    ) -> Client:
         name = input.name.strip()
         if not name or len(name) > CLIENT_NAME_LENGTH:
             raise BadUserInput(f"name must be 1 to {CLIENT_NAME_LENGTH} characters.", field="name")
@@ -63,7 +67,11 @@ class ConfigMutations:
         permission_classes=[CanConfigure],
         description="Create a workflow, or update the one with this key (autonomy level kept).",
     )
-    async def upsert_workflow(self, info: Info, input: WorkflowInput) -> Workflow:
+    async def upsert_workflow(
+        self,
+        info: Info,
+        input: Annotated[WorkflowInput, strawberry.argument(description="The workflow, by key.")],
+    ) -> Workflow:
         ladder = [(r.key, r.name) for r in input.ladder] if input.ladder is not None else None
         try:
             async with info.context.session() as session:
@@ -85,7 +93,11 @@ class ConfigMutations:
         description="Set a model's price (USD per million tokens) from effectiveFrom on; "
         "replaces the price with the same provider, model and effectiveFrom.",
     )
-    async def set_model_price(self, info: Info, input: ModelPriceInput) -> bool:
+    async def set_model_price(
+        self,
+        info: Info,
+        input: Annotated[ModelPriceInput, strawberry.argument(description="The price.")],
+    ) -> SetModelPricePayload:
         try:
             price = make_price(
                 provider=input.provider,
@@ -98,7 +110,7 @@ class ConfigMutations:
                 reasoning_per_million=input.reasoning_per_million,
             )
             async with info.context.session() as session:
-                await set_model_price(
+                stored = await set_model_price(
                     session=session, tenant_id=info.context.principal.tenant_id, price=price
                 )
         except FieldError as exc:
@@ -107,7 +119,7 @@ class ConfigMutations:
         await enqueue_reprice(
             info.context.arq, info.context.principal.tenant_id, price.provider, price.model
         )
-        return True
+        return SetModelPricePayload(model_price=ModelPrice.from_price(stored))
 
 
 @strawberry.type
@@ -115,13 +127,26 @@ class IngestMutations:
     @strawberry.mutation(
         permission_classes=[CanIngest], description="Start runs; idempotent by correlationId."
     )
-    async def start_runs(self, info: Info, runs: list[RunInput]) -> IngestResult:
+    async def start_runs(
+        self,
+        info: Info,
+        runs: Annotated[
+            list[RunInput], strawberry.argument(description="The runs, at most the batch limit.")
+        ],
+    ) -> IngestResult:
         return await _ingest(info, "runs", [record_of("run", r) for r in runs])
 
     @strawberry.mutation(
         permission_classes=[CanIngest], description="Record usage; idempotent by eventId."
     )
-    async def ingest_usage(self, info: Info, events: list[UsageEventInput]) -> IngestResult:
+    async def ingest_usage(
+        self,
+        info: Info,
+        events: Annotated[
+            list[UsageEventInput],
+            strawberry.argument(description="The events, at most the batch limit."),
+        ],
+    ) -> IngestResult:
         return await _ingest(info, "events", [record_of("usage", e) for e in events])
 
     @strawberry.mutation(
@@ -129,7 +154,14 @@ class IngestMutations:
         description="Label runs; idempotent by (correlationId, at, status). Each touched run's "
         "status is recomputed from its whole label history and its workflow's acceptance hold.",
     )
-    async def label_runs(self, info: Info, labels: list[RunLabelInput]) -> IngestResult:
+    async def label_runs(
+        self,
+        info: Info,
+        labels: Annotated[
+            list[RunLabelInput],
+            strawberry.argument(description="The labels, at most the batch limit."),
+        ],
+    ) -> IngestResult:
         return await _ingest(info, "labels", [record_of("label", label) for label in labels])
 
     @strawberry.mutation(
@@ -138,7 +170,14 @@ class IngestMutations:
         'The rung must be active in the workflow\'s ladder and not "accepted" (derived from run '
         "labels); give a subject, a correlationId, or both.",
     )
-    async def record_outcomes(self, info: Info, outcomes: list[OutcomeInput]) -> IngestResult:
+    async def record_outcomes(
+        self,
+        info: Info,
+        outcomes: Annotated[
+            list[OutcomeInput],
+            strawberry.argument(description="The outcomes, at most the batch limit."),
+        ],
+    ) -> IngestResult:
         return await _ingest(info, "outcomes", [record_of("outcome", o) for o in outcomes])
 
     @strawberry.mutation(
@@ -147,7 +186,14 @@ class IngestMutations:
         "cents; negative for refunds and corrections. Attributed to accepted runs that finished "
         "in the 30 days before it (see docs/numbers.md).",
     )
-    async def record_revenue(self, info: Info, events: list[RevenueInput]) -> IngestResult:
+    async def record_revenue(
+        self,
+        info: Info,
+        events: Annotated[
+            list[RevenueInput],
+            strawberry.argument(description="The revenue events, at most the batch limit."),
+        ],
+    ) -> IngestResult:
         return await _ingest(info, "events", [record_of("revenue", e) for e in events])
 
 

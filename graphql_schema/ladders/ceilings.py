@@ -6,17 +6,24 @@ The status is read over a rolling window: the runs started in the last `windowDa
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.ingest.errors import FieldError
 from app.services.ladders import ceilings
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
+from graphql_schema.costs.inputs import WorkflowKeyArg
 from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.ingest.inputs import CeilingInput
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
-from graphql_schema.readiness.types import CeilingStatus
+from graphql_schema.readiness.types import (
+    CeilingStatus,
+    CostCeiling,
+    SetCostCeilingPayload,
+)
 
 
 @strawberry.type
@@ -26,12 +33,16 @@ class CeilingMutations:
         description="Set (or replace) the most one rung may cost for a slice of a workflow: "
         "dimension CAMPAIGN, CHANNEL, VARIANT, CLIENT (value: a client id) or TEAM.",
     )
-    async def set_cost_ceiling(self, info: Info, input: CeilingInput) -> bool:
+    async def set_cost_ceiling(
+        self,
+        info: Info,
+        input: Annotated[CeilingInput, strawberry.argument(description="The ceiling.")],
+    ) -> SetCostCeilingPayload:
         # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
         await require_workflow(info, input.workflow_key)
         try:
             async with info.context.session() as session:
-                await ceilings.set_cost_ceiling(
+                stored = await ceilings.set_cost_ceiling(
                     session=session,
                     tenant_id=info.context.principal.tenant_id,
                     workflow_key=input.workflow_key,
@@ -43,7 +54,7 @@ class CeilingMutations:
         except FieldError as exc:
             error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
             raise error(str(exc), field=exc.field) from None
-        return True
+        return SetCostCeilingPayload(ceiling=CostCeiling.from_stored(input.workflow_key, stored))
 
 
 @strawberry.type
@@ -55,8 +66,14 @@ class CeilingQueries:
         "throttle: over the ceiling, or money spent and nobody reached the rung.",
     )
     async def cost_ceiling_status(
-        self, info: Info, workflow_key: str, window_days: int | None = 30
-    ) -> list[CeilingStatus]:
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        window_days: Annotated[
+            int | None,
+            strawberry.argument(description="Days of runs read, up to now (default 30)."),
+        ] = 30,
+    ) -> list[CeilingStatus] | None:
         workflow = await require_workflow(info, workflow_key)
         try:
             async with info.context.session() as session:

@@ -20,8 +20,8 @@ from graphql_schema.costs.enums import CostDimension
     description="One rung of the ladder for a cohort: how many reached it, at what cost."
 )
 class LadderCost:
-    rung: str
-    position: int
+    rung: str = strawberry.field(description="The rung's key.")
+    position: int = strawberry.field(description="The rung's place in the ladder.")
     count: int = strawberry.field(
         description="Distinct subjects (runs when there is no subject) of the cohort that "
         "reached this rung, whenever they reached it."
@@ -52,11 +52,19 @@ class LadderCost:
 
 @strawberry.type(description="One bucket [start, end) of a rung's series: a cohort of its own.")
 class SeriesPoint:
-    start: datetime
-    end: datetime
-    count: int
-    total_cost: Decimal
-    cost_per_rung: Decimal | None
+    start: datetime = strawberry.field(description="Bucket start, inclusive.")
+    end: datetime = strawberry.field(
+        description="Bucket end, exclusive (the last one clipped to range.to)."
+    )
+    count: int = strawberry.field(
+        description="Distinct subjects of the bucket's cohort that reached the rung."
+    )
+    total_cost: Decimal = strawberry.field(
+        description="The bucket cohort's fully loaded spend (USD)."
+    )
+    cost_per_rung: Decimal | None = strawberry.field(
+        description="totalCost / count; null when count = 0."
+    )
 
     @classmethod
     def from_point(cls, point: ladders.SeriesPoint) -> SeriesPoint:
@@ -74,12 +82,14 @@ class SeriesPoint:
     "window of the same length."
 )
 class RisingSlice:
-    dimension: CostDimension
+    dimension: CostDimension = strawberry.field(description="The dimension sliced.")
     value: str = strawberry.field(
         description='The slice: a campaign, channel, variant or team, or a client id; "(none)" '
         "for runs without one."
     )
-    previous_cost_per_rung: Decimal
+    previous_cost_per_rung: Decimal = strawberry.field(
+        description="Cost per rung in the previous window of the same length."
+    )
     current_cost_per_rung: Decimal | None = strawberry.field(
         description="null: money was spent in the window and nobody reached the rung."
     )

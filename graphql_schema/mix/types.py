@@ -56,8 +56,8 @@ class SliceCost:
     value: str | None = strawberry.field(
         description="The variant or model; null for runs without one (no variant / no LLM usage)."
     )
-    attempts: int
-    accepted_outcomes: int
+    attempts: int = strawberry.field(description="Runs of the slice started in range.")
+    accepted_outcomes: int = strawberry.field(description="Of those, runs counted ACCEPTED.")
     total_cost: Decimal = strawberry.field(description="All usage of the slice's runs.")
     cost_per_outcome: Decimal | None = strawberry.field(
         description="totalCost / acceptedOutcomes; null when none."

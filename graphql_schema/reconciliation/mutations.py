@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from app.domain.reconciliation import parse_month
 from app.services.ingest import FieldError
-from app.services.pricing.invoices import record_invoice
+from app.services.pricing.invoices import reconciliation, record_invoice
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput
 from graphql_schema.ingest.inputs import InvoiceInput
 from graphql_schema.permissions import CanConfigure
+from graphql_schema.reconciliation.types import ProviderReconciliation, RecordInvoicePayload
 
 
 @strawberry.type
@@ -20,7 +24,11 @@ class ReconciliationMutations:
         "an invoice already recorded for that provider and month. From then on basis "
         "RECONCILED scales that provider-month's LLM costs to it.",
     )
-    async def record_invoice(self, info: Info, input: InvoiceInput) -> bool:
+    async def record_invoice(
+        self,
+        info: Info,
+        input: Annotated[InvoiceInput, strawberry.argument(description="The invoice.")],
+    ) -> RecordInvoicePayload:
         principal = info.context.principal
         try:
             async with info.context.session() as session:
@@ -32,6 +40,15 @@ class ReconciliationMutations:
                     amount=input.amount,
                     recorded_by=principal.subject,
                 )
+            first_day = parse_month(input.month)
+            async with info.context.session() as session:
+                [row] = await reconciliation(
+                    session=session,
+                    tenant_id=principal.tenant_id,
+                    provider=input.provider,
+                    from_month=first_day,
+                    to_month=first_day,
+                )
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
-        return True
+        return RecordInvoicePayload(invoice=ProviderReconciliation.from_month(row))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -34,10 +35,16 @@ class ReconciliationQueries:
     async def reconciliation(
         self,
         info: Info,
-        provider: str | None = None,
-        from_month: str | None = None,
-        to_month: str | None = None,
-    ) -> list[ProviderReconciliation]:
+        provider: Annotated[
+            str | None, strawberry.argument(description="Only this provider.")
+        ] = None,
+        from_month: Annotated[
+            str | None, strawberry.argument(description='First month listed, "YYYY-MM".')
+        ] = None,
+        to_month: Annotated[
+            str | None, strawberry.argument(description='Last month listed, "YYYY-MM".')
+        ] = None,
+    ) -> list[ProviderReconciliation] | None:
         first, last = _month("fromMonth", from_month), _month("toMonth", to_month)
         async with info.context.session() as session:
             rows = await reconciliation(

@@ -6,14 +6,16 @@ from decimal import Decimal
 
 import strawberry
 
+from app import global_ids
 from app.services.pricing.invoices import ProviderMonth
+from graphql_schema.nodes.interface import Node
 
 
 @strawberry.type(
     description="One provider's invoice for one UTC month against the LLM usage it covers (USD)."
 )
-class ProviderReconciliation:
-    provider: str
+class ProviderReconciliation(Node):
+    provider: str = strawberry.field(description="The invoicing provider, as usage names it.")
     month: str = strawberry.field(description='The invoiced month, e.g. "2026-03".')
     invoiced: Decimal = strawberry.field(description="The recorded invoice amount.")
     computed: Decimal = strawberry.field(
@@ -32,9 +34,11 @@ class ProviderReconciliation:
 
     @classmethod
     def from_month(cls, row: ProviderMonth) -> ProviderReconciliation:
+        month = f"{row.month.year:04d}-{row.month.month:02d}"
         return cls(
+            id=strawberry.ID(global_ids.encode("ProviderReconciliation", row.provider, month)),
             provider=row.provider,
-            month=f"{row.month.year:04d}-{row.month.month:02d}",
+            month=month,
             invoiced=row.invoiced,
             computed=row.computed,
             difference=row.difference,
@@ -42,3 +46,13 @@ class ProviderReconciliation:
             reconciled=row.reconciled,
             events=row.events,
         )
+
+
+@strawberry.type(
+    description="The answer to recordInvoice: the provider-month's reconciliation as it stands."
+)
+class RecordInvoicePayload:
+    invoice: ProviderReconciliation = strawberry.field(
+        description="The recorded invoice against the usage it covers (as `reconciliation` "
+        "lists it, same id)."
+    )

@@ -3,6 +3,8 @@ lives with the others in graphql_schema/ingest/mutations.py (same validation, sa
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.ingest import FieldError
@@ -13,6 +15,7 @@ from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.ingest.inputs import BaselineInput
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure
+from graphql_schema.roi.types import Baseline, SetBaselinePayload
 from workers.jobs.roi import enqueue_recompute
 
 
@@ -24,14 +27,18 @@ class RoiMutations:
         "workflow or, with clientId, for one client of it (overriding the workflow-wide "
         "baseline). Every window it applies to is recomputed; FINAL ones are revised.",
     )
-    async def set_baseline(self, info: Info, input: BaselineInput) -> bool:
+    async def set_baseline(
+        self,
+        info: Info,
+        input: Annotated[BaselineInput, strawberry.argument(description="The baseline.")],
+    ) -> SetBaselinePayload:
         # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
         await require_workflow(info, input.workflow_key)
         client_id = parse_id(input.client_id, field="clientId") if input.client_id else None
         tenant_id = info.context.principal.tenant_id
         try:
             async with info.context.session() as session:
-                marked = await set_baseline(
+                stored = await set_baseline(
                     session=session,
                     tenant_id=tenant_id,
                     workflow_key=input.workflow_key,
@@ -42,5 +49,5 @@ class RoiMutations:
         except FieldError as exc:
             error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
             raise error(str(exc), field=exc.field) from None
-        await enqueue_recompute(info.context.arq, tenant_id, marked)
-        return True
+        await enqueue_recompute(info.context.arq, tenant_id, stored.marked)
+        return SetBaselinePayload(baseline=Baseline.from_stored(input.workflow_key, stored))

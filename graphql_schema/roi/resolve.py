@@ -7,20 +7,26 @@ windows the workers stored (see app.services.roi.reads); nothing is computed fro
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 import strawberry
 
+from app.db.tables.roi import NO_CLIENT
 from app.domain.roi import WindowStatus as DomainWindowStatus
 from app.domain.roi import roi_figures
+from app.services.roi import window_pages
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import WindowStatus
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, parse_id, scope_of
 from graphql_schema.errors import BadUserInput
 from graphql_schema.loaders import loaders
+from graphql_schema.nodes.connections import PageArgs, encode_cursor, page_info, page_request
 from graphql_schema.roi.loaders import TotalsKey, WindowsKey
-from graphql_schema.roi.types import RoiSummary, RoiWindow
+from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection, RoiWindowEdge
 
 RUN_ONLY_FILTERS = ("campaign", "channel", "variant", "team")
+WINDOWS_PAGE = 50
 
 
 async def roi_windows(
@@ -67,3 +73,39 @@ async def workflow_roi(
 ) -> RoiSummary:
     key = TotalsKey(workflow_id, _client_of(scope), time_range.to_range())
     return await summary(info, key)
+
+
+def _window_position(values: list[Any]) -> tuple[Any, ...]:
+    day, client = values
+    return (date.fromisoformat(str(day)), uuid.UUID(str(client)))
+
+
+async def roi_windows_connection(
+    info: Info,
+    *,
+    workflow_id: uuid.UUID,
+    workflow_key: str,
+    client_id: strawberry.ID | None,
+    time_range: TimeRangeInput | None,
+    status: WindowStatus | None,
+    args: PageArgs,
+) -> RoiWindowConnection:
+    request = page_request(info, **args.asdict(), default=WINDOWS_PAGE, parse=_window_position)
+    async with info.context.session() as session:
+        page = await window_pages.page_of_windows(
+            session=session,
+            tenant_id=info.context.principal.tenant_id,
+            workflow_id=workflow_id,
+            client_id=parse_id(client_id, field="clientId") if client_id is not None else None,
+            time_range=time_range.to_range() if time_range is not None else None,
+            status=DomainWindowStatus(status.value) if status is not None else None,
+            request=request,
+        )
+    edges = [
+        RoiWindowEdge(
+            node=RoiWindow.from_stored(workflow_key, w, roi_figures(w.totals)),
+            cursor=encode_cursor([w.cohort_day.isoformat(), str(w.client_id or NO_CLIENT)]),
+        )
+        for w in page.rows
+    ]
+    return RoiWindowConnection(edges=edges, page_info=page_info(page, edges))

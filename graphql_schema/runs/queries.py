@@ -7,17 +7,33 @@ from typing import Annotated
 import strawberry
 
 from app.services.costs import run_reads
-from app.services.costs.run_reads import PagePosition, RunFilter
+from app.services.costs.run_reads import RunFilter
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import RunStatus
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
-from graphql_schema.errors import BadUserInput
 from graphql_schema.loaders import require_workflow
+from graphql_schema.nodes.connections import (
+    AfterArg,
+    BeforeArg,
+    LastArg,
+    encode_cursor,
+    page_info,
+    page_request,
+)
 from graphql_schema.permissions import CanRead
-from graphql_schema.runs.cursor import decode_cursor, encode_cursor
-from graphql_schema.runs.types import PageInfo, Run, RunConnection, RunEdge
+from graphql_schema.runs.types import Run, RunConnection, RunEdge, run_position
 
-OptionalRangeArg = Annotated[TimeRangeInput | None, strawberry.argument(name="range")]
+RUNS_PAGE = 50
+OptionalRangeArg = Annotated[
+    TimeRangeInput | None,
+    strawberry.argument(name="range", description="Only runs started in this range."),
+]
+ScopeArg = Annotated[
+    ScopeInput | None, strawberry.argument(description="Only runs matching these dimensions.")
+]
+WorkflowKeyFilter = Annotated[
+    str | None, strawberry.argument(description="Only runs of this workflow (unknown: NOT_FOUND).")
+]
 
 
 async def _run_filter(
@@ -41,8 +57,16 @@ async def _run_filter(
 
 @strawberry.type
 class RunQueries:
-    @strawberry.field(permission_classes=[CanRead], description="One run by its correlation id.")
-    async def run(self, info: Info, correlation_id: str) -> Run | None:
+    @strawberry.field(
+        permission_classes=[CanRead], description="One run by its correlation id; null if unknown."
+    )
+    async def run(
+        self,
+        info: Info,
+        correlation_id: Annotated[
+            str, strawberry.argument(description="The run's correlation id.")
+        ],
+    ) -> Run | None:
         async with info.context.session() as session:
             row = await run_reads.run_by_correlation_id(
                 session=session,
@@ -54,43 +78,43 @@ class RunQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         description="Runs newest first (startedAt, then correlationId, descending), filtered "
-        "with AND; `first` at most the server's page size; `after` is an endCursor.",
+        "with AND, as a Relay connection: first/after page forward, last/before backward; "
+        "sizes at most the server's page size.",
     )
     async def runs(
         self,
         info: Info,
-        workflow_key: str | None = None,
-        status: RunStatus | None = None,
-        scope: ScopeInput | None = None,
+        workflow_key: WorkflowKeyFilter = None,
+        status: Annotated[
+            RunStatus | None, strawberry.argument(description="Only runs with this status.")
+        ] = None,
+        scope: ScopeArg = None,
         time_range: OptionalRangeArg = None,
-        first: int | None = 50,
-        after: str | None = None,
-    ) -> RunConnection:
-        limit = info.context.settings.max_page_size
-        size = 50 if first is None else first
-        if not 0 <= size <= limit:
-            raise BadUserInput(f"first must be between 0 and {limit}.", field="first")
-        position = decode_cursor(after) if after is not None else None
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Forward page: at most this many runs (default 50)."),
+        ] = 50,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> RunConnection | None:
+        request = page_request(
+            info, first=first, after=after, last=last, before=before,
+            default=RUNS_PAGE, parse=run_position, first_default=RUNS_PAGE,
+        )  # fmt: skip
         run_filter = await _run_filter(info, workflow_key, status, scope, time_range)
         async with info.context.session() as session:
             page = await run_reads.page_of_runs(
                 session=session,
                 tenant_id=info.context.principal.tenant_id,
                 run_filter=run_filter,
-                first=size,
-                after=position,
+                request=request,
             )
         edges = [
             RunEdge(
                 node=Run.from_row(row),
-                cursor=encode_cursor(PagePosition(row.started_at, row.correlation_id)),
+                cursor=encode_cursor([row.started_at.isoformat(), row.correlation_id]),
             )
-            for row in page.runs
+            for row in page.rows
         ]
-        return RunConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return RunConnection(edges=edges, page_info=page_info(page, edges))

@@ -4,34 +4,54 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
+from app import global_ids
 from app.db.tables import Run as RunRow
 from app.db.tables import UsageEvent as UsageEventRow
+from app.services.costs import run_reads
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import RunStatus, UsageKind
 from graphql_schema.loaders import loaders
+from graphql_schema.nodes.connections import (
+    AfterArg,
+    BeforeArg,
+    FirstArg,
+    LastArg,
+    PageInfo,
+    aware,
+    encode_cursor,
+    page_info,
+    page_request,
+)
+from graphql_schema.nodes.interface import Node
+
+USAGE_PAGE = 50
 
 
 @strawberry.type(description="One metered thing that cost money.")
-class UsageEvent:
-    event_id: str
-    kind: UsageKind
-    occurred_at: datetime
-    provider: str | None
-    model: str | None
-    step: str | None
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-    reasoning_tokens: int
-    cost: Decimal
+class UsageEvent(Node):
+    event_id: str = strawberry.field(description="The event's id, unique in the tenant.")
+    kind: UsageKind = strawberry.field(description="What was metered.")
+    occurred_at: datetime = strawberry.field(description="When it happened (UTC).")
+    provider: str | None = strawberry.field(description="The model or tool provider, if any.")
+    model: str | None = strawberry.field(description="The model of an LLM call.")
+    step: str | None = strawberry.field(description="The step or role, e.g. drafter.")
+    input_tokens: int = strawberry.field(description="Uncached input tokens.")
+    output_tokens: int = strawberry.field(description="Output tokens, reasoning excluded.")
+    cache_read_tokens: int = strawberry.field(description="Input tokens read from a cache.")
+    cache_write_tokens: int = strawberry.field(description="Input tokens written to a cache.")
+    reasoning_tokens: int = strawberry.field(description="Reasoning tokens.")
+    cost: Decimal = strawberry.field(
+        description="USD, reported (third-party, infra) or priced from the price book."
+    )
 
     @classmethod
     def from_row(cls, row: UsageEventRow) -> UsageEvent:
         return cls(
+            id=strawberry.ID(global_ids.encode("UsageEvent", row.event_id)),
             event_id=row.event_id,
             kind=UsageKind(row.kind),
             occurred_at=row.occurred_at,
@@ -48,22 +68,33 @@ class UsageEvent:
 
 
 @strawberry.type(description="One task attempt, identified by its correlation id.")
-class Run:
-    correlation_id: str
-    client_id: strawberry.ID | None
-    status: RunStatus
-    started_at: datetime
-    ended_at: datetime | None
-    campaign: str | None
-    channel: str | None
-    variant: str | None
-    team: str | None
-    subject: str | None
+class Run(Node):
+    correlation_id: str = strawberry.field(
+        description="Ties every event of the attempt together; unique in the tenant."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        description="The UUID of the run's client (Client.clientId); null without one."
+    )
+    status: RunStatus = strawberry.field(
+        description="RUNNING, then the status its labels and acceptance hold give."
+    )
+    started_at: datetime = strawberry.field(description="When the attempt started (UTC).")
+    ended_at: datetime | None = strawberry.field(
+        description="When it reached its status; null while RUNNING."
+    )
+    campaign: str | None = strawberry.field(description="Dimension: the campaign.")
+    channel: str | None = strawberry.field(description="Dimension: the channel.")
+    variant: str | None = strawberry.field(description='Dimension: the variant ("model A").')
+    team: str | None = strawberry.field(description="Dimension: the team.")
+    subject: str | None = strawberry.field(
+        description="What the attempt worked on (a lead, a ticket), for ladder outcomes."
+    )
     row: strawberry.Private[RunRow]
 
     @classmethod
     def from_row(cls, row: RunRow) -> Run:
         return cls(
+            id=strawberry.ID(global_ids.encode("Run", row.correlation_id)),
             correlation_id=row.correlation_id,
             client_id=strawberry.ID(str(row.client_id)) if row.client_id else None,
             status=RunStatus(row.status),
@@ -77,7 +108,7 @@ class Run:
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The key of the run's workflow.")
     async def workflow_key(self, info: Info) -> str:
         workflow = await loaders(info).workflow_by_id.load(self.row.workflow_id)
         assert workflow is not None  # runs.workflow_id is a foreign key
@@ -93,20 +124,76 @@ class Run:
         rows = await loaders(info).run_usage.load(self.correlation_id)
         return [UsageEvent.from_row(row) for row in rows]
 
+    @strawberry.field(
+        description="The run's usage events as a Relay connection, in the order they occurred "
+        "(occurredAt, then eventId); first/after forward, last/before backward."
+    )
+    async def usage_connection(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> UsageEventConnection | None:
+        request = page_request(
+            info, first=first, after=after, last=last, before=before,
+            default=USAGE_PAGE, parse=usage_position,
+        )  # fmt: skip
+        async with info.context.session() as session:
+            page = await run_reads.page_of_usage(
+                session=session,
+                tenant_id=info.context.principal.tenant_id,
+                correlation_id=self.correlation_id,
+                request=request,
+            )
+            total = await run_reads.usage_count(
+                session=session,
+                tenant_id=info.context.principal.tenant_id,
+                correlation_id=self.correlation_id,
+            )
+        edges = [
+            UsageEventEdge(
+                node=UsageEvent.from_row(row),
+                cursor=encode_cursor([row.occurred_at.isoformat(), row.event_id]),
+            )
+            for row in page.rows
+        ]
+        return UsageEventConnection(
+            edges=edges, page_info=page_info(page, edges), total_count=total
+        )
 
-@strawberry.type
+
+def usage_position(values: list[Any]) -> tuple[Any, ...]:
+    occurred_at, event_id = values
+    return (aware(occurred_at), str(event_id))
+
+
+def run_position(values: list[Any]) -> tuple[Any, ...]:
+    started_at, correlation_id = values
+    return (aware(started_at), str(correlation_id))
+
+
+@strawberry.type(description="One run of a page, with its cursor.")
 class RunEdge:
-    node: Run
-    cursor: str
+    node: Run = strawberry.field(description="The run.")
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
+@strawberry.type(description="A page of runs (Relay connection).")
 class RunConnection:
-    edges: list[RunEdge]
-    page_info: PageInfo
+    edges: list[RunEdge] = strawberry.field(description="The runs of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+
+
+@strawberry.type(description="One usage event of a page, with its cursor.")
+class UsageEventEdge:
+    node: UsageEvent = strawberry.field(description="The usage event.")
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
+
+
+@strawberry.type(description="A page of a run's usage events (Relay connection).")
+class UsageEventConnection:
+    edges: list[UsageEventEdge] = strawberry.field(description="The events of this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    total_count: int = strawberry.field(description="Usage events of the run, all pages.")

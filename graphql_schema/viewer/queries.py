@@ -7,11 +7,15 @@ import strawberry
 from graphql_schema.context import Info
 
 
-@strawberry.type
+@strawberry.type(description="Who is asking: tenant, role and, for a client viewer, client.")
 class Viewer:
-    tenant_id: strawberry.ID
-    role: str
-    client_id: strawberry.ID | None
+    tenant_id: strawberry.ID = strawberry.field(description="The caller's tenant.")
+    role: str = strawberry.field(
+        description="OWNER, ENGINEER, ANALYST, CLIENT_VIEWER, or API_KEY (a machine credential)."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        description="A client viewer's client (its UUID); null for other roles."
+    )
 
 
 @strawberry.type

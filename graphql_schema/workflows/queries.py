@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.services.tenancy import catalog
@@ -14,7 +16,7 @@ from graphql_schema.workflows.types import Workflow
 @strawberry.type
 class WorkflowQueries:
     @strawberry.field(permission_classes=[CanRead], description="Every workflow, by key.")
-    async def workflows(self, info: Info) -> list[Workflow]:
+    async def workflows(self, info: Info) -> list[Workflow] | None:
         async with info.context.session() as session:
             rows = await catalog.list_workflows(
                 session=session, tenant_id=info.context.principal.tenant_id
@@ -25,6 +27,10 @@ class WorkflowQueries:
         return [Workflow.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=[CanRead], description="One workflow; null if unknown.")
-    async def workflow(self, info: Info, key: str) -> Workflow | None:
+    async def workflow(
+        self,
+        info: Info,
+        key: Annotated[str, strawberry.argument(description="The workflow's key.")],
+    ) -> Workflow | None:
         row = await loaders(info).workflow_by_key.load(key)
         return Workflow.from_row(row) if row is not None else None

@@ -11,52 +11,86 @@ from typing import Annotated
 
 import strawberry
 
+from app import global_ids
 from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis, CostDimension, WindowStatus
-from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
+from graphql_schema.costs.inputs import (
+    BasisArg,
+    CohortRangeArg,
+    ScopeArg,
+    TimeRangeInput,
+    WindowRangeArg,
+    scope_of,
+)
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
+from graphql_schema.decisions import args as decisions_args
+from graphql_schema.decisions import effort as decisions_effort
+from graphql_schema.decisions import failures as decisions_failures
 from graphql_schema.gates import resolve as gate_resolve
-from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
+from graphql_schema.gates.types import (
+    AutonomyEvent,
+    AutonomyEventConnection,
+    GateEvaluation,
+    GateEvaluationConnection,
+)
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, RisingSlice, SeriesPoint
 from graphql_schema.loaders import loaders
 from graphql_schema.mix import resolve as mix_resolve
 from graphql_schema.mix.types import CachingView, SliceCost
+from graphql_schema.nodes.connections import AfterArg, BeforeArg, FirstArg, LastArg, PageArgs
+from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
-from graphql_schema.roi.types import RoiSummary, RoiWindow
+from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection
 
-RangeArg = Annotated[TimeRangeInput, strawberry.argument(name="range")]
-OptionalRangeArg = Annotated[TimeRangeInput | None, strawberry.argument(name="range")]
+OptionalRangeArg = Annotated[
+    TimeRangeInput | None,
+    strawberry.argument(name="range", description="Only windows whose windowStart is in it."),
+]
+ClientFilter = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only this client's windows (Client.id or UUID)."),
+]
+StatusFilter = Annotated[
+    WindowStatus | None, strawberry.argument(description="Only OPEN or FINAL windows.")
+]
+RungArg = Annotated[str, strawberry.argument(description="An active rung of the ladder.")]
+FirstPage = Annotated[
+    int | None, strawberry.argument(description="At most this many, newest first.")
+]
 
 RECONCILED_NOTE = (
     " basis RECONCILED: each provider-month's LLM costs scaled to its recorded invoice."
 )
 
 
-@strawberry.type
+@strawberry.type(description="One step of a workflow's outcome ladder.")
 class LadderRung:
-    key: str
-    name: str
-    position: int
+    key: str = strawberry.field(description='The rung\'s key, e.g. "reply"; unique in the ladder.')
+    name: str = strawberry.field(description="The rung's display name.")
+    position: int = strawberry.field(description="The rung's place in the ladder (ascending).")
 
 
 @strawberry.type(description="An agent workflow: its autonomy level, ladder and unit economics.")
-class Workflow:
-    id: strawberry.ID
-    key: str
-    name: str
-    division: str | None
-    autonomy_level: int
-    acceptance_hold_hours: int
+class Workflow(Node):
+    key: str = strawberry.field(description="The workflow's key, unique in the tenant.")
+    name: str = strawberry.field(description="The workflow's display name.")
+    division: str | None = strawberry.field(description="An optional grouping, e.g. a team.")
+    autonomy_level: int = strawberry.field(
+        description="0 shadow, 1 every output reviewed, 2 sampled review, 3 autonomous."
+    )
+    acceptance_hold_hours: int = strawberry.field(
+        description="Hours an ACCEPTED run stays provisional (a reopen inside them revokes it)."
+    )
     workflow_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
         return cls(
-            id=strawberry.ID(str(row.workflow_id)),
+            id=strawberry.ID(global_ids.encode("Workflow", str(row.workflow_id))),
             key=row.key,
             name=row.name,
             division=row.division,
@@ -78,10 +112,10 @@ class Workflow:
     async def cost_per_outcome(
         self,
         info: Info,
-        time_range: RangeArg,
-        scope: ScopeInput | None = None,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> CostPerOutcome:
+        time_range: CohortRangeArg,
+        scope: ScopeArg = None,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> CostPerOutcome | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
         return await resolve.cost_per_outcome(info, key)
 
@@ -93,10 +127,10 @@ class Workflow:
     async def ladder_costs(
         self,
         info: Info,
-        time_range: RangeArg,
-        scope: ScopeInput | None = None,
-        basis: CostBasis | None = CostBasis.RACK_RATE,
-    ) -> list[LadderCost]:
+        time_range: CohortRangeArg,
+        scope: ScopeArg = None,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> list[LadderCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
         return await ladder_resolve.ladder_costs(info, key)
 
@@ -108,11 +142,13 @@ class Workflow:
     async def ladder_series(
         self,
         info: Info,
-        time_range: RangeArg,
-        bucket: str,
-        rung: str,
-        scope: ScopeInput | None = None,
-    ) -> list[SeriesPoint]:
+        time_range: CohortRangeArg,
+        bucket: Annotated[
+            str, strawberry.argument(description='An ISO 8601 duration: "P1D", "P7D", "PT6H".')
+        ],
+        rung: RungArg,
+        scope: ScopeArg = None,
+    ) -> list[SeriesPoint] | None:
         return await ladder_resolve.ladder_series(
             info, self.workflow_id, time_range, bucket, rung, scope_of(scope)
         )
@@ -125,11 +161,21 @@ class Workflow:
     async def rising_slices(
         self,
         info: Info,
-        rung: str,
-        time_range: RangeArg,
-        dimension: CostDimension,
-        min_rise_pct: float = 20.0,
-    ) -> list[RisingSlice]:
+        rung: RungArg,
+        time_range: Annotated[
+            TimeRangeInput,
+            strawberry.argument(
+                name="range", description="The current window; compared with the one before it."
+            ),
+        ],
+        dimension: Annotated[
+            CostDimension,
+            strawberry.argument(description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."),
+        ],
+        min_rise_pct: Annotated[
+            float, strawberry.argument(description="The smallest rise listed, in percent.")
+        ] = 20.0,
+    ) -> list[RisingSlice] | None:
         return await ladder_resolve.rising_slices(
             info, self.workflow_id, rung, time_range, dimension, min_rise_pct
         )
@@ -139,8 +185,8 @@ class Workflow:
         "Runs still RUNNING or inside their acceptance hold are not failures yet."
     )
     async def failure_cost_share(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> FailureCostShare:
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
+    ) -> FailureCostShare | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.failure_cost_share(info, key)
 
@@ -149,8 +195,8 @@ class Workflow:
         "quantiles and a distribution-free 95% interval for the median."
     )
     async def run_cost_stats(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> RunCostStats:
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
+    ) -> RunCostStats | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await resolve.run_cost_stats(info, key)
 
@@ -159,8 +205,8 @@ class Workflow:
         "runs started in range (the same events as costPerOutcome; rack rate)."
     )
     async def caching(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> CachingView:
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
+    ) -> CachingView | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.caching(info, key)
 
@@ -169,8 +215,8 @@ class Workflow:
         "and success rate of each (rack rate; workflow-level costs belong to no slice)."
     )
     async def cost_by_variant(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> list[SliceCost]:
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
+    ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_variant(info, key)
 
@@ -179,10 +225,39 @@ class Workflow:
         "model with the largest LLM cost in the run; null: no LLM usage), as costByVariant."
     )
     async def cost_by_model(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> list[SliceCost]:
+        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
+    ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_model(info, key)
+
+    @strawberry.field(
+        description="The cohort (runs started in range) by each run's dominant reasoning effort, "
+        "each tier compared with the cheapest: cost multiple, quality lift with its interval, "
+        "a verdict, and the tier to default to (docs/numbers.md, Effort tiers)."
+    )
+    async def effort_tiers(
+        self,
+        info: Info,
+        time_range: decisions_args.RangeArg,
+        scope: decisions_args.ScopeArg = None,
+        min_finished: decisions_args.MinFinishedArg = 30,
+    ) -> decisions_effort.EffortEconomics | None:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await decisions_effort.effort_tiers(info, key, min_finished)
+
+    @strawberry.field(
+        description="The cohort's failure cost by status and reason code (normalised label "
+        "reasons; declared codes show their label), top reasons by money lost first."
+    )
+    async def failure_reasons(
+        self,
+        info: Info,
+        time_range: decisions_args.RangeArg,
+        scope: decisions_args.ScopeArg = None,
+        first: decisions_args.FirstArg = 10,
+    ) -> decisions_failures.FailureReasons | None:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await decisions_failures.workflow_failure_reasons(info, key, first)
 
     @strawberry.field(
         description="ROI windows computed by the workers, by day then client: one per "
@@ -191,10 +266,10 @@ class Workflow:
     async def roi_windows(
         self,
         info: Info,
-        client_id: strawberry.ID | None = None,
+        client_id: ClientFilter = None,
         time_range: OptionalRangeArg = None,
-        status: WindowStatus | None = None,
-    ) -> list[RoiWindow]:
+        status: StatusFilter = None,
+    ) -> list[RoiWindow] | None:
         return await roi_resolve.roi_windows(
             info,
             workflow_id=self.workflow_id,
@@ -209,8 +284,8 @@ class Workflow:
         "scope may name a client only (ROI is kept per workflow, client and day)."
     )
     async def roi(
-        self, info: Info, time_range: RangeArg, scope: ScopeInput | None = None
-    ) -> RoiSummary:
+        self, info: Info, time_range: WindowRangeArg, scope: ScopeArg = None
+    ) -> RoiSummary | None:
         return await roi_resolve.workflow_roi(
             info, workflow_id=self.workflow_id, time_range=time_range, scope=scope
         )
@@ -222,11 +297,11 @@ class Workflow:
     @strawberry.field(
         description="Readiness for the next level, evaluated now (same as autonomyReadiness)."
     )
-    async def readiness(self, info: Info) -> AutonomyReadiness:
+    async def readiness(self, info: Info) -> AutonomyReadiness | None:
         return await gate_resolve.readiness(info, self.workflow_id)
 
     @strawberry.field(description="Every version of every gate of the workflow, newest first.")
-    async def gate_history(self, info: Info) -> list[AutonomyGate]:
+    async def gate_history(self, info: Info) -> list[AutonomyGate] | None:
         return await gate_resolve.gate_history(info, self.workflow_id)
 
     @strawberry.field(
@@ -234,13 +309,70 @@ class Workflow:
         "gate in force, each with the numbers it was decided on)."
     )
     async def gate_evaluations(
-        self, info: Info, first: int | None = 20
-    ) -> list[GateEvaluation]:
+        self, info: Info, first: FirstPage = 20
+    ) -> list[GateEvaluation] | None:
         return await gate_resolve.gate_evaluations(info, self.workflow_id, first)
 
     @strawberry.field(
         description="Every promotion, refused promotion, demotion and automatic demotion, "
         "newest first, with actor, time, levels and the readiness it was decided on."
     )
-    async def autonomy_history(self, info: Info, first: int | None = 50) -> list[AutonomyEvent]:
+    async def autonomy_history(
+        self, info: Info, first: FirstPage = 50
+    ) -> list[AutonomyEvent] | None:
         return await gate_resolve.autonomy_history(info, self.workflow_id, first)
+
+    @strawberry.field(
+        description="The stored gate evaluations as a Relay connection, newest first "
+        "(evaluatedAt, then id); first/after forward, last/before backward (default 20)."
+    )
+    async def gate_evaluations_connection(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> GateEvaluationConnection | None:
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await gate_resolve.evaluations_connection(info, self.workflow_id, args)
+
+    @strawberry.field(
+        description="The autonomy history as a Relay connection, newest first (at, then id); "
+        "first/after forward, last/before backward (default 50)."
+    )
+    async def autonomy_history_connection(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> AutonomyEventConnection | None:
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await gate_resolve.history_connection(info, self.workflow_id, args)
+
+    @strawberry.field(
+        description="The ROI windows as a Relay connection, by day then client (as roiWindows); "
+        "first/after forward, last/before backward (default 50)."
+    )
+    async def roi_windows_connection(
+        self,
+        info: Info,
+        client_id: ClientFilter = None,
+        time_range: OptionalRangeArg = None,
+        status: StatusFilter = None,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> RoiWindowConnection | None:
+        return await roi_resolve.roi_windows_connection(
+            info,
+            workflow_id=self.workflow_id,
+            workflow_key=self.key,
+            client_id=client_id,
+            time_range=time_range,
+            status=status,
+            args=PageArgs(first=first, after=after, last=last, before=before),
+        )

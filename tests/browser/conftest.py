@@ -151,8 +151,8 @@ async def portal(chromium_path: str, migrated: Settings, sessions: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
-    """Module-scoped: sync Playwright keeps an event loop running on the main thread, which
-    must stop before the async tests of other modules run."""
+    # Module-scoped: sync Playwright runs an event loop on the test's thread while it is open,
+    # and the async tests that follow need that thread's loop free again.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app import global_ids
+
 CREATE_CLIENTS = """
 mutation($x: ClientInput!, $y: ClientInput!) {
-  x: createClient(input: $x) { id }
-  y: createClient(input: $y) { id }
+  x: createClient(input: $x) { clientId }
+  y: createClient(input: $y) { clientId }
 }
 """
 
@@ -25,17 +27,17 @@ mutation($wf: WorkflowInput!, $price: ModelPriceInput!, $runs: [RunInput!]!,
          $revenue: [RevenueInput!]!, $invoice: InvoiceInput!, $ceiling: CeilingInput!,
          $gate: GateInput!, $baseline: BaselineInput!, $key: String!) {
   upsertWorkflow(input: $wf) { id }
-  setModelPrice(input: $price)
+  setModelPrice(input: $price) { modelPrice { id } }
   startRuns(runs: $runs) { accepted errors { field message } }
   ingestUsage(events: $usage) { accepted errors { field message } }
   labelRuns(labels: $labels) { accepted errors { field message } }
   recordOutcomes(outcomes: $outcomes) { accepted errors { field message } }
   recordRevenue(events: $revenue) { accepted errors { field message } }
-  recordInvoice(input: $invoice)
-  setCostCeiling(input: $ceiling)
+  recordInvoice(input: $invoice) { invoice { id } }
+  setCostCeiling(input: $ceiling) { ceiling { id } }
   setAutonomyGate(input: $gate) { version }
   promoteAutonomy(workflowKey: $key, toLevel: 1) { promoted }
-  setBaseline(input: $baseline)
+  setBaseline(input: $baseline) { baseline { id } }
 }
 """
 
@@ -83,7 +85,7 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         CREATE_CLIENTS, {"x": {"name": f"{tag}-clientx"}, "y": {"name": f"{tag}-clienty"}}
     )
     assert "errors" not in made, made
-    x, y = made["data"]["x"]["id"], made["data"]["y"]["id"]
+    x, y = made["data"]["x"]["clientId"], made["data"]["y"]["clientId"]
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     key, rung = f"{tag}-flow", f"{tag}-replied"
     cx, cy = f"{tag}-corr-x", f"{tag}-corr-y"
@@ -192,10 +194,29 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
     for name in ("startRuns", "ingestUsage", "labelRuns", "recordOutcomes", "recordRevenue"):
         assert body["data"][name]["errors"] == [], (name, body)
         assert body["data"][name]["accepted"] > 0, (name, body)
-    workflow_id = body["data"]["upsertWorkflow"]["id"]
+    declared = await handle.gql(
+        "mutation($c: String!) { declareFailureReason(code: $c, label: $c) { code } }",
+        {"c": f"{tag}-reason"},
+    )
+    assert "errors" not in declared, declared
+    # Findings thresholds low enough for the seed's few events to be findings (and one marker).
+    for name, value in (
+        ("unplaced_min_events", "1"),
+        ("unplaced_min_share", "0"),
+        ("long_context_input_tokens", f"5{salt}3{salt}1"),
+    ):
+        made = await handle.gql(
+            "mutation($n: String!, $v: Decimal) { setFindingThreshold(name: $n, value: $v) "
+            "{ name } }",
+            {"n": name, "v": value},
+        )
+        assert "errors" not in made, made
+    workflow_node_id = body["data"]["upsertWorkflow"]["id"]
+    workflow_id = global_ids.decode(workflow_node_id)[1]  # the workflow's UUID
     markers = {
         str(handle.tenant_id): "tenant id",
         workflow_id: "workflow id",
+        workflow_node_id: "workflow global id",
         key: "workflow key",
         f"{tag}-Flow-Name": "workflow name",
         x: "client X id",
@@ -215,6 +236,8 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         f"61.80{salt}3": "ceiling",
         f"14.14{salt}1": "gate max cost",
         f"27.18{salt}8": "baseline revenue per success",
+        f"{tag}-reason": "declared failure reason code",
+        f"5{salt}3{salt}1": "findings threshold",
     }
     y_markers = {
         y: "client Y id",

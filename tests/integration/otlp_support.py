@@ -64,7 +64,7 @@ class OtlpTenant:
 
 PRICE = """mutation { setModelPrice(input: {provider: "anthropic", model: "claude-sonnet-4",
   effectiveFrom: "2026-01-01T00:00:00Z", inputPerMillion: "3.00", outputPerMillion: "15.00",
-  cacheReadPerMillion: "0.30", cacheWritePerMillion: "3.75"}) }"""
+  cacheReadPerMillion: "0.30", cacheWritePerMillion: "3.75"}) { modelPrice { id } } }"""
 
 
 async def otlp_tenant(make_tenant: Callable[..., Any], sessions: Any) -> OtlpTenant:
@@ -73,7 +73,7 @@ async def otlp_tenant(make_tenant: Callable[..., Any], sessions: Any) -> OtlpTen
         'mutation { upsertWorkflow(input: {key: "support", name: "Support"}) { key } }'
     )
     assert body["data"]["upsertWorkflow"]["key"] == "support", body
-    assert (await tenant.gql(PRICE))["data"]["setModelPrice"] is True
+    assert (await tenant.gql(PRICE))["data"]["setModelPrice"]["modelPrice"]["id"]
     ingest = await create_api_key(
         sessions=sessions, tenant_id=tenant.tenant_id, name="otel", scopes=["ingest"]
     )

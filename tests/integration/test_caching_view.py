@@ -24,8 +24,8 @@ SEED = """
 mutation($v1: ModelPriceInput!, $v2: ModelPriceInput!, $runs: [RunInput!]!,
          $usage: [UsageEventInput!]!, $labels: [RunLabelInput!]!) {
   upsertWorkflow(input: {key: "support", name: "Support"}) { id }
-  v1: setModelPrice(input: $v1)
-  v2: setModelPrice(input: $v2)
+  v1: setModelPrice(input: $v1) { modelPrice { id } }
+  v2: setModelPrice(input: $v2) { modelPrice { id } }
   startRuns(runs: $runs) { accepted errors { field message } }
   ingestUsage(events: $usage) { accepted errors { field message } }
   labelRuns(labels: $labels) { accepted errors { field message } }

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from app.auth.principal import Role
 from tests.integration.ladder_api import Events, upsert
 
-SET = "mutation($input: CeilingInput!) { setCostCeiling(input: $input) }"
+SET = """mutation($input: CeilingInput!) {
+  setCostCeiling(input: $input) { ceiling { id value ceiling } } }"""
 STATUS = """
 query($key: String!, $days: Int) {
   costCeilingStatus(workflowKey: $key, windowDays: $days) {
@@ -46,7 +47,9 @@ def ceiling(value: str, amount: str, dimension: str = "CHANNEL", rung: str = "re
 async def set_ceilings(tenant, *ceilings: dict) -> None:
     for variables in ceilings:
         body = await tenant.gql(SET, variables)
-        assert body == {"data": {"setCostCeiling": True}}, body
+        assert "errors" not in body, body
+        stored = body["data"]["setCostCeiling"]["ceiling"]  # a client id is stored lower case
+        assert stored["value"] == variables["input"]["value"].lower(), body
 
 
 async def status(tenant, days: int | None = None, **kw) -> list[dict]:
@@ -119,8 +122,8 @@ async def test_client_and_team_ceilings_slice_by_the_runs_client_and_team(
 ):
     tenant = await make_tenant()
     await upsert(tenant, "outreach", "accepted", "reply")
-    made = await tenant.gql('mutation { createClient(input: {name: "Acme"}) { id } }')
-    acme = made["data"]["createClient"]["id"]
+    made = await tenant.gql('mutation { createClient(input: {name: "Acme"}) { clientId } }')
+    acme = made["data"]["createClient"]["clientId"]
     events = await Events.for_tenant(http, sessions, tenant)
     await events.post(
         [

@@ -8,6 +8,8 @@ import shlex
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,7 @@ from app.cli.output import CliError, format_table
 from app.db.sessions import TenantSessions
 from app.services.tenancy.tenants import tenant_exists
 from app.settings import Settings, get_settings
+from graphql_schema.snapshot import SNAPSHOT
 
 # arq 0.28 closes its pools with redis-py's deprecated close(); not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -60,9 +63,9 @@ async def test_tenant_create_prints_the_new_tenant_id(
 
 
 async def test_token_create_prints_a_token_that_verifies(
-    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, make_tenant: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant_id = uuid.uuid4()
+    tenant_id = (await make_tenant()).tenant_id
     assert await ledger(f"token create --tenant {tenant_id} --role owner") == 0
     principal = TokenVerifier(cli_env).verify(last_word(capsys.readouterr().out))
     assert principal.tenant_id == tenant_id
@@ -70,10 +73,20 @@ async def test_token_create_prints_a_token_that_verifies(
     assert principal.client_id is None
 
 
-async def test_client_viewer_token_is_bound_to_its_client(
+async def test_token_create_refuses_a_tenant_this_database_does_not_hold(
     cli_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant_id, client_id = uuid.uuid4(), uuid.uuid4()
+    unknown = uuid.uuid4()
+    assert await ledger(f"token create --tenant {unknown} --role OWNER") == 1
+    captured = capsys.readouterr()
+    assert f"no tenant {unknown}" in captured.err and "ledger tenant create" in captured.err
+    assert captured.out == ""
+
+
+async def test_client_viewer_token_is_bound_to_its_client(
+    cli_env: Settings, make_tenant: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant_id, client_id = (await make_tenant()).tenant_id, uuid.uuid4()
     code = await ledger(
         f"token create --tenant {tenant_id} --role CLIENT_VIEWER --client {client_id} --ttl 7d"
     )
@@ -154,6 +167,19 @@ async def test_apikey_for_an_unknown_tenant_names_the_fix(
 async def test_schema_prints_the_sdl(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert await ledger("schema") == 0
     assert "type Query" in capsys.readouterr().out
+
+
+async def test_schema_export_and_check_the_snapshot(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await ledger("schema check") == 0  # the committed snapshot is current
+    copy = tmp_path / "schema.graphql"
+    copy.write_text("type Query { stale: Int }\n")
+    assert await ledger(f"schema check --output {copy}") == 1
+    assert "ledger schema export" in capsys.readouterr().err
+    assert await ledger(f"schema export --output {copy}") == 0
+    assert copy.read_text() == SNAPSHOT.read_text()
+    assert await ledger(f"schema check --output {copy}") == 0
 
 
 async def test_migrate_is_idempotent(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,16 +12,20 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from app import global_ids
 from app.auth.principal import Role
 
-CREATE_CLIENT = "mutation($input: ClientInput!) { createClient(input: $input) { id name } }"
+CREATE_CLIENT = (
+    "mutation($input: ClientInput!) { createClient(input: $input) { id clientId name } }"
+)
 UPSERT_WORKFLOW = """
 mutation($input: WorkflowInput!) {
   upsertWorkflow(input: $input) {
     id key name division autonomyLevel acceptanceHoldHours
   }
 }"""
-SET_PRICE = "mutation($input: ModelPriceInput!) { setModelPrice(input: $input) }"
+SET_PRICE = """mutation($input: ModelPriceInput!) {
+  setModelPrice(input: $input) { modelPrice { id provider model inputPerMillion } } }"""
 
 
 async def rows(sessions, tenant_id: uuid.UUID, sql: str, **params) -> list[dict]:
@@ -44,7 +48,9 @@ async def test_create_client_returns_and_stores_the_client(make_tenant, sessions
     client = body["data"]["createClient"]
     assert client["name"] == "Acme"
     stored = await rows(sessions, tenant.tenant_id, "SELECT client_id, name FROM clients")
-    assert stored == [{"client_id": uuid.UUID(client["id"]), "name": "Acme"}]
+    assert stored == [{"client_id": uuid.UUID(client["clientId"]), "name": "Acme"}]
+    # Client.id is the opaque global id of the same client
+    assert global_ids.client_uuid(client["id"]) == uuid.UUID(client["clientId"])
 
 
 async def test_a_second_client_with_the_same_name_is_bad_input(make_tenant) -> None:
@@ -194,7 +200,11 @@ async def test_set_model_price_inserts_then_replaces_the_same_version(
         "outputPerMillion": "15",
         "cacheReadPerMillion": "0.30",
     }
-    assert (await tenant.gql(SET_PRICE, {"input": price}))["data"] == {"setModelPrice": True}
+    answer = (await tenant.gql(SET_PRICE, {"input": price}))["data"]["setModelPrice"]
+    # the payload carries the price as stored, with an id a client cache can key it by
+    assert answer["modelPrice"]["provider"] == "anthropic"
+    assert answer["modelPrice"]["inputPerMillion"] == "3.0000000000"
+    assert answer["modelPrice"]["id"]
     await tenant.gql(SET_PRICE, {"input": price | {"inputPerMillion": "2.5"}})
     stored = await rows(
         sessions,
@@ -274,4 +284,3 @@ async def test_engineer_may_configure(make_tenant) -> None:
     tenant = await make_tenant()
     body = await tenant.gql(CREATE_CLIENT, {"input": {"name": "Acme"}}, role=Role.ENGINEER)
     assert body["data"]["createClient"]["name"] == "Acme"
-

@@ -178,7 +178,7 @@ async def test_client_viewers_are_forbidden_readiness(make_tenant, sessions) -> 
     await insert(sessions, tenant.tenant_id, acme)
     body = await tenant.gql(ASK, role=Role.CLIENT_VIEWER, client_id=acme.client_id)
     assert error_of(body)["extensions"]["code"] == "FORBIDDEN"
-    assert body["data"] is None
+    assert body["data"] == {"autonomyReadiness": None}  # nullable root: the error stays at its path
 
 
 # --- readiness ---------------------------------------------------------------------------------

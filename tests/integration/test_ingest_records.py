@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 UPSERT_WORKFLOW = "mutation($input: WorkflowInput!) { upsertWorkflow(input: $input) { id } }"
-CREATE_CLIENT = "mutation($input: ClientInput!) { createClient(input: $input) { id } }"
-SET_PRICE = "mutation($input: ModelPriceInput!) { setModelPrice(input: $input) }"
+CREATE_CLIENT = "mutation($input: ClientInput!) { createClient(input: $input) { clientId } }"
+SET_PRICE = """mutation($input: ModelPriceInput!) {
+  setModelPrice(input: $input) { modelPrice { id } } }"""
 RESULT = "{ accepted duplicates errors { index field message } }"
 START_RUNS = f"mutation($runs: [RunInput!]!) {{ startRuns(runs: $runs) {RESULT} }}"
 INGEST_USAGE = f"mutation($events: [UsageEventInput!]!) {{ ingestUsage(events: $events) {RESULT} }}"
@@ -65,7 +66,7 @@ async def price(tenant, effective_from: str = "2026-01-01T00:00:00Z", **rates: s
     body = await tenant.gql(
         SET_PRICE, {"input": SONNET | {"effectiveFrom": effective_from} | rates}
     )
-    assert body["data"] == {"setModelPrice": True}, body
+    assert body["data"]["setModelPrice"]["modelPrice"]["id"], body
 
 
 async def ingest(tenant, query: str, name: str, items: list[dict]) -> dict:
@@ -92,7 +93,7 @@ async def test_runs_usage_and_labels_are_stored_as_given(make_owner, sessions) -
     await workflow(tenant)
     client_id = (await tenant.gql(CREATE_CLIENT, {"input": {"name": "Acme"}}))["data"][
         "createClient"
-    ]["id"]
+    ]["clientId"]
     run = {
         "correlationId": "run-1",
         "workflowKey": "outreach",

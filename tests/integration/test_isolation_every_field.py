@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from app import global_ids
 from app.auth.principal import Role
 from graphql_schema.schema import build_schema
 from tests.integration.isolation_seed import Seeded, seed_tenant
@@ -67,6 +68,8 @@ VARIABLE_TYPES = {
     "aRung": "String!",
     "range": "TimeRange!",
     "at": "DateTime!",
+    "aYNode": "ID!",
+    "aRunNode": "ID!",
 }
 
 
@@ -123,7 +126,37 @@ CASES: dict[str, Case] = {
         "{ costCeilingStatus(workflowKey: $aKey) { rung value ceiling costPerRung } }",
         cross="NOT_FOUND",
     ),
+    "Query.failureReasonCodes": Case("{ failureReasonCodes { code label } }"),
+    "Query.roiRoadmap": Case(
+        "{ roiRoadmap(range: $range) { entries { workflowKey roi cost cacheSavings "
+        "runCost { median high } runRoi { median } } } }"
+    ),
+    "Query.findings": Case(
+        "{ all: findings(range: $range) { pattern workflowKey moneyAtStakePerMonth "
+        "evidence { name value } runs calls } "
+        "one: findings(range: $range, workflowKey: $aKey) { pattern workflowKey } }",
+        cross="NOT_FOUND",
+    ),
+    "Query.findingThresholds": Case("{ findingThresholds { name value } }"),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
+    # one node field per document: two failing root fields report their errors in the order
+    # they finish, which is no property of the API (nodes(ids:) covers two ids, in order)
+    "Query.node": Case("{ node(id: $aYNode) { id ... on Client { name } } }", cross="NOT_FOUND"),
+    "Query.nodes": Case(
+        "{ nodes(ids: [$aYNode, $aRunNode]) { id ... on Client { name } ... on Run { subject } } }",
+        cross="NOT_FOUND",
+    ),
+    # People and sign-in: the seed signs nobody in, so there is no positive control here; the
+    # sign-in tests (test_identity_sign_in.py) hold tenant A's people and invitations from B.
+    "Query.identityProvider": Case("{ identityProvider { issuer clientId } }", control=False),
+    "Query.people": Case("{ people { id email role clientId } }", control=False),
+    "Query.invitations": Case("{ invitations { id email clientId } }", control=False),
+    # The seed ingests no OTLP spans: B's answer is its own (empty) health, never A's.
+    "Query.ingestHealth": Case(
+        "{ ingestHealth(range: $range) { day source workflowKey reason spans examples } }",
+        control=False,
+    ),
+    "Query.auditLog": Case("{ auditLog { at actor action detail } }", control=False),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),
     "Workflow.costPerOutcome": wf_case(
@@ -148,6 +181,10 @@ CASES: dict[str, Case] = {
     "Workflow.roiWindows": wf_case(
         "roiWindows(clientId: $aX) { clientId cost attributedRevenue }", control=False
     ),
+    "Workflow.roiWindowsConnection": wf_case(
+        "roiWindowsConnection(clientId: $aX) { edges { node { id clientId cost } } }",
+        control=False,
+    ),
     "Workflow.roi": wf_case(
         f"roi({R}, {SCOPE_A}) {{ cost attributedRevenue unattributedRevenue }}"
     ),
@@ -160,6 +197,14 @@ CASES: dict[str, Case] = {
     "Workflow.autonomyHistory": wf_case(
         "autonomyHistory(first: 5) { kind actor readiness { cost { threshold } } }"
     ),
+    "Workflow.gateEvaluationsConnection": wf_case(
+        "gateEvaluationsConnection(first: 5) { edges { node { status blockers } } }",
+        control=False,
+    ),
+    "Workflow.autonomyHistoryConnection": wf_case(
+        "autonomyHistoryConnection(first: 5) "
+        "{ edges { node { kind actor readiness { cost { threshold } } } } }"
+    ),
     "Workflow.caching": wf_case(
         f"key caching({R}, {SCOPE_A}) {{ cacheReadTokens inputTokens savings totalCost }}"
     ),
@@ -168,6 +213,12 @@ CASES: dict[str, Case] = {
     ),
     "Workflow.costByModel": wf_case(
         f"key costByModel({R}, {SCOPE_A}) {{ value attempts totalCost costPerOutcome }}"
+    ),
+    "Workflow.effortTiers": wf_case(
+        f"key effortTiers({R}, {SCOPE_A}) {{ baseline tiers {{ tier attempts totalCost }} }}"
+    ),
+    "Workflow.failureReasons": wf_case(
+        f"key failureReasons({R}, {SCOPE_A}) {{ totalCost failedCost reasons {{ code cost }} }}"
     ),
     # --- Client --------------------------------------------------------------------------------
     "Client.costPerOutcome": client_case(
@@ -192,6 +243,9 @@ CASES: dict[str, Case] = {
     # --- Run -----------------------------------------------------------------------------------
     "Run.cost": Case(RUN % "cost"),
     "Run.usage": Case(RUN % "usage { eventId model step cost }"),
+    "Run.usageConnection": Case(
+        RUN % "usageConnection(first: 5) { totalCount edges { node { eventId model cost } } }"
+    ),
 }
 
 # Mutations: B (a fresh tenant per case) names A's keys, ids and correlation ids.
@@ -203,7 +257,7 @@ MUTATIONS: dict[str, Case] = {
     ),
     "Mutation.setModelPrice": Case(
         '{ setModelPrice(input: {provider: "p", model: "m", effectiveFrom: $at, '
-        'inputPerMillion: "1", outputPerMillion: "2"}) }'
+        'inputPerMillion: "1", outputPerMillion: "2"}) { modelPrice { id } } }'
     ),
     "Mutation.startRuns": Case(
         "{ startRuns(runs: [{correlationId: $aCorr, workflowKey: $aKey, clientId: $aX, "
@@ -225,11 +279,12 @@ MUTATIONS: dict[str, Case] = {
         "occurredAt: $at, workflowKey: $aKey, correlationId: $aCorr}]) " + INGEST + " }"
     ),
     "Mutation.recordInvoice": Case(
-        '{ recordInvoice(input: {provider: "p", month: "2026-01", amount: "1"}) }'
+        '{ recordInvoice(input: {provider: "p", month: "2026-01", amount: "1"}) '
+        "{ invoice { id invoiced } } }"
     ),
     "Mutation.setCostCeiling": Case(
         "{ setCostCeiling(input: {workflowKey: $aKey, rung: $aRung, dimension: CLIENT, "
-        'value: $aXs, ceiling: "1"}) }',
+        'value: $aXs, ceiling: "1"}) { ceiling { id ceiling } } }',
         cross="NOT_FOUND",  # the unknown workflowKey, as for every field taking one
     ),
     "Mutation.setAutonomyGate": Case(
@@ -246,10 +301,38 @@ MUTATIONS: dict[str, Case] = {
         cross="NOT_FOUND",
     ),
     "Mutation.setBaseline": Case(
-        '{ setBaseline(input: {workflowKey: $aKey, clientId: $aX, revenuePerSuccess: "1"}) }',
+        '{ setBaseline(input: {workflowKey: $aKey, clientId: $aX, revenuePerSuccess: "1"}) '
+        "{ baseline { id revenuePerSuccess } } }",
         cross="NOT_FOUND",  # the unknown workflowKey, as for every field taking one
     ),
+    "Mutation.declareFailureReason": Case(
+        '{ declareFailureReason(code: $aXs, label: "probe") { code label } }'
+    ),
+    "Mutation.removeFailureReason": Case("{ removeFailureReason(code: $aXs) }"),
+    "Mutation.setFindingThreshold": Case(
+        '{ setFindingThreshold(name: "unplaced_min_share", value: "0.5") { name value } }'
+    ),
 }
+
+MUTATIONS.update(
+    {
+        "Mutation.setIdentityProvider": Case(
+            '{ setIdentityProvider(input: {issuer: "https://idp.example", clientId: "c", '
+            'clientSecret: "s", allowedDomains: ["agency.example"], roleMap: []}) { issuer } }'
+        ),
+        "Mutation.removeIdentityProvider": Case("{ removeIdentityProvider }"),
+        "Mutation.inviteClientViewer": Case(
+            '{ inviteClientViewer(input: {clientId: $aX, email: "p@probe.example"}) '
+            "{ link invitation { id } } }",
+            cross="BAD_USER_INPUT",  # A's client is not B's
+        ),
+        "Mutation.revokeInvitation": Case("{ revokeInvitation(id: $aX) { id } }"),
+        "Mutation.removePerson": Case("{ removePerson(id: $aX) { id } }", cross="NOT_FOUND"),
+        "Mutation.signOutEverywhere": Case(
+            "{ signOutEverywhere }", cross="BAD_USER_INPUT", viewer="BAD_USER_INPUT"
+        ),
+    }
+)
 
 MUTATIONS = {name: replace(case, kind="mutation") for name, case in MUTATIONS.items()}
 
@@ -321,6 +404,8 @@ def variables(a: Seeded, b: Seeded) -> dict[str, Any]:
         "aRung": a.rung,
         "range": a.range,
         "at": a.range["from"],
+        "aYNode": global_ids.encode("Client", a.client_y),
+        "aRunNode": global_ids.encode("Run", a.correlation_x),
     }
 
 
@@ -390,8 +475,8 @@ async def test_no_mutation_reaches_another_tenant_or_a_client_viewer(
         viewer = await a_handle.gql(
             case.query, v, role=Role.CLIENT_VIEWER, client_id=a.client_x_uuid
         )
-        if outcome(viewer) != "FORBIDDEN":
-            problems.append(f"{name}: client viewer got {outcome(viewer)}, not FORBIDDEN")
+        if outcome(viewer) != case.viewer:
+            problems.append(f"{name}: client viewer got {outcome(viewer)}, not {case.viewer}")
     assert problems == [], "\n".join(problems)
     assert await a_handle.gql(SNAPSHOT, snapshot_vars) == before
 

@@ -35,7 +35,8 @@ from tests.integration.ladder_api import MARCH, Events, ladder_of, upsert
 LEADS = 1000
 PRICE = """
 mutation { setModelPrice(input: {provider: "anthropic", model: "claude-sonnet-4",
-  effectiveFrom: "2026-01-01T00:00:00Z", inputPerMillion: "3", outputPerMillion: "15"}) }
+  effectiveFrom: "2026-01-01T00:00:00Z", inputPerMillion: "3", outputPerMillion: "15"}) {
+    modelPrice { id } } }
 """
 
 
@@ -218,9 +219,9 @@ async def test_a_client_viewer_sees_its_own_ladder_and_no_other(make_tenant, htt
     ids = {}
     for name in ("Acme", "Globex"):
         body = await tenant.gql(
-            "mutation($n: String!) { createClient(input: {name: $n}) { id } }", {"n": name}
+            "mutation($n: String!) { createClient(input: {name: $n}) { clientId } }", {"n": name}
         )
-        ids[name] = body["data"]["createClient"]["id"]
+        ids[name] = body["data"]["createClient"]["clientId"]
     events = await Events.for_tenant(http, sessions, tenant)
     await events.post(
         [

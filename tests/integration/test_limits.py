@@ -101,12 +101,15 @@ async def tight(migrated: Settings) -> AsyncIterator[Tight]:
             yield handle
 
 
-def refused(response: httpx.Response, fragment: str) -> None:
-    """A GraphQL refusal: HTTP 200, code BAD_USER_INPUT, no data, a message naming the limit."""
+def refused(
+    response: httpx.Response, fragment: str, code: str = "GRAPHQL_VALIDATION_FAILED"
+) -> None:
+    """A GraphQL refusal under application/json: HTTP 200, the code Apollo clients know for the
+    phase that refused it (the token limit stops the parser), no data, the limit named."""
     assert response.status_code == 200, response.text
     body = response.json()
     assert body.get("data") is None, body
-    assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}, body
+    assert {e["extensions"]["code"] for e in body["errors"]} == {code}, body
     assert any(fragment in e["message"] for e in body["errors"]), body
 
 
@@ -124,7 +127,7 @@ async def test_too_many_aliases_are_refused(tight: Tight) -> None:
 
 async def test_too_many_tokens_are_refused(tight: Tight) -> None:
     long = "{ viewer { " + " ".join(["role"] * 250) + " } }"
-    refused(await tight.gql(long), "token")
+    refused(await tight.gql(long), "token", "GRAPHQL_PARSE_FAILED")
 
 
 async def test_a_query_over_the_cost_limit_is_refused(tight: Tight) -> None:
@@ -135,6 +138,18 @@ async def test_a_query_over_the_cost_limit_is_refused(tight: Tight) -> None:
     assert "errors" not in cheap.json(), cheap.text
     # a variable `first` without a default weighs max_page_size (500): 1 + 500 × 3 = 1,501
     by_variable = "query($n: Int) { runs(first: $n) { edges { node { cost } } } }"
+    refused(await tight.gql(by_variable, {"n": 2}), "Query cost 1501")
+
+
+async def test_the_cost_of_a_backward_page_is_its_last(tight: Tight) -> None:
+    # runs(last: 5) weighs like runs(first: 5): 16, accepted
+    cheap = await tight.gql("{ runs(last: 5) { edges { node { cost } } } }")
+    assert "errors" not in cheap.json(), cheap.text
+    # runs 1 + 5 × (edges, node, usageConnection) + 5 × 400 × (edges, node, cost) = 6,016:
+    # the nested connection weighs its `last` (400), not the page size (500, which gives 7,516)
+    nested = "{ runs(first: 5) { edges { node { usageConnection(last: 400) { edges { node { cost } } } } } } }"  # noqa: E501
+    refused(await tight.gql(nested), "Query cost 6016")
+    by_variable = "query($n: Int) { runs(last: $n) { edges { node { cost } } } }"
     refused(await tight.gql(by_variable, {"n": 2}), "Query cost 1501")
 
 

@@ -96,8 +96,8 @@ async def test_otlp_json_export_with_partial_success_then_a_gzip_replay(
     make_tenant, sessions, live
 ) -> None:
     t = await otlp_tenant(make_tenant, sessions)
-    made = await t.handle.gql('mutation { createClient(input: {name: "Acme"}) { id } }')
-    client_id = made["data"]["createClient"]["id"]
+    made = await t.handle.gql('mutation { createClient(input: {name: "Acme"}) { clientId } }')
+    client_id = made["data"]["createClient"]["clientId"]
     run_id = f"run-{new_id()}"
     body = json.dumps(otlp_json(run_id, client_id)).encode()
 
@@ -127,8 +127,10 @@ async def test_otlp_json_export_with_partial_success_then_a_gzip_replay(
 
 async def test_two_identical_exports_at_once_store_once(make_tenant, sessions, live) -> None:
     t = await otlp_tenant(make_tenant, sessions)
-    made = await t.handle.gql('mutation { createClient(input: {name: "Acme"}) { id } }')
-    body = json.dumps(otlp_json(f"run-{new_id()}", made["data"]["createClient"]["id"])).encode()
+    made = await t.handle.gql('mutation { createClient(input: {name: "Acme"}) { clientId } }')
+    body = json.dumps(
+        otlp_json(f"run-{new_id()}", made["data"]["createClient"]["clientId"])
+    ).encode()
     replies = await asyncio.gather(
         *(post(live, t.ingest_key, body, "application/json") for _ in range(2))
     )

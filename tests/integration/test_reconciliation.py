@@ -16,7 +16,8 @@ SETUP = """mutation($runs: [RunInput!]!, $events: [UsageEventInput!]!) {
   startRuns(runs: $runs) { accepted }
   ingestUsage(events: $events) { accepted } }"""
 INVOICE = """mutation($provider: String!, $month: String!, $amount: Decimal!) {
-  recordInvoice(input: {provider: $provider, month: $month, amount: $amount}) }"""
+  recordInvoice(input: {provider: $provider, month: $month, amount: $amount}) {
+    invoice { id provider month invoiced computed } } }"""
 FIGURES = """query($r: TimeRange!, $basis: CostBasis!) {
   workflow(key: "support") {
     costPerOutcome(range: $r, basis: $basis) { totalCost }

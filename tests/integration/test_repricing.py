@@ -227,8 +227,9 @@ async def test_set_model_price_enqueues_one_repricing_job_after_commit(app, make
 
     tenant = await make_tenant()
     mutation = """mutation { setModelPrice(input: {provider: "acme", model: "m-1",
-        effectiveFrom: "2026-01-01T00:00:00Z", inputPerMillion: "1", outputPerMillion: "2"}) }"""
-    assert (await tenant.gql(mutation))["data"]["setModelPrice"] is True
+        effectiveFrom: "2026-01-01T00:00:00Z", inputPerMillion: "1", outputPerMillion: "2"}) {
+        modelPrice { id } } }"""
+    assert (await tenant.gql(mutation))["data"]["setModelPrice"]["modelPrice"]["id"]
     job_id = reprice_job_id(tenant.tenant_id, "acme", "m-1")
     assert await app.state.arq.exists(f"arq:job:{job_id}") == 1
     # Leave no job behind for other tests' burst workers.

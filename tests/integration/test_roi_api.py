@@ -22,7 +22,7 @@ MARCH = {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"}
 
 SETUP = """
 mutation($client: ClientInput!) {
-  createClient(input: $client) { id }
+  createClient(input: $client) { clientId }
   upsertWorkflow(input: {key: "outreach", name: "Outreach"}) { key }
 }
 """
@@ -38,7 +38,8 @@ mutation($events: [RevenueInput!]!) {
   recordRevenue(events: $events) { accepted duplicates errors { index field message } }
 }
 """
-BASELINE = "mutation($input: BaselineInput!) { setBaseline(input: $input) }"
+BASELINE = """mutation($input: BaselineInput!) {
+  setBaseline(input: $input) { baseline { id revenuePerSuccess } } }"""
 FIGURES = "cost successes costPerSuccess attributedRevenue baselineRevenue lift roi costVsLabor"
 WINDOWS = f"""
 query($range: TimeRange) {{
@@ -86,7 +87,7 @@ async def agency(make_tenant):
     """A tenant with client Acme, workflow outreach, and the issue's example day: 10 runs on
     2026-03-02, each costing 4.20 and accepted an hour later, each earning 68.00 two days after."""
     tenant = await make_tenant()
-    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["id"]
+    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["clientId"]
     cids = [f"run-{i}" for i in range(10)]
     AT = "2026-03-02T09:30:00Z"
 
@@ -118,7 +119,7 @@ async def agency(make_tenant):
     revenue.append({**early, "occurredAt": "2026-03-01T12:00:00Z"})
     assert data(await tenant.gql(REVENUE, {"events": revenue}))["recordRevenue"]["accepted"] == 11
     baseline = {"workflowKey": "outreach", "revenuePerSuccess": "20.00", "humanCostPerTask": "35"}
-    assert data(await tenant.gql(BASELINE, {"input": baseline}))["setBaseline"] is True
+    assert data(await tenant.gql(BASELINE, {"input": baseline}))["setBaseline"]["baseline"]["id"]
     return tenant, acme
 
 
@@ -161,7 +162,7 @@ async def test_a_new_baseline_revises_final_windows_visibly(migrated, make_tenan
     await run_worker(migrated)
 
     baseline = {"workflowKey": "outreach", "revenuePerSuccess": "30.00"}
-    assert data(await tenant.gql(BASELINE, {"input": baseline}))["setBaseline"] is True
+    assert data(await tenant.gql(BASELINE, {"input": baseline}))["setBaseline"]["baseline"]["id"]
     await run_worker(migrated)
 
     [window] = data(await tenant.gql(WINDOWS, {"range": MARCH}))["workflow"]["roiWindows"]
@@ -176,7 +177,7 @@ async def test_a_new_baseline_revises_final_windows_visibly(migrated, make_tenan
 
 async def test_revenue_problems_come_back_as_data_naming_the_field(make_tenant):
     tenant = await make_tenant()
-    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["id"]
+    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["clientId"]
     T = "2026-03-01T00:00:00Z"
     events = [
         {"eventId": "ok", "clientId": acme, "amount": "-12.50", "occurredAt": T},
@@ -202,13 +203,20 @@ async def test_revenue_problems_come_back_as_data_naming_the_field(make_tenant):
 
 async def test_revenue_through_the_batch_endpoint(http, make_tenant, sessions):
     tenant = await make_tenant()
-    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["id"]
+    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["clientId"]
     key = await create_api_key(
         sessions=sessions, tenant_id=tenant.tenant_id, name="crm", scopes=["ingest"]
     )
     headers = {"Authorization": f"Bearer {key.key}", "content-type": "application/x-ndjson"}
-    record = {"type": "revenue", "eventId": "r1", "clientId": acme, "amount": "AMOUNT",
-              "occurredAt": "2026-03-05T00:00:00Z", "workflowKey": "outreach", "subject": "lead-7"}
+    record = {
+        "type": "revenue",
+        "eventId": "r1",
+        "clientId": acme,
+        "amount": "AMOUNT",
+        "occurredAt": "2026-03-05T00:00:00Z",
+        "workflowKey": "outreach",
+        "subject": "lead-7",
+    }
     good = json.dumps(record).replace('"AMOUNT"', "250.10")  # a JSON number, decoded exactly
     bad = json.dumps({**record, "eventId": "r2", "clientId": None, "amount": "2.50"})
 
@@ -226,8 +234,10 @@ async def test_revenue_through_the_batch_endpoint(http, make_tenant, sessions):
 
 async def test_who_may_record_revenue_set_baselines_and_read_roi(make_tenant):
     tenant = await make_tenant()
-    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["id"]
-    globex = data(await tenant.gql(SETUP, {"client": {"name": "Globex"}}))["createClient"]["id"]
+    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["clientId"]
+    globex = data(await tenant.gql(SETUP, {"client": {"name": "Globex"}}))["createClient"][
+        "clientId"
+    ]
     event = {"eventId": "e", "clientId": acme, "amount": "1", "occurredAt": "2026-03-01T00:00Z"}
     revenue = {"events": [event]}
     baseline = {"input": {"workflowKey": "outreach", "revenuePerSuccess": "1"}}
@@ -254,3 +264,57 @@ async def test_who_may_record_revenue_set_baselines_and_read_roi(make_tenant):
     expected = [(negative, "revenuePerSuccess")]
     for body, field in [*expected, (by_campaign, "scope.campaign")]:
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+
+
+ROI_PAGE = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  workflow(key: "outreach") {
+    roiWindows { id windowStart clientId }
+    roiWindowsConnection(first: $first, after: $after, last: $last, before: $before) {
+      edges { cursor node { id windowStart clientId runs } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}
+"""
+
+
+async def test_roi_windows_page_both_ways_and_refetch_by_id(migrated, make_tenant):
+    tenant = await make_tenant()
+    acme = data(await tenant.gql(SETUP, {"client": {"name": "Acme"}}))["createClient"]["clientId"]
+    starts = [("a", "2026-03-02", acme), ("b", "2026-03-02", None), ("c", "2026-03-03", acme)]
+    runs = [
+        {"correlationId": c, "workflowKey": "outreach", "clientId": client,
+         "startedAt": f"{day}T09:00:00Z"}
+        for c, day, client in starts
+    ]  # fmt: skip
+    usage = [
+        {"correlationId": c, "workflowKey": "outreach", "eventId": f"u-{c}", "kind": "TOOL",
+         "cost": "1", "occurredAt": f"{day}T09:30:00Z"}
+        for c, day, _ in starts
+    ]  # fmt: skip
+    labels = [
+        {"correlationId": c, "status": "ACCEPTED", "at": f"{day}T10:00:00Z"} for c, day, _ in starts
+    ]
+    assert data(await tenant.gql(INGEST, {"runs": runs, "usage": usage, "labels": labels}))
+    await run_worker(migrated)
+
+    async def page(**variables):
+        found = data(await tenant.gql(ROI_PAGE, variables))["workflow"]
+        return found["roiWindows"], found["roiWindowsConnection"]
+
+    listed, first = await page(first=2)
+    assert len(listed) == 3
+    # the connection walks the list's order: by day, then client
+    assert [e["node"]["id"] for e in first["edges"]] == [w["id"] for w in listed[:2]]
+    assert (first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (True, False)
+    _, rest = await page(first=2, after=first["pageInfo"]["endCursor"])
+    assert [e["node"]["id"] for e in rest["edges"]] == [listed[2]["id"]]
+    assert (rest["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasPreviousPage"]) == (False, True)
+    _, back = await page(last=2, before=rest["pageInfo"]["startCursor"])
+    assert [e["node"]["id"] for e in back["edges"]] == [w["id"] for w in listed[:2]]
+
+    refetch = "query($id: ID!) { node(id: $id) { id ... on RoiWindow { windowStart clientId } } }"
+    for window in listed:
+        node = data(await tenant.gql(refetch, {"id": window["id"]}))["node"]
+        assert node == {k: window[k] for k in ("id", "windowStart", "clientId")}

@@ -1,6 +1,8 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
+from app.db.tables.decisions import FailureReasonCode, FindingThreshold
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
+from app.db.tables.identity import AuditEvent, IdentityProvider, Invitation, User
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
 from app.db.tables.otlp import IngestHealth, ProviderCall
@@ -13,13 +15,18 @@ from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "AutonomyEvent",
     "AutonomyGate",
     "Client",
     "CohortDay",
     "CostCeiling",
+    "FailureReasonCode",
+    "FindingThreshold",
     "GateEvaluation",
+    "IdentityProvider",
     "IngestHealth",
+    "Invitation",
     "LadderReach",
     "LadderReachDay",
     "LadderReachDirty",
@@ -39,6 +46,7 @@ __all__ = [
     "Tenant",
     "UsageEvent",
     "UsageRepricing",
+    "User",
     "Workflow",
 ]
 
@@ -74,5 +82,11 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         LadderReachDirty,
         ProviderCall,
         IngestHealth,
+        FailureReasonCode,
+        FindingThreshold,
+        IdentityProvider,
+        User,
+        Invitation,
+        AuditEvent,
     )
 )

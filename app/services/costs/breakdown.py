@@ -44,6 +44,7 @@ class CostDimension(enum.StrEnum):
     VARIANT = "VARIANT"
     TEAM = "TEAM"
     DAY = "DAY"
+    EFFORT = "EFFORT"
 
 
 CLIENT = func.coalesce(USAGE.c.client_id, RUNS.c.client_id)
@@ -61,6 +62,8 @@ DIMENSIONS: dict[CostDimension, Any] = {
     CostDimension.VARIANT: RUNS.c.variant,
     CostDimension.TEAM: TEAM,
     CostDimension.DAY: func.to_char(func.timezone("UTC", USAGE.c.occurred_at), "YYYY-MM-DD"),
+    # The event's own reasoning effort, trimmed and lower-cased (app.domain.effort).
+    CostDimension.EFFORT: func.nullif(func.lower(func.btrim(USAGE.c.reasoning_effort)), ""),
 }
 
 

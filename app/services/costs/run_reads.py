@@ -1,9 +1,9 @@
 """Reads of runs and their usage: one run, a keyset page of runs, and per-run cost and usage.
 
-Pages are ordered by (started_at desc, correlation_id desc), which is unique per tenant, so a
-page boundary is exact: the next page starts strictly after the last row seen, whatever was
-inserted meanwhile. Per-run cost and usage are read for a whole batch of correlation ids at once
-(the DataLoaders call them), never one query per run.
+Pages of runs are ordered by (started_at desc, correlation_id desc), which is unique per tenant,
+so a page boundary is exact (app.services.keyset), whatever was inserted meanwhile. Per-run cost
+and usage are read for a whole batch of correlation ids at once (the DataLoaders call them),
+never one query per run.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import Run, UsageEvent
@@ -27,6 +26,7 @@ from app.services.costs.scope import (
     in_range,
     run_filters,
 )
+from app.services.keyset import Page, PageRequest, keyset_page
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,6 @@ class RunFilter:
     status: str | None = None
     scope: CostScope = field(default_factory=CostScope)
     time_range: TimeRange | None = None
-
-
-@dataclass(frozen=True)
-class PagePosition:
-    """The last row of the previous page: the next page starts strictly after it."""
-
-    started_at: datetime
-    correlation_id: str
-
-
-@dataclass(frozen=True)
-class RunPage:
-    runs: list[Run]
-    has_next_page: bool
 
 
 async def run_by_correlation_id(
@@ -73,28 +59,51 @@ def _filters(tenant_id: uuid.UUID, run_filter: RunFilter) -> list[ColumnElement[
 
 
 async def page_of_runs(
-    *,
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    run_filter: RunFilter,
-    first: int,
-    after: PagePosition | None,
-) -> RunPage:
-    """Up to `first` runs after `after`, newest first; reads one extra row to know if more exist."""
-    filters = _filters(tenant_id, run_filter)
-    if after is not None:
-        filters.append(
-            tuple_(RUNS.c.started_at, RUNS.c.correlation_id)
-            < tuple_(after.started_at, after.correlation_id)
-        )
-    result = await session.execute(
-        select(Run)
-        .where(*filters)
-        .order_by(RUNS.c.started_at.desc(), RUNS.c.correlation_id.desc())
-        .limit(first + 1)
+    *, session: AsyncSession, tenant_id: uuid.UUID, run_filter: RunFilter, request: PageRequest
+) -> Page:
+    """A keyset page of runs, newest first: (started_at, correlation_id) descending; a cursor
+    is the (started_at, correlation_id) of a run."""
+    return await keyset_page(
+        session=session,
+        entity=Run,
+        filters=_filters(tenant_id, run_filter),
+        order=[RUNS.c.started_at, RUNS.c.correlation_id],
+        descending=True,
+        request=request,
     )
-    rows = list(result.scalars())
-    return RunPage(runs=rows[:first], has_next_page=len(rows) > first)
+
+
+async def page_of_usage(
+    *, session: AsyncSession, tenant_id: uuid.UUID, correlation_id: str, request: PageRequest
+) -> Page:
+    """A keyset page of one run's usage in the order it occurred: (occurred_at, event_id)."""
+    return await keyset_page(
+        session=session,
+        entity=UsageEvent,
+        filters=[USAGE.c.tenant_id == tenant_id, USAGE.c.correlation_id == correlation_id],
+        order=[USAGE.c.occurred_at, USAGE.c.event_id],
+        descending=False,
+        request=request,
+    )
+
+
+async def usage_count(*, session: AsyncSession, tenant_id: uuid.UUID, correlation_id: str) -> int:
+    """How many usage events the run has (an index-only count over ix_usage_correlation)."""
+    result = await session.scalar(
+        select(func.count())
+        .select_from(USAGE)
+        .where(USAGE.c.tenant_id == tenant_id, USAGE.c.correlation_id == correlation_id)
+    )
+    return int(result or 0)
+
+
+async def usage_by_event_id(
+    *, session: AsyncSession, tenant_id: uuid.UUID, event_id: str
+) -> UsageEvent | None:
+    result = await session.execute(
+        select(UsageEvent).where(USAGE.c.tenant_id == tenant_id, USAGE.c.event_id == event_id)
+    )
+    return result.scalar_one_or_none()
 
 
 async def run_costs(

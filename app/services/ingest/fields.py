@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from app import global_ids
 from app.domain.money import quantize_money
 from app.services.ingest.errors import RecordError
 
@@ -231,10 +232,10 @@ def _client_id_value(value: Any) -> uuid.UUID | None:
         return value
     if isinstance(value, str):
         try:
-            return uuid.UUID(value.strip())
+            return global_ids.client_uuid(value)
         except ValueError:
             pass
-    raise Invalid(f"is not a client id (a UUID): {value!r}")
+    raise Invalid(f"is not a client id (a UUID or a Client.id): {value!r}")
 
 
 CLIENT_ID = Rule(_client_id_value, None, _all_absent)

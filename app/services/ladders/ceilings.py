@@ -54,6 +54,15 @@ class CeilingState:
     throttle: bool
 
 
+@dataclass(frozen=True)
+class StoredCeiling:
+    workflow_id: uuid.UUID
+    rung: str
+    dimension: str
+    value: str
+    ceiling: Decimal
+
+
 async def set_cost_ceiling(
     *,
     session: AsyncSession,
@@ -63,8 +72,8 @@ async def set_cost_ceiling(
     dimension: str,
     value: str,
     ceiling: Decimal,
-) -> None:
-    """Insert or replace the ceiling of (workflow, rung, dimension, value).
+) -> StoredCeiling:
+    """Insert or replace the ceiling of (workflow, rung, dimension, value); returns it as stored.
 
     Raises FieldError naming "workflowKey" (no such workflow), "rung" (not an active rung),
     "dimension" (not one of CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM), "value" (empty, too long,
@@ -97,6 +106,7 @@ async def set_cost_ceiling(
             set_={"ceiling": statement.excluded.ceiling, "updated_at": func.now()},
         )
     )
+    return StoredCeiling(workflow_id, rung, dimension, value, amount)
 
 
 async def ceiling_status(

@@ -37,13 +37,14 @@ def price_row(tenant_id: uuid.UUID, price: Price) -> dict[str, Any]:
     return {"tenant_id": tenant_id, **{field: getattr(price, field) for field in PRICE_FIELDS}}
 
 
-async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price: Price) -> None:
+async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price: Price) -> Price:
     """Insert, or replace, the price of (provider, model) in force from `price.effective_from`.
 
     Rates are USD per million tokens, >= 0 and below 10^10, rounded to 10 decimal places. A
     cache or reasoning rate left None falls back as app.domain.pricing says (cache → input
     rate, reasoning → output rate). Usage already stored keeps the cost it was priced at.
     Raises FieldError naming the contract field ("provider", "effectiveFrom", "inputPerMillion"…).
+    Returns the price as stored (rates rounded).
     """
     checked = make_price(**{field: getattr(price, field) for field in PRICE_FIELDS})
     statement = insert(ModelPrice).values(price_row(tenant_id, checked))
@@ -53,6 +54,7 @@ async def set_model_price(*, session: AsyncSession, tenant_id: uuid.UUID, price:
             set_={column: statement.excluded[column] for column in RATE_COLUMNS},
         )
     )
+    return checked
 
 
 async def add_model_price_if_absent(

@@ -14,6 +14,7 @@ Revenue events themselves are ingest records: see app.services.ingest.revenue.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,17 @@ ON CONFLICT (tenant_id, workflow_id, client_id) DO UPDATE SET
 """
 
 
+@dataclass(frozen=True)
+class BaselineSet:
+    """What setBaseline stored, and the windows it marked for recompute."""
+
+    workflow_id: uuid.UUID
+    client_id: uuid.UUID | None
+    revenue_per_success: Decimal
+    human_cost_per_task: Decimal | None
+    marked: list[Pair]
+
+
 def _amount(field: str, value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
@@ -54,8 +66,8 @@ async def set_baseline(
     client_id: uuid.UUID | None,
     revenue_per_success: Decimal,
     human_cost_per_task: Decimal | None = None,
-) -> list[Pair]:
-    """Insert or replace a baseline; returns the windows marked for recompute.
+) -> BaselineSet:
+    """Insert or replace a baseline; returns it as stored, with the windows marked for recompute.
 
     Raises FieldError naming "revenuePerSuccess", "humanCostPerTask", "workflowKey" or
     "clientId" (unknown in this tenant).
@@ -77,4 +89,6 @@ async def set_baseline(
     await conn.execute(
         UPSERT_BASELINE, tenant_id, workflow_id, client_id or NO_CLIENT, revenue, human
     )
-    return await mark_baseline(conn, tenant_id, workflow_id, client_id)
+    marked = await mark_baseline(conn, tenant_id, workflow_id, client_id)
+    assert revenue is not None  # revenue_per_success is required
+    return BaselineSet(workflow_id, client_id, revenue, human, marked)

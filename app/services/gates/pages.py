@@ -1,0 +1,84 @@
+"""Keyset pages of a workflow's gate evaluations and autonomy events, and single-row lookups
+by primary key (for `node(id:)`). Both pages are newest first: (evaluated_at, evaluation_id) and
+(at, event_id) descending, unique per tenant, over the (tenant, workflow, time) indexes."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import AutonomyEvent as EventRow
+from app.db.tables import AutonomyGate as GateRow
+from app.db.tables import GateEvaluation as EvaluationRow
+from app.services.keyset import Page, PageRequest, keyset_page
+
+EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+EVALUATIONS = EvaluationRow.__table__  # type: ignore[attr-defined]
+GATES = GateRow.__table__  # type: ignore[attr-defined]
+
+
+async def page_of_evaluations(
+    *, session: AsyncSession, tenant_id: uuid.UUID, workflow_id: uuid.UUID, request: PageRequest
+) -> Page:
+    return await keyset_page(
+        session=session,
+        entity=EvaluationRow,
+        filters=[EVALUATIONS.c.tenant_id == tenant_id, EVALUATIONS.c.workflow_id == workflow_id],
+        order=[EVALUATIONS.c.evaluated_at, EVALUATIONS.c.evaluation_id],
+        descending=True,
+        request=request,
+    )
+
+
+async def page_of_events(
+    *, session: AsyncSession, tenant_id: uuid.UUID, workflow_id: uuid.UUID, request: PageRequest
+) -> Page:
+    return await keyset_page(
+        session=session,
+        entity=EventRow,
+        filters=[EVENTS.c.tenant_id == tenant_id, EVENTS.c.workflow_id == workflow_id],
+        order=[EVENTS.c.at, EVENTS.c.event_id],
+        descending=True,
+        request=request,
+    )
+
+
+async def evaluation_by_id(
+    *, session: AsyncSession, tenant_id: uuid.UUID, evaluation_id: uuid.UUID
+) -> EvaluationRow | None:
+    result = await session.execute(
+        select(EvaluationRow).where(
+            EVALUATIONS.c.tenant_id == tenant_id, EVALUATIONS.c.evaluation_id == evaluation_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def event_by_id(
+    *, session: AsyncSession, tenant_id: uuid.UUID, event_id: uuid.UUID
+) -> EventRow | None:
+    result = await session.execute(
+        select(EventRow).where(EVENTS.c.tenant_id == tenant_id, EVENTS.c.event_id == event_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def gate_by_key(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    workflow_id: uuid.UUID,
+    target_level: int,
+    version: int,
+) -> GateRow | None:
+    result = await session.execute(
+        select(GateRow).where(
+            GATES.c.tenant_id == tenant_id,
+            GATES.c.workflow_id == workflow_id,
+            GATES.c.target_level == target_level,
+            GATES.c.version == version,
+        )
+    )
+    return result.scalar_one_or_none()

@@ -1,0 +1,1 @@
+"""The `Node` interface, global ids, and `node(id:)` / `nodes(ids:)` for normalised caches."""

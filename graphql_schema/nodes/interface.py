@@ -1,0 +1,16 @@
+"""The `Node` interface: an object a client cache can store once and refetch by its id."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.interface(
+    description="An object with an opaque global id, unique across every type of the API: "
+    "refetch it with node(id:), normalise it in a client cache by id."
+)
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global id (base64url of the type and its key within the tenant); "
+        "pass it to node(id:). Never parse it."
+    )
