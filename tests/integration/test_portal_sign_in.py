@@ -24,7 +24,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 
 VIEWER = "{ viewer { tenantId role clientId } }"
 CLIENT_QUERY = "query($id: ID!) { client(id: $id) { id name } }"
-CREATE_CLIENT = "mutation($n: String!) { createClient(input: {name: $n}) { id } }"
+CREATE_CLIENT = "mutation($n: String!) { createClient(input: {name: $n}) { clientId } }"
 
 
 @pytest.fixture
@@ -149,8 +149,8 @@ async def test_a_bearer_token_wins_over_a_cookie(make_tenant, browser, redis) ->
 
 async def test_a_client_viewer_session_sees_only_its_client(make_tenant, browser, redis) -> None:
     tenant = await make_tenant()
-    mine = (await tenant.gql(CREATE_CLIENT, {"n": "Mine"}))["data"]["createClient"]["id"]
-    theirs = (await tenant.gql(CREATE_CLIENT, {"n": "Theirs"}))["data"]["createClient"]["id"]
+    mine = (await tenant.gql(CREATE_CLIENT, {"n": "Mine"}))["data"]["createClient"]["clientId"]
+    theirs = (await tenant.gql(CREATE_CLIENT, {"n": "Theirs"}))["data"]["createClient"]["clientId"]
     session = await sign_in(
         browser, redis, LinkGrant(tenant.tenant_id, Role.CLIENT_VIEWER, uuid.UUID(mine))
     )
@@ -227,7 +227,7 @@ async def ledger(command: str) -> int:
 
 async def test_cli_link_sessions_and_revoke(cli_env, make_tenant, browser, capsys) -> None:
     tenant = await make_tenant()
-    client = (await tenant.gql(CREATE_CLIENT, {"n": "Linked"}))["data"]["createClient"]["id"]
+    client = (await tenant.gql(CREATE_CLIENT, {"n": "Linked"}))["data"]["createClient"]["clientId"]
     command = f"portal link --tenant {tenant.tenant_id} --role client_viewer --client {client}"
     assert await ledger(command + " --base-url http://ledger.test") == 0
     url = capsys.readouterr().out.split()[-1]
