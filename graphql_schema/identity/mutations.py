@@ -7,9 +7,10 @@ removing or re-pointing the provider ends the sessions it opened at once.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
 from app.identity.person_sessions import PersonSessions
@@ -23,6 +24,19 @@ from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.identity.permissions import IsOwner
 from graphql_schema.identity.types import IdentityProvider, Invitation, InvitationPayload, Person
 from graphql_schema.permissions import CanConfigure
+
+
+async def audited(info: Info, session: AsyncSession, action: str, **detail: Any) -> None:
+    """The audit-log entry of a change made by the caller, in the change's own transaction."""
+    principal = info.context.principal
+    await audit.record(
+        session=session,
+        tenant_id=principal.tenant_id,
+        actor=principal.subject,
+        action=action,
+        now=info.context.now,
+        **detail,
+    )
 
 
 @strawberry.input(description="A group or claim value and the staff role it grants.")
@@ -112,12 +126,10 @@ class IdentityMutations:
                     settings=config,
                     client_secret_encrypted=secret,
                 )
-                await audit.record(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    actor=principal.subject,
-                    action="provider_set",
-                    now=info.context.now,
+                await audited(
+                    info,
+                    session,
+                    "provider_set",
                     issuer=config.issuer,
                     client_id=config.client_id,
                     secret_rotated=input.client_secret is not None,
@@ -143,12 +155,10 @@ class IdentityMutations:
                 session=session, tenant_id=principal.tenant_id
             )
             if removed:
-                await audit.record(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    actor=principal.subject,
-                    action="provider_removed",
-                    now=info.context.now,
+                await audited(
+                    info,
+                    session,
+                    "provider_removed",
                 )
         if removed:
             await PersonSessions(info.context.arq).end_provider_sessions(principal.tenant_id)
@@ -180,12 +190,10 @@ class IdentityMutations:
                     ttl=timedelta(hours=hours),
                     now=info.context.now,
                 )
-                await audit.record(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    actor=principal.subject,
-                    action="invitation_created",
-                    now=info.context.now,
+                await audited(
+                    info,
+                    session,
+                    "invitation_created",
                     invitation_id=str(created.invitation.invitation_id),
                     client_id=str(client_id),
                     email=created.invitation.email,
@@ -225,12 +233,10 @@ class IdentityMutations:
                     user_id=row.user_id,
                     now=info.context.now,
                 )
-            await audit.record(
-                session=session,
-                tenant_id=principal.tenant_id,
-                actor=principal.subject,
-                action="invitation_revoked",
-                now=info.context.now,
+            await audited(
+                info,
+                session,
+                "invitation_revoked",
                 invitation_id=str(invitation_id),
                 user_id=str(row.user_id) if row.user_id else None,
             )
@@ -262,12 +268,10 @@ class IdentityMutations:
             if row is None:
                 raise NotFound(f"No person {user_id}.", field="id")
             if removed:
-                await audit.record(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    actor=principal.subject,
-                    action="user_removed",
-                    now=info.context.now,
+                await audited(
+                    info,
+                    session,
+                    "user_removed",
                     user_id=str(user_id),
                     email=row.email,
                 )
