@@ -17,11 +17,13 @@ RUN groupadd --system --gid 10001 ledger \
 WORKDIR /opt/outcome-ledger
 
 COPY pyproject.toml README.md ./
+COPY requirements/runtime.lock ./requirements/
+RUN pip install -r requirements/runtime.lock
 COPY app ./app
 COPY graphql_schema ./graphql_schema
 COPY workers ./workers
 COPY migrations ./migrations
-RUN pip install . && rm -rf /opt/outcome-ledger/build
+RUN pip install --no-deps . && rm -rf /opt/outcome-ledger/build
 
 USER ledger
 WORKDIR /home/ledger

@@ -31,6 +31,19 @@ from graphql_schema.schema import build_schema
 
 log = logging.getLogger("ledger.http")
 
+# What browser GraphQL clients send (Apollo, urql, APQ and CSRF headers), and what they may read.
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-api-key",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+    "x-request-id",
+    "x-csrf-token",
+]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"]
+
 
 class RequestLog:
     """Logs one structured line per HTTP request, with a request id echoed to the caller."""
@@ -128,11 +141,15 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-api-key"],
+                allow_headers=CORS_ALLOW_HEADERS,
+                expose_headers=CORS_EXPOSE_HEADERS,
+                # Credentials (cookies) only for origins named one by one, never for "*".
+                allow_credentials="*" not in settings.cors_origins,
+                max_age=600,
             )
         )
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *ingest_routes(),

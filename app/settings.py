@@ -6,12 +6,13 @@ production process cannot start with the development signing key or an empty con
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "dev", "test"})
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
 
     # GraphQL and HTTP limits.
     graphiql: bool = False
+    # LEDGER_FAST_EXECUTOR=0: graphql-core's own executor instead of the leaf shortcut
+    # (graphql_schema/executor.py); the responses are the same, only the CPU per field differs.
+    fast_executor: bool = True
     max_query_depth: int = 10
     max_aliases: int = 30
     max_query_tokens: int = 2000
@@ -56,7 +60,15 @@ class Settings(BaseSettings):
     # and the most records one burst may take; 0 disables the limit.
     ingest_rate_per_second: int = 50_000
     ingest_rate_burst: int = 100_000
-    cors_origins: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the API: `http://a,http://b` or a JSON list.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Automatic persisted queries (graphql_schema/persisted.py): documents kept in Redis.
+    apq_max_documents: int = 2000
+    apq_max_document_bytes: int = 32 * 1024
+    apq_ttl_seconds: int = 7 * 24 * 3600
+    # Cache-Control max-age of a successful GET /graphql answer (private: per principal);
+    # 0 means `private, no-cache` (a browser revalidates with the ETag: 304 when unchanged).
+    graphql_get_max_age: int = 0
 
     log_level: str = "INFO"
 
@@ -64,6 +76,14 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                try:
+                    return json.loads(value)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"LEDGER_CORS_ORIGINS is not a JSON list ({exc}); "
+                        "write http://a,http://b or a JSON list of origins"
+                    ) from exc
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 

@@ -23,6 +23,13 @@ and its peak).
     .venv/bin/python -m bench.read_bench                                # 30 days × 40 runs/day
     .venv/bin/python -m bench.read_bench --days 90 --runs-per-day 500 --requests 400
     DATABASE_URL=… REDIS_URL=… .venv/bin/python -m bench.read_bench --generated ledger_gen_1m
+    .venv/bin/python -m bench.read_bench --executor-rounds 7                # the executor alone
+
+`--executor-rounds R` measures the GraphQL executor's leaf shortcut on its own instead: two
+`ledger serve` processes on the same data, one with `LEDGER_FAST_EXECUTOR=1` and one with `=0`,
+their bodies compared first, then R rounds of `--requests` sequential requests per read, the two
+servers in alternating order each round (interleaved: a slower minute hits both); it prints each
+server's median of the round p50s and their ratio.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,7 +61,15 @@ from app.db.urls import asyncpg_dsn
 from app.demo.seed import seed_demo
 from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
-from bench.common import api_server, free_port, fresh_database, percentile, servers, table
+from bench.common import (
+    api_process,
+    api_server,
+    free_port,
+    fresh_database,
+    percentile,
+    servers,
+    table,
+)
 from bench.generate import open_generated
 
 DASHBOARD = """
@@ -261,6 +277,9 @@ async def main(args: argparse.Namespace) -> None:
         }
         if args.only:
             reads = {args.only: reads[args.only]}
+        if args.executor_rounds:
+            await compare_executors(settings, reads, n, args.executor_rounds)
+            return
         rows: list[list[str]] = []
         with (
             api_server(settings) as gql_base,
@@ -310,6 +329,66 @@ async def main(args: argparse.Namespace) -> None:
               f"{os.cpu_count()} CPUs")  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def compare_executors(
+    settings: Settings, reads: dict[str, tuple[Call, Call]], n: int, rounds: int
+) -> None:
+    """The leaf shortcut on and off (LEDGER_FAST_EXECUTOR), interleaved (see the docstring).
+
+    Per round and server: the p50 latency and the server process's CPU per request (what the
+    executor changes; latency on a busy machine also carries everyone else's load)."""
+    modes = {"shortcut": "1", "graphql-core": "0"}
+    with contextlib.ExitStack() as stack:
+        procs = {
+            mode: stack.enter_context(api_process(settings, {"LEDGER_FAST_EXECUTOR": flag}))
+            for mode, flag in modes.items()
+        }
+        clients = {
+            mode: httpx.AsyncClient(base_url=base, timeout=120) for mode, (base, _) in procs.items()
+        }
+        try:
+            rows = []
+            for name, (via_gql, _) in reads.items():
+                a, b = [await via_gql(c) for c in clients.values()]
+                if a != b:
+                    raise SystemExit(f"{name}: bodies differ: {differences(a, b)[:5]}")
+                p50s: dict[str, list[float]] = {mode: [] for mode in modes}
+                cpus: dict[str, list[float]] = {mode: [] for mode in modes}
+                for r in range(rounds):
+                    order = list(modes) if r % 2 == 0 else list(reversed(modes))
+                    for mode in order:
+                        pid = procs[mode][1].pid
+                        before = cpu_seconds(pid)
+                        *lat, _wall = await timed(clients[mode], via_gql, n, 1)
+                        cpus[mode].append((cpu_seconds(pid) - before) * 1000 / (n + 10))
+                        p50s[mode].append(percentile(lat, 0.5))
+                fast, plain = (statistics.median(p50s[m]) for m in modes)
+                fast_cpu, plain_cpu = (statistics.median(cpus[m]) for m in modes)
+                saved = plain_cpu - fast_cpu
+                figures = [fast_cpu, plain_cpu, saved, fast, plain]
+                rows.append([name, *(f"{v:.1f}" for v in figures)])
+                for mode in modes:
+                    print(f"{name}, {mode}: round CPU ms/request "
+                          + " ".join(f"{v:.1f}" for v in cpus[mode])
+                          + "; round p50 ms " + " ".join(f"{v:.1f}" for v in p50s[mode]),
+                          flush=True)  # fmt: skip
+        finally:
+            for client in clients.values():
+                await client.aclose()
+    print(f"{rounds} interleaved rounds of {n} sequential requests per server; medians of the "
+          "rounds (server CPU per request, and p50 latency)")  # fmt: skip
+    header = ["read", "CPU ms shortcut", "CPU ms graphql-core", "CPU ms saved",
+              "p50 ms shortcut", "p50 ms graphql-core"]  # fmt: skip
+    print(table(rows, header))
+    print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+
+
 def differences(a: Any, b: Any, path: str = "") -> list[str]:
     """Where two JSON values differ, as "path: a != b" lines."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -337,4 +416,10 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--generated", help="read the database kept by bench.generate --database")
     parser.add_argument("--only", choices=("dashboard", "client viewer"))
+    parser.add_argument(
+        "--executor-rounds",
+        type=int,
+        default=0,
+        help="measure the executor's leaf shortcut on and off instead, in this many rounds",
+    )
     asyncio.run(main(parser.parse_args()))

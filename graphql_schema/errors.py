@@ -2,16 +2,33 @@
 
 Expected failures raise a `LedgerError` subclass; its message and code reach the caller. Anything
 else is an internal error: the caller sees "Internal server error." with code
-INTERNAL_SERVER_ERROR, and the traceback goes to the server log only.
+INTERNAL_SERVER_ERROR, and the traceback goes to the server log only. PostgreSQL being away is
+neither: DATABASE_UNAVAILABLE with `retryAfter` (seconds).
+
+Errors graphql-core produces itself get the codes Apollo clients know: GRAPHQL_PARSE_FAILED (the
+document does not parse, or passes the token limit), GRAPHQL_VALIDATION_FAILED (it does not
+validate, including the depth, alias and cost limits) and BAD_USER_INPUT (a value the caller
+chose is refused: variables that do not coerce, a literal a custom scalar cannot parse).
+
+Logging: the caller's errors at INFO, one line, no traceback (`log_client_errors`, called by
+the HTTP layer); an unavailable database at WARNING and unexpected errors at ERROR with their
+traceback (`LedgerSchema.process_errors`, before masking).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError
+import strawberry
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
+
+from app.ingest.unavailable import RETRY_AFTER_DATABASE, is_database_unavailable
+
+if TYPE_CHECKING:
+    from strawberry.types import ExecutionContext
 
 log = logging.getLogger("ledger.graphql")
 
@@ -22,6 +39,10 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 RATE_LIMITED = "RATE_LIMITED"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+BAD_REQUEST = "BAD_REQUEST"
 
 
 class LedgerError(GraphQLError):
@@ -89,13 +110,65 @@ def _refused_text(error: GraphQLError) -> bool:
     return False
 
 
+def _path(error: GraphQLError) -> str:
+    return ".".join(str(p) for p in error.path or ()) or "-"
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """The server's record of a request's faults, before masking: an unavailable database at
+    WARNING, anything unexpected at ERROR with its traceback. The caller's own errors are logged
+    at INFO by the HTTP layer once they carry their final code (log_client_errors)."""
+    for error in errors:
+        original = error.original_error
+        if _is_expected(error) or _refused_text(error):
+            continue
+        if original is not None and is_database_unavailable(original):
+            log.warning("database unavailable at %s: %r", _path(error), original)
+        else:
+            log.error("internal error in %s", _path(error), exc_info=original or error)
+
+
+def log_client_errors(errors: list[GraphQLError]) -> None:
+    """One INFO line per error of the caller's making (coded, not internal), no traceback."""
+    for error in errors:
+        code = (error.extensions or {}).get("code")
+        if code not in (INTERNAL_SERVER_ERROR, DATABASE_UNAVAILABLE):
+            log.info("graphql client error %s at %s: %s", code, _path(error), error.message)
+
+
+class LedgerSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
+
+
 class ErrorCodes(MaskErrors):
     """Masks unexpected errors and guarantees every error carries `extensions.code`."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda e: not _is_expected(e))
+        self.executing = False
+
+    def on_execute(self) -> Iterator[None]:
+        # Reached only once the document parsed and validated: errors without a code from here
+        # on are the variables' (coercion) or a scalar's, not the document's.
+        self.executing = True
+        yield
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if error.original_error is not None and is_database_unavailable(error.original_error):
+            return GraphQLError(
+                message=f"The database is unavailable; retry in {RETRY_AFTER_DATABASE} seconds.",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={
+                    "code": DATABASE_UNAVAILABLE,
+                    "retryAfter": int(RETRY_AFTER_DATABASE),
+                },
+            )
         if _refused_text(error):
             return GraphQLError(
                 message="A text argument holds a character that cannot be stored, such as NUL "
@@ -106,11 +179,6 @@ class ErrorCodes(MaskErrors):
                 path=error.path,
                 extensions={"code": BAD_USER_INPUT},
             )
-        log.error(
-            "internal error in %s",
-            ".".join(str(p) for p in error.path or ()),
-            exc_info=error.original_error,
-        )
         return GraphQLError(
             message="Internal server error.",
             nodes=error.nodes,
@@ -124,5 +192,11 @@ class ErrorCodes(MaskErrors):
         processed = super()._process_errors(errors)
         for error in processed:
             if "code" not in (error.extensions or {}):
-                error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+                if isinstance(error, GraphQLSyntaxError):
+                    code = GRAPHQL_PARSE_FAILED
+                elif not self.executing and error.original_error is None:
+                    code = GRAPHQL_VALIDATION_FAILED
+                else:
+                    code = BAD_USER_INPUT
+                error.extensions = {**(error.extensions or {}), "code": code}
         return processed

@@ -14,9 +14,14 @@ something non-null. Anything else (None, an awaitable, an exception instance, an
 serializer that raises or returns null) is handed, for that field only, to graphql-core's own
 `execute_field`, which reads the attribute again (a default resolver has no side effects) and
 produces the exact value or error it always did. Middleware (a schema extension with a `resolve`
-hook) disables the shortcut. The test
-suite compares this executor with graphql-core's on every field the API has
-(tests/integration/test_executor_shortcut.py).
+hook) disables the shortcut. The test suite compares this executor with graphql-core's on every
+field the API has (tests/integration/test_executor_shortcut_api.py).
+
+It builds on graphql-core's executor (`ExecutionContext.execute_fields`, `execute_field`,
+`Path`), a declared dependency pinned by the lock file, and on strawberry's public
+`is_default_resolver`, `StrawberryField.is_basic_field` and `GraphQLCoreConverter.
+DEFINITION_BACKREF`. `LEDGER_FAST_EXECUTOR=0` turns it off (graphql-core's own executor);
+docs/benchmarks.md records what it saves.
 """
 
 from __future__ import annotations
@@ -42,7 +47,10 @@ from graphql import (
     Undefined,
 )
 from graphql.pyutils import Path, gather_with_cancel
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, Decimal, datetime, date, time})
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -62,17 +70,24 @@ class Leaf(NamedTuple):
 
 
 def plain_leaf(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> Leaf | None:
-    """The shortcut for field `name` of `parent_type`, or None when it needs the general path."""
+    """The shortcut for field `name` of `parent_type`, or None when it needs the general path.
+
+    Only a strawberry *basic* field qualifies (`StrawberryField.is_basic_field`: no resolver and
+    no field extension, so no permission class either) whose graphql-core resolver strawberry
+    reports as its default one (`strawberry.resolvers.is_default_resolver`)."""
     field = schema.get_field(parent_type, name)
-    if field is None or field.args or not getattr(field.resolve, "_is_default", False):
+    if field is None or field.args or field.resolve is None:
+        return None
+    if not is_default_resolver(field.resolve):
+        return None
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
         return None
     named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return None
-    assert field.resolve is not None
     read: Callable[[Any], Any] = field.resolve
-    definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is not None and definition.default_resolver is getattr:
+    if definition.default_resolver is getattr:
         # what strawberry's basic-field resolver does, without its two calls per value
         read = attrgetter(definition.python_name)
     same = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool}.get(id(named))

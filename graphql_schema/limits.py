@@ -13,8 +13,9 @@ how many field values it resolves:
   `edges` of a `…Connection` (already counted by the connection's `first`);
 - fragments count where they are spread; introspection meta-fields cost 1 and are not walked.
 
-An operation above `max_query_cost` is refused with code BAD_USER_INPUT and no data. With the
-defaults (50,000; lists weigh 50), the README's dashboard query costs about 11,200.
+An operation above `max_query_cost` is refused with code GRAPHQL_VALIDATION_FAILED (like every
+validation failure) and no data. With the defaults (50,000; lists weigh 50), the README's
+dashboard query costs about 11,200.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def query_cost_rule(
                         f"Query cost {cost} exceeds the limit of {max_cost}: ask for fewer "
                         "items (`first`) or fewer nested lists.",
                         node,
-                        extensions={"code": "BAD_USER_INPUT"},
+                        extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
                     )
                 )
 

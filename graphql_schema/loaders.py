@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.costs import loaders as costs
+from graphql_schema.decisions import loaders as decisions
 from graphql_schema.errors import NotFound
 from graphql_schema.gates import loaders as gates
 from graphql_schema.ladders import loaders as ladders
@@ -38,6 +39,7 @@ class Loaders:
     mix: mix.MixLoaders
     roi_windows: roi.RoiWindowsLoader
     roi_totals: roi.RoiTotalsLoader
+    decisions: decisions.DecisionLoaders
 
 
 def build_loaders(context: Context) -> Loaders:
@@ -55,6 +57,7 @@ def build_loaders(context: Context) -> Loaders:
         mix=mix.build(context),
         roi_windows=roi.roi_windows(context),
         roi_totals=roi.roi_totals(context),
+        decisions=decisions.build(context),
     )
 
 

@@ -21,9 +21,13 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
+from graphql_schema.decisions.findings import FindingMutations, FindingQueries
+from graphql_schema.decisions.roadmap import RoadmapQueries
+from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
+from graphql_schema.health.queries import HealthQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
@@ -46,6 +50,10 @@ QUERIES: tuple[type, ...] = (
     ReadinessQueries,
     CeilingQueries,
     ReconciliationQueries,
+    HealthQueries,
+    FailureReasonQueries,
+    RoadmapQueries,
+    FindingQueries,
     NodeQueries,
 )
 MUTATIONS: tuple[type, ...] = (
@@ -55,6 +63,8 @@ MUTATIONS: tuple[type, ...] = (
     CeilingMutations,
     GateMutations,
     RoiMutations,
+    FailureReasonMutations,
+    FindingMutations,
 )
 
 Query = merge_types("Query", QUERIES)
@@ -65,6 +75,7 @@ Mutation = merge_types("Mutation", MUTATIONS)
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Writes: configuration, ingest, gates; each answers after commit with what it changed."
 )
+
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:
@@ -90,11 +101,11 @@ def build_schema(settings: Settings, *, introspection: bool = True) -> strawberr
         ParserCache,
         ValidationCache,
     ]
-    return strawberry.Schema(
+    return LedgerSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutor,
+        execution_context_class=LeafShortcutExecutor if settings.fast_executor else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 

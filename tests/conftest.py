@@ -81,9 +81,10 @@ async def servers() -> AsyncIterator[Servers]:
 
 
 @pytest.fixture(scope="session")
-def settings(servers: Servers) -> Settings:
+def settings(servers: Servers) -> Iterator[Settings]:
+    # The data directory holds the development signing key: removed with the session.
     data_dir = Path(tempfile.mkdtemp(prefix="ledger-test-data-"))
-    return Settings(
+    yield Settings(
         env="test",
         database_url=servers.database_url,
         redis_url=servers.redis_url,
@@ -91,6 +92,7 @@ def settings(servers: Servers) -> Settings:
         jwt_private_key_file=data_dir / "jwt.pem",
         max_batch_records=1000,
     )
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

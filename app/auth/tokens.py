@@ -9,26 +9,31 @@ only HS256 (never both families at once, which is what makes algorithm confusion
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OctKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from app.auth.errors import AuthenticationFailed
+from app.auth.errors import TOKEN_EXPIRED, AuthenticationFailed
 from app.auth.principal import Principal, Role
 from app.settings import Settings
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
 JWKS_REFRESH_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 30
+JWKS_MAX_STALE_SECONDS = 24 * 3600
+
+log = logging.getLogger(__name__)
 
 
 def load_or_create_dev_key(path: Path) -> RSAKey:
@@ -50,23 +55,76 @@ def _load_key(path: Path, mtime_ns: int) -> RSAKey:
     return RSAKey.import_key(pem, parameters={"kid": f"dev-{key.thumbprint()[:16]}"})
 
 
-@dataclass
-class _JwksCache:
-    url: str
-    keys: KeySet | None = None
-    fetched_at: float = 0.0
+class JwksCache:
+    """The identity provider's keys, fetched from its JWKS URL.
+
+    - The first use fetches them (blocking: nothing can be verified without them).
+    - Once they are `JWKS_REFRESH_SECONDS` old they are still served, and ONE background thread
+      fetches fresh ones (stale-while-revalidate): a provider outage or a slow provider does not
+      slow any request down, and concurrent requests do not start a fetch each.
+    - A failed refresh keeps the keys it had and is retried at most every
+      `JWKS_MIN_REFETCH_SECONDS`; keys older than `JWKS_MAX_STALE_SECONDS` are no longer served
+      (a blocking fetch, and a 401 while it fails), so a retired key cannot stay trusted for ever.
+    - A token naming a key id the set lacks (the provider rotated its keys) triggers a blocking
+      fetch, at most every `JWKS_MIN_REFETCH_SECONDS`; if it fails, the known keys are used.
+    """
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.url = url
+        self.clock = clock
+        self.keys: KeySet | None = None
+        self.fetched_at = 0.0  # when the keys were fetched
+        self.attempted_at = float("-inf")  # when a fetch last started
+        self._lock = threading.Lock()
+        self._refreshing: threading.Thread | None = None
 
     def get(self, kid: str | None) -> KeySet:
-        now = time.monotonic()
-        stale = now - self.fetched_at > JWKS_REFRESH_SECONDS
-        unknown = kid is not None and self.keys is not None and not _has_kid(self.keys, kid)
-        may_refetch = now - self.fetched_at > JWKS_MIN_REFETCH_SECONDS
-        if self.keys is None or stale or (unknown and may_refetch):
-            response = httpx.get(self.url, timeout=5.0)
-            response.raise_for_status()
-            self.keys = KeySet.import_key_set(response.json())
-            self.fetched_at = now
-        return self.keys
+        now = self.clock()
+        keys = self.keys
+        if keys is None or now - self.fetched_at > JWKS_MAX_STALE_SECONDS:
+            return self._fetch_blocking()
+        may_refetch = now - self.attempted_at > JWKS_MIN_REFETCH_SECONDS
+        if kid is not None and not _has_kid(keys, kid) and may_refetch:
+            try:
+                return self._fetch_blocking()
+            except httpx.HTTPError:
+                log.warning("JWKS fetch for unknown key id %r failed; using the known keys", kid)
+                return keys
+        if now - self.fetched_at > JWKS_REFRESH_SECONDS and may_refetch:
+            self._refresh_in_background()
+        return keys
+
+    def _fetch_blocking(self) -> KeySet:
+        seen = self.fetched_at
+        with self._lock:  # concurrent first uses wait for one fetch
+            if self.keys is not None and self.fetched_at != seen:
+                return self.keys  # another thread fetched them while this one waited
+            return self._fetch()
+
+    def _fetch(self) -> KeySet:
+        self.attempted_at = self.clock()
+        response = httpx.get(self.url, timeout=5.0)
+        response.raise_for_status()
+        keys = KeySet.import_key_set(response.json())
+        self.keys, self.fetched_at = keys, self.clock()
+        return keys
+
+    def _refresh_in_background(self) -> None:
+        with self._lock:
+            if self._refreshing is not None and self._refreshing.is_alive():
+                return
+            self.attempted_at = self.clock()
+            self._refreshing = threading.Thread(
+                target=self._refresh, name="jwks-refresh", daemon=True
+            )
+            self._refreshing.start()
+
+    def _refresh(self) -> None:
+        try:
+            self._fetch()
+        except (httpx.HTTPError, ValueError, JoseError) as exc:
+            age = self.clock() - self.fetched_at
+            log.warning("JWKS refresh failed (%s); serving keys %.0f s old", exc, age)
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:
@@ -78,7 +136,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._jwks = _JwksCache(settings.jwks_url) if settings.jwks_url else None
+        self._jwks = JwksCache(settings.jwks_url) if settings.jwks_url else None
         self._static: KeySet | None = None
         self.algorithms = ASYMMETRIC_ALGORITHMS
         if settings.jwt_hs256_secret:
@@ -113,6 +171,8 @@ class TokenVerifier:
         try:
             decoded = jwt.decode(token, self._keys(token), algorithms=self.algorithms)
             self._claims.validate(decoded.claims)
+        except ExpiredTokenError as exc:
+            raise AuthenticationFailed(f"invalid token: {exc}", TOKEN_EXPIRED) from exc
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise AuthenticationFailed(f"invalid token: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:

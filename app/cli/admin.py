@@ -106,6 +106,14 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             "drop --client, or use --role CLIENT_VIEWER",
         )
     ttl = parse_ttl(args.ttl)
+    # A token for a tenant this database does not hold would be refused by the API: say so now.
+    servers = resolve_servers(settings, redis=False).settings
+
+    async def check() -> None:
+        async with tenant_sessions(servers) as sessions:
+            await require_tenant(sessions, tenant_id)
+
+    run_against(servers, check())
     try:
         token = issue_token(
             settings, tenant_id=tenant_id, role=role, client_id=client_id, ttl_seconds=ttl

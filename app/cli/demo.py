@@ -16,10 +16,12 @@ import socket
 import sys
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import uvicorn
 from arq.worker import create_worker
 
+from app.cli.demo_env import example_variables, write_demo_env
 from app.cli.demo_setup import VIEWER_CLIENT, DemoAccess, prepare
 from app.cli.output import CliError, usage_error
 from app.cli.run import bind_socket, migrate, uvicorn_config
@@ -46,8 +48,11 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
-def print_access(access: DemoAccess, url: str) -> None:
-    to = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+def print_access(access: DemoAccess, url: str, env_file: Path) -> None:
+    now = datetime.now(UTC)
+    write_demo_env(env_file, access, url, now)
+    variables = json.dumps(example_variables(access.viewer_client_id, now))
+    to = now.replace(microsecond=0) + timedelta(days=1)
     since = to - timedelta(days=31)
     query = (
         f'{{ viewer {{ role clientId }} client(id: "{access.viewer_client_id}") {{ name '
@@ -79,6 +84,10 @@ curl -s {url} \\
   -H 'content-type: application/json' \\
   -H 'authorization: Bearer {access.viewer_token}' \\
   -d '{body}'
+
+Variables for the README's GraphQL examples (paste them under Variables in GraphiQL):
+{variables}
+The tokens, the API key and these variables are also in {env_file} (. {env_file}).
 
 Press Ctrl-C to stop.""",
         flush=True,
@@ -112,7 +121,8 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 await asyncio.sleep(0.05)
             if serving.done():
                 raise CliError("the API server stopped during startup", "see the log lines above")
-            print_access(access, f"http://{_display_host(args.host)}:{args.port}/graphql")
+            url = f"http://{_display_host(args.host)}:{args.port}/graphql"
+            print_access(access, url, settings.data_dir / "demo.env")
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             print("\nstopping ...", file=sys.stderr, flush=True)

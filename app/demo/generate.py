@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,17 +80,25 @@ def _llm_event(rng: random.Random, step: LlmStep, run: PlannedRun) -> Record:
     effort = rng.choice(step.efforts) if step.efforts else None
     reasoning = between(rng, step.reasoning_tokens)
     if effort is not None:
-        reasoning = round(reasoning * EFFORT_SCALE[effort])
+        reasoning = round(reasoning * dict(step.effort_scale).get(effort, EFFORT_SCALE[effort]))
     cache_write = 0
     if step.cache_write_share and rng.random() < step.cache_write_share:
         cache_write = between(rng, step.cache_write_tokens)
+    input_tokens = between(rng, step.input_tokens)
+    output_tokens = between(rng, step.output_tokens)
+    cache_read = between(rng, step.cache_read_tokens)
+    if step.resends_context:  # drawn as usual (same random sequence), paid as fresh input
+        input_tokens, cache_read = input_tokens + cache_read, 0
+    every, extra = step.long_context
+    if every and zlib.crc32(run.correlation_id.encode()) % every == 0:
+        input_tokens += extra
     event: Record = {
         "kind": "LLM",
         "provider": provider,
         "model": model,
-        "inputTokens": between(rng, step.input_tokens),
-        "outputTokens": between(rng, step.output_tokens),
-        "cacheReadTokens": between(rng, step.cache_read_tokens),
+        "inputTokens": input_tokens,
+        "outputTokens": output_tokens,
+        "cacheReadTokens": cache_read,
         "cacheWriteTokens": cache_write,
         "reasoningTokens": reasoning,
         "latencyMs": between(rng, step.latency_ms),

@@ -46,7 +46,7 @@ from app.services.ladders.ceilings import ceiling_status, set_cost_ceiling
 from app.services.pricing.prices import set_model_price
 from app.services.roi.baselines import set_baseline
 from app.services.roi.reads import group_totals, unattributed_revenue
-from app.services.roi.recompute import drain, mark_for_rebuild
+from app.services.roi.rebuild import rebuild_tenant
 from app.services.tenancy import catalog
 from app.services.tenancy.tenants import create_client
 from app.services.tenancy.workflows import upsert_workflow
@@ -313,21 +313,13 @@ async def rebuild_roi(
     days: int,
     advance: Callable[[int], None] | None = None,
 ) -> RoiTotals:
-    """Recompute every ROI window of the tenant now (as `ledger roi rebuild` does), then read
-    the seeded range's totals per workflow and the revenue no run claims."""
-    await mark_for_rebuild(sessions=sessions, tenant_id=tenant_id)
-
-    async def after_commit(stats: object) -> None:
-        if advance is not None:
-            advance(getattr(stats, "markers", 0))
-
-    report = await drain(
-        sessions=sessions,
-        tenant_id=tenant_id,
-        now=now,
-        include_due=True,
-        after_commit=after_commit,
-    )
+    """Recompute every ROI window of the tenant now (as `ledger roi rebuild` does: the
+    set-based rebuild, three statements in one transaction; `tests/integration/test_roi_rebuild`
+    holds it to the batched drain's rows), then read the seeded range's totals per workflow and
+    the revenue no run claims."""
+    report = await rebuild_tenant(sessions=sessions, tenant_id=tenant_id, now=now)
+    if advance is not None:
+        advance(report.windows)
     seeded = TimeRange(now - timedelta(days=days + 1), now + timedelta(days=1))
     async with sessions(tenant_id) as session:
         workflows = await catalog.list_workflows(session=session, tenant_id=tenant_id)

@@ -26,6 +26,7 @@ class CostItem:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Bucket:
     output_tokens: int
     cache_read_tokens: int
     reasoning_tokens: int
+    cache_write_tokens: int = 0
 
 
 def bucket_key(dims: Mapping[str, str | None], group_by: Sequence[str]) -> tuple[str, ...]:
@@ -69,6 +71,7 @@ def breakdown(items: Iterable[CostItem], group_by: Sequence[str]) -> list[Bucket
             output_tokens=sum(i.output_tokens for i in members),
             cache_read_tokens=sum(i.cache_read_tokens for i in members),
             reasoning_tokens=sum(i.reasoning_tokens for i in members),
+            cache_write_tokens=sum(i.cache_write_tokens for i in members),
         )
         for key, members in groups.items()
     ]

@@ -27,6 +27,10 @@ from decimal import Decimal
 
 from app.domain.statistics import wilson_interval
 
+MAX_AUTONOMY_LEVEL = 3
+"""Autonomy levels run 0 (shadow), 1 (every output reviewed), 2 (sampled review), 3 (autonomous);
+a gate targets 1..3 and a promotion cannot go past 3."""
+
 MAX_WINDOW_DAYS = 366
 """Longest window a gate may look back over (one year, leap day included)."""
 
@@ -102,8 +106,12 @@ class GateSpec:
     auto_demote_after: int | None = None
 
     def __post_init__(self) -> None:
-        if not _is_int(self.target_level) or self.target_level < 1:
-            raise InvalidGate("targetLevel", f"must be an integer >= 1 (got {self.target_level})")
+        if not _is_int(self.target_level) or not 1 <= self.target_level <= MAX_AUTONOMY_LEVEL:
+            raise InvalidGate(
+                "targetLevel",
+                f"must be an autonomy level from 1 to {MAX_AUTONOMY_LEVEL} "
+                f"(got {self.target_level})",
+            )
         rate = self.min_acceptance_rate
         if not _is_finite_number(rate) or not 0 <= rate <= 1:
             raise InvalidGate("minAcceptanceRate", f"must be within [0, 1] (got {rate})")

@@ -29,6 +29,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain.enums import UsageKind
+from app.domain.genai_conventions import (
+    MODEL_NAMES,
+    OPENINFERENCE_AGENT_KINDS,
+    OPENINFERENCE_KIND,
+    OPENINFERENCE_LLM_KINDS,
+    PROVIDER_NAMES,
+    RESPONSE_ID_NAMES,
+    TOKEN_NAMES,
+    ConventionError,
+    detail_gaps,
+    detail_rank,
+    disjoint_counts,
+    provider_key,
+    read_tokens,
+)
 from app.domain.pricing import TokenCounts
 
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
@@ -36,20 +51,15 @@ AGENT_OPERATIONS = frozenset({"invoke_agent", "create_agent"})
 TOOL_OPERATION = "execute_tool"
 RETRIEVAL_OPERATION = "retrieval"
 
-INPUT = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")  # includes cached
-OUTPUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")  # includes reasoning
-CACHE_READ = "gen_ai.usage.cache_read.input_tokens"
-CACHE_WRITE = "gen_ai.usage.cache_creation.input_tokens"
-REASONING = "gen_ai.usage.reasoning.output_tokens"
-TOKEN_ATTRIBUTES = (*INPUT, *OUTPUT, CACHE_READ, CACHE_WRITE, REASONING)
 COST = "gen_ai.usage.cost.amount"
 CURRENCY = "gen_ai.usage.cost.currency"
 
 WORKFLOW = ("ledger.workflow", "gen_ai.workflow.name")
 CORRELATION = ("ledger.correlation_id", "gen_ai.conversation.id")
 STEP = ("ledger.step", "gen_ai.agent.name")
-PROVIDER = ("gen_ai.provider.name", "gen_ai.system")
-MODEL = ("gen_ai.response.model", "gen_ai.request.model")
+PROVIDER = PROVIDER_NAMES
+MODEL = MODEL_NAMES
+TOKEN_ATTRIBUTES = TOKEN_NAMES
 RUN_TAGS = ("campaign", "channel", "variant", "subject")
 
 MAX_LATENCY_MS = 2**31 - 1  # the column is an int4
@@ -67,6 +77,8 @@ class Span:
     end_ns: int
     attributes: Mapping[str, Any]
     resource: Mapping[str, Any] = field(default_factory=dict)
+    parent_span_id: str = ""
+    scope: str = ""  # the instrumentation scope's name (which library emitted it)
 
 
 @dataclass(frozen=True)
@@ -90,49 +102,30 @@ class SpanUsage:
     latency_ms: int | None
     cost: Decimal | None
     tags: Mapping[str, str | None]
+    # One provider call, one charge (see app.domain.provider_calls): the provider's response
+    # id when the span reports one, how much the span says (kinds of tokens reported), the
+    # kinds its provider always reports that it does not, and where it came from.
+    response_id: str | None = None
+    detail: int = 0
+    gaps: frozenset[str] = frozenset()
+    source: str = ""
+    parent_span_id: str = ""
 
 
 @dataclass(frozen=True)
 class SpanRejection:
-    """A metered span that cannot become a usage event; `reason` names the attribute at fault."""
+    """A metered span that cannot become a usage event; `reason` names the attribute at fault.
+
+    `workflow_key` and `source` (when known) say where it belongs in the ingest health."""
 
     span_id: str
     reason: str
+    workflow_key: str | None = None
+    source: str = ""
 
 
 class _Refused(ValueError):
     """Raised inside the mapping; becomes a SpanRejection."""
-
-
-def disjoint_tokens(
-    *, input_total: int, output_total: int, cache_read: int, cache_write: int, reasoning: int
-) -> TokenCounts:
-    """OTel's overlapping counts → the ledger's disjoint ones.
-
-    `gen_ai.usage.input_tokens` includes cache reads and cache writes, and output_tokens includes
-    reasoning, so uncached input = input_total − cache_read − cache_write and plain output =
-    output_total − reasoning; every token is then priced exactly once. A negative remainder
-    means the span's counts contradict each other: ValueError, never a silent clamp to zero.
-    """
-    uncached = input_total - cache_read - cache_write
-    if uncached < 0:
-        raise ValueError(
-            f"input tokens ({input_total}) are fewer than cache read ({cache_read}) plus cache "
-            f"creation ({cache_write}); input_tokens must include the cached tokens"
-        )
-    plain_output = output_total - reasoning
-    if plain_output < 0:
-        raise ValueError(
-            f"output tokens ({output_total}) are fewer than reasoning tokens ({reasoning}); "
-            "output_tokens must include the reasoning tokens"
-        )
-    return TokenCounts(
-        input=uncached,
-        output=plain_output,
-        cache_read=cache_read,
-        cache_write=cache_write,
-        reasoning=reasoning,
-    )
 
 
 def from_unix_nanos(nanos: int) -> datetime | None:
@@ -154,7 +147,14 @@ def map_span(span: Span) -> SpanUsage | SpanRejection | None:
     try:
         return _usage(span, kind)
     except _Refused as exc:
-        return SpanRejection(span.span_id, str(exc))
+        return SpanRejection(span.span_id, str(exc), _workflow_of(span), span.scope)
+
+
+def _workflow_of(span: Span) -> str | None:
+    try:
+        return _tag(span, WORKFLOW)
+    except _Refused:
+        return None
 
 
 def _kind(span: Span) -> UsageKind | None:
@@ -164,6 +164,12 @@ def _kind(span: Span) -> UsageKind | None:
         operation = None
     if operation in AGENT_OPERATIONS:
         return None
+    openinference = attrs.get(OPENINFERENCE_KIND)
+    if isinstance(openinference, str):
+        if openinference.upper() in OPENINFERENCE_AGENT_KINDS:
+            return None  # like invoke_agent: the model calls under it are metered themselves
+        if openinference.upper() in OPENINFERENCE_LLM_KINDS:
+            return UsageKind.LLM
     has_tokens = any(name in attrs for name in TOKEN_ATTRIBUTES)
     if operation in LLM_OPERATIONS:
         return UsageKind.LLM
@@ -171,8 +177,8 @@ def _kind(span: Span) -> UsageKind | None:
         kind = UsageKind.TOOL
     elif operation == RETRIEVAL_OPERATION or _is_retrieval(attrs):
         kind = UsageKind.RETRIEVAL
-    elif has_tokens:
-        return UsageKind.LLM
+    elif has_tokens or (operation is None and any(name in attrs for name in MODEL)):
+        return UsageKind.LLM  # a model named or tokens counted: a model call, billed or refused
     else:
         kind = UsageKind.THIRD_PARTY
     return kind if COST in attrs else None
@@ -194,10 +200,21 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
             "no workflow: set ledger.workflow (or gen_ai.workflow.name) on the span or its resource"
         )
     attrs = span.attributes
-    tokens = _tokens(attrs)
+    try:
+        report = read_tokens(attrs)
+    except ConventionError as exc:
+        raise _Refused(str(exc)) from exc
+    try:
+        tokens = disjoint_counts(report)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from exc
     cost = _cost(attrs)
-    if kind is UsageKind.LLM and cost is None and not any(n in attrs for n in TOKEN_ATTRIBUTES):
-        raise _Refused(f"no gen_ai.usage.* token counts and no {COST}: nothing to meter")
+    if kind is UsageKind.LLM and cost is None and not report.any:
+        raise _Refused(
+            f"no gen_ai.usage.* token counts (nor llm.token_count.*) and no {COST}: "
+            "nothing to meter"
+        )
+    provider = _tag(span, PROVIDER)
     tags = {name: _tag(span, (f"ledger.{name}",)) for name in RUN_TAGS}
     tags["team"] = _tag(span, ("ledger.team",))
     tags["client_id"] = _tag(span, ("ledger.client_id",))
@@ -210,7 +227,7 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
         workflow_key=workflow,
         kind=kind,
         occurred_at=started,
-        provider=_tag(span, PROVIDER),
+        provider=provider_key(provider),
         model=_tag(span, MODEL),
         step=_tag(span, STEP),
         tokens=tokens,
@@ -218,6 +235,13 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
         latency_ms=latency,
         cost=cost,
         tags=tags,
+        response_id=_tag(span, RESPONSE_ID_NAMES) if kind is UsageKind.LLM else None,
+        detail=detail_rank(report),
+        gaps=detail_gaps(provider, report)
+        if kind is UsageKind.LLM and cost is None
+        else frozenset(),
+        source=span.scope,
+        parent_span_id=span.parent_span_id,
     )
 
 
@@ -235,37 +259,6 @@ def _tag(span: Span, names: Sequence[str]) -> str | None:
             if text:
                 return text
     return None
-
-
-def _count(attrs: Mapping[str, Any], names: Sequence[str]) -> int:
-    """The first present of `names` as a token count (0 when none is present)."""
-    for name in names:
-        value = attrs.get(name)
-        if value is None:
-            continue
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise _Refused(f"{name} must be a non-negative integer (got {value!r})")
-        return value
-    return 0
-
-
-def _tokens(attrs: Mapping[str, Any]) -> TokenCounts:
-    try:
-        return disjoint_tokens(
-            input_total=_count(attrs, INPUT),
-            output_total=_count(attrs, OUTPUT),
-            cache_read=_count(attrs, (CACHE_READ,)),
-            cache_write=_count(attrs, (CACHE_WRITE,)),
-            reasoning=_count(attrs, (REASONING,)),
-        )
-    except _Refused:
-        raise
-    except ValueError as exc:
-        raise _Refused(str(exc)) from exc
 
 
 def _cost(attrs: Mapping[str, Any]) -> Decimal | None:

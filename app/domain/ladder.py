@@ -180,7 +180,14 @@ def series_buckets(
     count = math.ceil((end - start) / step)
     if count > max_buckets:
         raise ValueError(f"the range makes {count} buckets of this size; at most {max_buckets}")
-    return [(start + i * step, min(start + (i + 1) * step, end)) for i in range(count)]
+    buckets = []
+    for i in range(count):
+        bucket_start = start + i * step
+        # The last bucket ends at `end`, never at `bucket_start + step`: near the end of the
+        # calendar (year 9999) that sum is past datetime.max and would overflow.
+        bucket_end = end if end - bucket_start <= step else bucket_start + step
+        buckets.append((bucket_start, bucket_end))
+    return buckets
 
 
 def bucket_index(start: datetime, step: timedelta, at: datetime) -> int:

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from app.auth.principal import Scope
 from app.domain.genai_spans import Span
 from app.ingest.events import request_principal
+from app.ingest.otlp_calls import ExportResult, store_export
 from app.ingest.otlp_decode import (
     BadBody,
     BodyTooLarge,
@@ -40,7 +41,7 @@ from app.ingest.otlp_decode import (
 )
 from app.ingest.otlp_mapping import SpanBatch, map_spans
 from app.ingest.otlp_responses import export_response, rejection_message, status_response
-from app.ingest.otlp_store import StoredSpans, store_span_records
+from app.ingest.otlp_store import StoredSpans
 from app.ingest.rate_limit import check_ingest_rate, rate_limited_message
 from app.ingest.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_DATABASE
 from workers.jobs.roi import enqueue_recompute
@@ -145,23 +146,21 @@ async def _export(request: Request, media: str, coding: str, tenant_id: uuid.UUI
             rate_limited_message(decision),
             {"Retry-After": str(decision.retry_after)},
         )
-    stored = StoredSpans()
-    if batch.records:
+    result = ExportResult(StoredSpans(), {r.span_id: r.reason for r in batch.rejections})
+    if batch.records or batch.rejections:
         try:
             async with request.app.state.sessions(tenant_id) as session:
-                stored = await store_span_records(
+                result = await store_export(
                     session=session,
                     tenant_id=tenant_id,
-                    records=batch.records,
-                    origins=batch.origins,
+                    batch=batch,
                     max_records=settings.max_batch_records,
                 )
         except DATABASE_UNAVAILABLE as exc:
             return database_unavailable(media, exc)
     # The session has committed by now: only now is the export acknowledged.
+    stored, rejected = result.stored, result.rejected
     await enqueue_recompute(getattr(request.app.state, "arq", None), tenant_id, stored.roi_windows)
-    rejected = {r.span_id: r.reason for r in batch.rejections}
-    rejected.update(stored.rejected_spans)
     log.info(
         "otlp export",
         extra={
@@ -170,6 +169,8 @@ async def _export(request: Request, media: str, coding: str, tenant_id: uuid.UUI
             "duplicates": stored.duplicates,
             "rejected_spans": len(rejected),
             "ignored_spans": batch.ignored,
+            "same_call_spans": result.same_call,
+            "corrected_events": result.corrected,
         },
     )
     message = rejection_message(rejected, stored.run_problems)

@@ -178,6 +178,8 @@ def flatten(request: ExportTraceServiceRequest) -> list[Span]:
                         end_ns=span.end_time_unix_nano,
                         attributes=_attributes(span.attributes),
                         resource=resource,
+                        parent_span_id=span.parent_span_id.hex(),
+                        scope=scope_spans.scope.name,
                     )
                 )
     return spans

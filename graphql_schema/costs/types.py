@@ -137,9 +137,16 @@ class CostBucket:
     )
     events: int = strawberry.field(description="Usage events in it.")
     input_tokens: int = strawberry.field(description="Uncached input tokens.")
-    output_tokens: int = strawberry.field(description="Output tokens.")
+    output_tokens: int = strawberry.field(description="Output tokens, reasoning excluded.")
     cache_read_tokens: int = strawberry.field(description="Cached input tokens read.")
-    reasoning_tokens: int = strawberry.field(description="Reasoning tokens.")
+    reasoning_tokens: int = strawberry.field(
+        description="Reasoning (thinking) tokens, priced at the reasoning rate (else output); "
+        "not included in outputTokens."
+    )
+    cache_write_tokens: int = strawberry.field(
+        description="Input tokens written to the provider's prompt cache, priced at the "
+        "cache-write rate (else input); not included in inputTokens."
+    )
 
     @classmethod
     def from_bucket(cls, bucket: Bucket) -> CostBucket:
@@ -151,4 +158,5 @@ class CostBucket:
             output_tokens=bucket.output_tokens,
             cache_read_tokens=bucket.cache_read_tokens,
             reasoning_tokens=bucket.reasoning_tokens,
+            cache_write_tokens=bucket.cache_write_tokens,
         )

@@ -38,8 +38,9 @@ class WorkflowInput:
     )
     ladder: list[LadderRungInput] | None = strawberry.field(
         default=None,
-        description='Ordered rungs; the first may be "accepted" (a run accepted). Default for a '
-        "new workflow: [accepted]; omitted on an existing workflow: its ladder is kept.",
+        description='Ordered rungs (at most 50); the first may be "accepted" (a run accepted). '
+        "Default for a new workflow: [accepted]; omitted on an existing workflow: its ladder "
+        "is kept.",
     )
 
 

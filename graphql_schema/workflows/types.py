@@ -25,6 +25,9 @@ from graphql_schema.costs.inputs import (
     scope_of,
 )
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
+from graphql_schema.decisions import args as decisions_args
+from graphql_schema.decisions import effort as decisions_effort
+from graphql_schema.decisions import failures as decisions_failures
 from graphql_schema.gates import resolve as gate_resolve
 from graphql_schema.gates.types import (
     AutonomyEvent,
@@ -226,6 +229,35 @@ class Workflow(Node):
     ) -> list[SliceCost] | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
         return await mix_resolve.cost_by_model(info, key)
+
+    @strawberry.field(
+        description="The cohort (runs started in range) by each run's dominant reasoning effort, "
+        "each tier compared with the cheapest: cost multiple, quality lift with its interval, "
+        "a verdict, and the tier to default to (docs/numbers.md, Effort tiers)."
+    )
+    async def effort_tiers(
+        self,
+        info: Info,
+        time_range: decisions_args.RangeArg,
+        scope: decisions_args.ScopeArg = None,
+        min_finished: decisions_args.MinFinishedArg = 30,
+    ) -> decisions_effort.EffortEconomics | None:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await decisions_effort.effort_tiers(info, key, min_finished)
+
+    @strawberry.field(
+        description="The cohort's failure cost by status and reason code (normalised label "
+        "reasons; declared codes show their label), top reasons by money lost first."
+    )
+    async def failure_reasons(
+        self,
+        info: Info,
+        time_range: decisions_args.RangeArg,
+        scope: decisions_args.ScopeArg = None,
+        first: decisions_args.FirstArg = 10,
+    ) -> decisions_failures.FailureReasons | None:
+        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        return await decisions_failures.workflow_failure_reasons(info, key, first)
 
     @strawberry.field(
         description="ROI windows computed by the workers, by day then client: one per "

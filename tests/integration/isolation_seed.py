@@ -192,6 +192,23 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
     for name in ("startRuns", "ingestUsage", "labelRuns", "recordOutcomes", "recordRevenue"):
         assert body["data"][name]["errors"] == [], (name, body)
         assert body["data"][name]["accepted"] > 0, (name, body)
+    declared = await handle.gql(
+        "mutation($c: String!) { declareFailureReason(code: $c, label: $c) { code } }",
+        {"c": f"{tag}-reason"},
+    )
+    assert "errors" not in declared, declared
+    # Findings thresholds low enough for the seed's few events to be findings (and one marker).
+    for name, value in (
+        ("unplaced_min_events", "1"),
+        ("unplaced_min_share", "0"),
+        ("long_context_input_tokens", f"5{salt}3{salt}1"),
+    ):
+        made = await handle.gql(
+            "mutation($n: String!, $v: Decimal) { setFindingThreshold(name: $n, value: $v) "
+            "{ name } }",
+            {"n": name, "v": value},
+        )
+        assert "errors" not in made, made
     workflow_id = body["data"]["upsertWorkflow"]["id"]
     markers = {
         str(handle.tenant_id): "tenant id",
@@ -215,6 +232,8 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         f"61.80{salt}3": "ceiling",
         f"14.14{salt}1": "gate max cost",
         f"27.18{salt}8": "baseline revenue per success",
+        f"{tag}-reason": "declared failure reason code",
+        f"5{salt}3{salt}1": "findings threshold",
     }
     y_markers = {
         y: "client Y id",

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,9 +63,9 @@ async def test_tenant_create_prints_the_new_tenant_id(
 
 
 async def test_token_create_prints_a_token_that_verifies(
-    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, make_tenant: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant_id = uuid.uuid4()
+    tenant_id = (await make_tenant()).tenant_id
     assert await ledger(f"token create --tenant {tenant_id} --role owner") == 0
     principal = TokenVerifier(cli_env).verify(last_word(capsys.readouterr().out))
     assert principal.tenant_id == tenant_id
@@ -72,10 +73,20 @@ async def test_token_create_prints_a_token_that_verifies(
     assert principal.client_id is None
 
 
-async def test_client_viewer_token_is_bound_to_its_client(
+async def test_token_create_refuses_a_tenant_this_database_does_not_hold(
     cli_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant_id, client_id = uuid.uuid4(), uuid.uuid4()
+    unknown = uuid.uuid4()
+    assert await ledger(f"token create --tenant {unknown} --role OWNER") == 1
+    captured = capsys.readouterr()
+    assert f"no tenant {unknown}" in captured.err and "ledger tenant create" in captured.err
+    assert captured.out == ""
+
+
+async def test_client_viewer_token_is_bound_to_its_client(
+    cli_env: Settings, make_tenant: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant_id, client_id = (await make_tenant()).tenant_id, uuid.uuid4()
     code = await ledger(
         f"token create --tenant {tenant_id} --role CLIENT_VIEWER --client {client_id} --ttl 7d"
     )

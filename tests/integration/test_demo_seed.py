@@ -42,7 +42,11 @@ from app.db.tables import (
 from app.demo.agency import CLIENTS, REOPEN_REASON, WORKFLOWS
 from app.demo.report import render_details
 from app.demo.seed import SeedSummary, seed_demo
+from app.domain import findings as rules
+from app.domain.effort import LiftVerdict, TierTotals, compare_tiers
+from app.services.costs.model_mix import effort_slices
 from app.services.costs.scope import CostScope, TimeRange
+from app.services.decisions.findings import usage_figures
 from app.services.gates.readiness import readiness_of
 from app.services.ladders.ceilings import ceiling_status
 from app.services.ladders.figures import ladder_costs
@@ -151,6 +155,56 @@ async def assert_every_story_is_told(sessions: TenantSessions, summary: SeedSumm
         assert await scalar(session, select(func.count()).select_from(RoiDirty)) == 0
 
 
+async def assert_the_decision_stories_are_told(
+    sessions: TenantSessions, summary: SeedSummary
+) -> None:
+    """Effort tiers and findings: high effort ~7x for no proven lift, support re-sending its
+    context, SEO audits pasting whole sites (min samples lowered for the small seed)."""
+    tenant_id = summary.tenant_id
+    async with sessions(tenant_id) as session:
+        found = await catalog.workflows_by_key(
+            session=session, tenant_id=tenant_id, keys=[w.key for w in WORKFLOWS]
+        )
+        reporting = found["client-reporting"].workflow_id
+        slices = await effort_slices(
+            session=session,
+            tenant_id=tenant_id,
+            workflow_ids=[reporting],
+            time_range=SEEDED,
+            scope=CostScope(),
+            now=NOW,
+        )
+        economics = compare_tiers(
+            [TierTotals(s.value, s.totals) for s in slices[reporting]], min_finished=10
+        )
+        assert economics.baseline == "medium" and economics.recommended_default == "medium"
+        high = next(t for t in economics.tiers if t.tier == "high")
+        assert high.cost_multiple is not None and 5 <= high.cost_multiple <= 9, high
+        assert high.verdict is LiftVerdict.NOT_DISTINGUISHABLE
+        usage = await usage_figures(
+            session=session,
+            tenant_id=tenant_id,
+            workflow_ids=[w.workflow_id for w in found.values()],
+            time_range=SEEDED,
+            long_context_tokens=200_000,
+        )
+    thresholds, month = rules.Thresholds(), 30 * 86_400
+    support = usage[found["support-triage"].workflow_id].context
+    assert (
+        rules.resent_context("support-triage", support, thresholds=thresholds, range_seconds=month)
+        is not None
+    )
+    audits = usage[found["seo-audit"].workflow_id].context
+    assert (
+        rules.long_context("seo-audit", audits, thresholds=thresholds, range_seconds=month)
+        is not None
+    )
+    for key in ("outreach", "lead-enrichment", "client-reporting"):
+        calm = usage[found[key].workflow_id].context
+        assert rules.resent_context(key, calm, thresholds=thresholds, range_seconds=month) is None
+        assert rules.long_context(key, calm, thresholds=thresholds, range_seconds=month) is None
+
+
 async def test_small_seed_covers_every_story_and_replays_as_duplicates(
     make_tenant, sessions: TenantSessions
 ) -> None:
@@ -196,6 +250,7 @@ async def test_small_seed_covers_every_story_and_replays_as_duplicates(
     assert {"deal_won", "retainer", "referral_deal"} <= set(summary.revenue_kinds)
     assert "THROTTLE" in render_details(summary)
     await assert_every_story_is_told(sessions, summary)
+    await assert_the_decision_stories_are_told(sessions, summary)
 
     async with sessions(tenant.tenant_id) as session:
         # every status appears, as the ingest service derives it from the labels

@@ -9,7 +9,6 @@ and the ROI windows present after the rebuild.
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -30,10 +29,10 @@ from tests.conftest import Servers
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-async def _generate(servers: Servers, name: str, jobs: int) -> dict[str, Any]:
+async def _generate(servers: Servers, name: str, jobs: int, data_dir: Path) -> dict[str, Any]:
     return await generate(
         admin_url=servers.database_url, redis_url=servers.redis_url,
-        data_dir=Path(tempfile.mkdtemp()), runs=400, days=20, seed=3, now=NOW, name=name,
+        data_dir=data_dir, runs=400, days=20, seed=3, now=NOW, name=name,
         roi=True, jobs=jobs,
     )  # fmt: skip
 
@@ -61,9 +60,9 @@ SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
 
 
 @pytest.fixture
-async def generated(servers: Servers) -> Any:
+async def generated(servers: Servers, tmp_path: Path) -> Any:
     name = f"ledger_gen_test_{uuid.uuid4().hex[:8]}"
-    manifest = await _generate(servers, name, jobs=2)
+    manifest = await _generate(servers, name, jobs=2, data_dir=tmp_path / "first")
     conn = await asyncpg.connect(asyncpg_dsn(database_url(servers.database_url, name)))
     try:
         yield name, manifest, conn
@@ -169,14 +168,16 @@ async def test_rollup_references_and_roi_are_complete(generated: Any) -> None:
     assert secondary >= 4  # primary key + the re-created secondary indexes
 
 
-async def test_the_same_arguments_give_the_same_rows(servers: Servers, generated: Any) -> None:
+async def test_the_same_arguments_give_the_same_rows(
+    servers: Servers, generated: Any, tmp_path: Path
+) -> None:
     name, manifest, conn = generated
     other = f"ledger_gen_test_{uuid.uuid4().hex[:8]}"
-    again = await _generate(servers, other, jobs=1)
+    again = await _generate(servers, other, jobs=1, data_dir=tmp_path / "again")
     try:
         reopened = await open_generated(
             other, admin_url=servers.database_url, redis_url=servers.redis_url,
-            data_dir=Path(tempfile.mkdtemp()),
+            data_dir=tmp_path / "reopened",
         )  # fmt: skip
         assert reopened.tenant_id == uuid.UUID(manifest["tenant_id"])
         assert reopened.now == NOW and reopened.workflows == manifest["workflows"]

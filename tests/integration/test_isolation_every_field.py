@@ -126,6 +126,18 @@ CASES: dict[str, Case] = {
         "{ costCeilingStatus(workflowKey: $aKey) { rung value ceiling costPerRung } }",
         cross="NOT_FOUND",
     ),
+    "Query.failureReasonCodes": Case("{ failureReasonCodes { code label } }"),
+    "Query.roiRoadmap": Case(
+        "{ roiRoadmap(range: $range) { entries { workflowKey roi cost cacheSavings "
+        "runCost { median high } runRoi { median } } } }"
+    ),
+    "Query.findings": Case(
+        "{ all: findings(range: $range) { pattern workflowKey moneyAtStakePerMonth "
+        "evidence { name value } runs calls } "
+        "one: findings(range: $range, workflowKey: $aKey) { pattern workflowKey } }",
+        cross="NOT_FOUND",
+    ),
+    "Query.findingThresholds": Case("{ findingThresholds { name value } }"),
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
     # one node field per document: two failing root fields report their errors in the order
     # they finish, which is no property of the API (nodes(ids:) covers two ids, in order)
@@ -190,6 +202,12 @@ CASES: dict[str, Case] = {
     ),
     "Workflow.costByModel": wf_case(
         f"key costByModel({R}, {SCOPE_A}) {{ value attempts totalCost costPerOutcome }}"
+    ),
+    "Workflow.effortTiers": wf_case(
+        f"key effortTiers({R}, {SCOPE_A}) {{ baseline tiers {{ tier attempts totalCost }} }}"
+    ),
+    "Workflow.failureReasons": wf_case(
+        f"key failureReasons({R}, {SCOPE_A}) {{ totalCost failedCost reasons {{ code cost }} }}"
     ),
     # --- Client --------------------------------------------------------------------------------
     "Client.costPerOutcome": client_case(
@@ -269,6 +287,13 @@ MUTATIONS: dict[str, Case] = {
         '{ setBaseline(input: {workflowKey: $aKey, clientId: $aX, revenuePerSuccess: "1"}) '
         "{ baseline { id revenuePerSuccess } } }",
         cross="NOT_FOUND",  # the unknown workflowKey, as for every field taking one
+    ),
+    "Mutation.declareFailureReason": Case(
+        '{ declareFailureReason(code: $aXs, label: "probe") { code label } }'
+    ),
+    "Mutation.removeFailureReason": Case("{ removeFailureReason(code: $aXs) }"),
+    "Mutation.setFindingThreshold": Case(
+        '{ setFindingThreshold(name: "unplaced_min_share", value: "0.5") { name value } }'
     ),
 }
 

@@ -8,9 +8,11 @@ property over random raw writes checks both."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -182,13 +184,53 @@ async def test_daily_rollup_equals_live_after_every_write_path(make_tenant, sess
     await same_figures(sessions, t, workflows, ranges, [CostScope()], nows)
 
 
-def test_trigger_order_puts_daily_after_run_costs() -> None:
-    """The 0009 triggers rely on firing after the 0007 trigger of the same event (name order)."""
-    for event in ("ins", "del", "upd"):
-        for table in ("runs", "usage_events"):
-            if table == "runs" and event == "upd":
-                continue  # 0007 has no runs UPDATE trigger
-            assert f"{table}_rollup_{event}" < f"{table}_rollup_{event}_days"
+def migration(name: str) -> Any:
+    """A revision module of migrations/versions (their file names start with digits)."""
+    return importlib.import_module(f"migrations.versions.{name}")
+
+
+# Trigger type bits of pg_trigger.tgtype (PostgreSQL's pg_trigger.h).
+ROW, BEFORE, EVENTS = 1, 2, {"INSERT": 4, "DELETE": 8, "UPDATE": 16}
+
+FIRING_ORDER = """
+SELECT c.relname AS tab, t.tgname AS name, t.tgtype AS type
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal AND c.relname = ANY(:tables)
+ORDER BY c.relname, t.tgname COLLATE "C"
+"""
+
+
+async def test_each_daily_trigger_fires_after_the_run_costs_trigger_of_its_event(
+    owner_engine,
+) -> None:
+    """The 0009 triggers read `run_costs` rows the 0007 trigger of the same statement has
+    locked (migration 0009's docstring): PostgreSQL fires the AFTER STATEMENT triggers of one
+    event on one table in name order (byte order), so each 0009 trigger must come after the 0007
+    trigger of its table and event in the migrated database's own catalog."""
+    rollups, daily = migration("0007_rollups").TRIGGERS, migration("0009_daily_rollups").TRIGGERS
+    tables = sorted({table for _, table, *_ in daily})
+    async with owner_engine.connect() as conn:
+        rows = (await conn.execute(text(FIRING_ORDER), {"tables": tables})).mappings().all()
+
+    def firing(table: str, event: str) -> list[str]:
+        bit = EVENTS[event]
+        return [
+            r["name"]
+            for r in rows
+            if r["tab"] == table and r["type"] & bit and not r["type"] & (ROW | BEFORE)
+        ]
+
+    pairs = [
+        (first[0], then[0], then[1], then[2])
+        for then in daily
+        for first in rollups
+        if (first[1], first[2]) == (then[1], then[2])
+    ]
+    assert len(pairs) == 5  # runs INSERT/DELETE, usage INSERT/DELETE/UPDATE (0007: no runs UPDATE)
+    for first, then, table, event in pairs:
+        order = firing(table, event)
+        assert first in order and then in order, (table, event, order)
+        assert order.index(first) < order.index(then), f"{table} {event}: fires {order}"
 
 
 # Raw writes: (operation, run index, day offset / status index, amount).

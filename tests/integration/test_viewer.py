@@ -42,10 +42,10 @@ async def test_garbage_token_is_401_unauthenticated(http) -> None:
     assert "data" not in response.json()
 
 
-async def test_validation_error_carries_bad_user_input(make_tenant) -> None:
+async def test_validation_error_carries_the_apollo_code(make_tenant) -> None:
     tenant = await make_tenant()
     body = await tenant.gql("{ viewer { noSuchField } }")
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
 async def test_health_and_readiness(http) -> None:

@@ -93,3 +93,14 @@ def test_buckets_add_up_exactly(items: list[CostItem], group_by: list[str]) -> N
     assert all(len(k) == len(group_by) for k in keys)
     order = [(-b.cost, b.key) for b in buckets]
     assert order == sorted(order)
+
+
+def test_cache_write_tokens_are_summed_per_bucket() -> None:
+    items = [
+        CostItem({"MODEL": "claude"}, D("0.004755"), 400, 200, 600, 0, cache_write_tokens=100),
+        CostItem({"MODEL": "claude"}, D("0.000375"), 0, 0, 0, 0, cache_write_tokens=100),
+        CostItem({"MODEL": "gpt"}, D("0.000615"), 400, 150, 600, 50),
+    ]
+    by_model = {b.key: b for b in breakdown(items, ["MODEL"])}
+    assert by_model[("claude",)].cache_write_tokens == 200
+    assert by_model[("gpt",)].cache_write_tokens == 0

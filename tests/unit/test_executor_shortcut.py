@@ -197,3 +197,49 @@ def test_only_plain_leaf_fields_take_the_shortcut() -> None:
     plans = leaves_of(graphql_schema, item_type)  # type: ignore[arg-type]
     taken = {name for name, leaf in plans.items() if leaf is not None}
     assert taken == {"name", "count", "maybe", "amount", "ratio", "ok", "colour", "flag", "strict"}
+
+
+class Deny(strawberry.BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Guarded:
+    open: str
+    secret: str = strawberry.field(permission_classes=[Deny])
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def guarded(self) -> Guarded:
+        return Guarded(open="visible", secret="hidden")
+
+
+def test_a_field_with_a_permission_class_is_never_read_the_short_way() -> None:
+    # Given a field without a resolver but with a permission class that always denies
+    guarded = strawberry.Schema(query=GuardedQuery, execution_context_class=LeafShortcutExecutor)
+
+    # When the shortcut executor answers a query selecting it
+    result = guarded.execute_sync("{ guarded { open secret } }")
+
+    # Then the permission ran (the value is withheld, the error names the field); the plain
+    # field next to it is still read
+    assert result.data is None  # `secret` is non-null: its parent becomes null, then the root
+    assert [(e.message, e.path) for e in result.errors or []] == [
+        ("not for you", ["guarded", "secret"])
+    ]
+    plans = leaves_of(guarded._schema, guarded._schema.get_type("Guarded"))
+    assert plans["secret"] is None and plans["open"] is not None
+
+
+def test_the_setting_turns_the_shortcut_off() -> None:
+    from app.settings import Settings
+    from graphql_schema.schema import build_schema
+
+    assert build_schema(Settings()).execution_context_class is LeafShortcutExecutor
+    plain = build_schema(Settings(fast_executor=False)).execution_context_class
+    assert plain is StrawberryGraphQLCoreExecutionContext

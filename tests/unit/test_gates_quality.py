@@ -177,6 +177,8 @@ def test_quality_never_passes_short_or_below_its_bound(
     ("override", "field"),
     [
         ({"target_level": 0}, "targetLevel"),
+        ({"target_level": 4}, "targetLevel"),
+        ({"target_level": 2**31 - 1}, "targetLevel"),
         ({"min_acceptance_rate": -0.01}, "minAcceptanceRate"),
         ({"min_acceptance_rate": 1.01}, "minAcceptanceRate"),
         ({"min_acceptance_rate": math.nan}, "minAcceptanceRate"),
@@ -203,7 +205,7 @@ def test_invalid_gates_name_the_field(override: dict[str, Any], field: str) -> N
 def test_the_edges_of_every_range_are_valid() -> None:
     gate(min_acceptance_rate=0.0, max_cost_per_outcome=Decimal(0), max_drift_pct=0.0)
     gate(min_acceptance_rate=1.0, min_sample_size=1, window_days=366, auto_demote_after=1)
-    gate(confidence=0.5, target_level=7)
+    gate(confidence=0.5, target_level=3)
 
 
 # --- worst-of and formats ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,3 +95,38 @@ def test_buckets_partition_the_range_and_agree_with_bucket_index(length, hours, 
     if instant < end:
         start, stop = buckets[bucket_index(MARCH, step, instant)]
         assert start <= instant < stop
+
+
+def test_a_range_ending_at_the_end_of_the_calendar_does_not_overflow() -> None:
+    # Dec 25 9999 to Dec 31 9999 23:00 in weekly buckets: one bucket of 6 days 23 hours; the
+    # naive end (start + 7 days) would be January 10000, past datetime.max.
+    start = datetime(9999, 12, 25, tzinfo=UTC)
+    end = datetime(9999, 12, 31, 23, tzinfo=UTC)
+    assert series_buckets(start, end, timedelta(days=7)) == [(start, end)]
+    # two daily buckets up to the very last microsecond of the calendar
+    last = datetime.max.replace(tzinfo=UTC)
+    late = datetime(9999, 12, 30, 12, tzinfo=UTC)
+    assert series_buckets(late, last, timedelta(days=1)) == [
+        (late, late + timedelta(days=1)),
+        (late + timedelta(days=1), last),
+    ]
+
+
+@given(
+    start=st.datetimes(min_value=datetime(9990, 1, 1), max_value=datetime(9999, 12, 30)),
+    hours=st.integers(min_value=1, max_value=400),
+    step_hours=st.integers(min_value=1, max_value=24 * 14),
+)
+def test_buckets_tile_any_range_up_to_the_end_of_the_calendar(
+    start: datetime, hours: int, step_hours: int
+) -> None:
+    begin = start.replace(tzinfo=UTC)
+    last = datetime.max.replace(tzinfo=UTC)
+    end = begin + timedelta(hours=hours) if last - begin > timedelta(hours=hours) else last
+    step = timedelta(hours=step_hours)
+    if math.ceil((end - begin) / step) > MAX_BUCKETS:
+        return
+    buckets = series_buckets(begin, end, step)
+    assert buckets[0][0] == begin and buckets[-1][1] == end
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(buckets))
+    assert all(timedelta(0) < b - a <= step for a, b in buckets)

@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.enums import UsageKind
+from app.domain.genai_conventions import disjoint_tokens
 from app.domain.genai_spans import (
     Span,
     SpanRejection,
     SpanUsage,
-    disjoint_tokens,
     from_unix_nanos,
     map_span,
 )

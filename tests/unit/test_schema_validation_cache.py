@@ -37,4 +37,4 @@ def test_a_refused_query_is_refused_again_from_the_cache() -> None:
         messages.append([(e.message, (e.extensions or {}).get("code")) for e in result.errors])
     assert messages[0] == messages[1]
     assert "exceeds maximum operation depth" in messages[0][0][0]
-    assert messages[0][0][1] == "BAD_USER_INPUT"
+    assert messages[0][0][1] == "GRAPHQL_VALIDATION_FAILED"

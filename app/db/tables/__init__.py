@@ -1,8 +1,10 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
+from app.db.tables.decisions import FailureReasonCode, FindingThreshold
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
+from app.db.tables.otlp import IngestHealth, ProviderCall
 from app.db.tables.repricing import UsageRepricing
 from app.db.tables.roi import RevenueAllocation, RevenueEvent, RoiBaseline, RoiDirty, RoiWindow
 from app.db.tables.rollups import CohortDay, LadderReach, LadderReachDay, LadderReachDirty, RunCost
@@ -17,13 +19,17 @@ __all__ = [
     "Client",
     "CohortDay",
     "CostCeiling",
+    "FailureReasonCode",
+    "FindingThreshold",
     "GateEvaluation",
+    "IngestHealth",
     "LadderReach",
     "LadderReachDay",
     "LadderReachDirty",
     "LadderRung",
     "ModelPrice",
     "OutcomeEvent",
+    "ProviderCall",
     "ProviderInvoice",
     "RevenueAllocation",
     "RevenueEvent",
@@ -69,5 +75,9 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         LadderReach,
         LadderReachDay,
         LadderReachDirty,
+        ProviderCall,
+        IngestHealth,
+        FailureReasonCode,
+        FindingThreshold,
     )
 )

@@ -44,6 +44,7 @@ class CostDimension(enum.StrEnum):
     VARIANT = "VARIANT"
     TEAM = "TEAM"
     DAY = "DAY"
+    EFFORT = "EFFORT"
 
 
 CLIENT = func.coalesce(USAGE.c.client_id, RUNS.c.client_id)
@@ -61,6 +62,8 @@ DIMENSIONS: dict[CostDimension, Any] = {
     CostDimension.VARIANT: RUNS.c.variant,
     CostDimension.TEAM: TEAM,
     CostDimension.DAY: func.to_char(func.timezone("UTC", USAGE.c.occurred_at), "YYYY-MM-DD"),
+    # The event's own reasoning effort, trimmed and lower-cased (app.domain.effort).
+    CostDimension.EFFORT: func.nullif(func.lower(func.btrim(USAGE.c.reasoning_effort)), ""),
 }
 
 
@@ -113,6 +116,7 @@ def _statement(
             func.coalesce(func.sum(USAGE.c.output_tokens), 0).label("output_tokens"),
             func.coalesce(func.sum(USAGE.c.cache_read_tokens), 0).label("cache_read_tokens"),
             func.coalesce(func.sum(USAGE.c.reasoning_tokens), 0).label("reasoning_tokens"),
+            func.coalesce(func.sum(USAGE.c.cache_write_tokens), 0).label("cache_write_tokens"),
         )
         .select_from(sources)
         .where(*filters)
@@ -152,6 +156,7 @@ async def cost_breakdown(
             output_tokens=int(row["output_tokens"]),
             cache_read_tokens=int(row["cache_read_tokens"]),
             reasoning_tokens=int(row["reasoning_tokens"]),
+            cache_write_tokens=int(row["cache_write_tokens"]),
         )
         for row in result.mappings()
         if row["events"]  # an aggregate without GROUP BY answers one row even for no events

@@ -8,6 +8,9 @@ configuration that fails more often shows its true, higher cost per accepted out
 - **variant**: the run's own `variant` (NULL when the run has none).
 - **model**: the run's *dominant* model: the model with the largest LLM usage cost in the run
   (ties: the alphabetically first model). A run without LLM usage has value NULL.
+- **effort**: the run's *dominant* reasoning effort, the same way: the effort code (trimmed,
+  lower-cased `reasoning_effort`) with the largest LLM usage cost in the run (ties: the
+  alphabetically first). LLM calls without an effort are left out; a run with none has NULL.
 
 Workflow-level costs (usage with no stored run) belong to no run, hence to no slice: the slices'
 totalCost add up to the cohort's run cost, not to costPerOutcome.totalCost when the workflow has
@@ -40,6 +43,7 @@ FAILED = [s.value for s in FAILURE_STATUSES]
 class SliceBy(enum.StrEnum):
     VARIANT = "VARIANT"
     MODEL = "MODEL"
+    EFFORT = "EFFORT"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,40 @@ def _dominant_model_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
     return joined, per_model.c.model
 
 
+EFFORT_CODE = func.nullif(func.lower(func.btrim(USAGE.c.reasoning_effort)), "")
+"""`app.domain.effort.normalize_effort` in SQL (a blank effort is no effort)."""
+
+
+def _dominant_effort_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
+    """FROM clause and value column: each cohort run's dominant effort (module docstring)."""
+    per_effort = (
+        select(USAGE.c.correlation_id, EFFORT_CODE.label("effort"))
+        .select_from(
+            cohort.join(
+                USAGE,
+                and_(
+                    USAGE.c.tenant_id == tenant_id,
+                    USAGE.c.correlation_id == cohort.c.correlation_id,
+                ),
+            )
+        )
+        .where(USAGE.c.kind == UsageKind.LLM.value, EFFORT_CODE.is_not(None))
+        .group_by(USAGE.c.correlation_id, EFFORT_CODE)
+        .order_by(USAGE.c.correlation_id, func.sum(USAGE.c.cost).desc(), EFFORT_CODE)
+        .ext(distinct_on(USAGE.c.correlation_id))
+        .subquery("dominant_effort")
+    )
+    joined = cohort.outerjoin(per_effort, per_effort.c.correlation_id == cohort.c.correlation_id)
+    return joined, per_effort.c.effort
+
+
+SLICERS = {
+    SliceBy.VARIANT: _variant_of,
+    SliceBy.MODEL: _dominant_model_of,
+    SliceBy.EFFORT: _dominant_effort_of,
+}
+
+
 async def slice_totals(
     *,
     session: AsyncSession,
@@ -100,9 +138,7 @@ async def slice_totals(
         scope=scope,
         now=now,
     )
-    source, value = (_variant_of if by is SliceBy.VARIANT else _dominant_model_of)(
-        cohort, tenant_id
-    )
+    source, value = SLICERS[by](cohort, tenant_id)
     runs = func.count(cohort.c.correlation_id)
     statement = (
         select(
@@ -143,3 +179,8 @@ async def variant_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
 async def model_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
     """`slice_totals` by the run's dominant model (keyword arguments as there, without `by`)."""
     return await slice_totals(**kwargs, by=SliceBy.MODEL)
+
+
+async def effort_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
+    """`slice_totals` by the run's dominant reasoning effort (keyword arguments as there)."""
+    return await slice_totals(**kwargs, by=SliceBy.EFFORT)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import Workflow as WorkflowRow
+from app.domain.gates import MAX_AUTONOMY_LEVEL
 from app.domain.readiness import AutonomyEventKind, Readiness
 from app.services.gates.definitions import ACTOR_LENGTH, lock_workflow
 from app.services.gates.readiness import readiness_of
@@ -95,6 +96,12 @@ async def promote(
             "toLevel",
             f"promotion goes one level at a time: {workflow_key!r} is at level {current}, "
             f"so toLevel must be {current + 1} (got {to_level})",
+        )
+    if to_level > MAX_AUTONOMY_LEVEL:
+        raise FieldError(
+            "toLevel",
+            f"{workflow_key!r} is at level {current}, the highest autonomy level "
+            f"({MAX_AUTONOMY_LEVEL}): there is no level above it",
         )
     readiness = (
         await readiness_of(session=session, tenant_id=tenant_id, workflows=[workflow], now=now)

@@ -3,9 +3,9 @@
 A cohort is the runs of a workflow *started* in a range that match a scope (as for cost per
 outcome). An outcome event counts for the cohort when its correlation id is a cohort run's, or
 its subject is the subject of a cohort run, whenever it happened. Each rung counts distinct
-reachers: `'s:' || subject` (the event's subject, else its run's), else `'r:' || correlation id`
-— the prefixes keep subjects and run ids apart. The `accepted` rung counts the cohort's counted-
-accepted runs the same way. `app.domain.ladder.rung_counts` is the pure reference.
+reachers (`app.services.ladders.rules.reacher`: the subject, else the correlation id). The
+`accepted` rung counts the cohort's counted-accepted runs the same way.
+`app.domain.ladder.rung_counts` is the pure reference.
 
 Spend per slice reuses the cohort's per-run costs (`app.services.costs.cohorts.cohort_runs`); the
 workflow-level costs (usage with no stored run, booked in the range) are added to the slice of
@@ -44,9 +44,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import LadderRung, OutcomeEvent
-from app.domain.enums import RunStatus
 from app.domain.ladder import ACCEPTED_RUNG
 from app.services.costs.cohorts import cohort_runs
+from app.services.costs.rules import counted, held, hold_interval
 from app.services.costs.scope import (
     RUNS,
     USAGE,
@@ -59,6 +59,7 @@ from app.services.costs.scope import (
 )
 from app.services.costs.slices import WHOLE, Grouping
 from app.services.ladders.reach import backlogged, reach_counts
+from app.services.ladders.rules import reacher, subject_key
 from app.services.tenancy.catalog import WORKFLOWS
 
 OUTCOMES = OutcomeEvent.__table__  # type: ignore[attr-defined]
@@ -85,9 +86,8 @@ def _members(
 ) -> CTE:
     """The cohort's runs with their slice and whether each counts as an accepted outcome (as in
     `cohort_runs`: ACCEPTED and not still inside the acceptance hold)."""
-    hold = func.make_interval(0, 0, 0, 0, WORKFLOWS.c.acceptance_hold_hours)
-    pending = func.coalesce(RUNS.c.status_at + hold > now, False)
-    accepted = and_(RUNS.c.status == RunStatus.ACCEPTED.value, ~pending)
+    pending = held(hold_interval(WORKFLOWS.c.acceptance_hold_hours), now)
+    accepted = counted(RUNS.c.status, pending)
     return (
         select(
             RUNS.c.workflow_id,
@@ -105,14 +105,6 @@ def _members(
         .cte("members")
         .prefix_with("MATERIALIZED")
     )
-
-
-def _subject(column: Any) -> Any:
-    return literal_column("'s:'") + column
-
-
-def _run(column: Any) -> Any:
-    return literal_column("'r:'") + column
 
 
 def _reached(
@@ -156,17 +148,16 @@ def _reached(
     by_run = select(
         *head,
         OUTCOMES.c.rung_key.label("rung"),
-        func.coalesce(
-            _subject(func.coalesce(OUTCOMES.c.subject, members.c.subject)),
-            _run(OUTCOMES.c.correlation_id),
+        reacher(
+            func.coalesce(OUTCOMES.c.subject, members.c.subject), OUTCOMES.c.correlation_id
         ).label("who"),
     ).select_from(joined(OUTCOMES.c.correlation_id == members.c.correlation_id))
-    by_subject = select(*head, OUTCOMES.c.rung_key, _subject(OUTCOMES.c.subject)).select_from(
+    by_subject = select(*head, OUTCOMES.c.rung_key, subject_key(OUTCOMES.c.subject)).select_from(
         joined(OUTCOMES.c.subject == members.c.subject)
     )
     parts = [by_run, by_subject]
     if rungs is None or ACCEPTED_RUNG in rungs:
-        who = func.coalesce(_subject(members.c.subject), _run(members.c.correlation_id))
+        who = reacher(members.c.subject, members.c.correlation_id)
         parts.append(
             select(*head, literal_column(f"'{ACCEPTED_RUNG}'"), who).where(members.c.accepted)
         )

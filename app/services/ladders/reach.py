@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.services.costs.rules import hold_sql
 from app.services.costs.scope import TimeRange
 
 DRAIN_BATCH = 20_000
@@ -49,7 +50,7 @@ BACKLOG = text(
 
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 COUNTS = text(
-    """
+    f"""
 WITH dirty AS MATERIALIZED (
     SELECT DISTINCT workflow_id, who FROM ladder_reach_dirty
     WHERE tenant_id = :tenant AND workflow_id = ANY(:workflows)
@@ -60,9 +61,9 @@ rungs AS MATERIALIZED (
       AND key <> 'accepted'
 ),
 holds AS MATERIALIZED (
-    SELECT workflow_id, make_interval(0, 0, 0, 0, acceptance_hold_hours) AS hold,
-           CAST(:now AS timestamptz) - make_interval(0, 0, 0, 0, acceptance_hold_hours) AS since
-    FROM workflows WHERE tenant_id = :tenant AND workflow_id = ANY(:workflows)
+    SELECT w.workflow_id, {hold_sql("w")} AS hold,
+           CAST(:now AS timestamptz) - {hold_sql("w")} AS since
+    FROM workflows AS w WHERE w.tenant_id = :tenant AND w.workflow_id = ANY(:workflows)
 ),
 -- The dirty reachers' rows started in range, computed from raw runs and events.
 live AS MATERIALIZED (
@@ -156,7 +157,7 @@ FROM (SELECT * FROM chain UNION ALL SELECT * FROM stale UNION ALL SELECT * FROM 
       UNION ALL SELECT * FROM unheld) AS parts
 GROUP BY 1, 2
 HAVING sum(n) <> 0
-"""
+"""  # noqa: S608 (module constants only)
 ).bindparams(bindparam("workflows", type_=ARRAY(UUID(as_uuid=True))))
 
 

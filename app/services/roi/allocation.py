@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.attribution import AcceptedRun, RevenueEvent, attribute_grouped
+from app.services.costs.rules import counted_sql, hold_sql
 from app.services.ingest.arrays import columns
 from app.services.roi.dirty import Key, Pair
 
@@ -62,8 +63,8 @@ _RUNS_OF_KEY = """
         JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
         WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id AND {which}
           AND r.started_at >= {day_start} AND r.started_at < {day_end}
-          AND r.status = 'ACCEPTED' AND r.client_id IS NOT NULL AND r.ended_at IS NOT NULL
-          AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $4
+          AND r.client_id IS NOT NULL AND r.ended_at IS NOT NULL
+          AND {counted}
 """
 
 
@@ -72,7 +73,11 @@ def _accepted(clients: str) -> str:
 
     A key's runs come from ix_runs_workflow_started (every client) or from
     ix_runs_workflow_client_started (one client, migration 0008): one branch per key."""
-    runs_of_key = _RUNS_OF_KEY.replace("{day_start}", DAY_START).replace("{day_end}", DAY_END)
+    runs_of_key = (
+        _RUNS_OF_KEY.replace("{day_start}", DAY_START)
+        .replace("{day_end}", DAY_END)
+        .replace("{counted}", counted_sql("r", hold_sql("w"), "$4"))
+    )
     return _ACCEPTED.format(
         clients=clients,
         first=runs_of_key.replace("{which}", "b.client_id IS NULL"),
@@ -143,7 +148,7 @@ FROM touched t JOIN revenue_events e ON e.tenant_id = $1 AND e.event_id = t.even
 
 # Every run counted ACCEPTED at $3 that may claim one of the events: by client, the accepted
 # runs that ended in [earliest event − 30 days, latest event) — a superset of the claimants.
-CANDIDATES = """
+CANDIDATES = f"""
 WITH spans AS (
     SELECT client_id, min(occurred_at) - interval '720 hours' AS lo, max(occurred_at) AS hi
     FROM revenue_events WHERE tenant_id = $1 AND event_id = ANY($2::text[])
@@ -155,11 +160,11 @@ FROM spans s
 CROSS JOIN LATERAL (
     SELECT r.* FROM runs r
     JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-    WHERE r.tenant_id = $1 AND r.client_id = s.client_id AND r.status = 'ACCEPTED'
+    WHERE r.tenant_id = $1 AND r.client_id = s.client_id
       AND r.ended_at >= s.lo AND r.ended_at < s.hi
-      AND r.status_at + make_interval(hours => w.acceptance_hold_hours) <= $3
+      AND {counted_sql("r", hold_sql("w"), "$3")}
 ) AS r
-"""
+"""  # noqa: S608 (module constants only)
 
 STORED = """
 SELECT event_id, workflow_id, cohort_day, amount, runs

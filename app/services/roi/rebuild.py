@@ -19,7 +19,7 @@ tenant is done in ONE transaction (under the tenant's ROI advisory lock, like a 
    naming no stored run: no correlation id, or a `NOT has_run` rollup row —, attributed revenue,
    pending holds, the claimant fingerprint),
    applies the baseline in force, the status and the recheck time, and upserts the windows that
-   differ from the stored ones with the rules of `app.services.roi.windows.UPSERT` (unchanged
+   differ from the stored ones with `app.services.roi.rules.upsert_windows` (unchanged
    windows are not touched at all; a FINAL
    window whose figures change gets ``revision + 1``; a stored window with nothing left keeps
    zero figures);
@@ -40,8 +40,10 @@ from datetime import datetime
 
 from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
+from app.services.costs.rules import counted_sql, hold_ends_sql, hold_sql
 from app.services.roi.recompute import CLAIM, LOCK, NO_JIT, RELEASE
 from app.services.roi.revenue_batch import split_select, write_split
+from app.services.roi.rules import FIGURES, upsert_windows
 
 NONE = f"'{NO_CLIENT}'::uuid"
 
@@ -62,23 +64,31 @@ PROCESSED = """
 UPDATE revenue_events SET processed_at = $2 WHERE tenant_id = $1 AND processed_at IS NULL
 """
 
-FIGURES = ("runs", "successes", "cost", "attributed_revenue", "baseline_revenue", "labor_cost")
 _OLD = ", ".join(f"w.{c}" for c in FIGURES)
-_NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
 _CHANGED = ", ".join(f"c.{c}" for c in FIGURES)
+
+# The changed windows of WINDOWS, written by the one window upsert (every fingerprint computed).
+UPSERT_CHANGED = upsert_windows(
+    """
+SELECT $1::uuid, c.workflow_id, c.cohort_day, c.client_id, c.status, c.runs, c.successes,
+       c.cost, c.attributed_revenue, c.baseline_revenue, c.labor_cost, $2::timestamptz,
+       c.recheck_at, c.claimants
+FROM changed c
+ORDER BY c.workflow_id, c.cohort_day, c.client_id""",
+    returning="RETURNING 1",
+)
 
 # Window end = day start + 1 day + 30 days = 744 hours (hours: exact whatever the time zone).
 WINDOWS = f"""
 WITH hold AS (
-    SELECT workflow_id, make_interval(hours => acceptance_hold_hours) AS hold
-    FROM workflows WHERE tenant_id = $1
+    SELECT w.workflow_id, {hold_sql("w")} AS hold
+    FROM workflows w WHERE w.tenant_id = $1
 ),
 cohort AS (
     SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day,
            COALESCE(r.client_id, {NONE}) AS client_id, r.correlation_id, r.ended_at, r.subject,
-           r.status = 'ACCEPTED' AND r.status_at + h.hold <= $2 AS counted,
-           CASE WHEN r.status = 'ACCEPTED' AND r.status_at + h.hold > $2
-                THEN r.status_at + h.hold END AS hold_ends,
+           {counted_sql("r", "h.hold", "$2")} AS counted,
+           {hold_ends_sql("r", "h.hold", "$2")} AS hold_ends,
            c.cost
     FROM runs r
     JOIN hold h ON h.workflow_id = r.workflow_id
@@ -158,34 +168,7 @@ changed AS (
        OR (w.status, {_OLD}, w.recheck_at, w.claimants)
           IS DISTINCT FROM (c.status, {_CHANGED}, c.recheck_at, c.claimants)
 ),
-put AS (
-INSERT INTO roi_windows AS w (tenant_id, workflow_id, cohort_day, client_id, status, runs,
-    successes, cost, attributed_revenue, baseline_revenue, labor_cost, computed_at, recheck_at,
-    claimants)
-SELECT $1::uuid, c.workflow_id, c.cohort_day, c.client_id, c.status, c.runs, c.successes,
-       c.cost, c.attributed_revenue, c.baseline_revenue, c.labor_cost, $2::timestamptz,
-       c.recheck_at, c.claimants
-FROM changed c
-ORDER BY c.workflow_id, c.cohort_day, c.client_id
-ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
-    status = EXCLUDED.status,
-    runs = EXCLUDED.runs,
-    successes = EXCLUDED.successes,
-    cost = EXCLUDED.cost,
-    attributed_revenue = EXCLUDED.attributed_revenue,
-    baseline_revenue = EXCLUDED.baseline_revenue,
-    labor_cost = EXCLUDED.labor_cost,
-    revision = w.revision + CASE
-        WHEN w.status = 'FINAL' AND ({_OLD}) IS DISTINCT FROM ({_NEW}) THEN 1 ELSE 0 END,
-    computed_at = CASE
-        WHEN (w.status, {_OLD}) IS DISTINCT FROM (EXCLUDED.status, {_NEW})
-        THEN EXCLUDED.computed_at ELSE w.computed_at END,
-    recheck_at = EXCLUDED.recheck_at,
-    claimants = EXCLUDED.claimants
-WHERE (w.status, {_OLD}, w.recheck_at, w.claimants)
-    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at, EXCLUDED.claimants)
-RETURNING 1
-)
+put AS ({UPSERT_CHANGED})
 SELECT count(*) FROM put
 """  # noqa: S608 (module constants only)
 

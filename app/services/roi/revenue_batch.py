@@ -17,7 +17,8 @@ here is:
    windows whose shares changed;
 3. ONE statement setting, for the batch's windows and those fresh changed windows, the
    attributed revenue to the sum of their allocations (a deleted event's shares are gone with
-   it), with the rules of `app.services.roi.windows.UPSERT`: an unchanged window is not written;
+   it), with the rules of `app.services.roi.rules.upsert_windows`: an unchanged window is not
+   written;
    a FINAL window whose figures change gets ``revision + 1``; `computed_at` moves only then;
 4. a changed window that is not fresh (missing, its `recheck_at` passed, or a marker naming
    every client of its pair waits) is recomputed whole (`compute_windows`), exactly as the
@@ -34,6 +35,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app.services.costs.rules import hold_sql
 from app.services.roi.dirty import Key
 from app.services.roi.windows import compute_windows, store_windows
 
@@ -48,19 +50,19 @@ from app.services.roi.windows import compute_windows, store_windows
 # Counted ACCEPTED at $2: a run labelled before $2 minus the longest hold of the tenant surely
 # is; only the others look up their workflow's hold (a join with the workflows in every probe
 # cost more than the probe itself).
-_CLAIMANTS = """
+_CLAIMANTS = f"""
     SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day, r.ended_at,
            r.correlation_id, r.status_at
     FROM runs r
-    WHERE r.tenant_id = e.tenant_id AND {which}
+    WHERE r.tenant_id = e.tenant_id AND {{which}}
       AND r.client_id = e.client_id AND r.status = 'ACCEPTED'
       AND r.ended_at >= e.since AND r.ended_at < e.occurred_at
       AND (e.subject IS NULL OR r.subject = e.subject)
       AND (e.workflow_id IS NULL OR r.workflow_id = e.workflow_id)
       AND (r.status_at <= e.surely_counted OR r.status_at + (
-          SELECT make_interval(hours => w.acceptance_hold_hours) FROM workflows w
+          SELECT {hold_sql("w")} FROM workflows w
           WHERE w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id) <= $2)
-"""
+"""  # noqa: S608 (module constants only)
 
 _BY_RUN = "e.correlation_id IS NOT NULL AND r.correlation_id = e.correlation_id"
 _BY_SUBJECT = "e.correlation_id IS NULL AND e.subject IS NOT NULL AND r.subject = e.subject"
@@ -198,7 +200,8 @@ WHERE (w.recheck_at IS NULL OR w.recheck_at > $5)
 """
 
 # Step 3: attributed revenue = the sum of the window's allocations (one index range scan per
-# window: LATERAL … OFFSET 0, whatever the statistics say); the rules of roi_windows.UPSERT.
+# window: LATERAL … OFFSET 0, whatever the statistics say); the rules of
+# `app.services.roi.rules.upsert_windows`.
 ATTRIBUTED = """
 WITH k AS (
     SELECT DISTINCT * FROM unnest($2::uuid[], $3::date[], $4::uuid[])

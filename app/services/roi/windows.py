@@ -7,7 +7,7 @@ day), attributed revenue (stored allocations) and the earliest end of a pending 
 hold. The domain (`app.domain.roi`) turns those sums and the baseline in force into window
 totals; one `INSERT … SELECT FROM unnest … ON CONFLICT DO UPDATE` stores them all.
 
-Storing is idempotent and never silent:
+Storing is idempotent and never silent (`app.services.roi.rules.upsert_windows`):
 - a window whose figures, status and recheck time are unchanged is not written at all (running
   a job twice leaves identical rows, `computed_at` included);
 - a window already FINAL whose figures change gets `revision + 1`;
@@ -33,8 +33,10 @@ from app.domain.roi import (
     window_status,
     window_totals,
 )
+from app.services.costs.rules import counted_sql, hold_ends_sql, hold_sql
 from app.services.ingest.arrays import columns
 from app.services.roi.dirty import Key
+from app.services.roi.rules import upsert_windows
 
 DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
 DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
@@ -52,14 +54,13 @@ NONE = f"'{NO_CLIENT}'::uuid"
 # (ix_runs_workflow_client_started, migration 0008); exactly one branch applies to a key.
 _COHORT_RUNS = f"""
         SELECT COALESCE(r.client_id, {NONE}) AS client_id,
-               r.status = 'ACCEPTED' AND r.status_at + h.hold <= $4 AS counted,
-               CASE WHEN r.status = 'ACCEPTED' AND r.status_at + h.hold > $4
-                    THEN r.status_at + h.hold END AS hold_ends,
+               {counted_sql("r", "h.hold", "$4")} AS counted,
+               {hold_ends_sql("r", "h.hold", "$4")} AS hold_ends,
                (SELECT c.cost FROM run_costs c
                  WHERE c.tenant_id = r.tenant_id AND c.correlation_id = r.correlation_id) AS cost
         FROM runs r
         JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-        CROSS JOIN LATERAL (SELECT make_interval(hours => w.acceptance_hold_hours) AS hold) h
+        CROSS JOIN LATERAL (SELECT {hold_sql("w")} AS hold) h
         WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id AND {{which}}
           AND r.started_at >= {DAY_START} AND r.started_at < {DAY_END}
 """  # noqa: S608 (module constants only)
@@ -146,16 +147,7 @@ SELECT workflow_id, client_id, revenue_per_success, human_cost_per_task
 FROM roi_baselines WHERE tenant_id = $1 AND workflow_id = ANY($2::uuid[])
 """
 
-FIGURES = ("runs", "successes", "cost", "attributed_revenue", "baseline_revenue", "labor_cost")
-_OLD = ", ".join(f"w.{c}" for c in FIGURES)
-_NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
-
-# `claimants` NULL in a row means "keep the stored fingerprint" (a window recomputed only
-# because a revenue split moved into or out of it: its own claimants were not looked at).
-UPSERT = f"""
-INSERT INTO roi_windows AS w (tenant_id, workflow_id, cohort_day, client_id, status, runs,
-    successes, cost, attributed_revenue, baseline_revenue, labor_cost, computed_at, recheck_at,
-    claimants)
+UPSERT = upsert_windows("""
 SELECT $1::uuid, u.workflow_id, u.cohort_day, u.client_id, u.status, u.runs, u.successes,
        u.cost, u.attributed_revenue, u.baseline_revenue, u.labor_cost, $14::timestamptz,
        u.recheck_at, u.claimants
@@ -163,26 +155,7 @@ FROM unnest(
     $2::uuid[], $3::date[], $4::uuid[], $5::text[], $6::int4[], $7::int4[], $8::numeric[],
     $9::numeric[], $10::numeric[], $11::numeric[], $12::timestamptz[], $13::text[]
 ) AS u(workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
-       baseline_revenue, labor_cost, recheck_at, claimants)
-ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
-    status = EXCLUDED.status,
-    runs = EXCLUDED.runs,
-    successes = EXCLUDED.successes,
-    cost = EXCLUDED.cost,
-    attributed_revenue = EXCLUDED.attributed_revenue,
-    baseline_revenue = EXCLUDED.baseline_revenue,
-    labor_cost = EXCLUDED.labor_cost,
-    revision = w.revision + CASE
-        WHEN w.status = 'FINAL' AND ({_OLD}) IS DISTINCT FROM ({_NEW}) THEN 1 ELSE 0 END,
-    computed_at = CASE
-        WHEN (w.status, {_OLD}) IS DISTINCT FROM (EXCLUDED.status, {_NEW})
-        THEN EXCLUDED.computed_at ELSE w.computed_at END,
-    recheck_at = EXCLUDED.recheck_at,
-    claimants = COALESCE(EXCLUDED.claimants, w.claimants)
-WHERE (w.status, {_OLD}, w.recheck_at, w.claimants)
-    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at,
-                      COALESCE(EXCLUDED.claimants, w.claimants))
-"""  # noqa: S608 (module constants only)
+       baseline_revenue, labor_cost, recheck_at, claimants)""")
 
 
 @dataclass(frozen=True)

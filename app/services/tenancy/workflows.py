@@ -20,6 +20,9 @@ KEY_LENGTH = 100
 NAME_LENGTH = 200
 DIVISION_LENGTH = 100
 MAX_HOLD_HOURS = 2**31 - 1
+# A ladder is a short funnel (reply, positive reply, deal, closed-won): 50 rungs is far past any
+# real one, and keeps the rung upsert well inside PostgreSQL's bind-parameter limit.
+MAX_RUNGS = 50
 # Slug-ish: letters, digits, "_", "-", "."; starts with a letter or digit.
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -40,7 +43,8 @@ async def upsert_workflow(
     ordered (rung key, rung name) list and replaces the active rungs, numbered 0..n-1; rungs left
     out are retired, not deleted (their outcome events keep their meaning). When None:
     a new workflow gets the default ladder [("accepted", "Accepted")], an existing one keeps its
-    ladder (so renaming a workflow never wipes its rungs). Raises FieldError naming the field
+    ladder (so renaming a workflow never wipes its rungs); at most MAX_RUNGS (50) rungs. Raises
+    FieldError naming the field
     ("key", "name", "division", "acceptanceHoldHours", "ladder"). The autonomy level is not
     touched: it changes only through promotion.
     """
@@ -139,6 +143,8 @@ async def _replace_ladder(
 def _check_ladder(ladder: list[tuple[str, str]]) -> list[tuple[str, str]]:
     if not ladder:
         raise FieldError("ladder", "needs at least one rung")
+    if len(ladder) > MAX_RUNGS:
+        raise FieldError("ladder", f"has {len(ladder)} rungs; a ladder holds at most {MAX_RUNGS}")
     seen: set[str] = set()
     for position, (key, name) in enumerate(ladder):
         _check_key(f"ladder[{position}].key", key)

@@ -1,0 +1,321 @@
+"""Storing one OTLP export: one charge per provider call, and the ingest health of every span.
+
+Between mapping (app.ingest.otlp_mapping) and storing (app.ingest.otlp_store):
+
+1. Spans of one export that report the same provider call are collapsed to the most detailed
+   (app.domain.provider_calls).
+2. Each remaining model-call span claims its call key in `provider_calls` (one `INSERT … ON
+   CONFLICT DO NOTHING`, keys sorted: a concurrent export claiming the same key waits for this
+   transaction, then sees the claim). A key already claimed by another stored event, or a
+   stored model-call span that is this span's parent or child, means the call is charged
+   already: the span is not stored — unless it reports more token kinds, in which case the
+   stored event is corrected in place (tokens, priced cost, provider, model), with an UPDATE
+   that the rollup triggers (migrations 0007, 0009) turn into exact deltas, and its ROI window
+   marked dirty. The stored event keeps its id, run and time.
+3. The rest is stored with partial success; claims of spans that storing refused are withdrawn.
+4. Every rejection, every span not charged because its call was, and every stored call whose
+   span lacks detail its provider gives (e.g. no cached-token count from openai-v2) is counted
+   in `ingest_health` by (UTC day, source, workflow, reason), with the latest examples.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.sessions import raw_connection
+from app.domain.genai_spans import SpanRejection, SpanUsage
+from app.domain.provider_calls import SameCall, call_key, collapse, replaces
+from app.ingest.otlp_mapping import SpanBatch, records_of, usage_record
+from app.ingest.otlp_store import StoredSpans, store_span_records
+from app.services.ingest.validation import validate_batch
+from app.services.ingest.writes import usage_rows
+from app.services.roi.dirty import mark_ingest
+
+CLAIM = """
+INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
+SELECT $1::uuid, u.* FROM unnest($2::text[], $3::text[], $4::int2[], $5::text[]) AS u
+ORDER BY 1
+ON CONFLICT (tenant_id, call_key) DO NOTHING
+RETURNING call_key
+"""
+CLAIMED = """
+SELECT call_key, event_id, detail FROM provider_calls
+WHERE tenant_id = $1 AND call_key = ANY($2::text[])
+"""
+# A stored model-call span that is the parent of one of these spans, or a child of one.
+NESTED = """
+SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
+WHERE tenant_id = $1 AND (event_id = ANY($2::text[]) OR parent_span_id = ANY($3::text[]))
+"""
+REPOINT = """
+UPDATE provider_calls SET event_id = $3, detail = $4
+WHERE tenant_id = $1 AND call_key = ANY($2::text[])
+"""
+RAISE_DETAIL = "UPDATE provider_calls SET detail = $3 WHERE tenant_id = $1 AND event_id = $2"
+WITHDRAW = """
+DELETE FROM provider_calls WHERE tenant_id = $1 AND event_id = ANY($2::text[])
+"""
+CORRECT = """
+UPDATE usage_events SET provider = $3, model = $4, input_tokens = $5, output_tokens = $6,
+    cache_read_tokens = $7, cache_write_tokens = $8, reasoning_tokens = $9,
+    reasoning_effort = coalesce($10, reasoning_effort), cost = $11::numeric,
+    cost_source = $12, price_effective_from = $13
+WHERE tenant_id = $1 AND event_id = $2
+RETURNING correlation_id, workflow_id, occurred_at
+"""
+HEALTH = """
+INSERT INTO ingest_health AS h
+    (tenant_id, day, source, workflow_key, reason, spans, examples, last_seen_at)
+SELECT $1::uuid, u.day, u.source, u.workflow_key, u.reason, u.spans,
+       ARRAY(SELECT jsonb_array_elements_text(u.examples::jsonb)), $7
+FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::int8[], $8::text[])
+    AS u (day, source, workflow_key, reason, spans, examples)
+ORDER BY 2, 3, 4, 5
+ON CONFLICT (tenant_id, day, source, workflow_key, reason) DO UPDATE
+SET spans = h.spans + EXCLUDED.spans,
+    examples = (EXCLUDED.examples || h.examples)[1:5],
+    last_seen_at = EXCLUDED.last_seen_at
+"""
+MAX_EXAMPLES = 5
+UNKNOWN_SOURCE = "unknown"
+NO_WORKFLOW = "(none)"
+GAP_REASON = {
+    "input": "input tokens not reported (the provider reports them)",
+    "cache_read": "cache-read tokens not reported (billed as uncached input)",
+    "cache_write": "cache-write tokens not reported (billed as uncached input)",
+    "reasoning": "reasoning tokens not reported (billed as output)",
+}
+
+
+@dataclass
+class ExportResult:
+    """What storing one export did, and the ROI windows to enqueue after commit."""
+
+    stored: StoredSpans
+    rejected: dict[str, str] = field(default_factory=dict)  # span id → reason
+    same_call: int = 0  # spans not charged: their provider call was
+    corrected: int = 0  # stored events corrected by a more detailed span
+    replayed: set[str] = field(default_factory=set)  # spans whose call they claimed before
+    claimed: set[str] = field(default_factory=set)  # spans whose call this export claimed
+    corrected_windows: list[tuple[uuid.UUID, date]] = field(default_factory=list)
+
+
+@dataclass
+class _Health:
+    rows: dict[tuple[date, str, str, str], list[str]] = field(default_factory=dict)
+
+    def add(self, day: date, source: str, workflow: str | None, reason: str, example: str) -> None:
+        key = (day, source or UNKNOWN_SOURCE, workflow or NO_WORKFLOW, reason[:300])
+        self.rows.setdefault(key, []).append(example[:500])
+
+
+async def store_export(
+    *, session: AsyncSession, tenant_id: uuid.UUID, batch: SpanBatch, max_records: int
+) -> ExportResult:
+    """Store `batch` for `tenant_id` in the session's transaction (the caller commits)."""
+    conn = await raw_connection(session)
+    now = datetime.now(UTC)
+    health = _Health()
+    winners, repeats = collapse(batch.usages)
+    by_span = {u.span_id: u for u in batch.usages}
+    result = ExportResult(stored=StoredSpans())
+    for repeat in repeats:
+        _note_repeat(health, by_span[repeat.span_id], repeat, now)
+    result.same_call += len(repeats)
+
+    charged = await _settle_stored_calls(conn, tenant_id, winners, result, health, now)
+    records, origins = records_of(charged)
+    if records:
+        result.stored = await store_span_records(
+            session=session,
+            tenant_id=tenant_id,
+            records=records,
+            origins=origins,
+            max_records=max_records,
+        )
+    result.stored.roi_windows += result.corrected_windows
+    refused = sorted(result.claimed.intersection(result.stored.rejected_spans))
+    if refused:  # their claims point at nothing: withdrawn (a stored event's claim stays)
+        await conn.execute(WITHDRAW, tenant_id, refused)
+    result.rejected.update(result.stored.rejected_spans)
+
+    for rejection in batch.rejections:
+        result.rejected[rejection.span_id] = rejection.reason
+        _note_rejection(health, rejection.span_id, rejection.reason, rejection, now)
+    for span_id, reason in result.stored.rejected_spans.items():
+        usage = by_span[span_id]
+        rejection = SpanRejection(span_id, reason, usage.workflow_key, usage.source)
+        _note_rejection(health, span_id, reason, rejection, now)
+    for usage in charged:
+        if usage.span_id not in result.stored.rejected_spans.keys() | result.replayed:
+            _note_gaps(health, usage, now)
+    await _write_health(conn, tenant_id, health, now)
+    return result
+
+
+async def _settle_stored_calls(
+    conn: Any,
+    tenant_id: uuid.UUID,
+    winners: Sequence[SpanUsage],
+    result: ExportResult,
+    health: _Health,
+    now: datetime,
+) -> list[SpanUsage]:
+    """Claim the calls of `winners`; returns the spans to store (not yet charged calls)."""
+    keyed = [(call_key(u), u) for u in winners]
+    claims = sorted((key, u) for key, u in keyed if key is not None)
+    if not claims:
+        return list(winners)
+    new = {
+        row["call_key"]
+        for row in await conn.fetch(
+            CLAIM,
+            tenant_id,
+            [key for key, _ in claims],
+            [u.span_id for _, u in claims],
+            [u.detail for _, u in claims],
+            [u.parent_span_id or None for _, u in claims],
+        )
+    }
+    result.claimed |= {u.span_id for key, u in claims if key in new}
+    taken = [key for key, _ in claims if key not in new]
+    stored_for: dict[str, tuple[str, int]] = {}
+    if taken:
+        for row in await conn.fetch(CLAIMED, tenant_id, taken):
+            stored_for[row["call_key"]] = (row["event_id"], row["detail"])
+    # Newly claimed calls may still be nested in (or around) a stored model-call span.
+    fresh = [(key, u) for key, u in claims if key in new]
+    if fresh:
+        spans = [u.span_id for _, u in fresh]
+        parents = [u.parent_span_id for _, u in fresh if u.parent_span_id]
+        nested = await conn.fetch(NESTED, tenant_id, parents, spans)
+        mine = set(spans)
+        for key, usage in fresh:
+            for row in nested:
+                if row["event_id"] in mine:
+                    continue  # this export's own claims
+                if _different_calls(key, row["call_key"]):
+                    continue
+                if row["event_id"] == usage.parent_span_id or row["parent_span_id"] == (
+                    usage.span_id
+                ):
+                    stored_for[key] = (row["event_id"], row["detail"])
+                    await conn.execute(REPOINT, tenant_id, [key], row["event_id"], row["detail"])
+                    break
+
+    charged: list[SpanUsage] = []
+    for maybe_key, usage in keyed:
+        stored = stored_for.get(maybe_key) if maybe_key is not None else None
+        if stored is None or stored[0] == usage.span_id:  # new, or a replay of itself
+            if stored is not None:
+                result.replayed.add(usage.span_id)
+            charged.append(usage)
+            continue
+        event_id, detail = stored
+        if replaces(detail, usage.detail):
+            problem = await _correct(conn, tenant_id, event_id, usage, result)
+            if problem is not None:
+                result.rejected[usage.span_id] = problem
+                rejection = SpanRejection(usage.span_id, problem, usage.workflow_key, usage.source)
+                _note_rejection(health, usage.span_id, problem, rejection, now)
+                continue
+            await conn.execute(RAISE_DETAIL, tenant_id, event_id, usage.detail)
+            result.corrected += 1
+        result.same_call += 1
+        _note_repeat(health, usage, SameCall(usage.span_id, event_id), now)
+    return charged
+
+
+async def _correct(
+    conn: Any, tenant_id: uuid.UUID, event_id: str, usage: SpanUsage, result: ExportResult
+) -> str | None:
+    """Rewrite stored event `event_id` with the tokens and price of the more detailed `usage`;
+    the reason when `usage` cannot be priced (nothing changes then)."""
+    valid, errors = await validate_batch(conn=conn, tenant_id=tenant_id, raw=[usage_record(usage)])
+    if valid is None:
+        return "; ".join(f"{e.field}: {e.message}" for e in errors)
+    rows = valid.usage_rows or usage_rows(valid.usage, valid.workflow_ids)
+    row = rows[0]
+    updated = await conn.fetch(
+        CORRECT, tenant_id, event_id, row[6], row[7], row[10], row[11], row[12], row[13],
+        row[14], row[15], row[17], row[18], row[19],
+    )  # fmt: skip
+    if updated:
+        stored = updated[0]
+        day = stored["occurred_at"].astimezone(UTC).date()
+        result.corrected_windows += await mark_ingest(
+            conn, tenant_id, usage=[(stored["correlation_id"], stored["workflow_id"], day)]
+        )
+    return None
+
+
+def _different_calls(key: str, other: str) -> bool:
+    """Two response-id keys that differ name two calls, whatever the spans' nesting."""
+    return key.startswith("response:") and other.startswith("response:") and key != other
+
+
+def _note_repeat(health: _Health, usage: SpanUsage, repeat: SameCall, now: datetime) -> None:
+    if not repeat.kept:
+        reason = "wrapper of several model calls (its children are charged)"
+        example = f"span {repeat.span_id}: the model calls under it are charged"
+    else:
+        reason = "same provider call as a span already charged (not charged again)"
+        example = f"span {repeat.span_id}: same call as span {repeat.kept}"
+    health.add(now.date(), usage.source, usage.workflow_key, reason, example)
+
+
+def _note_rejection(
+    health: _Health, span_id: str, reason: str, rejection: SpanRejection, now: datetime
+) -> None:
+    health.add(
+        now.date(),
+        rejection.source,
+        rejection.workflow_key,
+        "rejected: " + reason_class(reason),
+        f"span {span_id}: {reason}",
+    )
+
+
+def _note_gaps(health: _Health, usage: SpanUsage, now: datetime) -> None:
+    for gap in sorted(usage.gaps):
+        health.add(
+            now.date(),
+            usage.source,
+            usage.workflow_key,
+            GAP_REASON[gap],
+            f"span {usage.span_id}: {usage.provider} {usage.model or ''}".rstrip(),
+        )
+
+
+_VARYING = re.compile(r"\(got [^)]*\)|'[^']*'|\"[^\"]*\"|\b[0-9a-f]{16,32}\b|\d+")
+
+
+def reason_class(reason: str) -> str:
+    """A rejection's reason without the values that vary per span (counts, ids, quoted names),
+    so that one cause is one health row."""
+    return re.sub(r"\s+", " ", _VARYING.sub("…", reason)).strip()[:280]
+
+
+async def _write_health(conn: Any, tenant_id: uuid.UUID, health: _Health, now: datetime) -> None:
+    if not health.rows:
+        return
+    keys = sorted(health.rows)
+    await conn.execute(
+        HEALTH,
+        tenant_id,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        [k[3] for k in keys],
+        [len(health.rows[k]) for k in keys],
+        now,
+        [json.dumps(health.rows[k][-MAX_EXAMPLES:][::-1]) for k in keys],
+    )

@@ -1,0 +1,1 @@
+"""Decision figures: failure reasons, reason codes, the ROI roadmap, findings and thresholds."""

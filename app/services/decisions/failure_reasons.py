@@ -1,0 +1,76 @@
+"""Failed runs of a workflow's cohort by status and raw reason text, set-wise in PostgreSQL.
+
+The cohort is `app.services.costs.cohorts.cohort_runs` (runs started in range matching the
+scope, each with its full usage cost). A failed run's reason is the reason of the latest applied
+label that gave it its current status (a LATERAL probe of the `run_labels` primary key). SQL
+only counts and sums per (workflow, status, raw text); `app.domain.failure_reasons` normalises
+the texts into codes and ranks them, so there is one definition of a code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import RunLabel
+from app.domain.enums import FAILURE_STATUSES, RunStatus
+from app.domain.failure_reasons import ReasonRuns
+from app.services.costs.cohorts import cohort_runs
+from app.services.costs.scope import CostScope, TimeRange
+
+LABELS = RunLabel.__table__  # type: ignore[attr-defined]
+FAILED = [s.value for s in FAILURE_STATUSES]
+
+
+async def reason_runs(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    time_range: TimeRange,
+    scope: CostScope,
+    now: datetime,
+) -> dict[uuid.UUID, list[ReasonRuns]]:
+    """Per workflow: (status, raw reason, failed runs, their cost) rows; [] for no failures."""
+    cohort = cohort_runs(
+        tenant_id=tenant_id,
+        workflow_ids=workflow_ids,
+        time_range=time_range,
+        scope=scope,
+        now=now,
+    )
+    label = (
+        select(LABELS.c.reason)
+        .where(
+            LABELS.c.tenant_id == tenant_id,
+            LABELS.c.correlation_id == cohort.c.correlation_id,
+            LABELS.c.status == cohort.c.status,
+            LABELS.c.applied,
+        )
+        .order_by(LABELS.c.at.desc())
+        .limit(1)
+        .lateral("label")
+    )
+    statement = (
+        select(
+            cohort.c.workflow_id,
+            cohort.c.status,
+            label.c.reason,
+            func.count().label("runs"),
+            func.coalesce(func.sum(cohort.c.cost), Decimal(0)).label("cost"),
+        )
+        .select_from(cohort.outerjoin(label, true()))
+        .where(cohort.c.status.in_(FAILED))
+        .group_by(cohort.c.workflow_id, cohort.c.status, label.c.reason)
+    )
+    found: dict[uuid.UUID, list[ReasonRuns]] = {wid: [] for wid in workflow_ids}
+    for row in (await session.execute(statement)).mappings():
+        found[row["workflow_id"]].append(
+            ReasonRuns(RunStatus(row["status"]), row["reason"], row["runs"], row["cost"])
+        )
+    return found

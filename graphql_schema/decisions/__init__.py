@@ -1,0 +1,1 @@
+"""From numbers to decisions: effort tiers, failure reasons, the ROI roadmap, findings."""

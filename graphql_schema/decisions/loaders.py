@@ -1,0 +1,46 @@
+"""Loaders of the decision figures, keyed like the cohort loaders (one statement per group)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from strawberry.dataloader import DataLoader
+
+from app.domain.failure_reasons import ReasonRuns
+from app.services.costs.model_mix import SliceTotals, effort_slices
+from app.services.decisions.failure_reasons import reason_runs
+from app.services.decisions.reason_codes import declared_codes
+from app.services.decisions.roadmap import RunOutcome, run_outcomes
+from graphql_schema.costs.loaders import CohortKey, _grouped_loader
+
+if TYPE_CHECKING:
+    from graphql_schema.context import Context
+
+
+@dataclass
+class DecisionLoaders:
+    by_effort: DataLoader[CohortKey, list[SliceTotals]]
+    by_reason: DataLoader[CohortKey, list[ReasonRuns]]
+    reason_codes: DataLoader[None, dict[str, str]]
+    run_outcomes: DataLoader[CohortKey, list[RunOutcome]]
+
+
+def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
+    """The tenant's declared codes, read once per request whatever the number of workflows."""
+
+    async def load(keys: list[None]) -> list[dict[str, str]]:
+        async with context.session() as session:
+            codes = await declared_codes(session=session, tenant_id=context.principal.tenant_id)
+        return [codes for _ in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def build(context: Context) -> DecisionLoaders:
+    return DecisionLoaders(
+        by_effort=_grouped_loader(context, effort_slices),
+        by_reason=_grouped_loader(context, reason_runs),
+        reason_codes=_reason_codes(context),
+        run_outcomes=_grouped_loader(context, run_outcomes),
+    )

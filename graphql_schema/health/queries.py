@@ -1,0 +1,83 @@
+"""`ingestHealth`: what OTLP ingest rejected, or stored with less detail than the provider
+gives, per day, source and workflow (tenant-wide read)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+import strawberry
+
+from app.services.ingest_health import HealthRow, ingest_health
+from graphql_schema.context import Info
+from graphql_schema.costs.inputs import TimeRangeInput
+from graphql_schema.permissions import CanRead
+
+MAX_ROWS = 500
+
+
+@strawberry.type(
+    description="Spans of one UTC day, source and workflow that OTLP ingest rejected or "
+    "stored with less detail than their provider gives, for one reason."
+)
+class IngestHealthRow:
+    day: date = strawberry.field(description="The UTC day the spans arrived.")
+    source: str = strawberry.field(
+        description="The instrumentation scope that emitted the spans (e.g. "
+        "com.anthropic.sdk.python); `unknown` when the export named none."
+    )
+    workflow_key: str = strawberry.field(description="The span's workflow; `(none)` if unset.")
+    reason: str = strawberry.field(
+        description="`rejected: …` (the span was not stored; the sender got it in "
+        "partial_success), `same provider call …` (not charged twice), or a kind of token "
+        "the provider reports that the span did not (stored, billed at the fallback rate)."
+    )
+    spans: int = strawberry.field(description="How many spans.")
+    examples: list[str] = strawberry.field(description="The latest few, newest first.")
+    last_seen_at: datetime = strawberry.field(description="The latest span counted in the row.")
+
+    @classmethod
+    def from_row(cls, row: HealthRow) -> IngestHealthRow:
+        return cls(
+            day=row.day,
+            source=row.source,
+            workflow_key=row.workflow_key,
+            reason=row.reason,
+            spans=row.spans,
+            examples=row.examples,
+            last_seen_at=row.last_seen_at,
+        )
+
+
+def _days(time_range: TimeRangeInput) -> tuple[date, date]:
+    span = time_range.to_range()
+    last = (span.end - timedelta(microseconds=1)).astimezone(UTC).date()
+    return span.start.astimezone(UTC).date(), last
+
+
+@strawberry.type
+class HealthQueries:
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="OTLP ingest health of the UTC days the range touches: rejected spans, "
+        "spans of an already charged provider call, and spans lacking detail their provider "
+        "gives — for senders whose exporter drops partial_success. Newest day first, at most "
+        "500 rows.",
+    )
+    async def ingest_health(
+        self,
+        info: Info,
+        range: Annotated[
+            TimeRangeInput, strawberry.argument(description="The UTC days it touches are read.")
+        ],
+    ) -> list[IngestHealthRow]:
+        first, last = _days(range)
+        async with info.context.session() as session:
+            rows = await ingest_health(
+                session=session,
+                tenant_id=info.context.principal.tenant_id,
+                first=first,
+                last=last,
+                limit=MAX_ROWS,
+            )
+        return [IngestHealthRow.from_row(row) for row in rows]
