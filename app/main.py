@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from arq import create_pool
 from arq.connections import RedisSettings
 from sqlalchemy import text
@@ -24,7 +25,11 @@ from app.auth.authenticate import Authenticator
 from app.auth.tokens import TokenVerifier
 from app.body_limit import JsonBodyLimit
 from app.db.sessions import TenantSessions, create_engine
+from app.identity.routes import identity_routes
+from app.identity.sign_in import Identity
 from app.ingest.routes import ingest_routes
+from app.portal.routes import portal_routes
+from app.portal.sessions import SessionStore
 from app.settings import Settings
 from graphql_schema.http import LedgerGraphQL
 from graphql_schema.schema import build_schema
@@ -122,9 +127,14 @@ def create_app(settings: Settings) -> Starlette:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
         app.state.arq = await create_pool(redis_settings(settings.redis_url))
+        app.state.authenticator.portal = SessionStore(app.state.arq)
+        app.state.oidc_http = httpx.AsyncClient(timeout=10)
+        app.state.identity = Identity(settings, sessions, app.state.arq, app.state.oidc_http)
+        app.state.authenticator.session_check = app.state.identity.check
         try:
             yield
         finally:
+            await app.state.oidc_http.aclose()
             await app.state.arq.aclose()
             await engine.dispose()
 
@@ -153,6 +163,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *ingest_routes(),
+        *portal_routes(settings.portal_dir),
+        *identity_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -69,10 +69,25 @@ class Settings(BaseSettings):
     # Cache-Control max-age of a successful GET /graphql answer (private: per principal);
     # 0 means `private, no-cache` (a browser revalidates with the ETag: 304 when unchanged).
     graphql_get_max_age: int = 0
+    # The portal's built web app (web/dist of the source tree unless set).
+    portal_dir: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
+    # Where people reach the API: the base of the sign-in links `ledger portal link` prints.
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Secrets at rest (identity providers' client secrets): see app/identity/secrets.py.
+    secret_key: str | None = None
+    secret_keys_previous: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # People's sign-in (app/identity): an OpenID Connect session re-checks the provider (and
+    # the person's groups) this often; any portal session of a person ends after this much
+    # idle time, and at the latest after its absolute lifetime.
+    oidc_refresh_seconds: int = 900
+    session_idle_seconds: int = 2 * 3600
+    oidc_session_seconds: int = 12 * 3600
+    invitation_ttl_hours: int = 7 * 24
 
     log_level: str = "INFO"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "secret_keys_previous", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -108,6 +123,10 @@ class Settings(BaseSettings):
             problems.append("DATABASE_URL is required in production")
         if not self.redis_url:
             problems.append("REDIS_URL is required in production")
+        if self.secret_key is not None and (
+            self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32
+        ):
+            problems.append("LEDGER_SECRET_KEY is a placeholder or shorter than 32 characters")
         if self.graphiql:
             problems.append("LEDGER_GRAPHIQL must be off in production")
         if problems:

@@ -42,8 +42,10 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.auth.authenticate import Authenticator
-from app.auth.errors import TOKEN_EXPIRED, UNKNOWN_TENANT, AuthenticationFailed
+from app.auth.errors import TOKEN_EXPIRED, UNKNOWN_TENANT, AuthenticationFailed, CsrfRefused
 from app.ingest.unavailable import RETRY_AFTER_DATABASE, is_database_unavailable
+from app.portal.routes import csrf_refused_response
+from app.portal.sessions import CSRF_HEADER, SESSION_COOKIE
 from graphql_schema.context import Context
 from graphql_schema.errors import (
     BAD_REQUEST,
@@ -235,6 +237,12 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 async def authenticate_request(request: Request) -> Any:
     authenticator: Authenticator = request.app.state.authenticator
+    headers = request.headers
+    bearer_or_key = "authorization" in headers or "x-api-key" in headers
+    if not bearer_or_key and SESSION_COOKIE in request.cookies:
+        return await authenticator.authenticate_session(
+            request.cookies[SESSION_COOKIE], headers.get(CSRF_HEADER)
+        )
     return await authenticator.authenticate(
         request.headers.get("authorization"), request.headers.get("x-api-key")
     )
@@ -280,6 +288,8 @@ class LedgerGraphQL(GraphQL[Context, None]):
             request.scope.setdefault("state", {})["principal"] = await authenticate_request(request)
         except TransportError as exc:
             return exc.response(media)
+        except CsrfRefused:
+            return csrf_refused_response()
         except AuthenticationFailed as exc:
             return unauthenticated_response(exc, media)
         except Exception as exc:
@@ -368,7 +378,7 @@ class LedgerGraphQL(GraphQL[Context, None]):
                     f"private, max-age={max_age}" if max_age > 0 else "private, no-cache"
                 )
                 headers["ETag"] = etag
-                headers["Vary"] = "Accept, Authorization, X-API-Key"
+                headers["Vary"] = "Accept, Authorization, X-API-Key, Cookie"
                 if etag in request.headers.get("if-none-match", ""):
                     return Response(status_code=304, headers=headers)
         return Response(raw, status_code=status, media_type=media, headers=headers)

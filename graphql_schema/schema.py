@@ -28,6 +28,8 @@ from graphql_schema.errors import ErrorCodes, LedgerSchema
 from graphql_schema.executor import LeafShortcutExecutor
 from graphql_schema.gates.mutations import GateMutations
 from graphql_schema.health.queries import HealthQueries
+from graphql_schema.identity.mutations import IdentityMutations
+from graphql_schema.identity.queries import IdentityQueries
 from graphql_schema.ingest.mutations import ConfigMutations, IngestMutations
 from graphql_schema.ladders.ceilings import CeilingMutations, CeilingQueries
 from graphql_schema.limits import query_cost_rule
@@ -55,6 +57,7 @@ QUERIES: tuple[type, ...] = (
     RoadmapQueries,
     FindingQueries,
     NodeQueries,
+    IdentityQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ConfigMutations,
@@ -65,6 +68,7 @@ MUTATIONS: tuple[type, ...] = (
     RoiMutations,
     FailureReasonMutations,
     FindingMutations,
+    IdentityMutations,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -6,16 +6,18 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from app.auth.api_keys import looks_like_api_key, parse_key, secret_matches
-from app.auth.errors import NO_CREDENTIAL, UNKNOWN_TENANT, AuthenticationFailed
+from app.auth.errors import NO_CREDENTIAL, UNKNOWN_TENANT, AuthenticationFailed, CsrfRefused
 from app.auth.principal import API_KEY_SCOPES, Principal, Role, Scope
 from app.auth.tokens import TokenVerifier
 from app.db.sessions import TenantSessions
 from app.db.tables import ApiKey
+from app.portal.sessions import PortalSession, SessionStore, csrf_matches
 from app.services.tenancy.tenants import tenant_exists
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class Authenticator:
         self.verifier = verifier
         self.sessions = sessions
         self.tenants = KnownTenants(sessions)
+        self.portal: SessionStore | None = None  # set once Redis is connected (app.main)
+        self.session_check: Callable[[PortalSession], Awaitable[None]] | None = None
 
     async def authenticate(
         self, authorization: str | None, api_key: str | None = None
@@ -79,6 +83,17 @@ class Authenticator:
                 f"token for unknown tenant {principal.tenant_id}", UNKNOWN_TENANT
             )
         return principal
+
+    async def authenticate_session(self, secret: str, csrf_token: str | None) -> Principal:
+        """A portal session cookie: live in Redis, and the request echoes its CSRF token."""
+        session = await self.portal.get(secret) if self.portal is not None else None
+        if session is None:
+            raise AuthenticationFailed("unknown, expired or revoked portal session")
+        if not csrf_matches(session, csrf_token):
+            raise CsrfRefused("portal session without its CSRF token")
+        if self.session_check is not None:
+            await self.session_check(session)  # people's sessions: idle, provider re-check
+        return session.principal()
 
     async def _api_key(self, credential: str) -> Principal:
         parsed = parse_key(credential)

@@ -14,3 +14,7 @@ class AuthenticationFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.public = public
+
+
+class CsrfRefused(AuthenticationFailed):
+    """A portal-cookie request without the session's CSRF token (answered 403, not 401)."""

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from app.cli import admin, demo, gates, prices, roi, run
+from app.cli import admin, demo, gates, identity, portal, prices, roi, run
 from app.cli.output import CliError, print_error
 
 Handler = Callable[[argparse.Namespace], int]
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     gates.register(commands)
     roi.register(commands)
     prices.register(commands)
+    portal.register(commands)
+    identity.register(commands)
     return parser
 
 

@@ -24,6 +24,7 @@ from arq.worker import create_worker
 from app.cli.demo_env import example_variables, write_demo_env
 from app.cli.demo_setup import VIEWER_CLIENT, DemoAccess, prepare
 from app.cli.output import CliError, usage_error
+from app.cli.portal import DemoLinks, demo_links
 from app.cli.run import bind_socket, migrate, uvicorn_config
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.demo.agency import TENANT_NAME
@@ -48,7 +49,9 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
-def print_access(access: DemoAccess, url: str, env_file: Path) -> None:
+def print_access(
+    access: DemoAccess, url: str, env_file: Path, links: DemoLinks | None = None
+) -> None:
     now = datetime.now(UTC)
     write_demo_env(env_file, access, url, now)
     variables = json.dumps(example_variables(access.viewer_client_id, now))
@@ -64,10 +67,10 @@ def print_access(access: DemoAccess, url: str, env_file: Path) -> None:
         f"""
 Outcome Ledger demo is running.
 
-  GraphiQL   {url}
+  GraphQL    {url}
   tenant     {access.tenant_id}  ({TENANT_NAME})
-
-Tokens are valid for 7 days. In GraphiQL, open Headers and paste
+{links.render() if links else ""}
+Bearer tokens for scripts and your own frontends (valid for 7 days): send
   {{"Authorization": "Bearer <token>"}}
 
 OWNER (the whole agency):
@@ -121,8 +124,9 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 await asyncio.sleep(0.05)
             if serving.done():
                 raise CliError("the API server stopped during startup", "see the log lines above")
-            url = f"http://{_display_host(args.host)}:{args.port}/graphql"
-            print_access(access, url, settings.data_dir / "demo.env")
+            base = f"http://{_display_host(args.host)}:{args.port}"
+            links = await demo_links(settings, access, base)
+            print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links)
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             print("\nstopping ...", file=sys.stderr, flush=True)

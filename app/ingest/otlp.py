@@ -49,9 +49,11 @@ from workers.jobs.roi import enqueue_recompute
 log = logging.getLogger("ledger.ingest.otlp")
 
 MAX_CONCURRENT_EXPORTS = 16
-# Bodies above these sizes (wire bytes) are decoded in a worker thread, off the event loop.
-OFFLOAD_BYTES = 1024 * 1024
-OFFLOAD_COMPRESSED_BYTES = 64 * 1024
+# Bodies above these sizes (wire bytes) are decoded and mapped in a worker thread, off the
+# event loop: a 512-span export (~160 KB, ~11 KB gzip'd) takes tens of ms of Python, during
+# which the loop could not drive the other requests' database round trips.
+OFFLOAD_BYTES = 32 * 1024
+OFFLOAD_COMPRESSED_BYTES = 4 * 1024
 RETRY_AFTER_BUSY = "1"
 
 

@@ -35,6 +35,7 @@ from app.domain.genai_spans import SpanRejection, SpanUsage
 from app.domain.provider_calls import SameCall, call_key, collapse, replaces
 from app.ingest.otlp_mapping import SpanBatch, records_of, usage_record
 from app.ingest.otlp_store import StoredSpans, store_span_records
+from app.services.ingest.analyse import analyse_grown_tables
 from app.services.ingest.validation import validate_batch
 from app.services.ingest.writes import usage_rows
 from app.services.roi.dirty import mark_ingest
@@ -122,6 +123,7 @@ async def store_export(
 ) -> ExportResult:
     """Store `batch` for `tenant_id` in the session's transaction (the caller commits)."""
     conn = await raw_connection(session)
+    await analyse_grown_tables(conn)  # before the claims: plans from real statistics
     now = datetime.now(UTC)
     health = _Health()
     winners, repeats = collapse(batch.usages)

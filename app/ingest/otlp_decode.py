@@ -24,7 +24,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from app.domain.genai_spans import Span
 
@@ -187,11 +187,17 @@ def flatten(request: ExportTraceServiceRequest) -> list[Span]:
 
 def _attributes(pairs: Any) -> dict[str, Any]:
     # A repeated key keeps its last value, as the OTel SDKs do when setting attributes.
-    return {pair.key: _value(pair.value) for pair in pairs if isinstance(pair, KeyValue)}
+    # (A repeated KeyValue field holds only KeyValue messages: no type check per pair.)
+    return {pair.key: _value(pair.value) for pair in pairs}
 
 
 def _value(value: AnyValue) -> Any:
     kind = value.WhichOneof("value")
+    # The common kinds first, read directly (getattr by name is slower per attribute).
+    if kind == "string_value":
+        return value.string_value
+    if kind == "int_value":
+        return value.int_value
     if kind is None:
         return None
     if kind == "array_value":

@@ -7,12 +7,14 @@ visibility again (`ensure_client_visible`): a Client object must never become a 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import strawberry
 
 from app import global_ids
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
+from app.services.tenancy.catalog import workflows_of_client
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
 from graphql_schema.costs.enums import CostBasis
@@ -25,13 +27,33 @@ from graphql_schema.costs.inputs import (
 )
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
-from graphql_schema.ladders.types import LadderCost
-from graphql_schema.loaders import require_workflow
+from graphql_schema.ladders.types import LadderCost, SeriesPoint
+from graphql_schema.loaders import loaders, require_workflow
 from graphql_schema.nodes.interface import Node
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
+
+
+@strawberry.type(description="A rung of a workflow's outcome ladder, as a client sees it.")
+class ClientLadderRung:
+    key: str = strawberry.field(description="The rung's key (ladderCosts' and ladderSeries' rung).")
+    name: str = strawberry.field(description="The rung's name.")
+    position: int = strawberry.field(description="Its place on the ladder, 0 first.")
+
+
+@strawberry.type(
+    description="A workflow as its client sees it: what it is and its ladder, no figures (the "
+    "client's figures come from Client's fields, scoped to the client)."
+)
+class ClientWorkflow:
+    key: str = strawberry.field(description="The workflow's key.")
+    name: str = strawberry.field(description="The workflow's name.")
+    acceptance_hold_hours: int = strawberry.field(
+        description="Hours an accepted run stays provisional (0: none)."
+    )
+    ladder: list[ClientLadderRung] = strawberry.field(description="Its active rungs, in order.")
 
 
 @strawberry.type(description="A client of the agency.")
@@ -104,3 +126,47 @@ class Client(Node):
             workflow_id = (await require_workflow(info, workflow_key)).workflow_id
         key = TotalsKey(workflow_id, self.uuid, time_range.to_range())
         return await roi_resolve.summary(info, key)
+
+    @strawberry.field(
+        description="The workflows that have run for this client at least once, by key."
+    )
+    async def workflows(self, info: Info) -> list[ClientWorkflow] | None:
+        ensure_client_visible(info.context.principal, self.uuid)
+        tenant_id = info.context.principal.tenant_id
+        async with info.context.session() as session:
+            rows = await workflows_of_client(
+                session=session, tenant_id=tenant_id, client_id=self.uuid
+            )
+        ladders = await loaders(info).ladder.load_many([row.workflow_id for row in rows])
+        return [
+            ClientWorkflow(
+                key=row.key,
+                name=row.name,
+                acceptance_hold_hours=row.acceptance_hold_hours,
+                ladder=[
+                    ClientLadderRung(key=r.key, name=r.name, position=r.position) for r in rungs
+                ],
+            )
+            for row, rungs in zip(rows, ladders, strict=True)
+        ]
+
+    @strawberry.field(
+        description="A rung's figures for this client's runs as consecutive buckets (see "
+        "Workflow.ladderSeries). Unknown workflowKey: NOT_FOUND."
+    )
+    async def ladder_series(
+        self,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        bucket: Annotated[
+            str, strawberry.argument(description='An ISO 8601 duration: "P1D", "P7D", "PT6H".')
+        ],
+        rung: Annotated[str, strawberry.argument(description="An active rung of the ladder.")],
+    ) -> list[SeriesPoint] | None:
+        ensure_client_visible(info.context.principal, self.uuid)
+        workflow = await require_workflow(info, workflow_key)
+        scope = CostScope(client_id=self.uuid)
+        return await ladder_resolve.ladder_series(
+            info, workflow.workflow_id, time_range, bucket, rung, scope
+        )

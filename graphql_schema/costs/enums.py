@@ -76,7 +76,8 @@ described(
         "VARIANT": "The run's variant.",
         "TEAM": "The team.",
         "DAY": "The UTC day the usage occurred.",
-        "EFFORT": "The reasoning effort tier of an LLM call.",
+        "EFFORT": "The reasoning effort tier of an LLM call, trimmed and lower-cased (null when "
+        "the call reported none).",
     },
 )
 

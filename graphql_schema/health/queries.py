@@ -34,7 +34,7 @@ class IngestHealthRow:
     )
     spans: int = strawberry.field(description="How many spans.")
     examples: list[str] = strawberry.field(description="The latest few, newest first.")
-    last_seen_at: datetime = strawberry.field(description="The latest span counted in the row.")
+    last_seen_at: datetime = strawberry.field(description="When the latest of them arrived.")
 
     @classmethod
     def from_row(cls, row: HealthRow) -> IngestHealthRow:
@@ -68,7 +68,8 @@ class HealthQueries:
         self,
         info: Info,
         range: Annotated[
-            TimeRangeInput, strawberry.argument(description="The UTC days it touches are read.")
+            TimeRangeInput,
+            strawberry.argument(description="The UTC days to count, [from, to)."),
         ],
     ) -> list[IngestHealthRow]:
         first, last = _days(range)

@@ -2,6 +2,7 @@
 
 from app.db.tables.decisions import FailureReasonCode, FindingThreshold
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
+from app.db.tables.identity import AuditEvent, IdentityProvider, Invitation, User
 from app.db.tables.invoices import ProviderInvoice
 from app.db.tables.ladders import CostCeiling, OutcomeEvent
 from app.db.tables.otlp import IngestHealth, ProviderCall
@@ -14,6 +15,7 @@ from app.db.tables.workflows import LadderRung, ModelPrice, Workflow
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "AutonomyEvent",
     "AutonomyGate",
     "Client",
@@ -22,7 +24,9 @@ __all__ = [
     "FailureReasonCode",
     "FindingThreshold",
     "GateEvaluation",
+    "IdentityProvider",
     "IngestHealth",
+    "Invitation",
     "LadderReach",
     "LadderReachDay",
     "LadderReachDirty",
@@ -42,6 +46,7 @@ __all__ = [
     "Tenant",
     "UsageEvent",
     "UsageRepricing",
+    "User",
     "Workflow",
 ]
 
@@ -79,5 +84,9 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         IngestHealth,
         FailureReasonCode,
         FindingThreshold,
+        IdentityProvider,
+        User,
+        Invitation,
+        AuditEvent,
     )
 )

@@ -25,6 +25,9 @@ Rules, in order:
 - Last, the ROI windows the new rows touch are marked dirty in the same transaction
   (app.services.roi.dirty); `roi_windows` lists them for the caller to enqueue after commit.
 
+Before any of it, the tables the batch grows are analysed if they outgrew their statistics
+(app.services.ingest.analyse).
+
 Nothing is committed here: the caller's session commits, and only then may it answer success.
 """
 
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.sessions import raw_connection
+from app.services.ingest.analyse import analyse_grown_tables
 from app.services.ingest.errors import BatchTooLarge, RecordError
 from app.services.ingest.outcomes import insert_outcomes
 from app.services.ingest.revenue import insert_revenue
@@ -82,6 +86,7 @@ async def ingest_records(
     if not records:
         return IngestOutcome(0, 0)
     conn = await raw_connection(session)
+    await analyse_grown_tables(conn)  # plans from real statistics: see there
     batch, errors = await validate_batch(conn=conn, tenant_id=tenant_id, raw=records)
     if batch is None:
         return IngestOutcome(0, 0, errors)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.tables import Client, LadderRung, Workflow
+from app.db.tables import Client, LadderRung, Run, Workflow
 
 WORKFLOWS = Workflow.__table__  # type: ignore[attr-defined]
 CLIENTS = Client.__table__  # type: ignore[attr-defined]
@@ -82,3 +82,25 @@ async def clients_by_id(
         select(Client).where(CLIENTS.c.tenant_id == tenant_id, CLIENTS.c.client_id.in_(ids))
     )
     return {row.client_id: row for row in result.scalars()}
+
+
+async def workflows_of_client(
+    *, session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID
+) -> list[Workflow]:
+    """The workflows that have run at least once for the client, ordered by key."""
+    runs = Run.__table__  # type: ignore[attr-defined]
+    has_run = (
+        select(runs.c.correlation_id)
+        .where(
+            runs.c.tenant_id == tenant_id,
+            runs.c.client_id == client_id,
+            runs.c.workflow_id == WORKFLOWS.c.workflow_id,
+        )
+        .exists()
+    )
+    result = await session.execute(
+        select(Workflow)
+        .where(WORKFLOWS.c.tenant_id == tenant_id, has_run)
+        .order_by(WORKFLOWS.c.key)
+    )
+    return list(result.scalars())

@@ -1,0 +1,300 @@
+"""Growth benchmark: `/v1/traces` and `/v1/events` while a tenant fills from empty (or from 1M).
+
+A cost that grows with the tenant (a plan that reads the tenant's runs once per record, a
+statement that goes wrong on a table that grew since its last ANALYZE) is invisible to a
+benchmark that writes into an empty tenant. This one keeps writing into the same two tenants of
+a freshly migrated database (never analysed by hand: as a new deployment sees it) and reports
+the throughput of every step, side by side:
+
+- `/v1/traces`: OTLP protobuf + gzip, `--batch` spans per request (the OTel SDK's default 512),
+  5 spans per trace, so ~100 new runs per request; decoding, mapping, a run per trace, pricing,
+  the idempotent insert and the commit — everything an exporter waits for;
+- `/v1/events`: the same usage and run records as JSON (mapped exactly as /v1/traces maps them),
+  into a tenant of its own, same batch and concurrency.
+
+Steps alternate between the two paths (OTLP step k, then events step k), so both meet the same
+table sizes and the same machine load. Requests go `--concurrency` at a time to one `ledger
+serve` process. The figure to hold: each path's last step within 20 % of its first.
+
+    .venv/bin/python -m bench.ingest_growth                          # 0 → 200k runs per tenant
+    .venv/bin/python -m bench.ingest_growth --runs 20000 --step-runs 2000
+    DATABASE_URL=… REDIS_URL=… .venv/bin/python -m bench.ingest_growth \\
+        --generated ledger_gen_1m --runs 50000                     # into the 1M-run tenant
+
+With `--generated NAME` both paths write into the 1M-run tenant of `bench.generate` (a
+workflow `ingest-growth` and a price of its own are added; the rows stay: regenerate the
+database for read benchmarks afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from app.db.sessions import TenantSessions, create_engine
+from app.db.urls import asyncpg_dsn
+from app.ingest.otlp_decode import JSON, PROTOBUF, decode_spans
+from app.ingest.otlp_mapping import map_spans
+from app.migrate import upgrade
+from app.services.pricing.prices import set_model_price
+from app.services.tenancy.tenants import create_api_key
+from app.services.tenancy.workflows import upsert_workflow
+from app.settings import Settings
+from bench.common import (
+    PRICE,
+    free_port,
+    fresh_database,
+    make_tenant,
+    servers,
+    spawn_api,
+    table,
+    wait_until_serving,
+)
+
+SPANS_PER_RUN = 5
+T0_NS = 1_790_000_000_000_000_000  # 2026-09-21
+GROWTH_PRICE = dataclasses.replace(PRICE, provider="growthco", model="growth-1")
+
+
+@dataclasses.dataclass
+class Target:
+    """One tenant a path writes into: its API key, and the workflow key its spans name."""
+
+    name: str
+    tenant_id: uuid.UUID
+    api_key: str
+    workflow: str
+
+
+def export_request(prefix: int, first_span: int, size: int, workflow: str) -> bytes:
+    """One OTLP export of `size` LLM spans (5 per trace), ids unique per (prefix, span)."""
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.add(key="ledger.workflow").value.string_value = workflow
+    spans = resource_spans.scope_spans.add().spans
+    for i in range(first_span, first_span + size):
+        span = spans.add()
+        span.trace_id = (prefix << 64 | (i // SPANS_PER_RUN + 1)).to_bytes(16, "big")
+        span.span_id = (prefix << 40 | (i + 1)).to_bytes(8, "big")
+        span.name = f"chat {GROWTH_PRICE.model}"
+        span.start_time_unix_nano = T0_NS + i * 200_000_000
+        span.end_time_unix_nano = span.start_time_unix_nano + 900_000_000
+        for key, value in (
+            ("gen_ai.operation.name", "chat"),
+            ("gen_ai.provider.name", GROWTH_PRICE.provider),
+            ("gen_ai.request.model", GROWTH_PRICE.model),
+            ("gen_ai.agent.name", ("planner", "drafter", "verifier")[i % 3]),
+        ):
+            span.attributes.add(key=key).value.string_value = value
+        for key, count in (
+            ("gen_ai.usage.input_tokens", 3800 + i % 400),
+            ("gen_ai.usage.cache_read.input_tokens", 3000),
+            ("gen_ai.usage.output_tokens", 200 + i % 150),
+        ):
+            span.attributes.add(key=key).value.int_value = count
+    return request.SerializeToString()
+
+
+def events_body(protobuf: bytes) -> bytes:
+    """The same usage and runs as /v1/events JSON records, mapped as /v1/traces maps them."""
+    batch = map_spans(decode_spans(protobuf, media=PROTOBUF, coding="", limit=1 << 30))
+    records: list[dict[str, Any]] = []
+    for record in batch.records:
+        stamp = "occurredAt" if record["type"] == "usage" else "startedAt"
+        records.append(
+            {k: v for k, v in {**record, stamp: record[stamp].isoformat()}.items() if v is not None}
+        )
+    return json.dumps(records).encode()
+
+
+async def post_all(
+    client: httpx.AsyncClient, path: str, key: str, bodies: list[bytes], concurrency: int
+) -> float:
+    """Send every body, `concurrency` at a time; the wall-clock seconds it took."""
+    headers = {"Authorization": f"Bearer {key}"}
+    if path == "/v1/traces":
+        headers |= {"Content-Type": PROTOBUF, "Content-Encoding": "gzip"}
+    else:
+        headers |= {"Content-Type": JSON}
+    queue = list(reversed(bodies))
+
+    async def sender() -> None:
+        while queue:
+            body = queue.pop()
+            response = await client.post(path, content=body, headers=headers)
+            if response.status_code != 200 or (path == "/v1/traces" and response.content):
+                raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def tenant_runs(database_url: str, tenant_id: uuid.UUID) -> int:
+    """The tenant's stored runs (read as the database owner)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM runs WHERE tenant_id = $1", tenant_id))
+    finally:
+        await conn.close()
+
+
+async def growth_target(settings: Settings, tenant_id: uuid.UUID, name: str) -> Target:
+    """A workflow, a price and an API key of their own in an existing (generated) tenant."""
+    engine = create_engine(settings, pool_size=2)
+    sessions = TenantSessions(engine)
+    workflow = f"ingest-growth-{name}"
+    try:
+        async with sessions(tenant_id) as session:
+            await upsert_workflow(
+                session=session, tenant_id=tenant_id, key=workflow, name=f"Ingest growth {name}"
+            )
+            await set_model_price(session=session, tenant_id=tenant_id, price=GROWTH_PRICE)
+        key = await create_api_key(
+            sessions=sessions, tenant_id=tenant_id, name=f"growth-{name}", scopes=["ingest"]
+        )
+        return Target(name, tenant_id, key.key, workflow)
+    finally:
+        await engine.dispose()
+
+
+async def fresh_target(settings: Settings, name: str) -> Target:
+    tenant = await make_tenant(settings, name)
+    return await growth_target(settings, tenant.tenant_id, name)
+
+
+@asynccontextmanager
+async def targets(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, list[Target]]]:
+    """(settings of the database, [traces target, events target])."""
+    with servers() as (admin_url, redis_url), tempfile.TemporaryDirectory() as tmp:
+        if args.generated:
+            from bench.generate import open_generated
+
+            gen = await open_generated(
+                args.generated, admin_url=admin_url, redis_url=redis_url, data_dir=Path(tmp)
+            )
+            await asyncio.to_thread(upgrade, gen.settings)  # the generator may predate a revision
+            found = [
+                await growth_target(gen.settings, gen.tenant_id, f"{name}-{uuid.uuid4().hex[:6]}")
+                for name in ("traces", "events")
+            ]
+            yield gen.settings, found
+            return
+        async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
+            found = [await fresh_target(db.settings, name) for name in ("traces", "events")]
+            yield db.settings, found
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings) -> Iterator[str]:
+    """`ledger serve` in a subprocess, given up to 5 minutes to start on a loaded machine."""
+    port = free_port()
+    process = spawn_api(settings, port)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}", process, timeout=300)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _spans_s(spans: int, seconds: float) -> str:
+    return f"{spans / seconds:,.0f}"
+
+
+async def main(args: argparse.Namespace) -> None:
+    spans_per_step = args.step_runs * SPANS_PER_RUN
+    requests_per_step = max(1, spans_per_step // args.batch)
+    spans_per_step = requests_per_step * args.batch
+    steps = max(1, args.runs // (spans_per_step // SPANS_PER_RUN))
+    print(
+        f"{steps} steps of {requests_per_step} requests x {args.batch} spans "
+        f"({spans_per_step // SPANS_PER_RUN:,} runs) per path, concurrency {args.concurrency}, "
+        f"{'tenant of ' + args.generated if args.generated else 'fresh database'}",
+        flush=True,
+    )
+    header = ["step", "runs after", "traces spans/s", "events spans/s", "traces/events time"]
+    rows: list[list[str]] = []
+    traces_times: list[float] = []
+    events_times: list[float] = []
+    async with targets(args) as (settings, (traces, events)):
+        database_url = settings.database_url or ""
+        start_runs = await tenant_runs(database_url, traces.tenant_id)
+        with api_server(settings) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=300) as client:
+                for step in range(steps):
+                    first = step * spans_per_step
+                    protobuf = [
+                        export_request(1, first + r * args.batch, args.batch, traces.workflow)
+                        for r in range(requests_per_step)
+                    ]
+                    gzipped = [gzip.compress(body) for body in protobuf]
+                    json_bodies = [
+                        events_body(
+                            export_request(2, first + r * args.batch, args.batch, events.workflow)
+                        )
+                        for r in range(requests_per_step)
+                    ]
+                    t = await post_all(
+                        client, "/v1/traces", traces.api_key, gzipped, args.concurrency
+                    )
+                    e = await post_all(
+                        client, "/v1/events", events.api_key, json_bodies, args.concurrency
+                    )
+                    traces_times.append(t)
+                    events_times.append(e)
+                    runs_after = start_runs + (step + 1) * spans_per_step // SPANS_PER_RUN
+                    row = [
+                        f"{step + 1}/{steps}",
+                        f"{runs_after:,}",
+                        _spans_s(spans_per_step, t),
+                        _spans_s(spans_per_step, e),
+                        f"{t / e:.2f}",
+                    ]
+                    rows.append(row)
+                    print("  ".join(row), flush=True)
+        stored = await tenant_runs(database_url, traces.tenant_id)
+    print()
+    print(table(rows, header))
+    first_n = max(1, min(3, steps // 5))
+    summary = []
+    for name, times in (("traces", traces_times), ("events", events_times)):
+        head = statistics.median(times[:first_n])
+        tail = statistics.median(times[-first_n:])
+        summary.append(
+            f"{name}: first {first_n} step(s) median {_spans_s(spans_per_step, head)} spans/s, "
+            f"last {_spans_s(spans_per_step, tail)} spans/s, last/first throughput "
+            f"{head / tail:.2f}"
+        )
+    ratio = statistics.median(t / e for t, e in zip(traces_times, events_times, strict=True))
+    summary.append(f"traces/events time per step, median: {ratio:.2f}")
+    summary.append(f"runs stored in the traces tenant at the end: {stored:,}")
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200_000, help="runs added per tenant")
+    parser.add_argument("--step-runs", type=int, default=10_000, help="runs per step")
+    parser.add_argument("--batch", type=int, default=512, help="spans per request")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--generated", help="write into this bench.generate database's tenant")
+    asyncio.run(main(parser.parse_args()))
+    sys.exit(0)

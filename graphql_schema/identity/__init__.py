@@ -1,0 +1,1 @@
+"""People and sign-in: the identity provider, invitations, people, the audit log."""

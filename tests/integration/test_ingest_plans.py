@@ -1,0 +1,347 @@
+"""Ingest reads a bounded number of rows per record, however big the tenant and whatever the
+statistics: on a freshly migrated database whose 50,000 runs and 100,000 usage events were
+inserted and never analysed (a new deployment's first burst), each batch — an OTLP-shaped batch
+of new runs and their usage, and a batch of labels for stored runs — reads at most
+ROWS_PER_RECORD rows per record, triggers included.
+
+Rows read are PostgreSQL's own counters for the transaction (`pg_stat_get_xact_tuples_returned`
+of every table and index: rows read by sequential scans plus index entries returned), taken
+around each statement the ingest code sends, so the statement-level triggers a statement fires
+(run_costs, cohort_days, ladder reach markers) are counted with it. Reading the tenant once per
+record — the plan the cliff came from — reads ~50,000 rows per record here; a plan that uses the
+intended keys reads a few. (With 50,000 runs a batch of 100 keys is planned as index probes: on
+a table of a few hundred pages PostgreSQL rightly prefers one sequential scan, which is cheap
+there but would break a per-record bound.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+import app.ingest.otlp_calls as otlp_calls
+import app.services.ingest.service as ingest_service
+from app.db.sessions import TenantSessions, create_engine
+from app.db.urls import asyncpg_dsn
+from app.domain.genai_spans import Span
+from app.domain.pricing import Price
+from app.ingest.otlp_mapping import map_spans
+from app.migrate import upgrade
+from app.services.ingest import ingest_records
+from app.services.ingest.analyse import growth_check
+from app.services.pricing.prices import set_model_price
+from app.services.tenancy.tenants import create_tenant
+from app.services.tenancy.workflows import upsert_workflow
+from app.settings import Settings
+
+ROWS_PER_RECORD = 20
+SEED_RUNS = 50_000
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
+PRICE = Price(
+    provider="anthropic",
+    model="claude-sonnet-4",
+    effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+    input_per_million=Decimal("3"),
+    output_per_million=Decimal("15"),
+)
+
+COUNTERS = """
+SELECT c.relname::text, pg_stat_get_xact_tuples_returned(c.oid)::int8
+FROM pg_class AS c JOIN pg_namespace AS s ON s.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'i') AND s.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND s.nspname NOT LIKE 'pg_toast%'
+"""
+
+# The seed, as the owner: runs and 2 usage events per run, in the tenant's one workflow.
+SEED = """
+INSERT INTO runs (tenant_id, correlation_id, workflow_id, started_at)
+SELECT $1, 'seed-' || i, $2, $3::timestamptz + i * interval '1 minute'
+FROM generate_series(1, $4::int) AS i;
+"""
+SEED_USAGE = """
+INSERT INTO usage_events (tenant_id, event_id, correlation_id, workflow_id, kind, occurred_at,
+                          provider, model, input_tokens, output_tokens, cache_read_tokens,
+                          cache_write_tokens, reasoning_tokens, cost, cost_source)
+SELECT $1, 'seed-' || i || '-' || j, 'seed-' || i, $2, 'LLM',
+       $3::timestamptz + i * interval '1 minute', 'anthropic', 'claude-sonnet-4',
+       1000, 200, 0, 0, 0, 0.006, 'PRICED'
+FROM generate_series(1, $4::int) AS i, generate_series(1, 2) AS j;
+"""
+
+
+@dataclass
+class Fresh:
+    settings: Settings
+    owner_dsn: str
+    tenant_id: uuid.UUID
+    sessions: TenantSessions
+
+
+@pytest.fixture(scope="module")
+async def fresh(servers: Any) -> AsyncIterator[Fresh]:
+    """A database of its own, migrated, one tenant seeded by plain INSERTs, never analysed."""
+    admin = asyncpg_dsn(servers.database_url)
+    name = f"ledger_plans_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    from sqlalchemy.engine import make_url
+
+    url = make_url(servers.database_url).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(
+        env="test",
+        database_url=url,
+        redis_url=servers.redis_url,
+        data_dir=Path(tempfile.mkdtemp(prefix="ledger-plans-")),
+    )
+    await asyncio.to_thread(upgrade, settings)
+    engine = create_engine(settings, pool_size=2)
+    sessions = TenantSessions(engine)
+    try:
+        tenant_id = await create_tenant(sessions=sessions, name="plans")
+        async with sessions(tenant_id) as session:
+            workflow = await upsert_workflow(
+                session=session, tenant_id=tenant_id, key="outreach", name="Outreach"
+            )
+            await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
+        owner = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            args = (tenant_id, workflow.workflow_id, T0, SEED_RUNS)
+            await owner.execute(SEED.replace(";", ""), *args)
+            await owner.execute(SEED_USAGE, *args)
+        finally:
+            await owner.close()
+        yield Fresh(settings, asyncpg_dsn(url), tenant_id, sessions)
+    finally:
+        await engine.dispose()
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+class Counting:
+    """The session's asyncpg connection, counting the rows each statement reads."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    async def _counters(self) -> dict[str, int]:
+        return {row[0]: row[1] for row in await self._conn.fetch(COUNTERS)}
+
+    async def _run(self, method: str, sql: str, *args: Any, **kwargs: Any) -> Any:
+        before = await self._counters()
+        result = await getattr(self._conn, method)(sql, *args, **kwargs)
+        after = await self._counters()
+        statement = " ".join(sql.split())[:100]
+        for relation, count in after.items():
+            if count != before.get(relation, 0):
+                self.rows[statement][relation] += count - before.get(relation, 0)
+        return result
+
+    async def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("execute", sql, *args, **kwargs)
+
+    async def fetch(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("fetch", sql, *args, **kwargs)
+
+    async def fetchval(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("fetchval", sql, *args, **kwargs)
+
+    def total(self) -> int:
+        """Rows read by ingest's statements; the ANALYZE the growth check ran is not one."""
+        return sum(
+            sum(relations.values())
+            for statement, relations in self.rows.items()
+            if "ledger_analyze_grown" not in statement
+        )
+
+    def report(self) -> str:
+        lines = []
+        for statement, relations in sorted(self.rows.items(), key=lambda kv: -sum(kv[1].values())):
+            top = sorted(relations.items(), key=lambda kv: -kv[1])[:4]
+            lines.append(f"{sum(relations.values()):>9}  {statement}  {top}")
+        return "\n".join(lines)
+
+
+class Recorder:
+    """Counts the statements of every connection ingest opens (its `raw_connection` calls)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.countings: list[Counting] = []
+        real = ingest_service.raw_connection
+
+        async def counted(session: Any) -> Any:
+            self.countings.append(Counting(await real(session)))
+            return self.countings[-1]
+
+        for module in (ingest_service, otlp_calls):
+            monkeypatch.setattr(module, "raw_connection", counted)
+
+    def total(self) -> int:
+        return sum(c.total() for c in self.countings)
+
+    def report(self) -> str:
+        return "\n".join(c.report() for c in self.countings)
+
+
+async def ingest_counted(
+    fresh: Fresh, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> Recorder:
+    recorder = Recorder(monkeypatch)
+    async with fresh.sessions(fresh.tenant_id) as session:
+        outcome = await ingest_records(session=session, tenant_id=fresh.tenant_id, records=records)
+    monkeypatch.undo()
+    assert not outcome.errors, outcome.errors
+    assert outcome.accepted == len(records)
+    return recorder
+
+
+async def export_counted(
+    fresh: Fresh, spans: list[Span], monkeypatch: pytest.MonkeyPatch
+) -> Recorder:
+    """Store one decoded export exactly as `POST /v1/traces` does (claims, records, health)."""
+    recorder = Recorder(monkeypatch)
+    async with fresh.sessions(fresh.tenant_id) as session:
+        result = await otlp_calls.store_export(
+            session=session, tenant_id=fresh.tenant_id, batch=map_spans(spans), max_records=10_000
+        )
+    monkeypatch.undo()
+    assert not result.rejected, result.rejected
+    assert result.stored.accepted == len(spans) + len(spans) // 5
+    return recorder
+
+
+def export_spans(batch: int) -> list[Span]:
+    """500 LLM spans of 100 traces (5 per trace), as an OTel SDK exports them."""
+    start_ns = int((T0 + timedelta(days=40)).timestamp()) * 10**9 + batch * 10**12
+    return [
+        Span(
+            trace_id=f"{batch + 1:016x}{t + 1:016x}",
+            span_id=f"{batch + 1:08x}{t * 5 + s + 1:08x}",
+            start_ns=start_ns + (t * 5 + s) * 10**9,
+            end_ns=start_ns + (t * 5 + s) * 10**9 + 9 * 10**8,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "anthropic",
+                "gen_ai.request.model": "claude-sonnet-4",
+                "gen_ai.usage.input_tokens": 3000 + s,
+                "gen_ai.usage.output_tokens": 200,
+            },
+            resource={"ledger.workflow": "outreach"},
+        )
+        for t in range(100)
+        for s in range(5)
+    ]
+
+
+def otlp_shaped(batch: int) -> list[dict[str, Any]]:
+    """500 LLM usage records (5 per run) then the 100 runs, as /v1/traces maps an export."""
+    usage, runs = [], []
+    for r in range(100):
+        cid = f"b{batch}-run-{r}"
+        started = T0 + timedelta(days=20, minutes=batch * 100 + r)
+        runs.append(
+            {
+                "type": "run",
+                "correlationId": cid,
+                "workflowKey": "outreach",
+                "startedAt": started.isoformat(),
+            }
+        )
+        for s in range(5):
+            usage.append(
+                {
+                    "type": "usage",
+                    "eventId": f"{cid}-{s}",
+                    "correlationId": cid,
+                    "workflowKey": "outreach",
+                    "kind": "LLM",
+                    "occurredAt": (started + timedelta(seconds=s)).isoformat(),
+                    "provider": "anthropic",
+                    "model": "claude-sonnet-4",
+                    "inputTokens": 3000 + s,
+                    "outputTokens": 200,
+                }
+            )
+    return usage + runs
+
+
+def labels_for_seeded(first: int, count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "label",
+            "correlationId": f"seed-{i}",
+            "status": "ACCEPTED",
+            "at": (T0 + timedelta(minutes=i, hours=1)).isoformat(),
+            "reviewer": "qa",
+        }
+        for i in range(first, first + count)
+    ]
+
+
+async def analysed(fresh: Fresh, table: str) -> int:
+    conn = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        count = await conn.fetchval(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = $1", table
+        )
+        return int(count)
+    finally:
+        await conn.close()
+
+
+async def test_an_otlp_shaped_batch_reads_a_bounded_number_of_rows_per_record(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a tenant of 50,000 runs and 100,000 usage events that nothing has analysed
+    assert await analysed(fresh, "runs") == 0
+    growth_check.next_at = 0.0  # a new process: the growth check is due
+    for batch in range(3):
+        # when an export's runs and usage are ingested
+        records = otlp_shaped(batch)
+        counting = await ingest_counted(fresh, records, monkeypatch)
+        # then each batch reads at most ROWS_PER_RECORD rows per record
+        bound = ROWS_PER_RECORD * len(records)
+        assert counting.total() <= bound, f"batch {batch}:\n{counting.report()}"
+    # and the first batch had the tables it grows analysed
+    assert await analysed(fresh, "runs") >= 1
+    assert await analysed(fresh, "usage_events") >= 1
+
+
+async def test_an_otlp_export_reads_a_bounded_number_of_rows_per_span(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    growth_check.next_at = 0.0
+    for batch in range(3):
+        # when an export of 500 spans (100 traces) is stored as /v1/traces stores it
+        spans = export_spans(batch)
+        recorder = await export_counted(fresh, spans, monkeypatch)
+        # then it reads at most ROWS_PER_RECORD rows per span, claims and health included
+        bound = ROWS_PER_RECORD * len(spans)
+        assert recorder.total() <= bound, f"export {batch}:\n{recorder.report()}"
+
+
+async def test_labels_for_stored_runs_read_a_bounded_number_of_rows_per_record(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    growth_check.next_at = 0.0
+    for batch in range(2):
+        records = labels_for_seeded(1 + batch * 100, 100)
+        counting = await ingest_counted(fresh, records, monkeypatch)
+        bound = ROWS_PER_RECORD * len(records)
+        assert counting.total() <= bound, f"batch {batch}:\n{counting.report()}"
