@@ -12,8 +12,8 @@ mutation($x: String!, $y: String!) {
   a: upsertWorkflow(input: {key: "outreach", name: "Outreach",
        ladder: [{key: "accepted", name: "Accepted"}, {key: "replied", name: "Replied"}]}) { key }
   b: upsertWorkflow(input: {key: "support", name: "Support"}) { key }
-  x: createClient(input: {name: $x}) { id }
-  y: createClient(input: {name: $y}) { id }
+  x: createClient(input: {name: $x}) { id: clientId }
+  y: createClient(input: {name: $y}) { id: clientId }
 }
 """
 RANGE = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"}

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 
 VIEWER = "{ viewer { tenantId role clientId } }"
 CLIENT_QUERY = "query($id: ID!) { client(id: $id) { id name } }"
-CREATE_CLIENT = "mutation($n: String!) { createClient(input: {name: $n}) { id } }"
+CREATE_CLIENT = "mutation($n: String!) { createClient(input: {name: $n}) { id: clientId } }"
 
 
 @pytest.fixture
