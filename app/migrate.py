@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 
+from app.db.urls import asyncpg_dsn
 from app.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,7 +24,20 @@ def alembic_config(settings: Settings, *, database_url: str | None = None) -> Co
 
 
 def upgrade(settings: Settings, *, revision: str = "head", database_url: str | None = None) -> None:
-    command.upgrade(alembic_config(settings, database_url=database_url), revision)
+    config = alembic_config(settings, database_url=database_url)
+    command.upgrade(config, revision)
+    asyncio.run(_citus_shard_defaults(str(config.attributes["database_url"])))
+
+
+async def _citus_shard_defaults(url: str) -> None:
+    """On a Citus coordinator, the shard-level defaults migration 0017 cannot set inside its own
+    transaction (docs/scale-out.md); nothing elsewhere."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        if await conn.fetchval("SELECT to_regprocedure('ledger_citus_shard_defaults()')"):
+            await conn.execute("SELECT ledger_citus_shard_defaults()")
+    finally:
+        await conn.close()
 
 
 def downgrade(settings: Settings, *, revision: str, database_url: str | None = None) -> None:

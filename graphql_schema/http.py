@@ -361,7 +361,12 @@ class LedgerGraphQL(GraphQL[Context, None]):
         headers: dict[str, str] = {}
         if DATABASE_UNAVAILABLE in codes:
             headers["Retry-After"] = RETRY_AFTER_DATABASE
-            if media == GRAPHQL_RESPONSE_JSON and body.get("data") is None:
+            # Nothing answered (no data, or every root field null): the whole request can be
+            # retried, so the status says so.
+            data = body.get("data")
+            if media == GRAPHQL_RESPONSE_JSON and (
+                data is None or all(value is None for value in data.values())
+            ):
                 status = 503
         if media == GRAPHQL_RESPONSE_JSON and status == 200 and is_request_error(result):
             status = 400

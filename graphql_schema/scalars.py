@@ -18,11 +18,11 @@ from strawberry.types.scalar import ScalarDefinition
 
 # The documents each custom scalar follows (`@specifiedBy(url:)` in the SDL). Decimal output is
 # the lexical form of XML Schema's decimal (sign, digits, optional fraction; no exponent), in a
-# JSON string; DateTime output is RFC 3339 as the GraphQL Scalars date-time specification says;
-# Date is RFC 3339's full-date.
+# JSON string; DateTime output is RFC 3339 as the GraphQL Scalars date-time specification says.
 DECIMAL_SPEC = "https://www.w3.org/TR/xmlschema11-2/#decimal"
 DATETIME_SPEC = "https://scalars.graphql.org/andimarek/date-time"
-DATE_SPEC = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"  # full-date
+# Date output is RFC 3339's full-date ("2026-03-01").
+DATE_SPEC = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
 
 
 def serialize_decimal(value: Decimal) -> str:
@@ -31,7 +31,7 @@ def serialize_decimal(value: Decimal) -> str:
 
 def parse_decimal(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError('expected a decimal number as a string, e.g. "12.50"')
+        raise ValueError("expected a decimal number as a string, e.g. \"12.50\"")
     try:
         parsed = Decimal(str(value).strip())
     except InvalidOperation as exc:
@@ -58,10 +58,10 @@ DATETIME: ScalarDefinition = dataclasses.replace(
     specified_by_url=DATETIME_SPEC,
 )
 
-# strawberry's own Date (ISO 8601 calendar date), with its specification named.
+# strawberry's own Date (a UTC day), with its specification named.
 DATE: ScalarDefinition = dataclasses.replace(
     DateDefinition,
-    description='A calendar date, RFC 3339 full-date, e.g. "2026-03-01" (a UTC day).',
+    description='A calendar day (RFC 3339 full-date), e.g. "2026-03-01"; days are UTC days.',
     specified_by_url=DATE_SPEC,
 )
 

@@ -23,6 +23,7 @@ import pytest
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
+from app.db.citus import drop_database, prepare_database, workers_from_env
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.embedded import start_embedded
@@ -71,10 +72,15 @@ async def servers() -> AsyncIterator[Servers]:
         redis_url = redis_url or embedded.redis_url
     name = f"ledger_test_{uuid.uuid4().hex[:10]}"
     url = await _create_database(admin_url, name)
+    citus_workers = workers_from_env()  # a Citus coordinator: the database on every node too
+    if citus_workers:
+        await prepare_database(admin_url, name, citus_workers)
     try:
         yield Servers(database_url=url, redis_url=redis_url)
     finally:
         await _drop_database(admin_url, name)
+        if citus_workers:
+            await drop_database(admin_url, name, citus_workers)
         if embedded is not None:
             embedded.stop()
             shutil.rmtree(embedded_dir, ignore_errors=True)
@@ -179,3 +185,9 @@ def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSes
 def shared_contract() -> Iterator[Path | None]:
     path = Path(__file__).resolve().parents[2] / "shared" / "contract.graphql"
     yield path if path.exists() else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests run last: sync Playwright holds an event loop on the main thread while
+    a browser is open, which the async tests must not meet."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

@@ -1,9 +1,16 @@
 """The one session factory: every transaction is bound to exactly one tenant.
 
-`app.tenant_id` is set with `set_config(..., true)` at the start of each transaction, so it is
+`app.tenant_id` is set with `SET LOCAL` at the start of each transaction, so it is
 transaction-local and can never leak to the next checkout of a pooled connection. Row-level
 security policies compare every tenant table's `tenant_id` with it; with no tenant set, a query
 sees nothing.
+
+`SET LOCAL` rather than `set_config(..., true)` (the same thing on one PostgreSQL): on a Citus
+cluster with `citus.propagate_set_commands = 'local'` the coordinator forwards a `SET LOCAL` to
+every worker the transaction touches, so the policies on the shards see the tenant; a
+`set_config()` call is a function, not a SET command, and never reaches them (the shards' policies
+would then filter every row, silently). `SET` takes no bind parameter: the value is a `uuid.UUID`
+rendered by Python, so nothing but hex digits and dashes is ever spliced in. docs/scale-out.md.
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.db.urls import application_url
 from app.settings import Settings
 
-SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
+
+def set_tenant(tenant_id: uuid.UUID) -> TextClause:
+    """`SET LOCAL app.tenant_id = '<uuid>'` for one tenant (forwarded to Citus workers)."""
+    return text(f"SET LOCAL app.tenant_id = '{uuid.UUID(str(tenant_id))}'")
 
 
 def create_engine(settings: Settings, *, url: str | None = None, **kwargs: Any) -> AsyncEngine:
@@ -42,7 +52,7 @@ class TenantSessions:
     async def __call__(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             async with session.begin():
-                await session.execute(SET_TENANT, {"tenant_id": str(tenant_id)})
+                await session.execute(set_tenant(tenant_id))
                 yield session
 
 

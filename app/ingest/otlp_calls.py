@@ -82,7 +82,10 @@ FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::int8[], $8::text
 ORDER BY 2, 3, 4, 5
 ON CONFLICT (tenant_id, day, source, workflow_key, reason) DO UPDATE
 SET spans = h.spans + EXCLUDED.spans,
-    examples = (EXCLUDED.examples || h.examples)[1:5],
+    -- The newest five: trim_array, not a [1:5] slice, which crashes a Citus 13.2 coordinator
+    -- in this statement (docs/scale-out.md).
+    examples = trim_array(EXCLUDED.examples || h.examples,
+                          greatest(cardinality(EXCLUDED.examples || h.examples) - 5, 0)),
     last_seen_at = EXCLUDED.last_seen_at
 """
 MAX_EXAMPLES = 5

@@ -149,8 +149,10 @@ async def portal(chromium_path: str, migrated: Settings, sessions: Any) -> Any:
         await asyncio.to_thread(thread.join, 30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    # Module-scoped: sync Playwright runs an event loop on the test's thread while it is open,
+    # and the async tests that follow need that thread's loop free again.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,8 +5,8 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 const config: CodegenConfig = {
   schema: "../../graphql_schema/schema.graphql",
   documents: "operations/*.graphql",
-  // Decimal is an exact decimal in a JSON string, DateTime and Date RFC 3339 strings: never a
-  // number, never unknown. strictScalars fails the build on a custom scalar without a type.
+  // Decimal is an exact decimal in a JSON string, DateTime and Date RFC 3339 strings: never a number,
+  // never unknown. strictScalars fails the build on a custom scalar without a type.
   config: {
     strictScalars: true,
     scalars: { Decimal: "string", DateTime: "string", Date: "string" },

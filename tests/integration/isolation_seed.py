@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app import global_ids
+
 CREATE_CLIENTS = """
 mutation($x: ClientInput!, $y: ClientInput!) {
   x: createClient(input: $x) { clientId }
@@ -209,10 +211,12 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
             {"n": name, "v": value},
         )
         assert "errors" not in made, made
-    workflow_id = body["data"]["upsertWorkflow"]["id"]
+    workflow_node_id = body["data"]["upsertWorkflow"]["id"]
+    workflow_id = global_ids.decode(workflow_node_id)[1]  # the workflow's UUID
     markers = {
         str(handle.tenant_id): "tenant id",
         workflow_id: "workflow id",
+        workflow_node_id: "workflow global id",
         key: "workflow key",
         f"{tag}-Flow-Name": "workflow name",
         x: "client X id",

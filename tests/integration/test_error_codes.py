@@ -59,13 +59,14 @@ SURROGATE_CASES = [
         "input.ladder.0.name",
     ),
     (
-        "mutation($input: ModelPriceInput!) { setModelPrice(input: $input) }",
+        "mutation($input: ModelPriceInput!) "
+        "{ setModelPrice(input: $input) { modelPrice { model } } }",
         '{"input": {"provider": "openai", "model": "gpt\\ud800", "effectiveFrom": '
         '"2026-01-01T00:00:00Z", "inputPerMillion": "1", "outputPerMillion": "2"}}',
         "input.model",
     ),
     (
-        "mutation($input: InvoiceInput!) { recordInvoice(input: $input) }",
+        "mutation($input: InvoiceInput!) { recordInvoice(input: $input) { invoice { provider } } }",
         '{"input": {"provider": "\\ud800", "month": "2026-03", "amount": "10"}}',
         "input.provider",
     ),

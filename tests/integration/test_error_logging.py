@@ -1,5 +1,5 @@
 """What the server log says about GraphQL errors: a client's mistake is one INFO line without a
-traceback (internal errors are logged at ERROR with their traceback by the masking extension)."""
+traceback (internal errors are logged at ERROR with their traceback, before masking)."""
 
 from __future__ import annotations
 
@@ -36,5 +36,5 @@ async def test_client_errors_are_logged_at_info_without_a_traceback(make_tenant,
         ("ledger.graphql", logging.INFO, False),
         ("ledger.graphql", logging.INFO, False),
     ]
-    assert logged[0][3].startswith("NOT_FOUND at client.")
-    assert logged[1][3].startswith("FORBIDDEN at workflows")
+    assert logged[0][3].startswith("graphql client error NOT_FOUND at client.")
+    assert logged[1][3].startswith("graphql client error FORBIDDEN at workflows")

@@ -175,7 +175,7 @@ async def test_an_analyst_from_the_provider_cannot_configure(make_tenant, idp, b
     )
 
     body = (
-        await as_session(browser, 'mutation { createClient(input: {name: "X"}) { id: clientId } }')
+        await as_session(browser, 'mutation { createClient(input: {name: "X"}) { clientId } }')
     ).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
@@ -329,12 +329,12 @@ async def test_sign_out_everywhere_ends_every_browser_of_the_person(
 
 async def test_a_client_invitation_opens_that_clients_portal_once(make_tenant, browser) -> None:
     tenant = await make_tenant()
-    mine = (await tenant.gql('mutation { createClient(input: {name: "Mine"}) { id: clientId } }'))[
+    mine = (await tenant.gql('mutation { createClient(input: {name: "Mine"}) { clientId } }'))[
         "data"
-    ]["createClient"]["id"]
-    theirs = (
-        await tenant.gql('mutation { createClient(input: {name: "Theirs"}) { id: clientId } }')
-    )["data"]["createClient"]["id"]
+    ]["createClient"]["clientId"]
+    theirs = (await tenant.gql('mutation { createClient(input: {name: "Theirs"}) { clientId } }'))[
+        "data"
+    ]["createClient"]["clientId"]
     engineer = tenant.token(Role.ENGINEER)
     invited = await tenant.gql(
         INVITE, {"client": mine, "email": "cfo@client.example"}, token=engineer
@@ -378,9 +378,9 @@ async def test_an_expired_or_revoked_invitation_signs_nobody_in(
     make_tenant, sessions, browser
 ) -> None:
     tenant = await make_tenant()
-    client = (await tenant.gql('mutation { createClient(input: {name: "C"}) { id: clientId } }'))[
+    client = (await tenant.gql('mutation { createClient(input: {name: "C"}) { clientId } }'))[
         "data"
-    ]["createClient"]["id"]
+    ]["createClient"]["clientId"]
     long_ago = datetime.now(UTC) - timedelta(days=10)
     async with sessions(tenant.tenant_id) as session:
         expired = await create_invitation(
@@ -406,9 +406,9 @@ async def test_an_expired_or_revoked_invitation_signs_nobody_in(
 
 async def test_invitations_and_the_audit_log_are_for_the_roles_allowed(make_tenant) -> None:
     tenant = await make_tenant()
-    client = (await tenant.gql('mutation { createClient(input: {name: "C"}) { id: clientId } }'))[
+    client = (await tenant.gql('mutation { createClient(input: {name: "C"}) { clientId } }'))[
         "data"
-    ]["createClient"]["id"]
+    ]["createClient"]["clientId"]
     analyst = await tenant.gql(
         INVITE, {"client": client, "email": "a@b.example"}, role=Role.ANALYST
     )
@@ -454,9 +454,9 @@ async def test_no_person_of_tenant_a_obtains_a_session_in_tenant_b(
     )
     viewer = (await as_session(browser, VIEWER)).json()["data"]["viewer"]
     assert viewer["tenantId"] == str(a.tenant_id)
-    a_client = (await a.gql('mutation { createClient(input: {name: "A1"}) { id: clientId } }'))[
-        "data"
-    ]["createClient"]["id"]
+    a_client = (await a.gql('mutation { createClient(input: {name: "A1"}) { clientId } }'))["data"][
+        "createClient"
+    ]["clientId"]
     a_invite = (await a.gql(INVITE, {"client": a_client, "email": "c@a.example"}))["data"]
     invitation_id = a_invite["inviteClientViewer"]["invitation"]["id"]
     assert (await b.gql("{ people { email } }"))["data"]["people"] == []
@@ -565,9 +565,9 @@ async def test_the_cli_sets_the_provider_invites_and_reads_the_audit_log(
     cli_env, make_tenant, idp, browser, capsys, tmp_path
 ) -> None:
     tenant = await make_tenant()
-    client = (await tenant.gql('mutation { createClient(input: {name: "CLI"}) { id: clientId } }'))[
+    client = (await tenant.gql('mutation { createClient(input: {name: "CLI"}) { clientId } }'))[
         "data"
-    ]["createClient"]["id"]
+    ]["createClient"]["clientId"]
     secret_file = tmp_path / "secret"
     secret_file.write_text(idp.register("cli-client", CALLBACK) + "\n")
     command = (

@@ -141,10 +141,6 @@ CASES: dict[str, Case] = {
     "Query.reconciliation": Case("{ reconciliation { provider month invoiced computed events } }"),
     # one node field per document: two failing root fields report their errors in the order
     # they finish, which is no property of the API (nodes(ids:) covers two ids, in order)
-    # OTLP ingest health: the seed sends no spans, so there is nothing of A's to show (no control)
-    "Query.ingestHealth": Case(
-        "{ ingestHealth(range: $range) { day source reason spans examples } }", control=False
-    ),
     "Query.node": Case("{ node(id: $aYNode) { id ... on Client { name } } }", cross="NOT_FOUND"),
     "Query.nodes": Case(
         "{ nodes(ids: [$aYNode, $aRunNode]) { id ... on Client { name } ... on Run { subject } } }",
@@ -155,6 +151,11 @@ CASES: dict[str, Case] = {
     "Query.identityProvider": Case("{ identityProvider { issuer clientId } }", control=False),
     "Query.people": Case("{ people { id email role clientId } }", control=False),
     "Query.invitations": Case("{ invitations { id email clientId } }", control=False),
+    # The seed ingests no OTLP spans: B's answer is its own (empty) health, never A's.
+    "Query.ingestHealth": Case(
+        "{ ingestHealth(range: $range) { day source workflowKey reason spans examples } }",
+        control=False,
+    ),
     "Query.auditLog": Case("{ auditLog { at actor action detail } }", control=False),
     # --- Workflow ------------------------------------------------------------------------------
     "Workflow.ladder": wf_case("key ladder { key name }"),

@@ -28,10 +28,10 @@ from tests.integration.otlp_support import new_id, otlp_tenant, run_of, serve
 
 OPENAI_PRICE = """mutation { setModelPrice(input: {provider: "openai", model: "gpt-5-mini",
   effectiveFrom: "2020-01-01T00:00:00Z", inputPerMillion: "0.25", outputPerMillion: "2.00",
-  cacheReadPerMillion: "0.025", reasoningPerMillion: "4.00"}) }"""
+  cacheReadPerMillion: "0.025", reasoningPerMillion: "4.00"}) { modelPrice { model } } }"""
 OLD_PRICE = """mutation { setModelPrice(input: {provider: "anthropic", model: "claude-sonnet-4",
   effectiveFrom: "2020-01-01T00:00:00Z", inputPerMillion: "3.00", outputPerMillion: "15.00",
-  cacheReadPerMillion: "0.30", cacheWritePerMillion: "3.75"}) }"""
+  cacheReadPerMillion: "0.30", cacheWritePerMillion: "3.75"}) { modelPrice { model } } }"""
 HEALTH = """query($r: TimeRange!) { ingestHealth(range: $r) {
   source workflowKey reason spans examples } }"""
 TODAY = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
@@ -91,7 +91,7 @@ async def test_each_library_bills_its_call_once_to_the_cent(
 ) -> None:
     t = await otlp_tenant(make_tenant, sessions)
     for price in (OPENAI_PRICE, OLD_PRICE):
-        assert (await t.handle.gql(price))["data"]["setModelPrice"] is True
+        assert (await t.handle.gql(price))["data"]["setModelPrice"]["modelPrice"]
     run = f"lib-{library}-{new_id()}"
 
     await user_program(library, ledger_url, t.ingest_key, provider_url, run)
@@ -108,7 +108,7 @@ async def test_openai_v2_totals_only_are_visible_in_ingest_health(
     make_tenant, sessions, ledger_url, provider_url
 ) -> None:
     t = await otlp_tenant(make_tenant, sessions)
-    assert (await t.handle.gql(OPENAI_PRICE))["data"]["setModelPrice"] is True
+    assert (await t.handle.gql(OPENAI_PRICE))["data"]["setModelPrice"]["modelPrice"]
     run = f"v2-{new_id()}"
 
     await user_program("openai-v2", ledger_url, t.ingest_key, provider_url, run)

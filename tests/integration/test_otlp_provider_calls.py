@@ -282,8 +282,8 @@ async def test_an_unbillable_span_is_told_to_the_sender_and_kept_in_ingest_healt
     # another tenant sees none of it; a client viewer may not ask
     other = await make_tenant()
     assert (await other.gql(HEALTH, {"r": ALL_DAYS}))["data"]["ingestHealth"] == []
-    made = await t.handle.gql('mutation { createClient(input: {name: "Acme"}) { id } }')
-    client = uuid.UUID(made["data"]["createClient"]["id"])
+    made = await t.handle.gql('mutation { createClient(input: {name: "Acme"}) { clientId } }')
+    client = uuid.UUID(made["data"]["createClient"]["clientId"])
     denied = await t.handle.gql(HEALTH, {"r": ALL_DAYS}, role=Role.CLIENT_VIEWER, client_id=client)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     for role in (Role.ANALYST, Role.ENGINEER):

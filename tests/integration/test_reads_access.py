@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from app import global_ids
 from app.auth.principal import Role
 from app.db.tables import TENANT_TABLES, ModelPrice, RunLabel
 from app.services.tenancy.tenants import create_api_key
@@ -30,7 +29,7 @@ query($range: TimeRange!, $client: ID!) {
     failureCostShare(range: $range) { failedCost }
     runCostStats(range: $range) { runs max }
   }
-  clients { id clientId name }
+  clients { clientId name }
   client(id: $client) { name costPerOutcome(workflowKey: "outreach", range: $range) { attempts } }
   runs { edges { node { correlationId cost usage { eventId } } } }
   run(correlationId: "shared-1") { cost usage { eventId cost } }
@@ -82,10 +81,7 @@ async def test_two_tenants_with_identical_keys_see_only_their_own_data(make_tena
         assert Decimal(data["workflow"]["costPerOutcome"]["totalCost"]) == cost
         assert Decimal(data["workflow"]["failureCostShare"]["failedCost"]) == cost
         assert Decimal(data["workflow"]["runCostStats"]["max"]) == cost
-        assert data["clients"] == [
-            {"id": global_ids.encode("Client", str(client_id)), "clientId": str(client_id),
-             "name": name}
-        ]  # fmt: skip
+        assert data["clients"] == [{"clientId": str(client_id), "name": name}]
         assert data["client"]["name"] == name
         assert data["client"]["costPerOutcome"]["attempts"] == 1
         [edge] = data["runs"]["edges"]

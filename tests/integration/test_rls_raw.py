@@ -27,11 +27,17 @@ from sqlalchemy import text
 
 from app.db.tables import (
     TENANT_TABLES,
+    AuditEvent,
     GateEvaluation,
+    IdentityProvider,
+    IngestHealth,
+    Invitation,
     LadderReachDirty,
+    ProviderCall,
     RevenueAllocation,
     RoiWindow,
     UsageRepricing,
+    User,
 )
 from app.services.ladders.reach import drain as drain_ladder_reach
 from app.services.tenancy.tenants import create_api_key
@@ -96,6 +102,53 @@ async def worker_rows(sessions: Any, seeded: Seeded) -> None:
             status="INSUFFICIENT_DATA",
             readiness={},
             evaluated_at=now,
+        ),
+    )
+    # OTLP bookkeeping and people (rows their own flows write).
+    await insert(
+        sessions,
+        t,
+        ProviderCall(
+            tenant_id=t, call_key=f"span:{seeded.tag}", event_id=f"{seeded.tag}-usage-x", detail=3
+        ),
+        IngestHealth(
+            tenant_id=t,
+            day=cohort,
+            source="otlp",
+            workflow_key="(none)",
+            reason="rejected: probe",
+            spans=1,
+            examples=["probe"],
+            last_seen_at=now,
+        ),
+        IdentityProvider(
+            tenant_id=t,
+            issuer="https://idp.example",
+            client_id="ledger",
+            client_secret_encrypted="x",
+            allowed_domains=["agency.example"],
+            role_claim="groups",
+            role_map={},
+        ),
+        User(
+            tenant_id=t,
+            user_id=uuid.uuid4(),
+            email=f"{seeded.tag}@client.example",
+            subject=f"invitation|{seeded.tag}",
+            role="CLIENT_VIEWER",
+            client_id=client,
+        ),
+        Invitation(
+            tenant_id=t,
+            invitation_id=uuid.uuid4(),
+            client_id=client,
+            email=f"{seeded.tag}@client.example",
+            token_hash=seeded.tag.ljust(64, "0")[:64],
+            created_by="test",
+            expires_at=now,
+        ),
+        AuditEvent(
+            tenant_id=t, event_id=uuid.uuid4(), at=now, actor="test", action="sign_in", detail={}
         ),
     )
     # The ladder reach rollup: rows from a drain, then one marker left dirty.
