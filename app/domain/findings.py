@@ -15,7 +15,7 @@ by money. Every detector has a minimum sample: too little data is never a findin
   the uncached input would have saved at the cache-read price.
 - LONG_CONTEXT: >= ``long_context_min_calls`` calls with more than ``long_context_input_tokens``
   input tokens. At stake: the part of those calls' cost above the threshold, pro rata
-  (:func:`excess_context_cost`).
+  (`app.domain.usage_findings.excess_context_cost`).
 - UNPLACED_SPEND: >= ``unplaced_min_events`` usage events without a step, costing >=
   ``unplaced_min_share`` of the workflow's spend. At stake: that spend.
 - FAILURE_WASTE: >= ``failure_min_finished`` finished runs, and failed runs costing >=
@@ -27,12 +27,13 @@ Money is Decimal (currency units, 10 dp); shares are floats.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from app.domain.effort import EffortEconomics, LiftVerdict, TierComparison
-from app.domain.money import MONEY_PLACES, quantize_money, share
+from app.domain.finding_thresholds import Thresholds
+from app.domain.money import quantize_money, share
 
 SECONDS_PER_MONTH = Decimal(30 * 86_400)
 
@@ -43,128 +44,6 @@ class Pattern(enum.StrEnum):
     LONG_CONTEXT = "LONG_CONTEXT"
     UNPLACED_SPEND = "UNPLACED_SPEND"
     FAILURE_WASTE = "FAILURE_WASTE"
-
-
-@dataclass(frozen=True)
-class Threshold:
-    name: str
-    default: Decimal
-    description: str
-    integer: bool = False
-    share: bool = False
-
-
-THRESHOLDS: tuple[Threshold, ...] = (
-    Threshold(
-        "effort_min_cost_multiple",
-        Decimal(2),
-        "A dearer effort tier costs at least this multiple of the baseline per attempt.",
-    ),
-    Threshold(
-        "effort_min_finished",
-        Decimal(30),
-        "Finished runs each effort tier needs before it is compared.",
-        integer=True,
-    ),
-    Threshold(
-        "resent_context_min_calls",
-        Decimal(20),
-        "LLM calls a workflow needs before its cache use is judged.",
-        integer=True,
-    ),
-    Threshold(
-        "resent_context_min_input_tokens",
-        Decimal(4000),
-        "Average input tokens per LLM call (cached + uncached) worth caching.",
-        integer=True,
-    ),
-    Threshold(
-        "resent_context_max_cache_hit_share",
-        Decimal("0.05"),
-        "A cache hit share at or below this is 'near zero'.",
-        share=True,
-    ),
-    Threshold(
-        "resent_context_cacheable_share",
-        Decimal("0.5"),
-        "Share of the uncached input assumed stable (cacheable) when pricing the saving.",
-        share=True,
-    ),
-    Threshold(
-        "long_context_input_tokens",
-        Decimal(200_000),
-        "Input tokens (cached + uncached) above which a call counts as very long.",
-        integer=True,
-    ),
-    Threshold(
-        "long_context_min_calls",
-        Decimal(1),
-        "Very long calls needed before the pattern is reported.",
-        integer=True,
-    ),
-    Threshold(
-        "unplaced_min_share",
-        Decimal("0.10"),
-        "Share of a workflow's spend without a step that is worth reporting.",
-        share=True,
-    ),
-    Threshold(
-        "unplaced_min_events",
-        Decimal(20),
-        "Usage events without a step needed before the pattern is reported.",
-        integer=True,
-    ),
-    Threshold(
-        "failure_min_share",
-        Decimal("0.20"),
-        "Share of the cohort's spend lost to failed runs that is worth reporting.",
-        share=True,
-    ),
-    Threshold(
-        "failure_min_finished",
-        Decimal(20),
-        "Finished runs a cohort needs before its failure waste is judged.",
-        integer=True,
-    ),
-)
-"""Every threshold, its default and meaning. A tenant's own values override the defaults."""
-
-BY_NAME = {t.name: t for t in THRESHOLDS}
-
-
-def check_threshold(name: str, value: Decimal) -> Decimal:
-    """``value`` if it is a valid value for threshold ``name``; :class:`ValueError` naming the
-    problem otherwise (unknown name, negative, a share above 1, a fraction for a count)."""
-    spec = BY_NAME.get(name)
-    if spec is None:
-        raise ValueError(f"unknown threshold {name!r}; one of {', '.join(BY_NAME)}")
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    if spec.share and value > 1:
-        raise ValueError(f"{name} is a share: between 0 and 1, got {value}")
-    if spec.integer and value != value.to_integral_value():
-        raise ValueError(f"{name} is a count: a whole number, got {value}")
-    if value >= Decimal(10) ** 15:
-        raise ValueError(f"{name} must be below 10^15, got {value}")
-    return value
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The thresholds in force: the tenant's values over the defaults."""
-
-    values: Mapping[str, Decimal] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> Decimal:
-        if name not in BY_NAME:
-            raise KeyError(name)
-        return self.values.get(name, BY_NAME[name].default)
-
-    def count(self, name: str) -> int:
-        return int(self[name])
-
-    def ratio(self, name: str) -> float:
-        return float(self[name])
 
 
 def per_month(amount: Decimal, range_seconds: int) -> Decimal:
@@ -258,142 +137,6 @@ def high_effort_low_value(
             Evidence("extraCost", str(quantize_money(extra))),
         ],
         runs=list(runs),
-    )
-
-
-@dataclass(frozen=True)
-class ContextStats:
-    """A workflow's LLM usage in range (SQL sums)."""
-
-    llm_calls: int
-    input_tokens: int
-    cache_read_tokens: int
-    uncached_saving: Decimal
-    """Σ input_tokens × (input − cache-read price) ÷ 10⁶ over priced calls: the most caching the
-    uncached input could have saved."""
-    long_calls: int = 0
-    long_cost: Decimal = Decimal(0)
-    long_excess_cost: Decimal = Decimal(0)
-    longest_call_tokens: int = 0
-    long_call_ids: list[str] = field(default_factory=list)
-    sample_call_ids: list[str] = field(default_factory=list)
-
-
-def resent_context(
-    workflow_key: str, stats: ContextStats, *, thresholds: Thresholds, range_seconds: int
-) -> Finding | None:
-    if stats.llm_calls < max(1, thresholds.count("resent_context_min_calls")):
-        return None
-    all_input = stats.input_tokens + stats.cache_read_tokens
-    if all_input == 0 or all_input / stats.llm_calls < thresholds.count(
-        "resent_context_min_input_tokens"
-    ):
-        return None
-    hit = stats.cache_read_tokens / all_input
-    if hit > thresholds.ratio("resent_context_max_cache_hit_share"):
-        return None
-    saving = stats.uncached_saving * thresholds["resent_context_cacheable_share"]
-    if saving <= 0:
-        return None
-    return Finding(
-        pattern=Pattern.RESENT_CONTEXT,
-        workflow_key=workflow_key,
-        money_at_stake_per_month=per_month(saving, range_seconds),
-        summary=(
-            f"{stats.llm_calls} LLM calls average {all_input // stats.llm_calls} input tokens "
-            f"and only {_pct(hit)} of the input is read from the cache."
-        ),
-        suggested_change=(
-            "Put the stable part of the prompt (instructions, tools, reference documents) "
-            "first and mark it cacheable, so each call re-reads it at the cache price."
-        ),
-        evidence=[
-            Evidence("llmCalls", str(stats.llm_calls)),
-            Evidence("inputTokens", str(stats.input_tokens)),
-            Evidence("cacheReadTokens", str(stats.cache_read_tokens)),
-            Evidence("cacheHitShare", f"{hit:.4f}"),
-            Evidence("fullCacheSaving", str(quantize_money(stats.uncached_saving))),
-            Evidence("cacheableShareAssumed", str(thresholds["resent_context_cacheable_share"])),
-        ],
-        calls=list(stats.sample_call_ids),
-    )
-
-
-def excess_context_cost(cost: Decimal, tokens: int, threshold: int) -> Decimal:
-    """The part of a call's cost above ``threshold`` input tokens, pro rata: ``cost × (tokens −
-    threshold) ÷ tokens`` (0 at or below the threshold), 10 dp half-even."""
-    if tokens <= threshold or tokens <= 0:
-        return Decimal(0)
-    return (cost * (tokens - threshold) / tokens).quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
-
-
-def long_context(
-    workflow_key: str, stats: ContextStats, *, thresholds: Thresholds, range_seconds: int
-) -> Finding | None:
-    if stats.long_calls < max(1, thresholds.count("long_context_min_calls")):
-        return None
-    if stats.long_excess_cost <= 0:
-        return None
-    limit = thresholds.count("long_context_input_tokens")
-    return Finding(
-        pattern=Pattern.LONG_CONTEXT,
-        workflow_key=workflow_key,
-        money_at_stake_per_month=per_month(stats.long_excess_cost, range_seconds),
-        summary=(
-            f"{stats.long_calls} calls sent more than {limit} input tokens (up to "
-            f"{stats.longest_call_tokens})."
-        ),
-        suggested_change=(
-            "Retrieve the relevant passages, summarise history or split the task instead of "
-            f"sending whole documents: keep calls under {limit} input tokens."
-        ),
-        evidence=[
-            Evidence("longCalls", str(stats.long_calls)),
-            Evidence("longCallsCost", str(stats.long_cost)),
-            Evidence("costAboveThreshold", str(stats.long_excess_cost)),
-            Evidence("longestCallTokens", str(stats.longest_call_tokens)),
-        ],
-        calls=list(stats.long_call_ids),
-    )
-
-
-@dataclass(frozen=True)
-class PlacementStats:
-    """A workflow's usage in range: all of it, and the part without a step."""
-
-    total_cost: Decimal
-    unplaced_cost: Decimal
-    unplaced_events: int
-    sample_call_ids: list[str] = field(default_factory=list)
-
-
-def unplaced_spend(
-    workflow_key: str, stats: PlacementStats, *, thresholds: Thresholds, range_seconds: int
-) -> Finding | None:
-    if stats.unplaced_events < max(1, thresholds.count("unplaced_min_events")):
-        return None
-    part = share(stats.unplaced_cost, stats.total_cost)
-    if part is None or stats.unplaced_cost <= 0 or part < thresholds.ratio("unplaced_min_share"):
-        return None
-    return Finding(
-        pattern=Pattern.UNPLACED_SPEND,
-        workflow_key=workflow_key,
-        money_at_stake_per_month=per_month(stats.unplaced_cost, range_seconds),
-        summary=(
-            f"{_pct(part)} of the spend ({stats.unplaced_events} events) carries no step: "
-            "nobody can say which part of the agent it paid for."
-        ),
-        suggested_change=(
-            "Tag every usage event with its step (planner, retriever, drafter, verifier…) so "
-            "this spend shows up in costBreakdown(groupBy: [STEP]) and can be cut."
-        ),
-        evidence=[
-            Evidence("unplacedCost", str(stats.unplaced_cost)),
-            Evidence("unplacedShare", f"{part:.4f}"),
-            Evidence("unplacedEvents", str(stats.unplaced_events)),
-            Evidence("totalCost", str(stats.total_cost)),
-        ],
-        calls=list(stats.sample_call_ids),
     )
 
 

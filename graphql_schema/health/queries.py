@@ -3,7 +3,7 @@ gives, per day, source and workflow (tenant-wide read)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 import strawberry
@@ -21,7 +21,9 @@ MAX_ROWS = 500
     "stored with less detail than their provider gives, for one reason."
 )
 class IngestHealthRow:
-    day: date = strawberry.field(description="The UTC day the spans arrived.")
+    day: datetime = strawberry.field(
+        description="The UTC day the spans arrived, as its first instant (00:00Z)."
+    )
     source: str = strawberry.field(
         description="The instrumentation scope that emitted the spans (e.g. "
         "com.anthropic.sdk.python); `unknown` when the export named none."
@@ -39,7 +41,7 @@ class IngestHealthRow:
     @classmethod
     def from_row(cls, row: HealthRow) -> IngestHealthRow:
         return cls(
-            day=row.day,
+            day=datetime.combine(row.day, time.min, tzinfo=UTC),
             source=row.source,
             workflow_key=row.workflow_key,
             reason=row.reason,

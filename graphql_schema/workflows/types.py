@@ -254,10 +254,10 @@ class Workflow(Node):
         info: Info,
         time_range: decisions_args.RangeArg,
         scope: decisions_args.ScopeArg = None,
-        first: decisions_args.FirstArg = 10,
+        top: decisions_args.TopArg = 10,
     ) -> decisions_failures.FailureReasons | None:
         key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
-        return await decisions_failures.workflow_failure_reasons(info, key, first)
+        return await decisions_failures.workflow_failure_reasons(info, key, top)
 
     @strawberry.field(
         description="ROI windows computed by the workers, by day then client: one per "

@@ -205,7 +205,11 @@ def test_a_revoked_session_is_refused(portal, context) -> None:
     page.get_by_text("Your session has ended").wait_for()
     page.reload()
     page.get_by_text("You are not signed in").wait_for()
-    status = page.evaluate("async () => (await fetch('/graphql', {method: 'POST'})).status")
+    status = page.evaluate(
+        """async () => (await fetch('/graphql', {method: 'POST',
+          headers: {'content-type': 'application/json'},
+          body: JSON.stringify({query: '{ viewer { role } }'})})).status"""
+    )
     assert status == 401
 
 

@@ -42,8 +42,9 @@ from app.db.tables import (
 from app.demo.agency import CLIENTS, REOPEN_REASON, WORKFLOWS
 from app.demo.report import render_details
 from app.demo.seed import SeedSummary, seed_demo
-from app.domain import findings as rules
+from app.domain import usage_findings as usage_rules
 from app.domain.effort import LiftVerdict, TierTotals, compare_tiers
+from app.domain.finding_thresholds import Thresholds
 from app.services.costs.model_mix import effort_slices
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.decisions.findings import usage_figures
@@ -188,21 +189,23 @@ async def assert_the_decision_stories_are_told(
             time_range=SEEDED,
             long_context_tokens=200_000,
         )
-    thresholds, month = rules.Thresholds(), 30 * 86_400
+    limits, month = Thresholds(), 30 * 86_400
     support = usage[found["support-triage"].workflow_id].context
     assert (
-        rules.resent_context("support-triage", support, thresholds=thresholds, range_seconds=month)
+        usage_rules.resent_context(
+            "support-triage", support, thresholds=limits, range_seconds=month
+        )
         is not None
     )
     audits = usage[found["seo-audit"].workflow_id].context
     assert (
-        rules.long_context("seo-audit", audits, thresholds=thresholds, range_seconds=month)
+        usage_rules.long_context("seo-audit", audits, thresholds=limits, range_seconds=month)
         is not None
     )
     for key in ("outreach", "lead-enrichment", "client-reporting"):
         calm = usage[found[key].workflow_id].context
-        assert rules.resent_context(key, calm, thresholds=thresholds, range_seconds=month) is None
-        assert rules.long_context(key, calm, thresholds=thresholds, range_seconds=month) is None
+        assert usage_rules.resent_context(key, calm, thresholds=limits, range_seconds=month) is None
+        assert usage_rules.long_context(key, calm, thresholds=limits, range_seconds=month) is None
 
 
 async def test_small_seed_covers_every_story_and_replays_as_duplicates(

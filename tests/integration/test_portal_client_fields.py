@@ -12,8 +12,8 @@ mutation($x: String!, $y: String!) {
   a: upsertWorkflow(input: {key: "outreach", name: "Outreach",
        ladder: [{key: "accepted", name: "Accepted"}, {key: "replied", name: "Replied"}]}) { key }
   b: upsertWorkflow(input: {key: "support", name: "Support"}) { key }
-  x: createClient(input: {name: $x}) { id: clientId }
-  y: createClient(input: {name: $y}) { id: clientId }
+  x: createClient(input: {name: $x}) { clientId }
+  y: createClient(input: {name: $y}) { clientId }
 }
 """
 RANGE = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"}
@@ -22,7 +22,7 @@ RANGE = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"}
 async def test_client_workflows_and_series_are_the_clients_own(make_tenant) -> None:
     tenant = await make_tenant()
     made = (await tenant.gql(SETUP, {"x": "X", "y": "Y"}))["data"]
-    x, y = made["x"]["id"], made["y"]["id"]
+    x, y = made["x"]["clientId"], made["y"]["clientId"]
     runs = [
         {
             "correlationId": "x1",

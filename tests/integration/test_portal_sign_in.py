@@ -24,7 +24,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 
 VIEWER = "{ viewer { tenantId role clientId } }"
 CLIENT_QUERY = "query($id: ID!) { client(id: $id) { id name } }"
-CREATE_CLIENT = "mutation($n: String!) { createClient(input: {name: $n}) { id: clientId } }"
+CREATE_CLIENT = "mutation($n: String!) { createClient(input: {name: $n}) { clientId } }"
 
 
 @pytest.fixture
@@ -43,9 +43,10 @@ async def browser(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def sign_in(browser: httpx.AsyncClient, redis: Redis, grant: LinkGrant) -> dict[str, Any]:
     token = await create_link(redis, grant)
     path = httpx.URL(link_url("http://ledger.test", token)).path
+    before = browser.cookies.get(SESSION_COOKIE)
     page = await browser.get(path)
     assert page.status_code == 200 and "<form method=post>" in page.text
-    assert browser.cookies.get(SESSION_COOKIE) is None, "opening (GET) must not use the link"
+    assert browser.cookies.get(SESSION_COOKIE) == before, "opening (GET) must not use the link"
     redeemed = await browser.post(path)
     assert redeemed.status_code == 303, redeemed.text
     info = await browser.get("/portal/session")
@@ -148,8 +149,8 @@ async def test_a_bearer_token_wins_over_a_cookie(make_tenant, browser, redis) ->
 
 async def test_a_client_viewer_session_sees_only_its_client(make_tenant, browser, redis) -> None:
     tenant = await make_tenant()
-    mine = (await tenant.gql(CREATE_CLIENT, {"n": "Mine"}))["data"]["createClient"]["id"]
-    theirs = (await tenant.gql(CREATE_CLIENT, {"n": "Theirs"}))["data"]["createClient"]["id"]
+    mine = (await tenant.gql(CREATE_CLIENT, {"n": "Mine"}))["data"]["createClient"]["clientId"]
+    theirs = (await tenant.gql(CREATE_CLIENT, {"n": "Theirs"}))["data"]["createClient"]["clientId"]
     session = await sign_in(
         browser, redis, LinkGrant(tenant.tenant_id, Role.CLIENT_VIEWER, uuid.UUID(mine))
     )
@@ -226,7 +227,7 @@ async def ledger(command: str) -> int:
 
 async def test_cli_link_sessions_and_revoke(cli_env, make_tenant, browser, capsys) -> None:
     tenant = await make_tenant()
-    client = (await tenant.gql(CREATE_CLIENT, {"n": "Linked"}))["data"]["createClient"]["id"]
+    client = (await tenant.gql(CREATE_CLIENT, {"n": "Linked"}))["data"]["createClient"]["clientId"]
     command = f"portal link --tenant {tenant.tenant_id} --role client_viewer --client {client}"
     assert await ledger(command + " --base-url http://ledger.test") == 0
     url = capsys.readouterr().out.split()[-1]
@@ -260,3 +261,26 @@ async def test_cli_link_refuses_a_bad_grant(cli_env, make_tenant, capsys) -> Non
         await ledger(f"portal link --tenant {tenant.tenant_id} --role owner --client {missing}")
         == 2
     )
+
+
+async def test_a_second_link_in_the_same_browser_replaces_the_session(
+    make_tenant, browser, redis
+) -> None:
+    tenant = await make_tenant()
+    first = await sign_in(browser, redis, LinkGrant(tenant.tenant_id, Role.ANALYST, None))
+    second = await sign_in(browser, redis, LinkGrant(tenant.tenant_id, Role.OWNER, None))
+    live = await SessionStore(redis).list(tenant.tenant_id)
+    assert [s.session_id for s in live] == [second["sessionId"]] != [first["sessionId"]]
+    assert second["role"] == "OWNER"
+
+
+async def test_assets_are_served_and_paths_stay_inside_the_build(browser) -> None:
+    from app.settings import Settings
+
+    dist = Settings().portal_dir
+    built = sorted((dist / "assets").glob("portal-*.js")) if (dist / "assets").is_dir() else []
+    if built:
+        ok = await browser.get(f"/portal/assets/{built[0].name}")
+        assert ok.status_code == 200 and "immutable" in ok.headers["cache-control"]
+    for escape in ("../index.html", "..%2Findex.html", "%2e%2e/%2e%2e/pyproject.toml"):
+        assert (await browser.get(f"/portal/assets/{escape}")).status_code == 404, escape

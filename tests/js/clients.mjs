@@ -69,6 +69,7 @@ const viewer = urqlClient(input.viewerToken);
 const urql = {
   dashboard: await viaUrql(owner, input.dashboard.query, input.dashboard.variables),
   mine: await viaUrql(viewer, input.mine.query, input.mine.variables),
+  engineering: await viaUrql(owner, input.engineering.query, input.engineering.variables),
 };
 
 const apolloOwner = apolloClient(input.ownerToken);
@@ -78,6 +79,7 @@ const apollo = {
   dashboard: await viaApollo(apolloOwner, input.dashboard.query, input.dashboard.variables),
   dashboardAgain: await viaApollo(apolloOwner, input.dashboard.query, input.dashboard.variables),
   mine: await viaApollo(apolloViewer, input.mine.query, input.mine.variables),
+  engineering: await viaApollo(apolloOwner, input.engineering.query, input.engineering.variables),
   gate: await viaApollo(apolloOwner, input.gate.query, {}, true),
 };
 process.stdout.write(JSON.stringify({ urql, apollo, requests }));

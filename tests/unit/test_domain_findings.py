@@ -10,19 +10,20 @@ from hypothesis import strategies as st
 
 from app.domain.cost_per_outcome import CohortTotals
 from app.domain.effort import TierTotals, compare_tiers
+from app.domain.finding_thresholds import Thresholds, check_threshold
 from app.domain.findings import (
-    ContextStats,
     FailureStats,
     Pattern,
-    PlacementStats,
-    Thresholds,
-    check_threshold,
-    excess_context_cost,
     failure_waste,
     high_effort_low_value,
-    long_context,
     per_month,
     rank_findings,
+)
+from app.domain.usage_findings import (
+    ContextStats,
+    PlacementStats,
+    excess_context_cost,
+    long_context,
     resent_context,
     unplaced_spend,
 )

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, and_, func, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import CTE, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.cost_per_outcome import CohortTotals
@@ -63,27 +62,32 @@ def _variant_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
     return joined, run.c.variant
 
 
+def _dominant_of(cohort: CTE, tenant_id: uuid.UUID, value: Any, name: str) -> tuple[Any, Any]:
+    """FROM clause and value column: each cohort run's `value` with the largest LLM usage cost
+    in the run (ties: the smallest value; NULL when the run has no LLM usage with a value).
+
+    A LATERAL probe per run (the (tenant_id, correlation_id) index, a handful of rows each):
+    linear in the cohort whatever the planner estimates for the CTE, where a join with a
+    DISTINCT ON subquery over the whole cohort's usage went quadratic (nested loop rescans)."""
+    dominant = (
+        select(value.label("value"))
+        .where(
+            USAGE.c.tenant_id == tenant_id,
+            USAGE.c.correlation_id == cohort.c.correlation_id,
+            USAGE.c.kind == UsageKind.LLM.value,
+            value.is_not(None),
+        )
+        .group_by(value)
+        .order_by(func.sum(USAGE.c.cost).desc(), value)
+        .limit(1)
+        .lateral(name)
+    )
+    return cohort.outerjoin(dominant, true()), dominant.c.value
+
+
 def _dominant_model_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
     """FROM clause and value column: each cohort run's dominant model (see module docstring)."""
-    per_model = (
-        select(USAGE.c.correlation_id, USAGE.c.model)
-        .select_from(
-            cohort.join(
-                USAGE,
-                and_(
-                    USAGE.c.tenant_id == tenant_id,
-                    USAGE.c.correlation_id == cohort.c.correlation_id,
-                ),
-            )
-        )
-        .where(USAGE.c.kind == UsageKind.LLM.value, USAGE.c.model.is_not(None))
-        .group_by(USAGE.c.correlation_id, USAGE.c.model)
-        .order_by(USAGE.c.correlation_id, func.sum(USAGE.c.cost).desc(), USAGE.c.model)
-        .ext(distinct_on(USAGE.c.correlation_id))
-        .subquery("dominant_model")
-    )
-    joined = cohort.outerjoin(per_model, per_model.c.correlation_id == cohort.c.correlation_id)
-    return joined, per_model.c.model
+    return _dominant_of(cohort, tenant_id, USAGE.c.model, "dominant_model")
 
 
 EFFORT_CODE = func.nullif(func.lower(func.btrim(USAGE.c.reasoning_effort)), "")
@@ -92,25 +96,7 @@ EFFORT_CODE = func.nullif(func.lower(func.btrim(USAGE.c.reasoning_effort)), "")
 
 def _dominant_effort_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
     """FROM clause and value column: each cohort run's dominant effort (module docstring)."""
-    per_effort = (
-        select(USAGE.c.correlation_id, EFFORT_CODE.label("effort"))
-        .select_from(
-            cohort.join(
-                USAGE,
-                and_(
-                    USAGE.c.tenant_id == tenant_id,
-                    USAGE.c.correlation_id == cohort.c.correlation_id,
-                ),
-            )
-        )
-        .where(USAGE.c.kind == UsageKind.LLM.value, EFFORT_CODE.is_not(None))
-        .group_by(USAGE.c.correlation_id, EFFORT_CODE)
-        .order_by(USAGE.c.correlation_id, func.sum(USAGE.c.cost).desc(), EFFORT_CODE)
-        .ext(distinct_on(USAGE.c.correlation_id))
-        .subquery("dominant_effort")
-    )
-    joined = cohort.outerjoin(per_effort, per_effort.c.correlation_id == cohort.c.correlation_id)
-    return joined, per_effort.c.effort
+    return _dominant_of(cohort, tenant_id, EFFORT_CODE, "dominant_effort")
 
 
 SLICERS = {

@@ -3,7 +3,7 @@
 Usage figures are over the events that *occurred* in [from, to) (as `costBreakdown`), one
 aggregate statement for any number of workflows; the cohort figures (effort tiers, failures)
 come from the cohort loaders. Every amount is an exact NUMERIC sum; the per-event formulas
-mirror `app.domain.findings` (`excess_context_cost`) and `app.domain.caching` (the saving of a
+mirror `app.domain.usage_findings` (`excess_context_cost`) and `app.domain.caching` (the saving of a
 cache read), rounded to 10 dp per event.
 """
 
@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import FindingThreshold, ModelPrice
 from app.domain.enums import FAILURE_STATUSES, UsageKind
-from app.domain.findings import BY_NAME, ContextStats, PlacementStats, check_threshold
+from app.domain.finding_thresholds import BY_NAME, check_threshold
 from app.domain.pricing import TOKENS_PER_UNIT
+from app.domain.usage_findings import ContextStats, PlacementStats
 from app.services.costs.basis import MONEY_DIGITS
 from app.services.costs.cohorts import cohort_runs
 from app.services.costs.scope import USAGE, CostScope, TimeRange, in_range
@@ -220,7 +221,7 @@ async def set_threshold(
     *, session: AsyncSession, tenant_id: uuid.UUID, name: str, value: Decimal | None
 ) -> None:
     """Set a threshold (`value` None: back to its default). Raises FieldError naming "name" or
-    "value" (see `app.domain.findings.check_threshold`)."""
+    "value" (see `app.domain.finding_thresholds.check_threshold`)."""
     if value is None:
         check_name(name)
         await session.execute(

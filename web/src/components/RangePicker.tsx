@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { go, withParams, type Route } from "../lib/router";
 import { PRESETS, rangeParams, readRange } from "../lib/range";
 
@@ -7,6 +7,11 @@ export function RangePicker({ route }: { route: Route }) {
   const choice = readRange(route.params);
   const [from, setFrom] = useState(choice.fromDay);
   const [to, setTo] = useState(choice.toDay);
+  // A preset picked, or the back button: the day inputs follow the URL.
+  useEffect(() => {
+    setFrom(choice.fromDay);
+    setTo(choice.toDay);
+  }, [choice.fromDay, choice.toDay]);
   const apply = (event: Event) => {
     event.preventDefault();
     if (from && to && from <= to) {
