@@ -137,7 +137,7 @@ class CostBucket:
     )
     events: int = strawberry.field(description="Usage events in it.")
     input_tokens: int = strawberry.field(description="Uncached input tokens.")
-    output_tokens: int = strawberry.field(description="Output tokens.")
+    output_tokens: int = strawberry.field(description="Output tokens, reasoning excluded.")
     cache_read_tokens: int = strawberry.field(description="Cached input tokens read.")
     reasoning_tokens: int = strawberry.field(
         description="Reasoning (thinking) tokens, priced at the reasoning rate (else output); "

