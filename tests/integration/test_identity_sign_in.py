@@ -479,57 +479,26 @@ async def test_the_provider_settings_are_checked_and_the_secret_never_returned(
     make_tenant, idp
 ) -> None:
     tenant = await make_tenant()
-    no_secret = await tenant.gql(
-        SET_PROVIDER,
-        {
-            "input": {
-                "issuer": idp.url,
-                "clientId": "c",
-                "allowedDomains": ["a.example"],
-                "roleMap": [],
-            }
-        },
-    )
+    base = {
+        "issuer": idp.url,
+        "clientId": "c",
+        "clientSecret": "s",
+        "allowedDomains": ["a.example"],
+        "roleMap": [],
+    }
+
+    async def set_provider(role: Role = Role.OWNER, **changes: Any) -> dict[str, Any]:
+        settings = {k: v for k, v in {**base, **changes}.items() if v is not None}
+        body: dict[str, Any] = await tenant.gql(SET_PROVIDER, {"input": settings}, role=role)
+        return body
+
+    no_secret = await set_provider(clientSecret=None)
     assert no_secret["errors"][0]["extensions"]["field"] == "clientSecret"
-    bad_domain = await tenant.gql(
-        SET_PROVIDER,
-        {
-            "input": {
-                "issuer": idp.url,
-                "clientId": "c",
-                "clientSecret": "s",
-                "allowedDomains": ["@x"],
-                "roleMap": [],
-            }
-        },
-    )
+    bad_domain = await set_provider(allowedDomains=["@x"])
     assert bad_domain["errors"][0]["extensions"]["field"] == "allowedDomains"
-    client_role = await tenant.gql(
-        SET_PROVIDER,
-        {
-            "input": {
-                "issuer": idp.url,
-                "clientId": "c",
-                "clientSecret": "s",
-                "allowedDomains": ["a.example"],
-                "roleMap": [{"value": "g", "role": "CLIENT_VIEWER"}],
-            }
-        },
-    )
+    client_role = await set_provider(roleMap=[{"value": "g", "role": "CLIENT_VIEWER"}])
     assert client_role["errors"][0]["extensions"]["field"] == "roleMap"
-    engineer = await tenant.gql(
-        SET_PROVIDER,
-        {
-            "input": {
-                "issuer": idp.url,
-                "clientId": "c",
-                "clientSecret": "s",
-                "allowedDomains": ["a.example"],
-                "roleMap": [],
-            }
-        },
-        role=Role.ENGINEER,
-    )
+    engineer = await set_provider(role=Role.ENGINEER)
     assert engineer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     await configure(tenant, idp)
     shown = (await tenant.gql("{ identityProvider { issuer signInUrl } }"))["data"][
