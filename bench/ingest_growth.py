@@ -67,6 +67,7 @@ from bench.common import (
     table,
     wait_until_serving,
 )
+from bench.otlp_bench import fill_genai_span
 
 SPANS_PER_RUN = 5
 T0_NS = 1_790_000_000_000_000_000  # 2026-09-21
@@ -90,25 +91,15 @@ def export_request(prefix: int, first_span: int, size: int, workflow: str) -> by
     resource_spans.resource.attributes.add(key="ledger.workflow").value.string_value = workflow
     spans = resource_spans.scope_spans.add().spans
     for i in range(first_span, first_span + size):
-        span = spans.add()
-        span.trace_id = (prefix << 64 | (i // SPANS_PER_RUN + 1)).to_bytes(16, "big")
-        span.span_id = (prefix << 40 | (i + 1)).to_bytes(8, "big")
-        span.name = f"chat {GROWTH_PRICE.model}"
-        span.start_time_unix_nano = T0_NS + i * 200_000_000
-        span.end_time_unix_nano = span.start_time_unix_nano + 900_000_000
-        for key, value in (
-            ("gen_ai.operation.name", "chat"),
-            ("gen_ai.provider.name", GROWTH_PRICE.provider),
-            ("gen_ai.request.model", GROWTH_PRICE.model),
-            ("gen_ai.agent.name", ("planner", "drafter", "verifier")[i % 3]),
-        ):
-            span.attributes.add(key=key).value.string_value = value
-        for key, count in (
-            ("gen_ai.usage.input_tokens", 3800 + i % 400),
-            ("gen_ai.usage.cache_read.input_tokens", 3000),
-            ("gen_ai.usage.output_tokens", 200 + i % 150),
-        ):
-            span.attributes.add(key=key).value.int_value = count
+        fill_genai_span(
+            spans.add(),
+            trace=prefix << 64 | (i // SPANS_PER_RUN + 1),
+            span=prefix << 40 | (i + 1),
+            start_ns=T0_NS + i * 200_000_000,
+            provider=GROWTH_PRICE.provider,
+            model=GROWTH_PRICE.model,
+            i=i,
+        )
     return request.SerializeToString()
 
 

@@ -33,6 +33,31 @@ T0_NS = 1_790_000_000_000_000_000  # 2026-09-21
 SPANS_PER_RUN = 5
 
 
+def fill_genai_span(
+    target: Any, *, trace: int, span: int, start_ns: int, provider: str, model: str, i: int
+) -> None:
+    """One GenAI chat span as the benchmarks send it: 3,800–4,199 input tokens of which 3,000
+    cached, 200–349 output tokens, one of three agent steps (all varying with `i`)."""
+    target.trace_id = trace.to_bytes(16, "big")
+    target.span_id = span.to_bytes(8, "big")
+    target.name = f"chat {model}"
+    target.start_time_unix_nano = start_ns
+    target.end_time_unix_nano = start_ns + 900_000_000
+    for key, value in (
+        ("gen_ai.operation.name", "chat"),
+        ("gen_ai.provider.name", provider),
+        ("gen_ai.request.model", model),
+        ("gen_ai.agent.name", ("planner", "drafter", "verifier")[i % 3]),
+    ):
+        target.attributes.add(key=key).value.string_value = value
+    for key, count in (
+        ("gen_ai.usage.input_tokens", 3800 + i % 400),
+        ("gen_ai.usage.cache_read.input_tokens", 3000),
+        ("gen_ai.usage.output_tokens", 200 + i % 150),
+    ):
+        target.attributes.add(key=key).value.int_value = count
+
+
 def export_request(batch: int, size: int) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     resource_spans = request.resource_spans.add()
@@ -40,25 +65,15 @@ def export_request(batch: int, size: int) -> ExportTraceServiceRequest:
     spans = resource_spans.scope_spans.add().spans
     for j in range(size):
         i = batch * size + j
-        span = spans.add()
-        span.trace_id = (i // SPANS_PER_RUN + 1).to_bytes(16, "big")
-        span.span_id = (i + 1).to_bytes(8, "big")
-        span.name = "chat claude-sonnet-4"
-        span.start_time_unix_nano = T0_NS + i * 1_000_000_000
-        span.end_time_unix_nano = span.start_time_unix_nano + 900_000_000
-        for key, value in (
-            ("gen_ai.operation.name", "chat"),
-            ("gen_ai.provider.name", PRICE.provider),
-            ("gen_ai.request.model", PRICE.model),
-            ("gen_ai.agent.name", ("planner", "drafter", "verifier")[i % 3]),
-        ):
-            span.attributes.add(key=key).value.string_value = value
-        for key, count in (
-            ("gen_ai.usage.input_tokens", 3800 + i % 400),
-            ("gen_ai.usage.cache_read.input_tokens", 3000),
-            ("gen_ai.usage.output_tokens", 200 + i % 150),
-        ):
-            span.attributes.add(key=key).value.int_value = count
+        fill_genai_span(
+            spans.add(),
+            trace=i // SPANS_PER_RUN + 1,
+            span=i + 1,
+            start_ns=T0_NS + i * 1_000_000_000,
+            provider=PRICE.provider,
+            model=PRICE.model,
+            i=i,
+        )
     return request
 
 
