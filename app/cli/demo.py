@@ -14,6 +14,7 @@ import json
 import signal
 import socket
 import sys
+import time
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,6 +98,35 @@ Press Ctrl-C to stop.""",
     )
 
 
+def _read_status(status_file: Path) -> str | None:
+    try:
+        return status_file.read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+async def wait_for_web_build(status_file: Path) -> None:
+    """Wait until the web build that `scripts/demo` started alongside writes its exit status.
+
+    A failed build leaves the API and GraphiQL working (the portal answers 503 until a build
+    succeeds), so it is reported, not fatal."""
+    log_file = status_file.with_suffix(".log")
+    waiting_since = time.monotonic()
+    told = False
+    while (status := await asyncio.to_thread(_read_status, status_file)) is None:
+        if not told and time.monotonic() - waiting_since > 1:
+            print(f"waiting for the web build to finish (log: {log_file}) ...", flush=True)
+            told = True
+        await asyncio.sleep(0.2)
+    if status != "0":
+        print(
+            f"the web build failed (exit status {status or '?'}; see {log_file}): the portal "
+            "answers 503 until `scripts/build-web` succeeds; the API and GraphiQL work",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socket) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -124,6 +154,8 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 await asyncio.sleep(0.05)
             if serving.done():
                 raise CliError("the API server stopped during startup", "see the log lines above")
+            if args.web_build_status is not None:
+                await wait_for_web_build(args.web_build_status)
             base = f"http://{_display_host(args.host)}:{args.port}"
             links = await demo_links(settings, access, base)
             print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links)
@@ -176,4 +208,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--reset", action="store_true", help="seed a fresh demo tenant")
     demo.add_argument("--runs-per-day", type=int, default=DEFAULT_RUNS_PER_DAY, metavar="N")
     demo.add_argument("--days", type=int, default=DEFAULT_DAYS, metavar="N")
+    demo.add_argument(
+        "--web-build-status",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="wait until FILE holds the exit status of a web build running alongside "
+        "(scripts/demo starts one) before printing the URL",
+    )
     demo.set_defaults(handler=cmd_demo)
