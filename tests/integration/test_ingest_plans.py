@@ -17,6 +17,7 @@ there but would break a per-record bound.)
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import uuid
 from collections import defaultdict
@@ -99,11 +100,9 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
     from sqlalchemy.engine import make_url
 
     url = make_url(servers.database_url).set(database=name).render_as_string(hide_password=False)
+    data_dir = Path(tempfile.mkdtemp(prefix="ledger-plans-"))
     settings = Settings(
-        env="test",
-        database_url=url,
-        redis_url=servers.redis_url,
-        data_dir=Path(tempfile.mkdtemp(prefix="ledger-plans-")),
+        env="test", database_url=url, redis_url=servers.redis_url, data_dir=data_dir
     )
     await asyncio.to_thread(upgrade, settings)
     engine = create_engine(settings, pool_size=2)
@@ -128,6 +127,7 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class Counting:
