@@ -3,7 +3,7 @@
     python -m bench.demo_start [--rev REV] [--pip-cache DIR] [--npm-cache DIR] [--port 8015]
 
 Clones this repository (at REV, default HEAD) into a temporary directory, runs `scripts/demo`
-there under `bash -x` with a timestamp on every command, with no DATABASE_URL/REDIS_URL (the
+there with `set -x` and a timestamp on every command, with no DATABASE_URL/REDIS_URL (the
 embedded servers, under a fresh data directory) and the given pip and npm caches (a directory
 that does not exist yet is a cold cache; run twice with the same one for a warm cache). It stops
 the demo with SIGINT once the URL is printed, removes the clone and prints when each milestone
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TRACED = "PS4='+ $EPOCHREALTIME '; set -x; source scripts/demo \"$@\""
 COMMAND = re.compile(r"^\++ (\d+\.\d+) (.*)$")
 # the script's own commands worth a milestone, and the demo's progress lines
 COMMANDS = ("-m venv", "pip install", "scripts/build-web", "wait ", "exec ")
@@ -76,7 +77,7 @@ def main() -> int:
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     subprocess.run(["git", "-C", str(clone), "checkout", "-q", args.rev], check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env |= {"LEDGER_DATA_DIR": str(work / "data"), "PS4": "+ $EPOCHREALTIME "}
+    env["LEDGER_DATA_DIR"] = str(work / "data")
     env.pop("VIRTUAL_ENV", None)
     if args.pip_cache:
         env["PIP_CACHE_DIR"] = str(args.pip_cache)
@@ -84,7 +85,8 @@ def main() -> int:
         env["npm_config_cache"] = str(args.npm_cache)
     started = time.time()
     demo = subprocess.Popen(
-        ["bash", "-x", "scripts/demo", "--port", str(args.port)],
+        # bash takes no PS4 from the environment when run as root: set it, then source the script
+        ["bash", "-c", TRACED, "scripts/demo", "--port", str(args.port)],
         cwd=clone,
         env=env,
         stdout=subprocess.PIPE,

@@ -14,7 +14,6 @@ import json
 import signal
 import socket
 import sys
-import time
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,7 +50,11 @@ def _display_host(host: str) -> str:
 
 
 def print_access(
-    access: DemoAccess, url: str, env_file: Path, links: DemoLinks | None = None
+    access: DemoAccess,
+    url: str,
+    env_file: Path,
+    links: DemoLinks | None = None,
+    portal_note: str = "",
 ) -> None:
     now = datetime.now(UTC)
     write_demo_env(env_file, access, url, now)
@@ -70,7 +73,7 @@ Outcome Ledger demo is running.
 
   GraphQL    {url}
   tenant     {access.tenant_id}  ({TENANT_NAME})
-{links.render() if links else ""}
+{links.render() if links else ""}{portal_note}
 Bearer tokens for scripts and your own frontends (valid for 7 days): send
   {{"Authorization": "Bearer <token>"}}
 
@@ -105,26 +108,33 @@ def _read_status(status_file: Path) -> str | None:
         return None
 
 
-async def wait_for_web_build(status_file: Path) -> None:
-    """Wait until the web build that `scripts/demo` started alongside writes its exit status.
-
-    A failed build leaves the API and GraphiQL working (the portal answers 503 until a build
-    succeeds), so it is reported, not fatal."""
-    log_file = status_file.with_suffix(".log")
-    waiting_since = time.monotonic()
-    told = False
-    while (status := await asyncio.to_thread(_read_status, status_file)) is None:
-        if not told and time.monotonic() - waiting_since > 1:
-            print(f"waiting for the web build to finish (log: {log_file}) ...", flush=True)
-            told = True
+async def wait_for_web_build(status_file: Path) -> str:
+    """The exit status the web build `scripts/demo` started alongside writes, once it is there."""
+    while True:
+        status = await asyncio.to_thread(_read_status, status_file)
+        if status is not None:
+            return status
         await asyncio.sleep(0.2)
-    if status != "0":
-        print(
-            f"the web build failed (exit status {status or '?'}; see {log_file}): the portal "
-            "answers 503 until `scripts/build-web` succeeds; the API and GraphiQL work",
-            file=sys.stderr,
-            flush=True,
-        )
+
+
+def web_build_outcome(status: str, status_file: Path) -> str:
+    """What the demo says when the web build ends: ready, or failed and what still works."""
+    log_file = status_file.with_suffix(".log")
+    if status == "0":
+        return "portal ready: the sign-in links above work now"
+    return (
+        f"the web build failed (exit status {status or '?'}; see {log_file}): the portal "
+        "answers 503 until `scripts/build-web` succeeds; the API and GraphiQL work"
+    )
+
+
+async def announce_web_build(building: asyncio.Task[str], status_file: Path) -> None:
+    status = await building
+    print(
+        web_build_outcome(status, status_file),
+        file=sys.stderr if status != "0" else sys.stdout,
+        flush=True,
+    )
 
 
 async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socket) -> int:
@@ -132,6 +142,9 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    status_file: Path | None = args.web_build_status
+    building = None if status_file is None else asyncio.create_task(wait_for_web_build(status_file))
+    announcing: asyncio.Task[None] | None = None
     try:
         preparing = asyncio.create_task(prepare(settings, args))
         stopped = asyncio.create_task(stop.wait())
@@ -154,11 +167,22 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 await asyncio.sleep(0.05)
             if serving.done():
                 raise CliError("the API server stopped during startup", "see the log lines above")
-            if args.web_build_status is not None:
-                await wait_for_web_build(args.web_build_status)
             base = f"http://{_display_host(args.host)}:{args.port}"
             links = await demo_links(settings, access, base)
-            print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links)
+            note = ""
+            if building is not None and status_file is not None:
+                # The API does not need the portal: its build (started by scripts/demo, at a
+                # lower priority) may finish after the URL; the terminal says when it has.
+                if building.done():
+                    if building.result() != "0":
+                        print(web_build_outcome(building.result(), status_file), file=sys.stderr)
+                else:
+                    note = (
+                        f"  (the portal is still building, log {status_file.with_suffix('.log')}:"
+                        ' the links work once this terminal says "portal ready")\n'
+                    )
+                    announcing = asyncio.create_task(announce_web_build(building, status_file))
+            print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links, note)
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             print("\nstopping ...", file=sys.stderr, flush=True)
@@ -170,6 +194,11 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
             stopped.cancel()
         return 0
     finally:
+        for task in (announcing, building):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 
@@ -213,7 +242,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=Path,
         default=None,
         metavar="FILE",
-        help="wait until FILE holds the exit status of a web build running alongside "
-        "(scripts/demo starts one) before printing the URL",
+        help="the file a web build running alongside (scripts/demo starts one) writes its exit "
+        "status to: the demo says when the portal is ready, or that the build failed",
     )
     demo.set_defaults(handler=cmd_demo)
