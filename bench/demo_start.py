@@ -93,6 +93,8 @@ def main() -> int:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # started from a background job, SIGINT would be ignored, and so would the stop below
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     reached: list[tuple[float, str]] = []
     url = False
