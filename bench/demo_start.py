@@ -94,7 +94,7 @@ def main() -> int:
         text=True,
         start_new_session=True,
         # started from a background job, SIGINT would be ignored, and so would the stop below
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     reached: list[tuple[float, str]] = []
     url = False

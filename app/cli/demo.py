@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
 import sys
@@ -101,40 +102,42 @@ Press Ctrl-C to stop.""",
     )
 
 
-def _read_status(status_file: Path) -> str | None:
-    try:
-        return status_file.read_text().strip()
-    except FileNotFoundError:
-        return None
+BUILD_WEB = Path(__file__).resolve().parents[2] / "scripts" / "build-web"
 
 
-async def wait_for_web_build(status_file: Path) -> str:
-    """The exit status the web build `scripts/demo` started alongside writes, once it is there."""
-    while True:
-        status = await asyncio.to_thread(_read_status, status_file)
-        if status is not None:
-            return status
-        await asyncio.sleep(0.2)
-
-
-def web_build_outcome(status: str, status_file: Path) -> str:
+def web_build_outcome(returncode: int, log_file: Path) -> str:
     """What the demo says when the web build ends: ready, or failed and what still works."""
-    log_file = status_file.with_suffix(".log")
-    if status == "0":
+    if returncode == 0:
         return "portal ready: the sign-in links above work now"
     return (
-        f"the web build failed (exit status {status or '?'}; see {log_file}): the portal "
+        f"the web build failed (exit status {returncode}; see {log_file}): the portal "
         "answers 503 until `scripts/build-web` succeeds; the API and GraphiQL work"
     )
 
 
-async def announce_web_build(building: asyncio.Task[str], status_file: Path) -> None:
-    status = await building
-    print(
-        web_build_outcome(status, status_file),
-        file=sys.stderr if status != "0" else sys.stdout,
-        flush=True,
-    )
+async def build_web(log_file: Path, *, announce: bool, command: tuple[str, ...] = ()) -> int:
+    """Run `scripts/build-web --no-typecheck` (or `command`) into `log_file` and say how it
+    ended: a failure always, success only when `announce` (the terminal was told to wait for it).
+    Cancelling it stops the build."""
+    argv = command or (str(BUILD_WEB), "--no-typecheck")
+    with log_file.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            returncode = await process.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            await process.wait()
+            raise
+    if returncode != 0 or announce:
+        print(
+            web_build_outcome(returncode, log_file),
+            file=sys.stderr if returncode else sys.stdout,
+            flush=True,
+        )
+    return returncode
 
 
 async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socket) -> int:
@@ -142,9 +145,7 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    status_file: Path | None = args.web_build_status
-    building = None if status_file is None else asyncio.create_task(wait_for_web_build(status_file))
-    announcing: asyncio.Task[None] | None = None
+    building: asyncio.Task[int] | None = None
     try:
         preparing = asyncio.create_task(prepare(settings, args))
         stopped = asyncio.create_task(stop.wait())
@@ -170,18 +171,17 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
             base = f"http://{_display_host(args.host)}:{args.port}"
             links = await demo_links(settings, access, base)
             note = ""
-            if building is not None and status_file is not None:
-                # The API does not need the portal: its build (started by scripts/demo, at a
-                # lower priority) may finish after the URL; the terminal says when it has.
-                if building.done():
-                    if building.result() != "0":
-                        print(web_build_outcome(building.result(), status_file), file=sys.stderr)
-                else:
+            log_file = settings.data_dir / "web-build.log"
+            built = (settings.portal_dir / "index.html").exists()
+            if args.build_web and BUILD_WEB.exists():
+                # The API does not need the portal: it is built (or found up to date) after the
+                # URL, so that work is not on the way to it; the terminal says when it is ready.
+                if not built:
                     note = (
-                        f"  (the portal is still building, log {status_file.with_suffix('.log')}:"
-                        ' the links work once this terminal says "portal ready")\n'
+                        f"  (the portal is being built, log {log_file}: the links work once "
+                        'this terminal says "portal ready")\n'
                     )
-                    announcing = asyncio.create_task(announce_web_build(building, status_file))
+                building = asyncio.create_task(build_web(log_file, announce=not built))
             print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links, note)
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -194,11 +194,10 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
             stopped.cancel()
         return 0
     finally:
-        for task in (announcing, building):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if building is not None and not building.done():
+            building.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await building
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 
@@ -238,11 +237,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--runs-per-day", type=int, default=DEFAULT_RUNS_PER_DAY, metavar="N")
     demo.add_argument("--days", type=int, default=DEFAULT_DAYS, metavar="N")
     demo.add_argument(
-        "--web-build-status",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="the file a web build running alongside (scripts/demo starts one) writes its exit "
-        "status to: the demo says when the portal is ready, or that the build failed",
+        "--build-web",
+        action="store_true",
+        help="once the URL is printed, build the portal's web app (scripts/build-web "
+        "--no-typecheck, log in <data dir>/web-build.log) and say when it is ready",
     )
     demo.set_defaults(handler=cmd_demo)
