@@ -17,6 +17,7 @@ from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.errors import BadUserInput
 from graphql_schema.loaders import loaders
 from graphql_schema.permissions import CanConfigure, CanRead
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="Failed runs of one status with one reason code, and their cost.")
@@ -41,16 +42,7 @@ class FailureReason:
 
     @classmethod
     def from_row(cls, row: ReasonCost) -> FailureReason:
-        return cls(
-            status=row.status,
-            code=row.code,
-            label=row.label,
-            declared=row.declared,
-            example=row.example,
-            runs=row.runs,
-            cost=row.cost,
-            share=row.share,
-        )
+        return copy_fields(cls, row)
 
 
 @strawberry.type(
@@ -70,9 +62,9 @@ class FailureReasons:
 
     @classmethod
     def from_figures(cls, figures: ReasonFigures, top: int) -> FailureReasons:
-        return cls(
-            total_cost=figures.total_cost,
-            failed_cost=figures.failed_cost,
+        return copy_fields(
+            cls,
+            figures,
             reason_count=len(figures.reasons),
             reasons=[FailureReason.from_row(r) for r in figures.reasons[:top]],
         )

@@ -45,6 +45,7 @@ from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection
+from graphql_schema.shaping import copy_fields
 
 OptionalRangeArg = Annotated[
     TimeRangeInput | None,
@@ -89,15 +90,8 @@ class Workflow(Node):
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
-        return cls(
-            id=strawberry.ID(global_ids.encode("Workflow", str(row.workflow_id))),
-            key=row.key,
-            name=row.name,
-            division=row.division,
-            autonomy_level=row.autonomy_level,
-            acceptance_hold_hours=row.acceptance_hold_hours,
-            workflow_id=row.workflow_id,
-        )
+        opaque = global_ids.encode("Workflow", str(row.workflow_id))
+        return copy_fields(cls, row, id=strawberry.ID(opaque))
 
     @strawberry.field(description="The outcome ladder's rungs, in position order.")
     async def ladder(self, info: Info) -> list[LadderRung]:
