@@ -116,13 +116,9 @@ class FailureReasonMutations:
         label: Annotated[str, strawberry.argument(description="What figures show for it.")],
     ) -> FailureReasonCode:
         try:
-            async with info.context.session() as session:
-                stored, shown = await reason_codes.declare_code(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    code=code,
-                    label=label,
-                )
+            stored, shown = await info.context.call(
+                reason_codes.declare_code, code=code, label=label
+            )
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
         return FailureReasonCode(code=stored, label=shown)
@@ -139,7 +135,4 @@ class FailureReasonMutations:
             str, strawberry.argument(description="The code (normalised before matching).")
         ],
     ) -> bool:
-        async with info.context.session() as session:
-            return await reason_codes.remove_code(
-                session=session, tenant_id=info.context.principal.tenant_id, code=code
-            )
+        return await info.context.call(reason_codes.remove_code, code=code)

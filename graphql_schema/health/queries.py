@@ -68,12 +68,5 @@ class HealthQueries:
         ],
     ) -> list[IngestHealthRow]:
         first, last = _days(range)
-        async with info.context.session() as session:
-            rows = await ingest_health(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                first=first,
-                last=last,
-                limit=MAX_ROWS,
-            )
+        rows = await info.context.call(ingest_health, first=first, last=last, limit=MAX_ROWS)
         return [IngestHealthRow.from_row(row) for row in rows]
