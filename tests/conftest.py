@@ -169,6 +169,12 @@ class TenantHandle:
         body: dict[str, Any] = response.json()
         return body
 
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """POST a query that must succeed (no `errors`); returns its `data`."""
+        body = await self.gql(query, variables, **kw)
+        assert "errors" not in body, body
+        return body["data"]
+
 
 @pytest.fixture
 def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSessions) -> Any:
