@@ -16,8 +16,8 @@ from tests.integration.gates_factories import (
     now_utc,
     seed_workflow,
 )
+from tests.integration.query_counting import counting
 from tests.integration.reads_factories import client, insert
-from tests.integration.test_query_counts import counting
 
 SET_GATE = """
 mutation Set($input: GateInput!) {
