@@ -188,6 +188,23 @@ def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSes
 
 
 @pytest.fixture
+def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The CLI reads its settings from the environment: point it at the test servers."""
+    from app.settings import get_settings
+
+    assert migrated.database_url and migrated.redis_url and migrated.jwt_private_key_file
+    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
+    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
+    monkeypatch.setenv("LEDGER_JWT_PRIVATE_KEY_FILE", str(migrated.jwt_private_key_file))
+    monkeypatch.setenv("LEDGER_ENV", "test")
+    monkeypatch.delenv("LEDGER_TENANT", raising=False)
+    get_settings.cache_clear()
+    yield migrated
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def shared_contract() -> Iterator[Path | None]:
     path = Path(__file__).resolve().parents[2] / "shared" / "contract.graphql"
     yield path if path.exists() else None
