@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from arq import create_pool
-from arq.worker import create_worker
 from sqlalchemy import text
 
 from app.db.tables import ModelPrice
 from app.services.pricing.repricing import reprice_usage
 from tests.integration.cli_support import ledger
 from tests.integration.reads_factories import day, insert, usage, workflow
+from tests.integration.worker_support import run_burst
 from workers.jobs.repricing import reprice, reprice_job_id
 from workers.jobs.roi import drain_roi, recompute_roi
 from workers.settings import redis_settings, worker_settings
@@ -126,22 +126,15 @@ async def test_the_reprice_job_runs_on_a_burst_worker_and_enqueues_roi(
             "reprice", str(t), "openai", "gpt", _job_id=reprice_job_id(t, "openai", "gpt")
         )
         assert job is not None
-        worker = create_worker(
+        worker = await run_burst(
             worker_settings(
                 migrated,
                 functions=[reprice, recompute_roi, drain_roi],
                 cron_jobs=[],
                 queue_name=name,
                 ctx={"settings": migrated, "clock": lambda: NOW},
-            ),
-            burst=True,
-            handle_signals=False,
-            poll_delay=0.05,
+            )
         )
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
         # reprice, then the ROI recompute of the two windows whose cost changed (days 5 and 9)
         assert (worker.jobs_complete, worker.jobs_failed) == (3, 0)
     finally:
