@@ -15,7 +15,7 @@ from sqlalchemy import text
 from app.db.tables import ModelPrice
 from app.services.pricing.repricing import reprice_usage
 from tests.integration.cli_support import ledger
-from tests.integration.reads_factories import day, insert, usage, workflow
+from tests.integration.reads_factories import day, insert, model_price, usage, workflow
 from tests.integration.worker_support import run_burst
 from workers.jobs.repricing import reprice, reprice_job_id
 from workers.jobs.roi import drain_roi, recompute_roi
@@ -27,14 +27,7 @@ NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
 
 def price(t: uuid.UUID, when: datetime, rate_in: str, rate_out: str) -> ModelPrice:
-    return ModelPrice(
-        tenant_id=t,
-        provider="openai",
-        model="gpt",
-        effective_from=when,
-        input_per_million=Decimal(rate_in),
-        output_per_million=Decimal(rate_out),
-    )
+    return model_price(t, "openai", "gpt", when, rate_in, rate_out)
 
 
 async def seed(make_tenant, sessions) -> uuid.UUID:
