@@ -169,6 +169,12 @@ class TenantHandle:
         body: dict[str, Any] = response.json()
         return body
 
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """POST a query that must succeed (no `errors`); returns its `data`."""
+        body = await self.gql(query, variables, **kw)
+        assert "errors" not in body, body
+        return body["data"]
+
 
 @pytest.fixture
 def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSessions) -> Any:
@@ -179,6 +185,23 @@ def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSes
         return TenantHandle(tenant_id, migrated, http)
 
     return _make
+
+
+@pytest.fixture
+def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The CLI reads its settings from the environment: point it at the test servers."""
+    from app.settings import get_settings
+
+    assert migrated.database_url and migrated.redis_url and migrated.jwt_private_key_file
+    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
+    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
+    monkeypatch.setenv("LEDGER_JWT_PRIVATE_KEY_FILE", str(migrated.jwt_private_key_file))
+    monkeypatch.setenv("LEDGER_ENV", "test")
+    monkeypatch.delenv("LEDGER_TENANT", raising=False)
+    get_settings.cache_clear()
+    yield migrated
+    get_settings.cache_clear()
 
 
 @pytest.fixture

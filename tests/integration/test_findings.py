@@ -123,10 +123,7 @@ async def test_every_pattern_ranked_by_money(make_tenant, sessions) -> None:
     tenant = await make_tenant()
     await seed(sessions, tenant.tenant_id)
 
-    body = await tenant.gql(FINDINGS, {"range": MARCH})
-
-    assert "errors" not in body, body
-    found = body["data"]["findings"]
+    found = (await tenant.data(FINDINGS, {"range": MARCH}))["findings"]
     assert [(f["pattern"], f["workflowKey"], f["moneyAtStakePerMonth"]) for f in found] == [
         ("UNPLACED_SPEND", "ops", "24.1935483871"),
         ("HIGH_EFFORT_LOW_VALUE", "outreach", "22.8387096774"),

@@ -15,9 +15,8 @@ from sqlalchemy import text
 
 from app.db.tables import ModelPrice
 from app.services.pricing.repricing import reprice_usage
+from tests.integration.cli_support import ledger
 from tests.integration.reads_factories import day, insert, usage, workflow
-from tests.integration.test_cli import ledger
-from tests.integration.test_gates_cli import cli_env  # noqa: F401  (fixture)
 from workers.jobs.repricing import reprice, reprice_job_id
 from workers.jobs.roi import drain_roi, recompute_roi
 from workers.settings import redis_settings, worker_settings

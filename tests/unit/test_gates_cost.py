@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,23 +18,13 @@ from app.domain.gate_cost import (
     cost_check,
     ratio_upper_bound,
 )
-from app.domain.gates import CheckStatus, GateSpec
+from app.domain.gates import CheckStatus
+from tests.gate_specs import gate_spec
 
 PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUFFICIENT_DATA
 
 
-def gate(**overrides: Any) -> GateSpec:
-    values: dict[str, Any] = {
-        "target_level": 1,
-        "min_acceptance_rate": 0.5,
-        "min_sample_size": 20,
-        "confidence": 0.95,
-        "max_cost_per_outcome": Decimal("5.00"),
-        "max_drift_pct": 10.0,
-        "window_days": 30,
-    }
-    values.update(overrides)
-    return GateSpec(**values)
+gate = partial(gate_spec, min_acceptance_rate=0.5, min_sample_size=20)
 
 
 def days_of(*pairs: tuple[str, int]) -> list[DayTotals]:
