@@ -22,7 +22,7 @@ def unique_sorted(items: Sequence[T], key: Callable[[T], Hashable]) -> list[T]:
 
 
 def counted(insert: str) -> str:
-    """`insert` (an `INSERT … ON CONFLICT DO NOTHING` without RETURNING) as a statement whose
+    """`insert` (an `INSERT … SELECT … ON CONFLICT …` without RETURNING) as a statement whose
     one value is the number of rows it wrote. Exact on one PostgreSQL and on Citus, where the
-    command tag counts the rows offered."""
+    command tag of such an insert counts the rows offered."""
     return f"WITH written AS ({insert.strip()}\nRETURNING 1)\nSELECT count(*) FROM written"
