@@ -126,7 +126,7 @@ async def store_export(
 ) -> ExportResult:
     """Store `batch` for `tenant_id` in the session's transaction (the caller commits)."""
     conn = await raw_connection(session)
-    await analyse_grown_tables(conn)  # before the claims: plans from real statistics
+    await analyse_grown_tables(conn, session)  # before the claims: plans from real statistics
     now = datetime.now(UTC)
     health = _Health()
     winners, repeats = collapse(batch.usages)
