@@ -96,11 +96,12 @@ class ConventionError(ValueError):
     """A span's token attributes cannot be read; the message names the attribute."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TokenReport:
     """What a span reports, per kind, with the overlap of its convention (None: not reported).
 
-    `input` includes cache reads and writes; `output` includes reasoning.
+    `input` includes cache reads and writes; `output` includes reasoning. Not changed once
+    built (not a frozen dataclass: one is built per span, and the frozen __init__ costs more).
     """
 
     input: int | None = None
@@ -116,7 +117,7 @@ class TokenReport:
         known = frozenset(
             kind for kind, count in zip(KINDS, counts, strict=True) if count is not None
         )
-        object.__setattr__(self, "_known", known)
+        self._known = known
 
     @property
     def known(self) -> frozenset[str]:
