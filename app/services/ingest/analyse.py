@@ -88,12 +88,13 @@ class BackgroundAnalyse:
         self.task: asyncio.Task[list[str]] | None = None
 
     def start(self, engine: AsyncEngine) -> None:
-        if self.task is not None and not self.task.done():
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # committed outside an event loop: the next due check starts one
+        running = self.task
+        if running is not None and not running.done() and running.get_loop() is loop:
+            return
         self.task = loop.create_task(self.run(engine))
 
     async def run(self, engine: AsyncEngine) -> list[str]:
