@@ -17,8 +17,8 @@ Which spans are metered (only the span's own attributes decide):
 Tags (workflow, step, team, client, correlation id, campaign, channel, variant, subject, provider,
 model, reasoning effort, response id) are read from the span, else from its resource: the first
 name of a fallback list found on the span wins, then the first found on the resource. `TAG_NAMES`
-lists them and `read_tags` is the one place where attributes become tags; a resource's tags are
-read once for all its spans (`map_spans`).
+lists them and `read_tags` (app.domain.genai_tags) is the one place where attributes become
+tags; a resource's tags are read once for all its spans (`map_spans`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,9 @@ from typing import Any, cast
 
 from app.domain.enums import UsageKind
 from app.domain.genai_conventions import (
-    MODEL_NAMES,
     OPENINFERENCE_AGENT_KINDS,
     OPENINFERENCE_KIND,
     OPENINFERENCE_LLM_KINDS,
-    PROVIDER_NAMES,
-    RESPONSE_ID_NAMES,
     TOKEN_NAMES,
     ConventionError,
     detail_gaps,
@@ -47,6 +44,7 @@ from app.domain.genai_conventions import (
     provider_key,
     read_tokens,
 )
+from app.domain.genai_tags import MODEL, RUN_TAGS, InvalidTag, read_tags, span_tags
 from app.domain.pricing import TokenCounts
 
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
@@ -56,32 +54,7 @@ RETRIEVAL_OPERATION = "retrieval"
 
 COST = "gen_ai.usage.cost.amount"
 CURRENCY = "gen_ai.usage.cost.currency"
-
-WORKFLOW = ("ledger.workflow", "gen_ai.workflow.name")
-CORRELATION = ("ledger.correlation_id", "gen_ai.conversation.id")
-STEP = ("ledger.step", "gen_ai.agent.name")
-PROVIDER = PROVIDER_NAMES
-MODEL = MODEL_NAMES
 TOKEN_ATTRIBUTES = TOKEN_NAMES
-RUN_TAGS = ("campaign", "channel", "variant", "subject")
-
-# Every tag and the attribute names it is read from, in order of preference.
-TAG_NAMES: Mapping[str, tuple[str, ...]] = {
-    "workflow": WORKFLOW,
-    "correlation_id": CORRELATION,
-    "step": STEP,
-    "provider": PROVIDER,
-    "model": MODEL,
-    "reasoning_effort": ("gen_ai.request.reasoning.level",),
-    "response_id": RESPONSE_ID_NAMES,
-    "team": ("ledger.team",),
-    "client_id": ("ledger.client_id",),
-    **{name: (f"ledger.{name}",) for name in RUN_TAGS},
-}
-# attribute name -> (tag, rank among the tag's names): one lookup per attribute.
-_TAG_OF_NAME: Mapping[str, tuple[str, int]] = {
-    name: (tag, rank) for tag, names in TAG_NAMES.items() for rank, name in enumerate(names)
-}
 _TOKEN_NAME_SET = frozenset(TOKEN_ATTRIBUTES)
 _MODEL_NAME_SET = frozenset(MODEL)
 
@@ -176,59 +149,13 @@ def map_span(
     kind = _kind(span.attributes)
     if kind is None:
         return None
-    tags = span_tags(span, read_tags(span.resource) if resource_tags is None else resource_tags)
+    tags = span_tags(
+        span.attributes, read_tags(span.resource) if resource_tags is None else resource_tags
+    )
     try:
         return _usage(span, kind, tags)
     except _Refused as exc:
         return SpanRejection(span.span_id, str(exc), _workflow_of(tags), span.scope)
-
-
-class InvalidTag:
-    """A tag attribute whose value is not a string (nor an integer): refused when the tag is
-    read, with `message` naming the attribute."""
-
-    __slots__ = ("message",)
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
-def read_tags(attributes: Mapping[str, Any]) -> dict[str, str | InvalidTag]:
-    """The tags `attributes` (a span's or a resource's) carry, keyed as in TAG_NAMES: for each
-    tag, the value of its first name (in TAG_NAMES order) present and not blank — stripped text
-    (integers are spelled out), or InvalidTag for a boolean or another type. Absent and blank
-    names are skipped; a tag none of whose names has a value is left out.
-
-    The one place where attributes become tags: one pass over the attributes, one lookup each.
-    """
-    found: dict[str, str | InvalidTag] = {}
-    ranks: dict[str, int] = {}
-    for name, value in attributes.items():
-        entry = _TAG_OF_NAME.get(name)
-        if entry is None or value is None:
-            continue
-        tag, rank = entry
-        if tag in ranks and ranks[tag] < rank:
-            continue  # a preferred name of this tag has a value already
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            found[tag] = InvalidTag(f"{name} must be a string")
-        else:
-            text = str(value).strip()
-            if not text:
-                continue
-            found[tag] = text
-        ranks[tag] = rank
-    return found
-
-
-def span_tags(
-    span: Span, resource_tags: Mapping[str, str | InvalidTag]
-) -> Mapping[str, str | InvalidTag]:
-    """The span's tags: its own, else its resource's."""
-    own = read_tags(span.attributes)
-    if not resource_tags:
-        return own
-    return {**resource_tags, **own}
 
 
 def _workflow_of(tags: Mapping[str, str | InvalidTag]) -> str | None:

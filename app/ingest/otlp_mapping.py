@@ -12,15 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.domain.genai_spans import (
-    RUN_TAGS,
-    InvalidTag,
-    Span,
-    SpanRejection,
-    SpanUsage,
-    map_span,
-    read_tags,
-)
+from app.domain.genai_spans import Span, SpanRejection, SpanUsage, map_span
+from app.domain.genai_tags import RUN_TAGS, InvalidTag, read_tags
 
 
 @dataclass(frozen=True)
