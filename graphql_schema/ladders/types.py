@@ -14,6 +14,7 @@ import strawberry
 from app.domain.ladder import RungCost
 from app.services.ladders import figures as ladders
 from graphql_schema.costs.enums import CostDimension
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(
@@ -40,14 +41,7 @@ class LadderCost:
 
     @classmethod
     def from_figures(cls, figures: RungCost) -> LadderCost:
-        return cls(
-            rung=figures.rung,
-            position=figures.position,
-            count=figures.count,
-            total_cost=figures.total_cost,
-            cost_per_rung=figures.cost_per_rung,
-            conversion_from_previous=figures.conversion_from_previous,
-        )
+        return copy_fields(cls, figures)
 
 
 @strawberry.type(description="One bucket [start, end) of a rung's series: a cohort of its own.")
@@ -68,13 +62,7 @@ class SeriesPoint:
 
     @classmethod
     def from_point(cls, point: ladders.SeriesPoint) -> SeriesPoint:
-        return cls(
-            start=point.start,
-            end=point.end,
-            count=point.count,
-            total_cost=point.total_cost,
-            cost_per_rung=point.cost_per_rung,
-        )
+        return copy_fields(cls, point)
 
 
 @strawberry.type(
@@ -100,10 +88,4 @@ class RisingSlice:
 
     @classmethod
     def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
-        return cls(
-            dimension=CostDimension(found.dimension),
-            value=found.value,
-            previous_cost_per_rung=found.previous_cost_per_rung,
-            current_cost_per_rung=found.current_cost_per_rung,
-            rise_pct=found.rise_pct,
-        )
+        return copy_fields(cls, found, dimension=CostDimension(found.dimension))

@@ -11,6 +11,7 @@ from app import global_ids
 from app.services.ladders.ceilings import StoredCeiling
 from graphql_schema.costs.enums import CheckStatus, CostDimension
 from graphql_schema.nodes.interface import Node
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="What a workflow must prove to be promoted to targetLevel.")
@@ -98,13 +99,12 @@ class CostCeiling:
     @classmethod
     def from_stored(cls, workflow_key: str, stored: StoredCeiling) -> CostCeiling:
         parts = (str(stored.workflow_id), stored.rung, stored.dimension, stored.value)
-        return cls(
+        return copy_fields(
+            cls,
+            stored,
             id=strawberry.ID(global_ids.encode("CostCeiling", *parts)),
             workflow_key=workflow_key,
-            rung=stored.rung,
             dimension=CostDimension(stored.dimension),
-            value=stored.value,
-            ceiling=stored.ceiling,
         )
 
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKeyConstraint, Numeric
+from sqlalchemy import Column, Numeric
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column
+from app.db.tables.columns import created_at_column, references_tenant
 
 
 class FailureReasonCode(SQLModel, table=True):
@@ -17,9 +17,7 @@ class FailureReasonCode(SQLModel, table=True):
     with the label figures show for it."""
 
     __tablename__ = "failure_reason_codes"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     code: str = Field(primary_key=True, max_length=200)
@@ -31,9 +29,7 @@ class FindingThreshold(SQLModel, table=True):
     """A tenant's value for one findings threshold (names and defaults: app.domain.findings)."""
 
     __tablename__ = "finding_thresholds"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     name: str = Field(primary_key=True, max_length=100)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,7 +103,10 @@ async def set_cost_ceiling(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "workflow_id", "rung_key", "dimension", "value"],
-            set_={"ceiling": statement.excluded.ceiling, "updated_at": func.now()},
+            set_={
+                "ceiling": statement.excluded.ceiling,
+                "updated_at": statement.excluded.updated_at,
+            },
         )
     )
     return StoredCeiling(workflow_id, rung, dimension, value, amount)
