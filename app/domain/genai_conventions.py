@@ -17,7 +17,7 @@ send both, sometimes with the older one computed differently).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.pricing import TokenCounts
@@ -96,11 +96,12 @@ class ConventionError(ValueError):
     """A span's token attributes cannot be read; the message names the attribute."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TokenReport:
     """What a span reports, per kind, with the overlap of its convention (None: not reported).
 
-    `input` includes cache reads and writes; `output` includes reasoning.
+    `input` includes cache reads and writes; `output` includes reasoning. Not changed once
+    built (not a frozen dataclass: one is built per span, and the frozen __init__ costs more).
     """
 
     input: int | None = None
@@ -108,11 +109,20 @@ class TokenReport:
     cache_read: int | None = None
     cache_write: int | None = None
     reasoning: int | None = None
+    # The kinds the span reports (computed once: pricing, ranking and gaps all ask).
+    _known: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        counts = (self.input, self.output, self.cache_read, self.cache_write, self.reasoning)
+        known = frozenset(
+            kind for kind, count in zip(KINDS, counts, strict=True) if count is not None
+        )
+        self._known = known
 
     @property
     def known(self) -> frozenset[str]:
         """The kinds the span reports."""
-        return frozenset(kind for kind in KINDS if getattr(self, kind) is not None)
+        return self._known
 
     @property
     def any(self) -> bool:
@@ -122,11 +132,11 @@ class TokenReport:
 def read_tokens(attrs: Mapping[str, Any]) -> TokenReport:
     """The token counts `attrs` reports under any known convention."""
     return TokenReport(
-        input=_count(attrs, INPUT_NAMES),
-        output=_count(attrs, OUTPUT_NAMES),
-        cache_read=_count(attrs, CACHE_READ_NAMES),
-        cache_write=_count(attrs, CACHE_WRITE_NAMES),
-        reasoning=_count(attrs, REASONING_NAMES),
+        _count(attrs, INPUT_NAMES),
+        _count(attrs, OUTPUT_NAMES),
+        _count(attrs, CACHE_READ_NAMES),
+        _count(attrs, CACHE_WRITE_NAMES),
+        _count(attrs, REASONING_NAMES),
     )
 
 

@@ -15,27 +15,27 @@ Which spans are metered (only the span's own attributes decide):
 - any other span with `gen_ai.usage.cost.amount` → THIRD_PARTY; every other span is ignored.
 
 Tags (workflow, step, team, client, correlation id, campaign, channel, variant, subject, provider,
-model) are read from the span, else from its resource: the first name of a fallback list found on
-the span wins, then the first found on the resource.
+model, reasoning effort, response id) are read from the span, else from its resource: the first
+name of a fallback list found on the span wins, then the first found on the resource. `TAG_NAMES`
+lists them and `read_tags` (app.domain.genai_tags) is the one place where attributes become
+tags; a resource's tags are read once for all its spans (`map_spans`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from app.domain.enums import UsageKind
 from app.domain.genai_conventions import (
-    MODEL_NAMES,
     OPENINFERENCE_AGENT_KINDS,
     OPENINFERENCE_KIND,
     OPENINFERENCE_LLM_KINDS,
-    PROVIDER_NAMES,
-    RESPONSE_ID_NAMES,
     TOKEN_NAMES,
     ConventionError,
     detail_gaps,
@@ -44,6 +44,7 @@ from app.domain.genai_conventions import (
     provider_key,
     read_tokens,
 )
+from app.domain.genai_tags import MODEL, RUN_TAGS, InvalidTag, read_tags, span_tags
 from app.domain.pricing import TokenCounts
 
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
@@ -53,23 +54,21 @@ RETRIEVAL_OPERATION = "retrieval"
 
 COST = "gen_ai.usage.cost.amount"
 CURRENCY = "gen_ai.usage.cost.currency"
-
-WORKFLOW = ("ledger.workflow", "gen_ai.workflow.name")
-CORRELATION = ("ledger.correlation_id", "gen_ai.conversation.id")
-STEP = ("ledger.step", "gen_ai.agent.name")
-PROVIDER = PROVIDER_NAMES
-MODEL = MODEL_NAMES
 TOKEN_ATTRIBUTES = TOKEN_NAMES
-RUN_TAGS = ("campaign", "channel", "variant", "subject")
+_TOKEN_NAME_SET = frozenset(TOKEN_ATTRIBUTES)
+_MODEL_NAME_SET = frozenset(MODEL)
 
 MAX_LATENCY_MS = 2**31 - 1  # the column is an int4
 _HEX_SPAN_ID = re.compile(r"[0-9a-f]{16}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Span:
-    """One span as decoded from OTLP: lowercase hex ids, times in Unix nanoseconds (0 = unset)."""
+    """One span as decoded from OTLP: lowercase hex ids, times in Unix nanoseconds (0 = unset).
+
+    Not changed once built. (Not a frozen dataclass: its generated __init__ sets each field
+    through object.__setattr__, a measurable share of decoding 512 spans per export.)"""
 
     trace_id: str
     span_id: str
@@ -81,12 +80,13 @@ class Span:
     scope: str = ""  # the instrumentation scope's name (which library emitted it)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SpanUsage:
     """The usage event of one metered span, plus the run tags its correlation id's run gets.
 
     `cost` is the reported cost in USD (None: priced from the price book at ingest); `tags` holds
-    client id, team and RUN_TAGS (None when absent).
+    client id, team and RUN_TAGS (None when absent). Not changed once built (not frozen for the
+    same reason as Span: one is built per span).
     """
 
     span_id: str
@@ -139,26 +139,31 @@ def from_unix_nanos(nanos: int) -> datetime | None:
         return None
 
 
-def map_span(span: Span) -> SpanUsage | SpanRejection | None:
-    """The usage event of `span`, why it cannot have one, or None when it is not metered."""
-    kind = _kind(span)
+def map_span(
+    span: Span, resource_tags: Mapping[str, str | InvalidTag] | None = None
+) -> SpanUsage | SpanRejection | None:
+    """The usage event of `span`, why it cannot have one, or None when it is not metered.
+
+    `resource_tags` is `read_tags(span.resource)` when the caller has it already (one reading
+    per resource for all its spans); read here otherwise."""
+    kind = _kind(span.attributes)
     if kind is None:
         return None
+    tags = span_tags(
+        span.attributes, read_tags(span.resource) if resource_tags is None else resource_tags
+    )
     try:
-        return _usage(span, kind)
+        return _usage(span, kind, tags)
     except _Refused as exc:
-        return SpanRejection(span.span_id, str(exc), _workflow_of(span), span.scope)
+        return SpanRejection(span.span_id, str(exc), _workflow_of(tags), span.scope)
 
 
-def _workflow_of(span: Span) -> str | None:
-    try:
-        return _tag(span, WORKFLOW)
-    except _Refused:
-        return None
+def _workflow_of(tags: Mapping[str, str | InvalidTag]) -> str | None:
+    workflow = tags.get("workflow")
+    return workflow if isinstance(workflow, str) else None
 
 
-def _kind(span: Span) -> UsageKind | None:
-    attrs = span.attributes
+def _kind(attrs: Mapping[str, Any]) -> UsageKind | None:
     operation = attrs.get("gen_ai.operation.name")
     if not isinstance(operation, str):
         operation = None
@@ -170,14 +175,14 @@ def _kind(span: Span) -> UsageKind | None:
             return None  # like invoke_agent: the model calls under it are metered themselves
         if openinference.upper() in OPENINFERENCE_LLM_KINDS:
             return UsageKind.LLM
-    has_tokens = any(name in attrs for name in TOKEN_ATTRIBUTES)
     if operation in LLM_OPERATIONS:
         return UsageKind.LLM
+    has_tokens = not _TOKEN_NAME_SET.isdisjoint(attrs)
     if operation == TOOL_OPERATION:
         kind = UsageKind.TOOL
     elif operation == RETRIEVAL_OPERATION or _is_retrieval(attrs):
         kind = UsageKind.RETRIEVAL
-    elif has_tokens or (operation is None and any(name in attrs for name in MODEL)):
+    elif has_tokens or (operation is None and not _MODEL_NAME_SET.isdisjoint(attrs)):
         return UsageKind.LLM  # a model named or tokens counted: a model call, billed or refused
     else:
         kind = UsageKind.THIRD_PARTY
@@ -188,13 +193,20 @@ def _is_retrieval(attrs: Mapping[str, Any]) -> bool:
     return "gen_ai.data_source.id" in attrs or any(name.startswith("db.") for name in attrs)
 
 
-def _usage(span: Span, kind: UsageKind) -> SpanUsage:
+def _usage(span: Span, kind: UsageKind, tags: Mapping[str, str | InvalidTag]) -> SpanUsage:
     if not _HEX_SPAN_ID.fullmatch(span.span_id) or span.span_id == "0" * 16:
         raise _Refused("spanId must be 8 non-zero bytes (16 hex digits)")
     started = from_unix_nanos(span.start_ns)
     if started is None:
         raise _Refused("startTimeUnixNano is missing or out of range")
-    workflow = _tag(span, WORKFLOW)
+    # Every tag is read through `tag`: a plain lookup when all of them are text (the usual
+    # case), else `_tag`, which refuses an invalid one when (and in the order) it is read.
+    tag: Callable[[str], str | None]
+    if all(isinstance(value, str) for value in tags.values()):
+        tag = cast("Mapping[str, str]", tags).get
+    else:
+        tag = partial(_tag, tags)
+    workflow = tag("workflow")
     if not workflow:
         raise _Refused(
             "no workflow: set ledger.workflow (or gen_ai.workflow.name) on the span or its resource"
@@ -214,28 +226,28 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
             f"no gen_ai.usage.* token counts (nor llm.token_count.*) and no {COST}: "
             "nothing to meter"
         )
-    provider = _tag(span, PROVIDER)
-    tags = {name: _tag(span, (f"ledger.{name}",)) for name in RUN_TAGS}
-    tags["team"] = _tag(span, ("ledger.team",))
-    tags["client_id"] = _tag(span, ("ledger.client_id",))
+    provider = tag("provider")
+    run_tags = {name: tag(name) for name in RUN_TAGS}
+    run_tags["team"] = tag("team")
+    run_tags["client_id"] = tag("client_id")
     latency = (span.end_ns - span.start_ns) // 1_000_000 if span.end_ns >= span.start_ns else None
     if latency is not None and latency > MAX_LATENCY_MS:
         latency = None  # a span open for weeks says nothing about a call's latency
     return SpanUsage(
         span_id=span.span_id,
-        correlation_id=_tag(span, CORRELATION) or span.trace_id or span.span_id,
+        correlation_id=tag("correlation_id") or span.trace_id or span.span_id,
         workflow_key=workflow,
         kind=kind,
         occurred_at=started,
         provider=provider_key(provider),
-        model=_tag(span, MODEL),
-        step=_tag(span, STEP),
+        model=tag("model"),
+        step=tag("step"),
         tokens=tokens,
-        reasoning_effort=_tag(span, ("gen_ai.request.reasoning.level",)),
+        reasoning_effort=tag("reasoning_effort"),
         latency_ms=latency,
         cost=cost,
-        tags=tags,
-        response_id=_tag(span, RESPONSE_ID_NAMES) if kind is UsageKind.LLM else None,
+        tags=run_tags,
+        response_id=tag("response_id") if kind is UsageKind.LLM else None,
         detail=detail_rank(report),
         gaps=detail_gaps(provider, report)
         if kind is UsageKind.LLM and cost is None
@@ -245,20 +257,12 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
     )
 
 
-def _tag(span: Span, names: Sequence[str]) -> str | None:
-    """The first of `names` on the span, else on the resource; a string (integers are spelled
-    out, booleans and other types refused); None when absent or blank."""
-    for source in (span.attributes, span.resource):
-        for name in names:
-            value = source.get(name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, str | int):
-                raise _Refused(f"{name} must be a string")
-            text = str(value).strip()
-            if text:
-                return text
-    return None
+def _tag(tags: Mapping[str, str | InvalidTag], name: str) -> str | None:
+    """Tag `name` (a TAG_NAMES key) of a span; refused when its attribute is not a string."""
+    value = tags.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise _Refused(value.message)
 
 
 def _cost(attrs: Mapping[str, Any]) -> Decimal | None:

@@ -126,7 +126,7 @@ async def store_export(
 ) -> ExportResult:
     """Store `batch` for `tenant_id` in the session's transaction (the caller commits)."""
     conn = await raw_connection(session)
-    await analyse_grown_tables(conn)  # before the claims: plans from real statistics
+    await analyse_grown_tables(conn, session)  # before the claims: plans from real statistics
     now = datetime.now(UTC)
     health = _Health()
     winners, repeats = collapse(batch.usages)
@@ -137,7 +137,12 @@ async def store_export(
     result.same_call += len(repeats)
 
     charged = await _settle_stored_calls(conn, tenant_id, winners, result, health, now)
-    records, origins = records_of(charged)
+    if len(charged) == len(batch.usages) and all(
+        a is b for a, b in zip(charged, batch.usages, strict=True)
+    ):
+        records, origins = batch.records, batch.origins  # every span is charged: as mapped
+    else:
+        records, origins = records_of(charged)
     if records:
         result.stored = await store_span_records(
             session=session,

@@ -169,17 +169,18 @@ def flatten(request: ExportTraceServiceRequest) -> list[Span]:
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
+            scope = scope_spans.scope.name
             for span in scope_spans.spans:
                 spans.append(
-                    Span(
-                        trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(),
-                        start_ns=span.start_time_unix_nano,
-                        end_ns=span.end_time_unix_nano,
-                        attributes=_attributes(span.attributes),
-                        resource=resource,
-                        parent_span_id=span.parent_span_id.hex(),
-                        scope=scope_spans.scope.name,
+                    Span(  # positionally: keyword arguments cost more than the rest per span
+                        span.trace_id.hex(),
+                        span.span_id.hex(),
+                        span.start_time_unix_nano,
+                        span.end_time_unix_nano,
+                        _attributes(span.attributes),
+                        resource,
+                        span.parent_span_id.hex(),
+                        scope,
                     )
                 )
     return spans
@@ -188,7 +189,18 @@ def flatten(request: ExportTraceServiceRequest) -> list[Span]:
 def _attributes(pairs: Any) -> dict[str, Any]:
     # A repeated key keeps its last value, as the OTel SDKs do when setting attributes.
     # (A repeated KeyValue field holds only KeyValue messages: no type check per pair.)
-    return {pair.key: _value(pair.value) for pair in pairs}
+    # Strings and integers, nearly every GenAI attribute, are read inline (no call per pair).
+    attributes: dict[str, Any] = {}
+    for pair in pairs:
+        value = pair.value
+        kind = value.WhichOneof("value")
+        if kind == "string_value":
+            attributes[pair.key] = value.string_value
+        elif kind == "int_value":
+            attributes[pair.key] = value.int_value
+        else:
+            attributes[pair.key] = _value(value)
+    return attributes
 
 
 def _value(value: AnyValue) -> Any:

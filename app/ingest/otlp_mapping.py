@@ -8,11 +8,12 @@ record, its origin so that an ingest error on record i can be reported against i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.domain.genai_spans import RUN_TAGS, Span, SpanRejection, SpanUsage, map_span
+from app.domain.genai_spans import Span, SpanRejection, SpanUsage, map_span
+from app.domain.genai_tags import RUN_TAGS, InvalidTag, read_tags
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,14 @@ def map_spans(spans: Iterable[Span]) -> SpanBatch:
     """Map every span; metered ones become usage records, then one run record per correlation."""
     batch = SpanBatch()
     usages: list[SpanUsage] = []
+    # The tags of each resource, read once for all its spans (decoding gives the spans of one
+    # resource the same attributes mapping; the spans hold it, so its id stays unique here).
+    resources: dict[int, Mapping[str, str | InvalidTag]] = {}
     for span in spans:
-        mapped = map_span(span)
+        resource_tags = resources.get(id(span.resource))
+        if resource_tags is None:
+            resource_tags = resources[id(span.resource)] = read_tags(span.resource)
+        mapped = map_span(span, resource_tags)
         if mapped is None:
             batch.ignored += 1
         elif isinstance(mapped, SpanRejection):
@@ -101,15 +108,26 @@ def run_records(usages: Sequence[SpanUsage]) -> list[dict[str, Any]]:
         groups.setdefault(usage.correlation_id, []).append(usage)
     records: list[dict[str, Any]] = []
     for correlation_id, members in groups.items():
-        ordered = sorted(members, key=lambda u: (u.occurred_at, u.span_id))
+        ordered = (
+            sorted(members, key=lambda u: (u.occurred_at, u.span_id))
+            if len(members) > 1
+            else members
+        )
         record: dict[str, Any] = {
             "type": "run",
             "correlationId": correlation_id,
             "workflowKey": ordered[0].workflow_key,
             "startedAt": ordered[0].occurred_at,
         }
-        tags = {"clientId": "client_id", "team": "team", **{name: name for name in RUN_TAGS}}
-        for key, tag in tags.items():
+        for key, tag in _RUN_RECORD_TAGS:
             record[key] = next((u.tags[tag] for u in ordered if u.tags.get(tag)), None)
         records.append(record)
     return records
+
+
+# Run record field -> SpanUsage.tags key.
+_RUN_RECORD_TAGS = (
+    ("clientId", "client_id"),
+    ("team", "team"),
+    *((name, name) for name in RUN_TAGS),
+)

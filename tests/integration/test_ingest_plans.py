@@ -40,6 +40,7 @@ from app.domain.pricing import Price
 from app.ingest.otlp_mapping import map_spans
 from app.migrate import upgrade
 from app.services.ingest import ingest_records
+from app.services.ingest.analyse import background as analyse_background
 from app.services.ingest.analyse import growth_check
 from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_tenant
@@ -338,3 +339,39 @@ async def test_labels_for_stored_runs_read_a_bounded_number_of_rows_per_record(
         counting = await ingest_counted(fresh, records, monkeypatch)
         bound = ROWS_PER_RECORD * len(records)
         assert counting.total() <= bound, f"batch {batch}:\n{counting.report()}"
+
+
+GROW_RUNS = """
+INSERT INTO runs (tenant_id, correlation_id, workflow_id, started_at)
+SELECT tenant_id, 'grown-' || i, workflow_id, started_at + interval '1 day'
+FROM (SELECT tenant_id, workflow_id, started_at FROM runs LIMIT 1) AS r,
+     generate_series(1, $1::int) AS i
+"""
+
+
+async def test_a_table_grown_since_its_last_analyse_is_analysed_after_the_batch(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given runs analysed, then grown by 60 % (past GROWTH, short of BLIND) by plain inserts
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        await owner.execute("ANALYZE runs")
+        await owner.execute("ANALYZE usage_events")
+        rows = await owner.fetchval("SELECT count(*) FROM runs")
+        await owner.execute(GROW_RUNS, int(rows * 0.6))
+    finally:
+        await owner.close()
+    earlier = analyse_background.task
+    if earlier is not None and earlier.get_loop() is asyncio.get_running_loop():
+        await earlier  # an earlier test's: this batch starts its own
+    before = await analysed(fresh, "runs")
+    growth_check.next_at = 0.0
+    # when a batch is ingested
+    records = otlp_shaped(7)
+    counting = await ingest_counted(fresh, records, monkeypatch)
+    # then it was planned from the older statistics and still read a bounded number of rows
+    assert counting.total() <= ROWS_PER_RECORD * len(records), counting.report()
+    # and runs was analysed after it committed, by the background analyse, not inside it
+    assert analyse_background.task is not None and analyse_background.task is not earlier
+    assert "runs" in await analyse_background.task
+    assert await analysed(fresh, "runs") == before + 1

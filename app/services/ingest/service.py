@@ -86,7 +86,7 @@ async def ingest_records(
     if not records:
         return IngestOutcome(0, 0)
     conn = await raw_connection(session)
-    await analyse_grown_tables(conn)  # plans from real statistics: see there
+    await analyse_grown_tables(conn, session)  # plans from real statistics: see there
     batch, errors = await validate_batch(conn=conn, tenant_id=tenant_id, raw=records)
     if batch is None:
         return IngestOutcome(0, 0, errors)
