@@ -18,18 +18,15 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from migrations.columns import set_now, tenant_id
 from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES = ("revenue_events", "roi_baselines", "revenue_allocations", "roi_windows", "roi_dirty")
 SCHEDULER_READ = ("roi_dirty", "roi_windows")
@@ -51,7 +48,7 @@ def _workflow_fk(ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "revenue_events",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("amount"),
@@ -60,12 +57,7 @@ def upgrade() -> None:
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column(
-            "recorded_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("recorded_at"),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
@@ -85,24 +77,19 @@ def upgrade() -> None:
 
     op.create_table(
         "roi_baselines",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("revenue_per_success"),
         _money("human_cost_per_task", nullable=True),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("updated_at"),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
     )
 
     op.create_table(
         "revenue_allocations",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
@@ -122,7 +109,7 @@ def upgrade() -> None:
 
     op.create_table(
         "roi_windows",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
@@ -150,12 +137,10 @@ def upgrade() -> None:
 
     op.create_table(
         "roi_dirty",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column(
-            "marked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        set_now("marked_at"),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day"),
     )

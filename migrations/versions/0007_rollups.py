@@ -19,19 +19,16 @@ Revision ID: 0007
 Revises: 0006
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from migrations.columns import references_tenant, tenant_id
 from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # Adds `delta` (tenant_id, correlation_id, cost, events) into run_costs, in key order.
 UPSERT_DELTA = """
@@ -167,12 +164,12 @@ $$
 def upgrade() -> None:
     op.create_table(
         "run_costs",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("cost", sa.Numeric(), server_default=sa.text("0"), nullable=False),
         sa.Column("events", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("has_run", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "correlation_id"),
     )
     op.create_index(

@@ -14,24 +14,21 @@ Revision ID: 0012
 Revises: 0011
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations.columns import tenant_id
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0012"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     op.create_table(
         "provider_calls",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("call_key", sa.String(length=300), nullable=False),
         sa.Column("event_id", sa.String(length=200), nullable=False),
         sa.Column("detail", sa.SmallInteger(), nullable=False),
@@ -48,7 +45,7 @@ def upgrade() -> None:
     enable_tenant_rls("provider_calls")
     op.create_table(
         "ingest_health",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        tenant_id(),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("workflow_key", sa.String(length=200), nullable=False),
