@@ -9,19 +9,17 @@ Revises: 0004
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.columns import money, references_tenant, set_now, tenant_id
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import money, references_tenant, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0005"
 down_revision: str | None = "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "provider_invoices",
-        tenant_id(),
         sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
         money("amount"),
@@ -33,9 +31,7 @@ def upgrade() -> None:
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "provider", "month"),
     )
-    enable_tenant_rls("provider_invoices")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("provider_invoices")
-    op.drop_table("provider_invoices")
+    drop_tenant_table("provider_invoices")

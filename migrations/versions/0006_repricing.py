@@ -9,19 +9,17 @@ Revises: 0005
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.columns import money, tenant_id
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import money
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0006"
 down_revision: str | None = "0005"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "usage_repricings",
-        tenant_id(),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("repriced_at", sa.DateTime(timezone=True), nullable=False),
         money("old_cost"),
@@ -35,9 +33,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "event_id", "repriced_at"),
     )
-    enable_tenant_rls("usage_repricings")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("usage_repricings")
-    op.drop_table("usage_repricings")
+    drop_tenant_table("usage_repricings")

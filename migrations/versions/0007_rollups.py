@@ -23,8 +23,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.columns import references_tenant, tenant_id
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0007"
@@ -162,9 +162,8 @@ $$
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "run_costs",
-        tenant_id(),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("cost", sa.Numeric(), server_default=sa.text("0"), nullable=False),
         sa.Column("events", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
@@ -207,7 +206,6 @@ def upgrade() -> None:
     )
     for table in ("usage_events", "runs"):
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    enable_tenant_rls("run_costs")
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
@@ -224,6 +222,5 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS run_costs_recomputed()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_usage_workflow_level", table_name="usage_events")
-    disable_tenant_rls("run_costs")
     op.drop_index("ix_run_costs_orphans", table_name="run_costs")
-    op.drop_table("run_costs")
+    drop_tenant_table("run_costs")

@@ -51,8 +51,8 @@ Revises: 0008
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.columns import references_tenant, tenant_id
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0009"
@@ -255,9 +255,8 @@ FUNCTIONS = ("cohort_days_recomputed", "rebuild_cohort_days", "compact_cohort_da
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "cohort_days",
-        tenant_id(),
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -302,7 +301,6 @@ def upgrade() -> None:
     )
     op.execute("ALTER TABLE runs FORCE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE run_costs FORCE ROW LEVEL SECURITY")
-    enable_tenant_rls("cohort_days")
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
@@ -318,6 +316,5 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_runs_accepted_status_at", table_name="runs")
-    disable_tenant_rls("cohort_days")
     op.drop_index("ix_cohort_days_workflow_day", table_name="cohort_days")
-    op.drop_table("cohort_days")
+    drop_tenant_table("cohort_days")

@@ -39,8 +39,8 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.columns import references_tenant, tenant_id
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0010"
@@ -284,9 +284,8 @@ FUNCTIONS = (
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "ladder_reach",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("who", sa.String(length=210), nullable=False),
         sa.Column("rung_key", sa.String(length=100), nullable=False),
@@ -298,9 +297,8 @@ def upgrade() -> None:
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "who", "rung_key", "correlation_id"),
     )
-    op.create_table(
+    create_tenant_table(
         "ladder_reach_days",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("rung_key", sa.String(length=100), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -319,9 +317,8 @@ def upgrade() -> None:
         ["tenant_id"],
         postgresql_where=sa.text("n = 0"),
     )
-    op.create_table(
+    create_tenant_table(
         "ladder_reach_dirty",
-        tenant_id(),
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("who", sa.String(length=210), nullable=False),
@@ -378,9 +375,6 @@ def upgrade() -> None:
         postgresql_include=["started_at", "who", "prev_at", "next_at"],
         postgresql_where=sa.text("rung_key = 'accepted'"),
     )
-    enable_tenant_rls("ladder_reach")
-    enable_tenant_rls("ladder_reach_days")
-    enable_tenant_rls("ladder_reach_dirty")
     create_statement_triggers(TRIGGERS)
     op.execute(REBUILD)
     op.execute(DRAIN)
@@ -397,9 +391,6 @@ def downgrade() -> None:
     op.drop_index("ix_outcome_events_workflow_correlation", table_name="outcome_events")
     op.drop_index("ix_outcome_events_workflow_subject", table_name="outcome_events")
     op.drop_index("ix_runs_workflow_subject", table_name="runs")
-    disable_tenant_rls("ladder_reach_dirty")
-    disable_tenant_rls("ladder_reach_days")
-    disable_tenant_rls("ladder_reach")
-    op.drop_table("ladder_reach_dirty")
-    op.drop_table("ladder_reach_days")
-    op.drop_table("ladder_reach")
+    drop_tenant_table("ladder_reach_dirty")
+    drop_tenant_table("ladder_reach_days")
+    drop_tenant_table("ladder_reach")

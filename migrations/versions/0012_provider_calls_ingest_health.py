@@ -18,17 +18,15 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.columns import tenant_id
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0012"
 down_revision: str | None = "0011"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "provider_calls",
-        tenant_id(),
         sa.Column("call_key", sa.String(length=300), nullable=False),
         sa.Column("event_id", sa.String(length=200), nullable=False),
         sa.Column("detail", sa.SmallInteger(), nullable=False),
@@ -42,10 +40,8 @@ def upgrade() -> None:
         ["tenant_id", "parent_span_id"],
         postgresql_where=sa.text("parent_span_id IS NOT NULL"),
     )
-    enable_tenant_rls("provider_calls")
-    op.create_table(
+    create_tenant_table(
         "ingest_health",
-        tenant_id(),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("workflow_key", sa.String(length=200), nullable=False),
@@ -55,13 +51,10 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "day", "source", "workflow_key", "reason"),
     )
-    enable_tenant_rls("ingest_health")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("ingest_health")
-    op.drop_table("ingest_health")
-    disable_tenant_rls("provider_calls")
+    drop_tenant_table("ingest_health")
     op.drop_index("ix_provider_calls_parent", table_name="provider_calls")
     op.drop_index("ix_provider_calls_event", table_name="provider_calls")
-    op.drop_table("provider_calls")
+    drop_tenant_table("provider_calls")

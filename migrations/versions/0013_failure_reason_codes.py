@@ -10,19 +10,17 @@ Revises: 0012
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.columns import references_tenant, set_now, tenant_id
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0013"
 down_revision: str | None = "0012"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "failure_reason_codes",
-        tenant_id(),
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         set_now("created_at"),
@@ -30,9 +28,7 @@ def upgrade() -> None:
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "code"),
     )
-    enable_tenant_rls("failure_reason_codes")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("failure_reason_codes")
-    op.drop_table("failure_reason_codes")
+    drop_tenant_table("failure_reason_codes")

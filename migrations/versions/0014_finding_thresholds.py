@@ -9,19 +9,17 @@ Revises: 0013
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.columns import references_tenant, set_now, tenant_id
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0014"
 down_revision: str | None = "0013"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "finding_thresholds",
-        tenant_id(),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("value", sa.Numeric(precision=30, scale=10), nullable=False),
         set_now("updated_at"),
@@ -29,9 +27,7 @@ def upgrade() -> None:
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "name"),
     )
-    enable_tenant_rls("finding_thresholds")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("finding_thresholds")
-    op.drop_table("finding_thresholds")
+    drop_tenant_table("finding_thresholds")
