@@ -12,13 +12,12 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.columns import money, set_now, tenant_id
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import money, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 
-TABLES = ("outcome_events", "cost_ceilings")
 CEILING_DIMENSIONS = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM")
 
 
@@ -26,9 +25,8 @@ def upgrade() -> None:
     op.add_column(
         "ladder_rungs", sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True)
     )
-    op.create_table(
+    create_tenant_table(
         "outcome_events",
-        tenant_id(),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("rung_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -57,9 +55,8 @@ def upgrade() -> None:
         "outcome_events",
         ["tenant_id", "workflow_id", "rung_key", "subject"],
     )
-    op.create_table(
+    create_tenant_table(
         "cost_ceilings",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("rung_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("dimension", sa.String(length=20), nullable=False),
@@ -79,15 +76,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "rung_key", "dimension", "value"),
     )
-    for table in TABLES:
-        enable_tenant_rls(table)
 
 
 def downgrade() -> None:
-    for table in TABLES:
-        disable_tenant_rls(table)
-    op.drop_table("cost_ceilings")
+    drop_tenant_table("cost_ceilings")
     op.drop_index("ix_outcome_events_subject", table_name="outcome_events")
     op.drop_index("ix_outcome_events_correlation", table_name="outcome_events")
-    op.drop_table("outcome_events")
+    drop_tenant_table("outcome_events")
     op.drop_column("ladder_rungs", "retired_at")

@@ -22,13 +22,12 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.columns import set_now, tenant_id
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
+from migrations.columns import set_now
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 
-TABLES = ("revenue_events", "roi_baselines", "revenue_allocations", "roi_windows", "roi_dirty")
 SCHEDULER_READ = ("roi_dirty", "roi_windows")
 
 
@@ -46,9 +45,8 @@ def _workflow_fk(ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "revenue_events",
-        tenant_id(),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("amount"),
@@ -75,9 +73,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("processed_at IS NULL"),
     )
 
-    op.create_table(
+    create_tenant_table(
         "roi_baselines",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("revenue_per_success"),
@@ -87,9 +84,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
     )
 
-    op.create_table(
+    create_tenant_table(
         "revenue_allocations",
-        tenant_id(),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
@@ -107,9 +103,8 @@ def upgrade() -> None:
         "ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"]
     )
 
-    op.create_table(
+    create_tenant_table(
         "roi_windows",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
@@ -135,9 +130,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("recheck_at IS NOT NULL"),
     )
 
-    op.create_table(
+    create_tenant_table(
         "roi_dirty",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
         set_now("marked_at"),
@@ -152,8 +146,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'ACCEPTED'"),
     )
 
-    for table in TABLES:
-        enable_tenant_rls(table)
     _create_scheduler_function()
 
 
@@ -195,15 +187,13 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_dirty_tenants(timestamptz)")
     for table in SCHEDULER_READ:
         op.execute(f"DROP POLICY IF EXISTS roi_scheduler ON {table}")
-    for table in reversed(TABLES):
-        disable_tenant_rls(table)
     op.drop_index("ix_runs_accepted_client_ended", table_name="runs")
-    op.drop_table("roi_dirty")
+    drop_tenant_table("roi_dirty")
     op.drop_index("ix_roi_windows_recheck", table_name="roi_windows")
-    op.drop_table("roi_windows")
+    drop_tenant_table("roi_windows")
     op.drop_index("ix_allocations_window", table_name="revenue_allocations")
-    op.drop_table("revenue_allocations")
-    op.drop_table("roi_baselines")
+    drop_tenant_table("revenue_allocations")
+    drop_tenant_table("roi_baselines")
     op.drop_index("ix_revenue_unprocessed", table_name="revenue_events")
     op.drop_index("ix_revenue_client_occurred", table_name="revenue_events")
-    op.drop_table("revenue_events")
+    drop_tenant_table("revenue_events")

@@ -22,13 +22,12 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.columns import money, references_workflow, tenant_id
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
+from migrations.columns import money, references_workflow
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 
-TABLES = ("autonomy_gates", "gate_evaluations", "autonomy_events")
 CHECK_STATUSES = ("PASS", "FAIL", "INSUFFICIENT_DATA")
 EVENT_KINDS = ("PROMOTED", "REFUSED", "DEMOTED", "AUTO_DEMOTED")
 
@@ -38,9 +37,8 @@ def _one_of(column: str, values: Sequence[str]) -> str:
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "autonomy_gates",
-        tenant_id(),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("target_level", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -64,9 +62,8 @@ def upgrade() -> None:
         references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "target_level", "version"),
     )
-    op.create_table(
+    create_tenant_table(
         "gate_evaluations",
-        tenant_id(),
         sa.Column("evaluation_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("target_level", sa.Integer(), nullable=False),
@@ -93,9 +90,8 @@ def upgrade() -> None:
         "gate_evaluations",
         ["tenant_id", "workflow_id", "evaluated_at"],
     )
-    op.create_table(
+    create_tenant_table(
         "autonomy_events",
-        tenant_id(),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -113,8 +109,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_autonomy_events_workflow", "autonomy_events", ["tenant_id", "workflow_id", "at"]
     )
-    for table in TABLES:
-        enable_tenant_rls(table)
     _create_tenant_registry()
 
 
@@ -142,10 +136,8 @@ def _create_tenant_registry() -> None:
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_tenant_ids()")
     op.execute("DROP POLICY IF EXISTS tenant_registry ON tenants")
-    for table in reversed(TABLES):
-        disable_tenant_rls(table)
     op.drop_index("ix_autonomy_events_workflow", table_name="autonomy_events")
-    op.drop_table("autonomy_events")
+    drop_tenant_table("autonomy_events")
     op.drop_index("ix_gate_evaluations_workflow", table_name="gate_evaluations")
-    op.drop_table("gate_evaluations")
-    op.drop_table("autonomy_gates")
+    drop_tenant_table("gate_evaluations")
+    drop_tenant_table("autonomy_gates")
