@@ -137,3 +137,13 @@ async def insert(sessions: TenantSessions, tenant_id: uuid.UUID, *rows: SQLModel
         for name in sorted(by_table, key=order.__getitem__):
             session.add_all(by_table[name])
             await session.flush()
+
+
+async def outreach_tenant(
+    make_tenant: Any, sessions: TenantSessions, *, hold_hours: int = 0
+) -> tuple[Any, uuid.UUID, Workflow]:
+    """A fresh tenant (its handle and its id) with the workflow "outreach", inserted."""
+    tenant = await make_tenant()
+    wf = workflow(tenant.tenant_id, hold_hours=hold_hours)
+    await insert(sessions, tenant.tenant_id, wf)
+    return tenant, tenant.tenant_id, wf
