@@ -101,6 +101,47 @@ def usage(
     )
 
 
+def effort_cohort(
+    tenant_id: uuid.UUID,
+    wf: Workflow,
+    prefix: str,
+    cost: str,
+    effort: str,
+    *,
+    accepted: int,
+    runs: int = 40,
+    run_fields: dict[str, Any] | None = None,
+    **usage_fields: Any,
+) -> list[SQLModel]:
+    """`runs` runs on day 1 named prefix0, prefix1, ...: the first `accepted` ACCEPTED, the
+    others REJECTED, each with one usage event of `cost` at reasoning effort `effort`."""
+    rows: list[SQLModel] = []
+    for i in range(runs):
+        status = "ACCEPTED" if i < accepted else "REJECTED"
+        rows.append(
+            run(
+                tenant_id,
+                wf,
+                f"{prefix}{i}",
+                started_at=day(1),
+                status=status,
+                **(run_fields or {}),
+            )
+        )
+        rows.append(
+            usage(
+                tenant_id,
+                wf,
+                cost,
+                correlation_id=f"{prefix}{i}",
+                occurred_at=day(1),
+                reasoning_effort=effort,
+                **usage_fields,
+            )
+        )
+    return rows
+
+
 def model_price(
     tenant_id: uuid.UUID,
     provider: str,
