@@ -90,7 +90,9 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes] | None, str]:
         "--appendonly", "no",
         "--loglevel", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+    # Its own process group: a Ctrl-C in the terminal reaches only `ledger`, which stops Redis
+    # after the worker (with SIGTERM, below) instead of Redis dying under the worker.
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, process_group=0)  # noqa: S603
     deadline = time.monotonic() + REDIS_START_SECONDS
     while not _answers_ping(sock):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
 import sys
@@ -50,7 +51,11 @@ def _display_host(host: str) -> str:
 
 
 def print_access(
-    access: DemoAccess, url: str, env_file: Path, links: DemoLinks | None = None
+    access: DemoAccess,
+    url: str,
+    env_file: Path,
+    links: DemoLinks | None = None,
+    portal_note: str = "",
 ) -> None:
     now = datetime.now(UTC)
     write_demo_env(env_file, access, url, now)
@@ -69,7 +74,7 @@ Outcome Ledger demo is running.
 
   GraphQL    {url}
   tenant     {access.tenant_id}  ({TENANT_NAME})
-{links.render() if links else ""}
+{links.render() if links else ""}{portal_note}
 Bearer tokens for scripts and your own frontends (valid for 7 days): send
   {{"Authorization": "Bearer <token>"}}
 
@@ -97,11 +102,50 @@ Press Ctrl-C to stop.""",
     )
 
 
+BUILD_WEB = Path(__file__).resolve().parents[2] / "scripts" / "build-web"
+
+
+def web_build_outcome(returncode: int, log_file: Path) -> str:
+    """What the demo says when the web build ends: ready, or failed and what still works."""
+    if returncode == 0:
+        return "portal ready: the sign-in links above work now"
+    return (
+        f"the web build failed (exit status {returncode}; see {log_file}): the portal "
+        "answers 503 until `scripts/build-web` succeeds; the API and GraphiQL work"
+    )
+
+
+async def build_web(log_file: Path, *, announce: bool, command: tuple[str, ...] = ()) -> int:
+    """Run `scripts/build-web --no-typecheck` (or `command`) into `log_file` and say how it
+    ended: a failure always, success only when `announce` (the terminal was told to wait for it).
+    Cancelling it stops the build."""
+    argv = command or (str(BUILD_WEB), "--no-typecheck")
+    with log_file.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            returncode = await process.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            await process.wait()
+            raise
+    if returncode != 0 or announce:
+        print(
+            web_build_outcome(returncode, log_file),
+            file=sys.stderr if returncode else sys.stdout,
+            flush=True,
+        )
+    return returncode
+
+
 async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socket) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    building: asyncio.Task[int] | None = None
     try:
         preparing = asyncio.create_task(prepare(settings, args))
         stopped = asyncio.create_task(stop.wait())
@@ -126,7 +170,19 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
                 raise CliError("the API server stopped during startup", "see the log lines above")
             base = f"http://{_display_host(args.host)}:{args.port}"
             links = await demo_links(settings, access, base)
-            print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links)
+            note = ""
+            log_file = settings.data_dir / "web-build.log"
+            built = (settings.portal_dir / "index.html").exists()
+            if args.build_web and BUILD_WEB.exists():
+                # The API does not need the portal: it is built (or found up to date) after the
+                # URL, so that work is not on the way to it; the terminal says when it is ready.
+                if not built:
+                    note = (
+                        f"  (the portal is being built, log {log_file}: the links work once "
+                        'this terminal says "portal ready")\n'
+                    )
+                building = asyncio.create_task(build_web(log_file, announce=not built))
+            print_access(access, f"{base}/graphql", settings.data_dir / "demo.env", links, note)
             await asyncio.wait({stopped, serving, working}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             print("\nstopping ...", file=sys.stderr, flush=True)
@@ -138,6 +194,10 @@ async def serve(settings: Settings, args: argparse.Namespace, sock: socket.socke
             stopped.cancel()
         return 0
     finally:
+        if building is not None and not building.done():
+            building.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await building
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 
@@ -176,4 +236,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--reset", action="store_true", help="seed a fresh demo tenant")
     demo.add_argument("--runs-per-day", type=int, default=DEFAULT_RUNS_PER_DAY, metavar="N")
     demo.add_argument("--days", type=int, default=DEFAULT_DAYS, metavar="N")
+    demo.add_argument(
+        "--build-web",
+        action="store_true",
+        help="once the URL is printed, build the portal's web app (scripts/build-web "
+        "--no-typecheck, log in <data dir>/web-build.log) and say when it is ready",
+    )
     demo.set_defaults(handler=cmd_demo)

@@ -17,6 +17,7 @@ there but would break a per-record bound.)
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import uuid
 from collections import defaultdict
@@ -94,11 +95,9 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
     """A database of its own, migrated, one tenant seeded by plain INSERTs, never analysed."""
     name = f"ledger_plans_{uuid.uuid4().hex[:8]}"
     url = await create_database(servers.database_url, name)
+    data_dir = Path(tempfile.mkdtemp(prefix="ledger-plans-"))
     settings = Settings(
-        env="test",
-        database_url=url,
-        redis_url=servers.redis_url,
-        data_dir=Path(tempfile.mkdtemp(prefix="ledger-plans-")),
+        env="test", database_url=url, redis_url=servers.redis_url, data_dir=data_dir
     )
     await asyncio.to_thread(upgrade, settings)
     engine = create_engine(settings, pool_size=2)
@@ -121,6 +120,7 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
     finally:
         await engine.dispose()
         await drop_database(servers.database_url, name)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class Counting:
