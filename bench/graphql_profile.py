@@ -28,17 +28,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
-from app.auth.principal import Role
-from app.auth.tokens import issue_token
 from app.cli.run import tune_gc
-from app.db.urls import asyncpg_dsn
 from app.main import create_app
 from bench.common import servers
 from bench.generate import open_generated
-from bench.read_bench import BUSIEST, CLIENT, DASHBOARD
+from bench.read_bench import CLIENT, DASHBOARD, busiest_client
 
 Call = Callable[[], Awaitable[Any]]
 
@@ -61,16 +57,7 @@ async def main(args: argparse.Namespace) -> None:
             args.generated, admin_url=admin_url, redis_url=redis_url, data_dir=Path(tmp)
         )
         settings, tenant_id = generated.settings, generated.tenant_id
-        conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-        try:
-            busiest = await conn.fetchrow(BUSIEST, tenant_id, now - timedelta(days=30))
-        finally:
-            await conn.close()
-        client_id, workflow = busiest["client_id"], busiest["key"]
-        owner = issue_token(settings, tenant_id=tenant_id, role=Role.OWNER)
-        viewer = issue_token(
-            settings, tenant_id=tenant_id, role=Role.CLIENT_VIEWER, client_id=client_id
-        )
+        client_id, workflow, owner, viewer = await busiest_client(settings, tenant_id, now)
         os.environ["BENCH_TENANT_ID"] = str(tenant_id)
         os.environ["DATABASE_URL"] = settings.database_url or ""
         from bench.handwritten_app import create_app as create_handwritten

@@ -118,6 +118,24 @@ GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1
 """
 
 
+async def busiest_client(
+    settings: Settings, tenant_id: uuid.UUID, now: datetime
+) -> tuple[uuid.UUID, str, str, str]:
+    """The (client, workflow) with the most runs in the last 30 days, an OWNER token and that
+    client's CLIENT_VIEWER token."""
+    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
+    try:  # the owner connection bypasses row-level security; the tenant is explicit
+        busiest = await conn.fetchrow(BUSIEST, tenant_id, now - timedelta(days=30))
+    finally:
+        await conn.close()
+    client_id = busiest["client_id"]
+    owner = issue_token(settings, tenant_id=tenant_id, role=Role.OWNER)
+    viewer = issue_token(
+        settings, tenant_id=tenant_id, role=Role.CLIENT_VIEWER, client_id=client_id
+    )
+    return client_id, busiest["key"], owner, viewer
+
+
 def rss_mb(port: int) -> tuple[float, float]:
     """(current, peak) resident memory in MB of the process serving on `port` (Linux /proc)."""
     for entry in Path("/proc").iterdir():
@@ -235,16 +253,7 @@ async def main(args: argparse.Namespace) -> None:
     window = {"from": (now - timedelta(days=30)).isoformat(), "to": now.isoformat()}
     async with tenant_database(args, now) as tenant:
         settings, tenant_id = tenant.settings, tenant.tenant_id
-        conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-        try:  # the owner connection bypasses row-level security; the tenant is explicit
-            busiest = await conn.fetchrow(BUSIEST, tenant_id, now - timedelta(days=30))
-        finally:
-            await conn.close()
-        client_id, workflow = busiest["client_id"], busiest["key"]
-        owner = issue_token(settings, tenant_id=tenant_id, role=Role.OWNER)
-        viewer = issue_token(
-            settings, tenant_id=tenant_id, role=Role.CLIENT_VIEWER, client_id=client_id
-        )
+        client_id, workflow, owner, viewer = await busiest_client(settings, tenant_id, now)
 
         async def gql(c: httpx.AsyncClient, query: str, token: str, v: Any) -> dict[str, Any]:
             r = await c.post(

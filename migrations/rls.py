@@ -1,8 +1,12 @@
-"""Row-level security and grants, written by hand in revisions (autogenerate does not see them)."""
+"""Row-level security and grants, and the tenant tables that carry them, written by hand in
+revisions (autogenerate does not see them)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context, op
+
+from migrations.columns import tenant_id
 
 TENANT_PREDICATE = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 
@@ -64,3 +68,14 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
     op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def create_tenant_table(name: str, *items: sa.SchemaItem) -> None:
+    """Create the tenant table `name` (tenant_id first, then `items`) with RLS and its grants."""
+    op.create_table(name, tenant_id(), *items)
+    enable_tenant_rls(name)
+
+
+def drop_tenant_table(name: str) -> None:
+    disable_tenant_rls(name)
+    op.drop_table(name)

@@ -8,20 +8,21 @@ from sqlalchemy.engine import make_url
 from app.db.urls import asyncpg_dsn
 
 
-async def create_database(admin_url: str, name: str) -> str:
-    """Create the empty database `name` on the server of `admin_url`; returns its URL."""
+async def _on_server(admin_url: str, statement: str) -> None:
+    """Run one statement on the server of `admin_url`, connected to its own database."""
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def create_database(admin_url: str, name: str) -> str:
+    """Create the empty database `name` on the server of `admin_url`; returns its URL."""
+    await _on_server(admin_url, f'CREATE DATABASE "{name}"')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(admin_url: str, name: str) -> None:
     """Drop `name` on the server of `admin_url` (if it exists), closing its connections."""
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await _on_server(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

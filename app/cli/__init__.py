@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from app.cli import admin, demo, gates, identity, portal, prices, roi, run
+from app.cli.commands import Handler
 from app.cli.output import CliError, print_error
-
-Handler = Callable[[argparse.Namespace], int]
 
 EPILOG = """\
 servers: with DATABASE_URL and REDIS_URL set, every command uses those servers; without them,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
+from app.cli.commands import Commands, command_group, subcommand
 from app.cli.output import CliError, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.db.sessions import TenantSessions, create_engine
@@ -175,28 +176,27 @@ def cmd_apikey_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    tenant = commands.add_parser("tenant", help="tenants (agencies)")
-    tenant_commands = tenant.add_subparsers(dest="tenant_command", metavar="COMMAND", required=True)
-    create = tenant_commands.add_parser("create", help="create a tenant; prints its id last")
+def register(commands: Commands) -> None:
+    tenant = command_group(commands, "tenant", "tenants (agencies)")
+    create = subcommand(tenant, "create", "create a tenant; prints its id last", cmd_tenant_create)
     create.add_argument("name", metavar="NAME")
-    create.set_defaults(handler=cmd_tenant_create)
 
-    token = commands.add_parser("token", help="development JWTs")
-    token_commands = token.add_subparsers(dest="token_command", metavar="COMMAND", required=True)
-    issue = token_commands.add_parser(
-        "create", help="sign a token with the development key; prints it last"
+    token = command_group(commands, "token", "development JWTs")
+    issue = subcommand(
+        token,
+        "create",
+        "sign a token with the development key; prints it last",
+        cmd_token_create,
+        tenant=True,
     )
-    issue.add_argument("--tenant", required=True, metavar="TENANT_ID")
     issue.add_argument("--role", required=True, choices=TOKEN_ROLES, type=str.upper)
     issue.add_argument("--client", metavar="CLIENT_ID", help="required for CLIENT_VIEWER")
     issue.add_argument("--ttl", default="1h", help="lifetime: 30m, 1h, 7d (default 1h)")
-    issue.set_defaults(handler=cmd_token_create)
 
-    apikey = commands.add_parser("apikey", help="API keys for machine ingest")
-    key_commands = apikey.add_subparsers(dest="apikey_command", metavar="COMMAND", required=True)
-    make = key_commands.add_parser("create", help="create a key; prints it (once) last")
-    make.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    apikey = command_group(commands, "apikey", "API keys for machine ingest")
+    make = subcommand(
+        apikey, "create", "create a key; prints it (once) last", cmd_apikey_create, tenant=True
+    )
     make.add_argument("--name", required=True)
     make.add_argument(
         "--scope",
@@ -205,8 +205,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=("ingest", "read"),
         help="repeat for several scopes",
     )
-    make.set_defaults(handler=cmd_apikey_create)
-    revoke = key_commands.add_parser("revoke", help="revoke a key by its id")
-    revoke.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    revoke = subcommand(apikey, "revoke", "revoke a key by its id", cmd_apikey_revoke, tenant=True)
     revoke.add_argument("key_id", metavar="KEY_ID")
-    revoke.set_defaults(handler=cmd_apikey_revoke)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
+from app.cli.commands import Commands, command_group
 from app.cli.output import USAGE_ERROR, CliError, format_table, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.domain.gates import GateCheck
@@ -116,9 +117,8 @@ def cmd_gate_status(args: argparse.Namespace) -> int:
     return READY if readiness.ready else NOT_READY
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    gate = commands.add_parser("gate", help="autonomy gates")
-    gate_commands = gate.add_subparsers(dest="gate_command", metavar="COMMAND", required=True)
+def register(commands: Commands) -> None:
+    gate_commands = command_group(commands, "gate", "autonomy gates")
     status = gate_commands.add_parser(
         "status",
         help="is WORKFLOW ready for its next autonomy level? exit 0 ready, 1 not, 2 error",

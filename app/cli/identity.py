@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.auth.principal import Role
 from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
+from app.cli.commands import Commands, command_group, subcommand
 from app.cli.output import CliError, format_table, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.identity.routes import invitation_url, sign_in_url
@@ -172,11 +173,11 @@ def cmd_reencrypt(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    identity = commands.add_parser("identity", help="people: sign-in provider, invitations, audit")
-    sub = identity.add_subparsers(dest="identity_command", metavar="COMMAND", required=True)
-    provider = sub.add_parser("provider", help="set the tenant's OpenID Connect provider")
-    provider.add_argument("--tenant", required=True, metavar="TENANT_ID")
+def register(commands: Commands) -> None:
+    sub = command_group(commands, "identity", "people: sign-in provider, invitations, audit")
+    provider = subcommand(
+        sub, "provider", "set the tenant's OpenID Connect provider", cmd_provider, tenant=True
+    )
     provider.add_argument("--issuer", required=True, help="the provider's issuer URL")
     provider.add_argument("--client-id", required=True)
     provider.add_argument(
@@ -185,18 +186,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     provider.add_argument("--domains", required=True, help="allowed email domains, a,b")
     provider.add_argument("--role-claim", default="groups", help="claim with groups (groups)")
     provider.add_argument("--role-map", required=True, help="GROUP=ROLE,… (OWNER|ENGINEER|ANALYST)")
-    provider.set_defaults(handler=cmd_provider)
-    invite = sub.add_parser("invite", help="invite a client's viewer; prints the link (last)")
-    invite.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    invite = subcommand(
+        sub, "invite", "invite a client's viewer; prints the link (last)", cmd_invite, tenant=True
+    )
     invite.add_argument("--client", required=True, metavar="CLIENT_ID")
     invite.add_argument("--email", required=True)
     invite.add_argument("--hours", type=int, help="how long the link works (default 7 days)")
     invite.add_argument("--base-url", help="where people reach the API (LEDGER_PUBLIC_URL)")
-    invite.set_defaults(handler=cmd_invite)
-    log = sub.add_parser("audit", help="the tenant's audit log, newest first")
-    log.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    log = subcommand(sub, "audit", "the tenant's audit log, newest first", cmd_audit, tenant=True)
     log.add_argument("--last", type=int, default=50)
-    log.set_defaults(handler=cmd_audit)
-    again = sub.add_parser("reencrypt", help="re-encrypt the stored client secret (key rotation)")
-    again.add_argument("--tenant", required=True, metavar="TENANT_ID")
-    again.set_defaults(handler=cmd_reencrypt)
+    subcommand(
+        sub,
+        "reencrypt",
+        "re-encrypt the stored client secret (key rotation)",
+        cmd_reencrypt,
+        tenant=True,
+    )

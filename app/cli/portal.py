@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from app.auth.principal import Role
 from app.cli.admin import TOKEN_ROLES, parse_ttl, parse_uuid, require_tenant, tenant_sessions
+from app.cli.commands import Commands, command_group, subcommand
 from app.cli.output import CliError, format_table, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.portal.links import LinkGrant, check_grant, create_link, link_url
@@ -131,25 +132,20 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    portal = commands.add_parser("portal", help="web portal: sign-in links and sessions")
-    sub = portal.add_subparsers(dest="portal_command", metavar="COMMAND", required=True)
-    link = sub.add_parser("link", help="print a one-time sign-in link (last)")
-    link.add_argument("--tenant", required=True, metavar="TENANT_ID")
+def register(commands: Commands) -> None:
+    sub = command_group(commands, "portal", "web portal: sign-in links and sessions")
+    link = subcommand(sub, "link", "print a one-time sign-in link (last)", cmd_link, tenant=True)
     link.add_argument("--role", required=True, choices=TOKEN_ROLES, type=str.upper)
     link.add_argument("--client", metavar="CLIENT_ID", help="required for CLIENT_VIEWER")
     link.add_argument("--ttl", default="1h", help="how long the link can be opened (default 1h)")
     link.add_argument("--session-ttl", default="12h", help="how long the session lasts (12h)")
     link.add_argument("--base-url", help="where the API is reached (default LEDGER_PUBLIC_URL)")
-    link.set_defaults(handler=cmd_link)
-    listing = sub.add_parser("sessions", help="list a tenant's live portal sessions")
-    listing.add_argument("--tenant", required=True, metavar="TENANT_ID")
-    listing.set_defaults(handler=cmd_sessions)
-    revoke = sub.add_parser("revoke", help="end a portal session (or all of a tenant's)")
-    revoke.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    subcommand(sub, "sessions", "list a tenant's live portal sessions", cmd_sessions, tenant=True)
+    revoke = subcommand(
+        sub, "revoke", "end a portal session (or all of a tenant's)", cmd_revoke, tenant=True
+    )
     revoke.add_argument("--session", metavar="SESSION_ID")
     revoke.add_argument("--all", action="store_true")
-    revoke.set_defaults(handler=cmd_revoke)
 
 
 # --- the demo's links -----------------------------------------------------------------------

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
+from app.cli.commands import Commands, command_group
 from app.cli.output import CliError, format_table
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.domain.pricing import Price
@@ -268,9 +269,8 @@ def cmd_defaults(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    prices = commands.add_parser("prices", help="the price book")
-    price_commands = prices.add_subparsers(dest="prices_command", metavar="COMMAND", required=True)
+def register(commands: Commands) -> None:
+    price_commands = command_group(commands, "prices", "the price book")
     import_parser = price_commands.add_parser(
         "import", help="import prices from JSON or CSV, then reprice the affected usage"
     )

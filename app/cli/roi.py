@@ -25,6 +25,7 @@ from typing import Any
 from arq import create_pool
 
 from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
+from app.cli.commands import Commands, command_group
 from app.cli.output import CliError, ProgressBar, format_table
 from app.cli.servers import load_settings, resolve_servers, run_against
 from app.services.gates.evaluations import tenant_ids
@@ -144,9 +145,8 @@ def cmd_worker_status(args: argparse.Namespace) -> int:
     return 1 if found["heartbeat"] is None or failed_last else 0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    roi = commands.add_parser("roi", help="ROI windows")
-    roi_commands = roi.add_subparsers(dest="roi_command", metavar="COMMAND", required=True)
+def register(commands: Commands) -> None:
+    roi_commands = command_group(commands, "roi", "ROI windows")
     rebuild_parser = roi_commands.add_parser(
         "rebuild", help="recompute every ROI window (of one tenant, or of all), with progress"
     )

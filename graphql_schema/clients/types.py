@@ -7,7 +7,8 @@ visibility again (`ensure_client_visible`): a Client object must never become a 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import strawberry
 
@@ -25,6 +26,7 @@ from graphql_schema.costs.inputs import (
     WindowRangeArg,
     WorkflowKeyArg,
 )
+from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, SeriesPoint
@@ -56,6 +58,28 @@ class ClientWorkflow:
     ladder: list[ClientLadderRung] = strawberry.field(description="Its active rungs, in order.")
 
 
+def client_cohort_field(
+    fetch: Callable[[Info, CohortKey], Awaitable[Any]], returns: Any, description: str
+) -> Any:
+    """A Client field answered from one workflow's cohort of this client's runs (the runs
+    started in `range`, scope clientId = this client): `fetch` loads the figures of the
+    cohort's key. The field's type is `returns`, or null."""
+
+    async def resolver(
+        root: Client,
+        info: Info,
+        workflow_key: WorkflowKeyArg,
+        time_range: CohortRangeArg,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> Any:
+        ensure_client_visible(info.context.principal, root.uuid)
+        workflow = await require_workflow(info, workflow_key)
+        scope = CostScope(client_id=root.uuid)
+        return await fetch(info, resolve.cohort_key(workflow.workflow_id, time_range, scope, basis))
+
+    return strawberry.field(resolver=resolver, graphql_type=returns | None, description=description)
+
+
 @strawberry.type(description="A client of the agency.")
 class Client(Node):
     client_id: strawberry.ID = strawberry.field(
@@ -74,41 +98,21 @@ class Client(Node):
             uuid=row.client_id,
         )
 
-    @strawberry.field(
-        description="The workflow's cost per outcome for this client's runs (scope clientId = "
+    cost_per_outcome = client_cohort_field(
+        resolve.cost_per_outcome,
+        CostPerOutcome,
+        "The workflow's cost per outcome for this client's runs (scope clientId = "
         "this client). Unknown workflowKey: NOT_FOUND. basis RECONCILED: each provider-month's "
-        "LLM costs scaled to its recorded invoice."
+        "LLM costs scaled to its recorded invoice.",
     )
-    async def cost_per_outcome(
-        self,
-        info: Info,
-        workflow_key: WorkflowKeyArg,
-        time_range: CohortRangeArg,
-        basis: BasisArg = CostBasis.RACK_RATE,
-    ) -> CostPerOutcome | None:
-        ensure_client_visible(info.context.principal, self.uuid)
-        workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.uuid)
-        key = resolve.cohort_key(workflow.workflow_id, time_range, scope, basis)
-        return await resolve.cost_per_outcome(info, key)
 
-    @strawberry.field(
-        description="The workflow's ladder (cost per rung) for this client's runs (scope "
+    ladder_costs = client_cohort_field(
+        ladder_resolve.ladder_costs,
+        list[LadderCost],
+        "The workflow's ladder (cost per rung) for this client's runs (scope "
         "clientId = this client). Unknown workflowKey: NOT_FOUND. basis RECONCILED: each "
-        "provider-month's LLM costs scaled to its recorded invoice."
+        "provider-month's LLM costs scaled to its recorded invoice.",
     )
-    async def ladder_costs(
-        self,
-        info: Info,
-        workflow_key: WorkflowKeyArg,
-        time_range: CohortRangeArg,
-        basis: BasisArg = CostBasis.RACK_RATE,
-    ) -> list[LadderCost] | None:
-        ensure_client_visible(info.context.principal, self.uuid)
-        workflow = await require_workflow(info, workflow_key)
-        scope = CostScope(client_id=self.uuid)
-        key = resolve.cohort_key(workflow.workflow_id, time_range, scope, basis)
-        return await ladder_resolve.ladder_costs(info, key)
 
     @strawberry.field(
         description="This client's ROI over the day-cohorts whose windowStart is in range: of "

@@ -92,6 +92,26 @@ def cohort_field(
     return strawberry.field(resolver=resolver, graphql_type=returns | None, description=description)
 
 
+def page_field(
+    fetch: Callable[[Info, uuid.UUID, PageArgs], Awaitable[Any]], returns: Any, description: str
+) -> Any:
+    """A Workflow field answered as a Relay connection of the workflow's rows: `fetch` reads the
+    page the four paging arguments ask for. The field's type is `returns`, or null."""
+
+    async def resolver(
+        root: Workflow,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> Any:
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await fetch(info, root.workflow_id, args)
+
+    return strawberry.field(resolver=resolver, graphql_type=returns | None, description=description)
+
+
 @strawberry.type(description="An agent workflow: its autonomy level, ladder and unit economics.")
 class Workflow(Node):
     key: str = strawberry.field(description="The workflow's key, unique in the tenant.")
@@ -318,35 +338,19 @@ class Workflow(Node):
     ) -> list[AutonomyEvent] | None:
         return await gate_resolve.autonomy_history(info, self.workflow_id, first)
 
-    @strawberry.field(
-        description="The stored gate evaluations as a Relay connection, newest first "
-        "(evaluatedAt, then id); first/after forward, last/before backward (default 20)."
+    gate_evaluations_connection = page_field(
+        gate_resolve.evaluations_connection,
+        GateEvaluationConnection,
+        "The stored gate evaluations as a Relay connection, newest first "
+        "(evaluatedAt, then id); first/after forward, last/before backward (default 20).",
     )
-    async def gate_evaluations_connection(
-        self,
-        info: Info,
-        first: FirstArg = None,
-        after: AfterArg = None,
-        last: LastArg = None,
-        before: BeforeArg = None,
-    ) -> GateEvaluationConnection | None:
-        args = PageArgs(first=first, after=after, last=last, before=before)
-        return await gate_resolve.evaluations_connection(info, self.workflow_id, args)
 
-    @strawberry.field(
-        description="The autonomy history as a Relay connection, newest first (at, then id); "
-        "first/after forward, last/before backward (default 50)."
+    autonomy_history_connection = page_field(
+        gate_resolve.history_connection,
+        AutonomyEventConnection,
+        "The autonomy history as a Relay connection, newest first (at, then id); "
+        "first/after forward, last/before backward (default 50).",
     )
-    async def autonomy_history_connection(
-        self,
-        info: Info,
-        first: FirstArg = None,
-        after: AfterArg = None,
-        last: LastArg = None,
-        before: BeforeArg = None,
-    ) -> AutonomyEventConnection | None:
-        args = PageArgs(first=first, after=after, last=last, before=before)
-        return await gate_resolve.history_connection(info, self.workflow_id, args)
 
     @strawberry.field(
         description="The ROI windows as a Relay connection, by day then client (as roiWindows); "

@@ -8,20 +8,16 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import money, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-TABLES = ("outcome_events", "cost_ceilings")
 CEILING_DIMENSIONS = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM")
 
 
@@ -29,21 +25,15 @@ def upgrade() -> None:
     op.add_column(
         "ladder_rungs", sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True)
     )
-    op.create_table(
+    create_tenant_table(
         "outcome_events",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("rung_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "recorded_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("recorded_at"),
         sa.CheckConstraint(
             "subject IS NOT NULL OR correlation_id IS NOT NULL", name="ck_outcome_events_link"
         ),
@@ -65,26 +55,15 @@ def upgrade() -> None:
         "outcome_events",
         ["tenant_id", "workflow_id", "rung_key", "subject"],
     )
-    op.create_table(
+    create_tenant_table(
         "cost_ceilings",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("rung_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("dimension", sa.String(length=20), nullable=False),
         sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("ceiling", sa.Numeric(precision=20, scale=10), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        money("ceiling"),
+        set_now("created_at"),
+        set_now("updated_at"),
         sa.CheckConstraint(
             "dimension IN (" + ", ".join(f"'{d}'" for d in CEILING_DIMENSIONS) + ")",
             name="ck_cost_ceilings_dimension",
@@ -97,15 +76,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "rung_key", "dimension", "value"),
     )
-    for table in TABLES:
-        enable_tenant_rls(table)
 
 
 def downgrade() -> None:
-    for table in TABLES:
-        disable_tenant_rls(table)
-    op.drop_table("cost_ceilings")
+    drop_tenant_table("cost_ceilings")
     op.drop_index("ix_outcome_events_subject", table_name="outcome_events")
     op.drop_index("ix_outcome_events_correlation", table_name="outcome_events")
-    op.drop_table("outcome_events")
+    drop_tenant_table("outcome_events")
     op.drop_column("ladder_rungs", "retired_at")

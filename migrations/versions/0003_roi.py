@@ -18,20 +18,16 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
+from migrations.columns import set_now
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-TABLES = ("revenue_events", "roi_baselines", "revenue_allocations", "roi_windows", "roi_dirty")
 SCHEDULER_READ = ("roi_dirty", "roi_windows")
 
 
@@ -49,9 +45,8 @@ def _workflow_fk(ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "revenue_events",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("amount"),
@@ -60,12 +55,7 @@ def upgrade() -> None:
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column(
-            "recorded_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("recorded_at"),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
@@ -83,26 +73,19 @@ def upgrade() -> None:
         postgresql_where=sa.text("processed_at IS NULL"),
     )
 
-    op.create_table(
+    create_tenant_table(
         "roi_baselines",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         _money("revenue_per_success"),
         _money("human_cost_per_task", nullable=True),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("updated_at"),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
     )
 
-    op.create_table(
+    create_tenant_table(
         "revenue_allocations",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
@@ -120,9 +103,8 @@ def upgrade() -> None:
         "ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"]
     )
 
-    op.create_table(
+    create_tenant_table(
         "roi_windows",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
@@ -148,14 +130,11 @@ def upgrade() -> None:
         postgresql_where=sa.text("recheck_at IS NOT NULL"),
     )
 
-    op.create_table(
+    create_tenant_table(
         "roi_dirty",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column(
-            "marked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        set_now("marked_at"),
         _workflow_fk(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day"),
     )
@@ -167,8 +146,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'ACCEPTED'"),
     )
 
-    for table in TABLES:
-        enable_tenant_rls(table)
     _create_scheduler_function()
 
 
@@ -210,15 +187,13 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_dirty_tenants(timestamptz)")
     for table in SCHEDULER_READ:
         op.execute(f"DROP POLICY IF EXISTS roi_scheduler ON {table}")
-    for table in reversed(TABLES):
-        disable_tenant_rls(table)
     op.drop_index("ix_runs_accepted_client_ended", table_name="runs")
-    op.drop_table("roi_dirty")
+    drop_tenant_table("roi_dirty")
     op.drop_index("ix_roi_windows_recheck", table_name="roi_windows")
-    op.drop_table("roi_windows")
+    drop_tenant_table("roi_windows")
     op.drop_index("ix_allocations_window", table_name="revenue_allocations")
-    op.drop_table("revenue_allocations")
-    op.drop_table("roi_baselines")
+    drop_tenant_table("revenue_allocations")
+    drop_tenant_table("roi_baselines")
     op.drop_index("ix_revenue_unprocessed", table_name="revenue_events")
     op.drop_index("ix_revenue_client_occurred", table_name="revenue_events")
-    op.drop_table("revenue_events")
+    drop_tenant_table("revenue_events")

@@ -22,14 +22,12 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls, refuse_app_role
+from migrations.columns import money, references_workflow
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-TABLES = ("autonomy_gates", "gate_evaluations", "autonomy_events")
 CHECK_STATUSES = ("PASS", "FAIL", "INSUFFICIENT_DATA")
 EVENT_KINDS = ("PROMOTED", "REFUSED", "DEMOTED", "AUTO_DEMOTED")
 
@@ -39,16 +37,15 @@ def _one_of(column: str, values: Sequence[str]) -> str:
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "autonomy_gates",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("target_level", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("min_acceptance_rate", sa.Double(), nullable=False),
         sa.Column("min_sample_size", sa.Integer(), nullable=False),
         sa.Column("confidence", sa.Double(), nullable=False),
-        sa.Column("max_cost_per_outcome", sa.Numeric(precision=20, scale=10), nullable=False),
+        money("max_cost_per_outcome"),
         sa.Column("max_drift_pct", sa.Double(), nullable=False),
         sa.Column("window_days", sa.Integer(), nullable=False),
         sa.Column("auto_demote_after", sa.Integer(), nullable=True),
@@ -62,16 +59,11 @@ def upgrade() -> None:
             " AND (auto_demote_after IS NULL OR auto_demote_after >= 1)",
             name="ck_autonomy_gates_ranges",
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "target_level", "version"),
     )
-    op.create_table(
+    create_tenant_table(
         "gate_evaluations",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("evaluation_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("target_level", sa.Integer(), nullable=False),
@@ -98,9 +90,8 @@ def upgrade() -> None:
         "gate_evaluations",
         ["tenant_id", "workflow_id", "evaluated_at"],
     )
-    op.create_table(
+    create_tenant_table(
         "autonomy_events",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -112,18 +103,12 @@ def upgrade() -> None:
         sa.Column("readiness", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(_one_of("kind", EVENT_KINDS), name="ck_autonomy_events_kind"),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     )
     op.create_index(
         "ix_autonomy_events_workflow", "autonomy_events", ["tenant_id", "workflow_id", "at"]
     )
-    for table in TABLES:
-        enable_tenant_rls(table)
     _create_tenant_registry()
 
 
@@ -151,10 +136,8 @@ def _create_tenant_registry() -> None:
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_tenant_ids()")
     op.execute("DROP POLICY IF EXISTS tenant_registry ON tenants")
-    for table in reversed(TABLES):
-        disable_tenant_rls(table)
     op.drop_index("ix_autonomy_events_workflow", table_name="autonomy_events")
-    op.drop_table("autonomy_events")
+    drop_tenant_table("autonomy_events")
     op.drop_index("ix_gate_evaluations_workflow", table_name="gate_evaluations")
-    op.drop_table("gate_evaluations")
-    op.drop_table("autonomy_gates")
+    drop_tenant_table("gate_evaluations")
+    drop_tenant_table("autonomy_gates")

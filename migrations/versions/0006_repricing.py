@@ -6,28 +6,24 @@
 Revision ID: 0006
 Revises: 0005
 """
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import money
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "usage_repricings",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("repriced_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("old_cost", sa.Numeric(precision=20, scale=10), nullable=False),
-        sa.Column("new_cost", sa.Numeric(precision=20, scale=10), nullable=False),
+        money("old_cost"),
+        money("new_cost"),
         sa.Column("old_price_from", sa.DateTime(timezone=True), nullable=True),
         sa.Column("new_price_from", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -37,9 +33,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "event_id", "repriced_at"),
     )
-    enable_tenant_rls("usage_repricings")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("usage_repricings")
-    op.drop_table("usage_repricings")
+    drop_tenant_table("usage_repricings")

@@ -19,19 +19,16 @@ Revision ID: 0007
 Revises: 0006
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # Adds `delta` (tenant_id, correlation_id, cost, events) into run_costs, in key order.
 UPSERT_DELTA = """
@@ -165,14 +162,13 @@ $$
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "run_costs",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("cost", sa.Numeric(), server_default=sa.text("0"), nullable=False),
         sa.Column("events", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("has_run", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "correlation_id"),
     )
     op.create_index(
@@ -210,7 +206,6 @@ def upgrade() -> None:
     )
     for table in ("usage_events", "runs"):
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    enable_tenant_rls("run_costs")
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
@@ -227,6 +222,5 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS run_costs_recomputed()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_usage_workflow_level", table_name="usage_events")
-    disable_tenant_rls("run_costs")
     op.drop_index("ix_run_costs_orphans", table_name="run_costs")
-    op.drop_table("run_costs")
+    drop_tenant_table("run_costs")

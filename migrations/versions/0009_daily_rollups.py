@@ -48,18 +48,15 @@ Revision ID: 0009
 Revises: 0008
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0009"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 # Appends `delta` (tenant_id, workflow_id, day, client_id, status, runs, cost) twice: per
@@ -258,9 +255,8 @@ FUNCTIONS = ("cohort_days_recomputed", "rebuild_cohort_days", "compact_cohort_da
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "cohort_days",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -269,7 +265,7 @@ def upgrade() -> None:
         sa.Column("all_clients", sa.Boolean(), nullable=False),
         sa.Column("runs", sa.BigInteger(), nullable=False),
         sa.Column("cost", sa.Numeric(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
     )
     op.create_index(
@@ -305,7 +301,6 @@ def upgrade() -> None:
     )
     op.execute("ALTER TABLE runs FORCE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE run_costs FORCE ROW LEVEL SECURITY")
-    enable_tenant_rls("cohort_days")
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
@@ -321,6 +316,5 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_runs_accepted_status_at", table_name="runs")
-    disable_tenant_rls("cohort_days")
     op.drop_index("ix_cohort_days_workflow_day", table_name="cohort_days")
-    op.drop_table("cohort_days")
+    drop_tenant_table("cohort_days")

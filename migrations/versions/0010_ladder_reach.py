@@ -35,18 +35,16 @@ Revises: 0009
 """
 
 # ruff: noqa: S608 — the SQL is assembled from this module's constants only, never from input.
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.rls import app_role, disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant
+from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers
 
 revision: str = "0010"
 down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 WHO_OF_RUN = "coalesce('s:' || {r}.subject, 'r:' || {r}.correlation_id)"
 
@@ -286,9 +284,8 @@ FUNCTIONS = (
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "ladder_reach",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("who", sa.String(length=210), nullable=False),
         sa.Column("rung_key", sa.String(length=100), nullable=False),
@@ -297,18 +294,17 @@ def upgrade() -> None:
         sa.Column("status_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("prev_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "who", "rung_key", "correlation_id"),
     )
-    op.create_table(
+    create_tenant_table(
         "ladder_reach_days",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("rung_key", sa.String(length=100), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("prev_day", sa.Date(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
     )
     # The primary key covers `n`: a range's buckets are read from the index alone.
     op.execute(
@@ -321,13 +317,12 @@ def upgrade() -> None:
         ["tenant_id"],
         postgresql_where=sa.text("n = 0"),
     )
-    op.create_table(
+    create_tenant_table(
         "ladder_reach_dirty",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("workflow_id", sa.Uuid(), nullable=False),
         sa.Column("who", sa.String(length=210), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
     )
     # Runs by subject: a reacher's runs (the rows of a subject, and the runs an event's subject
@@ -380,9 +375,6 @@ def upgrade() -> None:
         postgresql_include=["started_at", "who", "prev_at", "next_at"],
         postgresql_where=sa.text("rung_key = 'accepted'"),
     )
-    enable_tenant_rls("ladder_reach")
-    enable_tenant_rls("ladder_reach_days")
-    enable_tenant_rls("ladder_reach_dirty")
     create_statement_triggers(TRIGGERS)
     op.execute(REBUILD)
     op.execute(DRAIN)
@@ -399,9 +391,6 @@ def downgrade() -> None:
     op.drop_index("ix_outcome_events_workflow_correlation", table_name="outcome_events")
     op.drop_index("ix_outcome_events_workflow_subject", table_name="outcome_events")
     op.drop_index("ix_runs_workflow_subject", table_name="runs")
-    disable_tenant_rls("ladder_reach_dirty")
-    disable_tenant_rls("ladder_reach_days")
-    disable_tenant_rls("ladder_reach")
-    op.drop_table("ladder_reach_dirty")
-    op.drop_table("ladder_reach_days")
-    op.drop_table("ladder_reach")
+    drop_tenant_table("ladder_reach_dirty")
+    drop_tenant_table("ladder_reach_days")
+    drop_tenant_table("ladder_reach")

@@ -11,14 +11,10 @@ Revision ID: 0011
 Revises: 0010
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0011"
 down_revision: str | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

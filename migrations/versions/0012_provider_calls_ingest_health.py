@@ -14,24 +14,19 @@ Revision ID: 0012
 Revises: 0011
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0012"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "provider_calls",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("call_key", sa.String(length=300), nullable=False),
         sa.Column("event_id", sa.String(length=200), nullable=False),
         sa.Column("detail", sa.SmallInteger(), nullable=False),
@@ -45,10 +40,8 @@ def upgrade() -> None:
         ["tenant_id", "parent_span_id"],
         postgresql_where=sa.text("parent_span_id IS NOT NULL"),
     )
-    enable_tenant_rls("provider_calls")
-    op.create_table(
+    create_tenant_table(
         "ingest_health",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("workflow_key", sa.String(length=200), nullable=False),
@@ -58,13 +51,10 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "day", "source", "workflow_key", "reason"),
     )
-    enable_tenant_rls("ingest_health")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("ingest_health")
-    op.drop_table("ingest_health")
-    disable_tenant_rls("provider_calls")
+    drop_tenant_table("ingest_health")
     op.drop_index("ix_provider_calls_parent", table_name="provider_calls")
     op.drop_index("ix_provider_calls_event", table_name="provider_calls")
-    op.drop_table("provider_calls")
+    drop_tenant_table("provider_calls")

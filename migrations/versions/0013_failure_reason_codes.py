@@ -8,39 +8,27 @@ Revision ID: 0013
 Revises: 0012
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "failure_reason_codes",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("created_at"),
         sa.CheckConstraint("code <> '' AND label <> ''", name="ck_failure_reason_codes_text"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "code"),
     )
-    enable_tenant_rls("failure_reason_codes")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("failure_reason_codes")
-    op.drop_table("failure_reason_codes")
+    drop_tenant_table("failure_reason_codes")

@@ -7,39 +7,27 @@ Revision ID: 0014
 Revises: 0013
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import references_tenant, set_now
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0014"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table(
         "finding_thresholds",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("value", sa.Numeric(precision=30, scale=10), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        set_now("updated_at"),
         sa.CheckConstraint("value >= 0", name="ck_finding_thresholds_value"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "name"),
     )
-    enable_tenant_rls("finding_thresholds")
 
 
 def downgrade() -> None:
-    disable_tenant_rls("finding_thresholds")
-    op.drop_table("finding_thresholds")
+    drop_tenant_table("finding_thresholds")

@@ -4,18 +4,15 @@ Revision ID: 0015
 Revises: 0014
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations.columns import references_tenant
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0015"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES = ("identity_providers", "users", "invitations", "audit_log")
 
@@ -32,7 +29,7 @@ def upgrade() -> None:
         sa.Column("role_claim", sa.String(200), nullable=False),
         sa.Column("role_map", postgresql.JSONB(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
     )
     op.create_table(
         "users",
@@ -45,7 +42,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
         sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.ForeignKeyConstraint(
             ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
         ),
@@ -77,7 +74,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(900), nullable=False),
         sa.Column("action", sa.String(60), nullable=False),
         sa.Column("detail", postgresql.JSONB(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
     )
     op.create_index("ix_audit_log_at", "audit_log", ["tenant_id", "at", "event_id"])
     for table in TABLES:

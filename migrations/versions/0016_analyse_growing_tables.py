@@ -23,16 +23,12 @@ Revision ID: 0016
 Revises: 0015
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 from migrations.rls import app_role, refuse_app_role
 
 revision: str = "0016"
 down_revision: str | None = "0015"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 GROWING = (
     "runs", "usage_events", "run_labels", "run_costs", "cohort_days", "outcome_events",

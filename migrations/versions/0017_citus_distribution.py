@@ -27,7 +27,6 @@ Revises: 0016
 """
 
 import re
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,8 +35,6 @@ from migrations.rls import app_role
 
 revision: str = "0017"
 down_revision: str | None = "0016"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # The co-located shard names for a body run by a trigger on shard `trigger_table` (a table's
 # name followed by its shard id); the body itself when the table is not a shard.

@@ -28,8 +28,6 @@ Revision ID: 0018
 Revises: 0017
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,8 +35,6 @@ from migrations.rls import app_role
 
 revision: str = "0018"
 down_revision: str | None = "0017"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # 0010's statement for one tenant (%L: the tenant, as a literal; $1, $2: workflows, whos).
 REACH_ROWS = r"""

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from tests.integration.reads_factories import insert, workflow
+
 
 @contextmanager
 def counting(app: Any) -> Iterator[list[str]]:
@@ -37,3 +39,18 @@ async def statements_for(
     with counter(app) as statements:
         await tenant.data(query)
     return statements
+
+
+async def tenant_of_workflows(
+    make_tenant: Any, sessions: Any, n: int, rows_of: Callable[[Any, Any, int], list[Any]]
+) -> Any:
+    """A fresh tenant with `n` workflows wf00, wf01, ..., the i-th with the rows
+    `rows_of(tenant_id, workflow, i)`: the same data at two sizes, for the no-N+1 tests."""
+    tenant = await make_tenant()
+    t = tenant.tenant_id
+    rows: list[Any] = []
+    for i in range(n):
+        wf = workflow(t, f"wf{i:02}")
+        rows += [wf, *rows_of(t, wf, i)]
+    await insert(sessions, t, *rows)
+    return tenant

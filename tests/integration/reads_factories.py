@@ -101,6 +101,47 @@ def usage(
     )
 
 
+def effort_cohort(
+    tenant_id: uuid.UUID,
+    wf: Workflow,
+    prefix: str,
+    cost: str,
+    effort: str,
+    *,
+    accepted: int,
+    runs: int = 40,
+    run_fields: dict[str, Any] | None = None,
+    **usage_fields: Any,
+) -> list[SQLModel]:
+    """`runs` runs on day 1 named prefix0, prefix1, ...: the first `accepted` ACCEPTED, the
+    others REJECTED, each with one usage event of `cost` at reasoning effort `effort`."""
+    rows: list[SQLModel] = []
+    for i in range(runs):
+        status = "ACCEPTED" if i < accepted else "REJECTED"
+        rows.append(
+            run(
+                tenant_id,
+                wf,
+                f"{prefix}{i}",
+                started_at=day(1),
+                status=status,
+                **(run_fields or {}),
+            )
+        )
+        rows.append(
+            usage(
+                tenant_id,
+                wf,
+                cost,
+                correlation_id=f"{prefix}{i}",
+                occurred_at=day(1),
+                reasoning_effort=effort,
+                **usage_fields,
+            )
+        )
+    return rows
+
+
 def model_price(
     tenant_id: uuid.UUID,
     provider: str,
@@ -137,3 +178,13 @@ async def insert(sessions: TenantSessions, tenant_id: uuid.UUID, *rows: SQLModel
         for name in sorted(by_table, key=order.__getitem__):
             session.add_all(by_table[name])
             await session.flush()
+
+
+async def outreach_tenant(
+    make_tenant: Any, sessions: TenantSessions, *, hold_hours: int = 0
+) -> tuple[Any, uuid.UUID, Workflow]:
+    """A fresh tenant (its handle and its id) with the workflow "outreach", inserted."""
+    tenant = await make_tenant()
+    wf = workflow(tenant.tenant_id, hold_hours=hold_hours)
+    await insert(sessions, tenant.tenant_id, wf)
+    return tenant, tenant.tenant_id, wf

@@ -12,6 +12,7 @@ from app.db.sessions import TenantSessions, raw_connection
 from app.db.tables import Client, RevenueEvent, RoiBaseline, Workflow
 from app.db.tables.roi import NO_CLIENT
 from app.services.roi.recompute import DrainReport, drain, mark_for_rebuild
+from tests.integration.reads_factories import client, insert, workflow
 
 LATER = datetime(2026, 9, 1, tzinfo=UTC)
 """A `now` long after March 2026: every March window is FINAL, every hold has passed."""
@@ -27,6 +28,16 @@ STORED_ALLOCATIONS = """
 SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
 FROM revenue_allocations WHERE tenant_id = $1 ORDER BY 1, 2, 3
 """
+
+
+async def acme_outreach(
+    make_tenant: Any, sessions: TenantSessions, *, hold_hours: int = 0
+) -> tuple[uuid.UUID, Workflow, Client]:
+    """A fresh tenant with the workflow "outreach" and the client Acme, both inserted."""
+    t = (await make_tenant()).tenant_id
+    wf, acme = workflow(t, hold_hours=hold_hours), client(t)
+    await insert(sessions, t, wf, acme)
+    return t, wf, acme
 
 
 def revenue(

@@ -16,7 +16,15 @@ By event (EFFORT breakdown): medium 40 x 0.10 = 4.00; high 40 x 0.01 + 40 x 0.70
 
 from __future__ import annotations
 
-from tests.integration.reads_factories import MARCH, day, insert, run, usage, workflow
+from tests.integration.reads_factories import (
+    MARCH,
+    day,
+    effort_cohort,
+    insert,
+    run,
+    usage,
+    workflow,
+)
 
 EFFORT = """
 query($range: TimeRange!, $scope: Scope, $min: Int! = 30) {
@@ -37,44 +45,17 @@ query($range: TimeRange!, $scope: Scope, $min: Int! = 30) {
 async def seed(sessions, t) -> None:
     wf = workflow(t)
     rows: list = [wf]
-    for i in range(40):
-        status = "ACCEPTED" if i < 30 else "REJECTED"
-        rows.append(run(t, wf, f"m{i}", started_at=day(1), status=status, channel="email"))
-        rows.append(
-            usage(
-                t,
-                wf,
-                "0.10",
-                correlation_id=f"m{i}",
-                occurred_at=day(1),
-                model="gpt",
-                reasoning_effort=" Medium ",
-            )
-        )
-        rows.append(
-            usage(
-                t,
-                wf,
-                "0.01",
-                correlation_id=f"m{i}",
-                occurred_at=day(1),
-                model="gpt",
-                reasoning_effort="high",
-            )
-        )
-        status = "ACCEPTED" if i < 32 else "REJECTED"
-        rows.append(run(t, wf, f"h{i}", started_at=day(1), status=status, channel="sms"))
-        rows.append(
-            usage(
-                t,
-                wf,
-                "0.70",
-                correlation_id=f"h{i}",
-                occurred_at=day(1),
-                model="gpt",
-                reasoning_effort="high",
-            )
-        )
+    email, sms = {"channel": "email"}, {"channel": "sms"}
+    rows += effort_cohort(
+        t, wf, "m", "0.10", " Medium ", accepted=30, run_fields=email, model="gpt"
+    )
+    # each medium run also makes a small high-effort call: its dominant effort stays medium
+    rows += [
+        usage(t, wf, "0.01", correlation_id=f"m{i}", occurred_at=day(1), model="gpt",
+              reasoning_effort="high")
+        for i in range(40)
+    ]  # fmt: skip
+    rows += effort_cohort(t, wf, "h", "0.70", "high", accepted=32, run_fields=sms, model="gpt")
     rows.append(run(t, wf, "n0", started_at=day(1)))
     rows.append(usage(t, wf, "0.05", correlation_id="n0", occurred_at=day(1), kind="TOOL"))
     await insert(sessions, t, *rows)

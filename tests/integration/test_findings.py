@@ -20,9 +20,9 @@ from tests.integration.reads_factories import (
     LONG_AGO,
     MARCH,
     day,
+    effort_cohort,
     insert,
     model_price,
-    run,
     usage,
     workflow,
 )
@@ -47,33 +47,8 @@ async def seed(sessions, t) -> None:
     outreach, ops = workflow(t, "outreach"), workflow(t, "ops")
     support, research = workflow(t, "support"), workflow(t, "research")
     rows: list = [outreach, ops, support, research]
-    for i in range(40):
-        status = "ACCEPTED" if i < 30 else "REJECTED"
-        rows.append(run(t, outreach, f"m{i}", started_at=day(1), status=status))
-        rows.append(
-            usage(
-                t,
-                outreach,
-                "0.11",
-                correlation_id=f"m{i}",
-                occurred_at=day(1),
-                reasoning_effort="medium",
-                step="drafter",
-            )
-        )
-        status = "ACCEPTED" if i < 32 else "REJECTED"
-        rows.append(run(t, outreach, f"h{i}", started_at=day(1), status=status))
-        rows.append(
-            usage(
-                t,
-                outreach,
-                "0.70",
-                correlation_id=f"h{i}",
-                occurred_at=day(1),
-                reasoning_effort="high",
-                step="drafter",
-            )
-        )
+    rows += effort_cohort(t, outreach, "m", "0.11", "medium", accepted=30, step="drafter")
+    rows += effort_cohort(t, outreach, "h", "0.70", "high", accepted=32, step="drafter")
     for i in range(25):
         rows.append(usage(t, ops, "1.00", occurred_at=day(2), kind="TOOL", event_id=f"ops-{i:02d}"))
         rows.append(usage(t, ops, "1.00", occurred_at=day(2), kind="TOOL", step="enrich"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.ladder_factories import outcome
-from tests.integration.query_counting import counting
-from tests.integration.reads_factories import day, insert, run, rung, usage, workflow
+from tests.integration.query_counting import counting, tenant_of_workflows
+from tests.integration.reads_factories import day, run, rung, usage
 
 RANGE = '{from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z"}'
 LADDER_FIGURES = f"""
@@ -28,27 +28,19 @@ LADDER_FIGURES = f"""
 BOUND = 14
 
 
-async def tenant_with_ladders(make_tenant, sessions, n: int):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    rows: list[Any] = []
-    for i in range(n):
-        wf = workflow(t, f"wf{i:02}")
-        rows += [
-            wf,
-            rung(t, wf, "accepted", 0),
-            rung(t, wf, "reply", 1),
-            run(t, wf, f"a-{i}", started_at=day(1), status="ACCEPTED", channel="email"),
-            usage(t, wf, "3", correlation_id=f"a-{i}", occurred_at=day(1)),
-            outcome(t, wf, "reply", correlation_id=f"a-{i}"),
-        ]
-    await insert(sessions, t, *rows)
-    return tenant
+def ladder_rows(t, wf, i: int) -> list[Any]:
+    return [
+        rung(t, wf, "accepted", 0),
+        rung(t, wf, "reply", 1),
+        run(t, wf, f"a-{i}", started_at=day(1), status="ACCEPTED", channel="email"),
+        usage(t, wf, "3", correlation_id=f"a-{i}", occurred_at=day(1)),
+        outcome(t, wf, "reply", correlation_id=f"a-{i}"),
+    ]
 
 
 async def test_ladder_figures_cost_the_same_few_queries_for_5_or_50(app, make_tenant, sessions):
-    five = await tenant_with_ladders(make_tenant, sessions, 5)
-    fifty = await tenant_with_ladders(make_tenant, sessions, 50)
+    five = await tenant_of_workflows(make_tenant, sessions, 5, ladder_rows)
+    fifty = await tenant_of_workflows(make_tenant, sessions, 50, ladder_rows)
 
     counts = []
     for tenant in (five, fifty):

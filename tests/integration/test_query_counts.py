@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.query_counting import statements_for
-from tests.integration.reads_factories import day, insert, run, rung, usage, workflow
+from tests.integration.query_counting import statements_for, tenant_of_workflows
+from tests.integration.reads_factories import day, run, rung, usage
 
 WORKFLOW_FIGURES = """
 {
@@ -37,27 +37,19 @@ RUN_PAGE = """
 BOUND = 8
 
 
-async def tenant_with_workflows(make_tenant, sessions, n: int):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    rows: list[Any] = []
-    for i in range(n):
-        wf = workflow(t, f"wf{i:02}")
-        rows += [
-            wf,
-            rung(t, wf, "accepted", 0),
-            run(t, wf, f"ok-{i}", started_at=day(1), status="ACCEPTED"),
-            run(t, wf, f"no-{i}", started_at=day(1), status="REJECTED"),
-            usage(t, wf, "1", correlation_id=f"ok-{i}", occurred_at=day(1)),
-            usage(t, wf, "2", correlation_id=f"no-{i}", occurred_at=day(1)),
-        ]
-    await insert(sessions, t, *rows)
-    return tenant
+def workflow_rows(t, wf, i: int) -> list[Any]:
+    return [
+        rung(t, wf, "accepted", 0),
+        run(t, wf, f"ok-{i}", started_at=day(1), status="ACCEPTED"),
+        run(t, wf, f"no-{i}", started_at=day(1), status="REJECTED"),
+        usage(t, wf, "1", correlation_id=f"ok-{i}", occurred_at=day(1)),
+        usage(t, wf, "2", correlation_id=f"no-{i}", occurred_at=day(1)),
+    ]
 
 
 async def test_workflow_figures_cost_the_same_few_queries_for_5_or_50(app, make_tenant, sessions):
-    five = await tenant_with_workflows(make_tenant, sessions, 5)
-    fifty = await tenant_with_workflows(make_tenant, sessions, 50)
+    five = await tenant_of_workflows(make_tenant, sessions, 5, workflow_rows)
+    fifty = await tenant_of_workflows(make_tenant, sessions, 50, workflow_rows)
 
     small = await statements_for(app, five, WORKFLOW_FIGURES)
     large = await statements_for(app, fifty, WORKFLOW_FIGURES)
@@ -66,8 +58,8 @@ async def test_workflow_figures_cost_the_same_few_queries_for_5_or_50(app, make_
 
 
 async def test_a_page_of_runs_costs_the_same_few_queries_for_10_or_100(app, make_tenant, sessions):
-    ten = await tenant_with_workflows(make_tenant, sessions, 5)  # 10 runs
-    hundred = await tenant_with_workflows(make_tenant, sessions, 50)  # 100 runs
+    ten = await tenant_of_workflows(make_tenant, sessions, 5, workflow_rows)  # 10 runs
+    hundred = await tenant_of_workflows(make_tenant, sessions, 50, workflow_rows)  # 100 runs
 
     small = await statements_for(app, ten, RUN_PAGE)
     large = await statements_for(app, hundred, RUN_PAGE)
@@ -78,7 +70,7 @@ async def test_a_page_of_runs_costs_the_same_few_queries_for_10_or_100(app, make
 async def test_readiness_of_listed_workflows_reads_the_workflows_once(app, make_tenant, sessions):
     # The `workflows` list primes the request's workflow loader; readiness takes its rows from
     # there instead of reading the same workflows again.
-    tenant = await tenant_with_workflows(make_tenant, sessions, 5)
+    tenant = await tenant_of_workflows(make_tenant, sessions, 5, workflow_rows)
 
     statements = await statements_for(app, tenant, "{ workflows { key readiness { ready } } }")
 

@@ -10,6 +10,7 @@ from tests.integration.reads_factories import (
     client,
     day,
     insert,
+    outreach_tenant,
     run,
     usage,
     workflow,
@@ -34,12 +35,10 @@ async def figures(tenant, scope=None, time_range=MARCH, basis=None) -> dict:
 
 
 async def test_a_thousand_dollars_over_500_accepted_runs_is_two_dollars(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     runs = [run(t, wf, f"r{i}", started_at=day(1), status="ACCEPTED") for i in range(500)]
     spend = [usage(t, wf, "2", correlation_id=f"r{i}", occurred_at=day(1)) for i in range(500)]
-    await insert(sessions, t, wf, *runs, *spend)
+    await insert(sessions, t, *runs, *spend)
 
     result = await figures(tenant)
 
@@ -51,13 +50,11 @@ async def test_a_thousand_dollars_over_500_accepted_runs_is_two_dollars(make_ten
 
 
 async def test_failures_raise_the_cost_per_outcome_never_the_outcome_count(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     statuses = ["ACCEPTED"] * 4 + ["REJECTED", "ABANDONED", "TIMED_OUT", "TOOL_ERROR"]
     runs = [run(t, wf, f"r{i}", started_at=day(2), status=s) for i, s in enumerate(statuses)]
     spend = [usage(t, wf, "1.50", correlation_id=f"r{i}", occurred_at=day(2)) for i in range(8)]
-    await insert(sessions, t, wf, *runs, *spend)
+    await insert(sessions, t, *runs, *spend)
 
     result = await figures(tenant)
 
@@ -69,13 +66,10 @@ async def test_failures_raise_the_cost_per_outcome_never_the_outcome_count(make_
 
 
 async def test_running_runs_are_attempts_but_neither_finished_nor_failures(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
         run(t, wf, "done", started_at=day(1), status="ACCEPTED"),
         run(t, wf, "busy", started_at=day(1)),
         usage(t, wf, "3", correlation_id="done", occurred_at=day(1)),
@@ -91,14 +85,11 @@ async def test_running_runs_are_attempts_but_neither_finished_nor_failures(make_
 
 
 async def test_acceptances_inside_the_hold_are_pending_not_outcomes(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t, hold_hours=48)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions, hold_hours=48)
     now = datetime.now(UTC)
     await insert(
         sessions,
         t,
-        wf,
         # accepted 3 days ago: the 48 h hold has passed
         run(
             t,
@@ -135,13 +126,10 @@ async def test_acceptances_inside_the_hold_are_pending_not_outcomes(make_tenant,
 
 
 async def test_workflow_level_costs_in_range_are_included(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
         run(t, wf, "r1", started_at=day(1), status="ACCEPTED"),
         usage(t, wf, "2", correlation_id="r1", occurred_at=day(1)),
         usage(t, wf, "10", kind="INFRA", occurred_at=day(5)),  # no correlation id
@@ -156,13 +144,10 @@ async def test_workflow_level_costs_in_range_are_included(make_tenant, sessions)
 
 
 async def test_the_cohort_is_runs_started_in_range_with_all_their_usage(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
         # started before March: excluded, though its usage falls inside March
         run(t, wf, "february", started_at=day(-3), status="ACCEPTED"),
         usage(t, wf, "50", correlation_id="february", occurred_at=day(2)),
@@ -179,13 +164,10 @@ async def test_the_cohort_is_runs_started_in_range_with_all_their_usage(make_ten
 
 
 async def test_the_range_is_half_open(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
         run(t, wf, "at-start", started_at=day(0), status="ACCEPTED"),
         run(t, wf, "at-end", started_at=day(31), status="ACCEPTED"),  # 2026-04-01 00:00
     )
@@ -244,8 +226,7 @@ async def test_scope_filters_runs_and_workflow_level_costs(make_tenant, sessions
 
 
 async def test_an_empty_cohort_gives_nulls_not_fake_zeros(make_tenant, sessions):
-    tenant = await make_tenant()
-    await insert(sessions, tenant.tenant_id, workflow(tenant.tenant_id))
+    tenant, _, _ = await outreach_tenant(make_tenant, sessions)
 
     result = await figures(tenant)
 
@@ -255,13 +236,10 @@ async def test_an_empty_cohort_gives_nulls_not_fake_zeros(make_tenant, sessions)
 
 
 async def test_reconciled_basis_returns_the_rack_rate_figures_for_now(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
         run(t, wf, "r1", started_at=day(1), status="ACCEPTED"),
         usage(t, wf, "7", correlation_id="r1", occurred_at=day(1)),
     )
@@ -270,8 +248,7 @@ async def test_reconciled_basis_returns_the_rack_rate_figures_for_now(make_tenan
 
 
 async def test_a_bad_range_is_bad_user_input_naming_the_field(make_tenant, sessions):
-    tenant = await make_tenant()
-    await insert(sessions, tenant.tenant_id, workflow(tenant.tenant_id))
+    tenant, _, _ = await outreach_tenant(make_tenant, sessions)
 
     backwards = await tenant.gql(FIGURES, {"range": {"from": MARCH["to"], "to": MARCH["from"]}})
     naive = await tenant.gql(FIGURES, {"range": {"from": "2026-03-01T00:00:00", "to": MARCH["to"]}})
@@ -281,8 +258,7 @@ async def test_a_bad_range_is_bad_user_input_naming_the_field(make_tenant, sessi
 
 
 async def test_a_malformed_scope_client_id_is_bad_user_input(make_tenant, sessions):
-    tenant = await make_tenant()
-    await insert(sessions, tenant.tenant_id, workflow(tenant.tenant_id))
+    tenant, _, _ = await outreach_tenant(make_tenant, sessions)
 
     body = await tenant.gql(FIGURES, {"range": MARCH, "scope": {"clientId": "acme"}})
 

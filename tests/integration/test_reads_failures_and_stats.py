@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.domain.run_cost_stats import run_cost_stats
-from tests.integration.reads_factories import MARCH, day, insert, run, usage, workflow
+from tests.integration.reads_factories import MARCH, day, insert, outreach_tenant, run, usage
 
 FAILURES = """
 query($range: TimeRange!) {
@@ -29,9 +29,7 @@ query($range: TimeRange!, $scope: Scope) {
 
 
 async def test_failure_cost_share_by_status(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     cohort = [
         ("a1", "ACCEPTED", "10"),
         ("r1", "REJECTED", "5"),
@@ -42,7 +40,7 @@ async def test_failure_cost_share_by_status(make_tenant, sessions):
     ]
     rows = [run(t, wf, cid, started_at=day(1), status=status) for cid, status, _ in cohort]
     spend = [usage(t, wf, cost, correlation_id=cid, occurred_at=day(1)) for cid, _, cost in cohort]
-    await insert(sessions, t, wf, *rows, *spend, usage(t, wf, "0", occurred_at=day(2)))
+    await insert(sessions, t, *rows, *spend, usage(t, wf, "0", occurred_at=day(2)))
 
     body = await tenant.gql(FAILURES, {"range": MARCH})
     result = body["data"]["workflow"]["failureCostShare"]
@@ -62,8 +60,7 @@ async def test_failure_cost_share_by_status(make_tenant, sessions):
 
 
 async def test_failure_cost_share_without_spend_is_null(make_tenant, sessions):
-    tenant = await make_tenant()
-    await insert(sessions, tenant.tenant_id, workflow(tenant.tenant_id))
+    tenant, _, _ = await outreach_tenant(make_tenant, sessions)
 
     body = await tenant.gql(FAILURES, {"range": MARCH})
     result = body["data"]["workflow"]["failureCostShare"]
@@ -73,9 +70,7 @@ async def test_failure_cost_share_without_spend_is_null(make_tenant, sessions):
 
 
 async def test_run_cost_stats_on_a_known_set(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     # per-run costs 0 (no usage), 1, 2, ..., 19: twenty runs; run 7 has two events (3 + 4)
     rows = [run(t, wf, f"r{i:02}", started_at=day(1), status="ACCEPTED") for i in range(20)]
     spend = [
@@ -87,7 +82,7 @@ async def test_run_cost_stats_on_a_known_set(make_tenant, sessions):
         usage(t, wf, "3", correlation_id="r07", occurred_at=day(1)),
         usage(t, wf, "4", correlation_id="r07", occurred_at=day(40)),  # after the range: counts
     ]
-    await insert(sessions, t, wf, *rows, *spend)
+    await insert(sessions, t, *rows, *spend)
 
     body = await tenant.gql(STATS, {"range": MARCH})
     result = body["data"]["workflow"]["runCostStats"]
@@ -103,8 +98,7 @@ async def test_run_cost_stats_on_a_known_set(make_tenant, sessions):
 
 
 async def test_run_cost_stats_of_an_empty_cohort_are_null(make_tenant, sessions):
-    tenant = await make_tenant()
-    await insert(sessions, tenant.tenant_id, workflow(tenant.tenant_id))
+    tenant, _, _ = await outreach_tenant(make_tenant, sessions)
 
     body = await tenant.gql(STATS, {"range": MARCH})
 
@@ -120,13 +114,10 @@ async def test_run_cost_stats_of_an_empty_cohort_are_null(make_tenant, sessions)
 
 
 async def test_run_cost_stats_respect_the_scope(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf = workflow(t)
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
         run(t, wf, "email", started_at=day(1), channel="email"),
         run(t, wf, "sms", started_at=day(1), channel="sms"),
         usage(t, wf, "3", correlation_id="email", occurred_at=day(1)),

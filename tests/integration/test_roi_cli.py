@@ -11,8 +11,8 @@ from arq import create_pool
 from app.db.sessions import raw_connection
 from app.services.roi.dirty import mark_runs
 from tests.integration.cli_support import ledger
-from tests.integration.reads_factories import client, day, insert, run, workflow
-from tests.integration.roi_helpers import fetch, window_rows
+from tests.integration.reads_factories import day, insert, run, workflow
+from tests.integration.roi_helpers import acme_outreach, fetch, window_rows
 from workers.jobs.health import HEARTBEAT_KEY
 from workers.jobs.roi import FAILURE_KEY, SUCCESS_KEY
 from workers.settings import redis_settings
@@ -23,13 +23,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 async def test_rebuild_recomputes_a_tenants_windows_with_progress(
     cli_env, sessions, make_tenant, capsys
 ):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         *[run(t, wf, f"r{d}", started_at=day(d), client_id=acme.client_id) for d in range(4)],
     )
 

@@ -17,6 +17,7 @@ from app.services.roi.recompute import drain
 from tests.integration.reads_factories import T0, client, day, insert, run, usage, workflow
 from tests.integration.roi_helpers import (
     LATER,
+    acme_outreach,
     allocation_rows,
     baseline,
     fetch,
@@ -78,14 +79,11 @@ async def test_the_issue_example_has_roi_about_eleven_point_four(sessions, make_
 async def test_revenue_at_exactly_thirty_days_is_claimed_one_microsecond_later_is_not(
     sessions, make_tenant
 ):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     ended = day(0, 1)  # the factory accepts a run one hour after it starts
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         run(t, wf, "r1", started_at=day(0), status="ACCEPTED", client_id=acme.client_id),
         revenue(t, acme, "10.00", ended + timedelta(days=30), event_id="inside"),
         revenue(t, acme, "5.00", ended + timedelta(days=30, microseconds=1), event_id="outside"),
@@ -105,14 +103,11 @@ async def test_revenue_at_exactly_thirty_days_is_claimed_one_microsecond_later_i
 async def test_an_even_split_gives_the_remainder_cent_to_the_earliest_finished_run(
     sessions, make_tenant
 ):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     accepted = {"client_id": acme.client_id, "status": "ACCEPTED"}
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         # One run per day, so that each window shows one run's share.
         run(t, wf, "r-b", started_at=day(1, 1), status_at=day(1, 3), **accepted),
         run(t, wf, "r-a", started_at=day(0, 2), status_at=day(1, 3), **accepted),
@@ -134,13 +129,10 @@ async def test_an_even_split_gives_the_remainder_cent_to_the_earliest_finished_r
 
 
 async def test_late_revenue_revises_a_final_window_and_never_silently(sessions, make_tenant):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         run(t, wf, "r1", started_at=day(0), status="ACCEPTED", client_id=acme.client_id),
         revenue(t, acme, "40.00", day(3), event_id="early"),
     )
@@ -174,13 +166,10 @@ async def test_late_revenue_revises_a_final_window_and_never_silently(sessions, 
 
 
 async def test_changes_inside_an_open_window_do_not_count_as_revisions(sessions, make_tenant):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         run(t, wf, "r1", started_at=day(0), status="ACCEPTED", client_id=acme.client_id),
     )
     await rebuild(sessions, t, now=day(5))
@@ -200,13 +189,10 @@ async def test_changes_inside_an_open_window_do_not_count_as_revisions(sessions,
 
 
 async def test_recomputing_twice_leaves_identical_rows(sessions, make_tenant):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         baseline(t, wf, "3.00"),
         *[
             run(t, wf, f"r{i}", started_at=day(i % 3), status="ACCEPTED", client_id=acme.client_id)
@@ -228,13 +214,10 @@ async def test_recomputing_twice_leaves_identical_rows(sessions, make_tenant):
 
 
 async def test_a_pending_acceptance_claims_nothing_until_its_hold_passes(sessions, make_tenant):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t, hold_hours=48), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions, hold_hours=48)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         run(t, wf, "held", started_at=day(0), status="ACCEPTED", client_id=acme.client_id),
         revenue(t, acme, "25.00", day(1)),
     )
@@ -255,14 +238,11 @@ async def test_a_pending_acceptance_claims_nothing_until_its_hold_passes(session
 async def test_a_newly_accepted_run_moves_shares_of_revenue_out_of_other_windows(
     sessions, make_tenant
 ):
-    t = (await make_tenant()).tenant_id
-    wf, acme = workflow(t), client(t)
+    t, wf, acme = await acme_outreach(make_tenant, sessions)
     mine = {"client_id": acme.client_id}
     await insert(
         sessions,
         t,
-        wf,
-        acme,
         run(t, wf, "a", started_at=day(0), status="ACCEPTED", **mine),
         run(t, wf, "b", started_at=day(1), status="ACCEPTED", **mine),
         run(t, wf, "c", started_at=day(2), **mine),  # still running
@@ -328,9 +308,7 @@ async def test_dirty_tenants_are_listed_across_tenants_without_their_rows(
             await mark_runs(await raw_connection(session), tenant, ["r", "r1", "r2"])
 
     async with app.state.engine.connect() as conn:  # the application role, no tenant set
-        listed = (
-            await conn.execute(text("SELECT * FROM ledger_dirty_tenants(now())"))
-        ).all()
+        listed = (await conn.execute(text("SELECT * FROM ledger_dirty_tenants(now())"))).all()
         visible = (await conn.execute(text("SELECT count(*) FROM roi_dirty"))).scalar_one()
 
     counts = {row.tenant_id: (row.dirty, row.due) for row in listed}

@@ -103,6 +103,21 @@ def label(cid: str, status: str, minutes: int) -> dict:
     }
 
 
+async def gpt_price(session, t, effective_from, input_rate: str, output_rate: str) -> None:
+    """A version of openai/gpt's price (USD per million input and output tokens)."""
+    await set_model_price(
+        session=session,
+        tenant_id=t,
+        price=Price(
+            provider="openai",
+            model="gpt",
+            effective_from=effective_from,
+            input_per_million=Decimal(input_rate),
+            output_per_million=Decimal(output_rate),
+        ),
+    )
+
+
 async def setup(make_tenant, sessions):
     tenant = await make_tenant()
     t = tenant.tenant_id
@@ -110,17 +125,7 @@ async def setup(make_tenant, sessions):
         wf = await upsert_workflow(
             session=session, tenant_id=t, key="support", name="Support", acceptance_hold_hours=0
         )
-        await set_model_price(
-            session=session,
-            tenant_id=t,
-            price=Price(
-                provider="openai",
-                model="gpt",
-                effective_from=START - timedelta(days=30),
-                input_per_million=Decimal("1"),
-                output_per_million=Decimal("2"),
-            ),
-        )
+        await gpt_price(session, t, START - timedelta(days=30), "1", "2")
     key = await create_api_key(sessions=sessions, tenant_id=t, name="ci", scopes=["ingest"])
     return t, wf.workflow_id, key
 
@@ -211,17 +216,7 @@ async def test_rollup_equals_recomputation_after_every_write_path(
 
     # Repricing: a new price version re-costs the priced event a1 (1M in + 0.5M out).
     async with sessions(t) as session:
-        await set_model_price(
-            session=session,
-            tenant_id=t,
-            price=Price(
-                provider="openai",
-                model="gpt",
-                effective_from=START - timedelta(days=1),
-                input_per_million=Decimal("3"),
-                output_per_million=Decimal("4"),
-            ),
-        )
+        await gpt_price(session, t, START - timedelta(days=1), "3", "4")
     cost_a = (await stored(sessions, t))["a"][0]
     await reprice_usage(sessions=sessions, tenant_id=t, provider="openai", model="gpt", now=NOW)
     # a1 went from 1 + 1 = 2 to 3 + 2 = 5.

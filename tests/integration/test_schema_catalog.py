@@ -13,6 +13,7 @@ from app.db.tables import TENANT_TABLES
 from app.db.urls import asyncpg_dsn, owner_url
 from app.migrate import downgrade, upgrade
 from app.settings import Settings
+from tests.scratch_databases import create_database, drop_database
 
 
 async def test_every_tenant_table_has_rls_enabled_and_forced(owner_engine) -> None:
@@ -120,10 +121,8 @@ async def test_another_tenant_session_cannot_read_or_write_rows(sessions, make_t
 
 async def test_migrations_go_down_and_up_again(servers, tmp_path) -> None:
     """A throwaway database: upgrade, downgrade to base (nothing left), upgrade again."""
-    from tests.conftest import _create_database, _drop_database
-
     name = f"ledger_mig_{uuid.uuid4().hex[:8]}"
-    url = await _create_database(servers.database_url, name)
+    url = await create_database(servers.database_url, name)
     settings = Settings(
         env="test", database_url=url, redis_url=servers.redis_url, data_dir=tmp_path
     )
@@ -141,4 +140,4 @@ async def test_migrations_go_down_and_up_again(servers, tmp_path) -> None:
         assert left == []
         await asyncio.to_thread(upgrade, settings)
     finally:
-        await _drop_database(servers.database_url, name)
+        await drop_database(servers.database_url, name)

@@ -158,13 +158,17 @@ def test_sen_interval_rejects_bad_input() -> None:
         sen_slope_interval([(0, 1), (1, 2)], 1.0)
 
 
+# A long-enough series of daily costs per outcome (USD, cents), in day order.
+daily_costs = st.lists(
+    st.decimals(min_value=1, max_value=50, places=2, allow_nan=False),
+    min_size=MIN_DRIFT_POINTS,
+    max_size=30,
+)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
-    values=st.lists(
-        st.decimals(min_value=1, max_value=50, places=2, allow_nan=False),
-        min_size=MIN_DRIFT_POINTS,
-        max_size=30,
-    ),
+    values=daily_costs,
     limit=st.floats(min_value=0, max_value=100),
 )
 def test_verdicts_follow_their_rules(values: list[Decimal], limit: float) -> None:
@@ -180,13 +184,7 @@ def test_verdicts_follow_their_rules(values: list[Decimal], limit: float) -> Non
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    values=st.lists(
-        st.decimals(min_value=1, max_value=50, places=2, allow_nan=False),
-        min_size=MIN_DRIFT_POINTS,
-        max_size=30,
-    )
-)
+@given(values=daily_costs)
 def test_a_series_without_a_significant_rise_never_fails(values: list[Decimal]) -> None:
     trend = mann_kendall(values)
     check = drift_check(days=series(values), gate=gate(max_drift_pct=0.0))

@@ -34,10 +34,18 @@ def references_tenant() -> ForeignKeyConstraint:
     return ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE")
 
 
-def references_workflow() -> ForeignKeyConstraint:
-    """(tenant_id, workflow_id) -> workflows, the row deleted with its workflow."""
+def references_workflow(*, cascade: bool = True) -> ForeignKeyConstraint:
+    """(tenant_id, workflow_id) -> workflows; with `cascade`, the row deleted with its workflow
+    (without, a workflow that still has such rows cannot be deleted)."""
     return ForeignKeyConstraint(
         ["tenant_id", "workflow_id"],
         ["workflows.tenant_id", "workflows.workflow_id"],
-        ondelete="CASCADE",
+        ondelete="CASCADE" if cascade else None,
+    )
+
+
+def references_client() -> ForeignKeyConstraint:
+    """(tenant_id, client_id) -> clients (a client that still has such rows cannot be deleted)."""
+    return ForeignKeyConstraint(
+        ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
     )

@@ -11,11 +11,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy import ARRAY, Column, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column, references_tenant, timestamp_column
+from app.db.tables.columns import (
+    created_at_column,
+    references_client,
+    references_tenant,
+    timestamp_column,
+)
 
 
 class IdentityProvider(SQLModel, table=True):
@@ -37,9 +42,7 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
     __table_args__ = (
         references_tenant(),
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
+        references_client(),
         UniqueConstraint("tenant_id", "subject", name="uq_users_tenant_subject"),
     )
 
@@ -60,9 +63,7 @@ class User(SQLModel, table=True):
 class Invitation(SQLModel, table=True):
     __tablename__ = "invitations"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
+        references_client(),
         UniqueConstraint("tenant_id", "token_hash", name="uq_invitations_token"),
     )
 

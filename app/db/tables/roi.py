@@ -38,7 +38,13 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import MONEY, created_at_column, references_workflow, timestamp_column
+from app.db.tables.columns import (
+    MONEY,
+    created_at_column,
+    references_client,
+    references_workflow,
+    timestamp_column,
+)
 from app.db.tables.runs import Run
 
 NO_CLIENT = uuid.UUID(int=0)
@@ -80,12 +86,8 @@ class RevenueEvent(SQLModel, table=True):
 
     __tablename__ = "revenue_events"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"], ["workflows.tenant_id", "workflows.workflow_id"]
-        ),
+        references_client(),
+        references_workflow(cascade=False),
         Index("ix_revenue_client_occurred", "tenant_id", "client_id", "occurred_at"),
         Index(
             "ix_revenue_unprocessed",

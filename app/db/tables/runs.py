@@ -9,7 +9,13 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import MONEY, created_at_column, timestamp_column
+from app.db.tables.columns import (
+    MONEY,
+    created_at_column,
+    references_client,
+    references_workflow,
+    timestamp_column,
+)
 
 
 class Run(SQLModel, table=True):
@@ -17,12 +23,8 @@ class Run(SQLModel, table=True):
 
     __tablename__ = "runs"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"], ["workflows.tenant_id", "workflows.workflow_id"]
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
+        references_workflow(cascade=False),
+        references_client(),
         Index("ix_runs_workflow_started", "tenant_id", "workflow_id", "started_at"),
         Index("ix_runs_client_started", "tenant_id", "client_id", "started_at"),
     )
@@ -74,12 +76,8 @@ class UsageEvent(SQLModel, table=True):
 
     __tablename__ = "usage_events"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"], ["workflows.tenant_id", "workflows.workflow_id"]
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
+        references_workflow(cascade=False),
+        references_client(),
         Index("ix_usage_correlation", "tenant_id", "correlation_id"),
         Index("ix_usage_workflow_occurred", "tenant_id", "workflow_id", "occurred_at"),
         Index("ix_usage_occurred", "tenant_id", "occurred_at"),

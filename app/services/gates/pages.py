@@ -19,30 +19,39 @@ EVALUATIONS = EvaluationRow.__table__  # type: ignore[attr-defined]
 GATES = GateRow.__table__  # type: ignore[attr-defined]
 
 
+async def _newest_first(
+    session: AsyncSession,
+    entity: type[EvaluationRow] | type[EventRow],
+    tenant_id: uuid.UUID,
+    workflow_id: uuid.UUID,
+    request: PageRequest,
+    time: str,
+    key: str,
+) -> Page:
+    """A keyset page of one workflow's rows of `entity`, newest first by (`time`, `key`)."""
+    table = entity.__table__  # type: ignore[union-attr]
+    return await keyset_page(
+        session=session,
+        entity=entity,
+        filters=[table.c.tenant_id == tenant_id, table.c.workflow_id == workflow_id],
+        order=[table.c[time], table.c[key]],
+        descending=True,
+        request=request,
+    )
+
+
 async def page_of_evaluations(
     *, session: AsyncSession, tenant_id: uuid.UUID, workflow_id: uuid.UUID, request: PageRequest
 ) -> Page:
-    return await keyset_page(
-        session=session,
-        entity=EvaluationRow,
-        filters=[EVALUATIONS.c.tenant_id == tenant_id, EVALUATIONS.c.workflow_id == workflow_id],
-        order=[EVALUATIONS.c.evaluated_at, EVALUATIONS.c.evaluation_id],
-        descending=True,
-        request=request,
+    return await _newest_first(
+        session, EvaluationRow, tenant_id, workflow_id, request, "evaluated_at", "evaluation_id"
     )
 
 
 async def page_of_events(
     *, session: AsyncSession, tenant_id: uuid.UUID, workflow_id: uuid.UUID, request: PageRequest
 ) -> Page:
-    return await keyset_page(
-        session=session,
-        entity=EventRow,
-        filters=[EVENTS.c.tenant_id == tenant_id, EVENTS.c.workflow_id == workflow_id],
-        order=[EVENTS.c.at, EVENTS.c.event_id],
-        descending=True,
-        request=request,
-    )
+    return await _newest_first(session, EventRow, tenant_id, workflow_id, request, "at", "event_id")
 
 
 async def evaluation_by_id(

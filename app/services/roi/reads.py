@@ -12,10 +12,11 @@ Each function answers a whole batch (many workflows or clients) with one stateme
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +49,31 @@ class GroupTotals:
 
 def _client(value: uuid.UUID) -> uuid.UUID | None:
     return None if value == NO_CLIENT else value
+
+
+def window_totals(row: Mapping[str, Any]) -> WindowTotals:
+    """The additive figures of a row named as roi_windows' columns (a window, or a sum)."""
+    return WindowTotals(
+        runs=row["runs"],
+        successes=row["successes"],
+        cost=row["cost"],
+        attributed_revenue=row["attributed_revenue"],
+        baseline_revenue=row["baseline_revenue"],
+        labor_cost=row["labor_cost"],
+    )
+
+
+def stored_window(row: Mapping[str, Any]) -> StoredWindow:
+    """A window from a row of roi_windows' columns."""
+    return StoredWindow(
+        workflow_id=row["workflow_id"],
+        client_id=_client(row["client_id"]),
+        cohort_day=row["cohort_day"],
+        status=WindowStatus(row["status"]),
+        totals=window_totals(row),
+        revision=row["revision"],
+        computed_at=row["computed_at"],
+    )
 
 
 def _days(time_range: TimeRange | None) -> tuple[date | None, date | None] | None:
@@ -94,32 +120,15 @@ async def list_windows(
         status.value if status is not None else None,
     )
     for row in rows:
-        found[row["workflow_id"]].append(
-            StoredWindow(
-                workflow_id=row["workflow_id"],
-                client_id=_client(row["client_id"]),
-                cohort_day=row["cohort_day"],
-                status=WindowStatus(row["status"]),
-                totals=WindowTotals(
-                    runs=row["runs"],
-                    successes=row["successes"],
-                    cost=row["cost"],
-                    attributed_revenue=row["attributed_revenue"],
-                    baseline_revenue=row["baseline_revenue"],
-                    labor_cost=row["labor_cost"],
-                ),
-                revision=row["revision"],
-                computed_at=row["computed_at"],
-            )
-        )
+        found[row["workflow_id"]].append(stored_window(row))
     return found
 
 
 GROUP_TOTALS = """
 SELECT workflow_id, client_id, sum(runs)::bigint AS runs, sum(successes)::bigint AS successes,
-       sum(cost) AS cost, sum(attributed_revenue) AS attributed,
-       sum(baseline_revenue) AS baseline,
-       CASE WHEN bool_and(labor_cost IS NOT NULL) THEN sum(labor_cost) END AS labor,
+       sum(cost) AS cost, sum(attributed_revenue) AS attributed_revenue,
+       sum(baseline_revenue) AS baseline_revenue,
+       CASE WHEN bool_and(labor_cost IS NOT NULL) THEN sum(labor_cost) END AS labor_cost,
        bool_or(status = 'OPEN') AS any_open
 FROM roi_windows
 WHERE tenant_id = $1
@@ -157,14 +166,7 @@ async def group_totals(
         GroupTotals(
             workflow_id=row["workflow_id"],
             client_id=_client(row["client_id"]),
-            totals=WindowTotals(
-                runs=row["runs"],
-                successes=row["successes"],
-                cost=row["cost"],
-                attributed_revenue=row["attributed"],
-                baseline_revenue=row["baseline"],
-                labor_cost=row["labor"],
-            ),
+            totals=window_totals(row),
             any_open=row["any_open"],
         )
         for row in rows

@@ -8,33 +8,17 @@ import uuid
 from sqlalchemy import ColumnElement, false
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.tables.roi import NO_CLIENT
 from app.db.tables.roi import RoiWindow as WindowRow
-from app.domain.roi import WindowStatus, WindowTotals, days_in_range
+from app.domain.roi import WindowStatus, days_in_range
 from app.services.costs.scope import TimeRange
 from app.services.keyset import Page, PageRequest, keyset_page
-from app.services.roi.reads import StoredWindow
+from app.services.roi.reads import StoredWindow, stored_window
 
 WINDOWS = WindowRow.__table__  # type: ignore[attr-defined]
 
 
 def stored(row: WindowRow) -> StoredWindow:
-    return StoredWindow(
-        workflow_id=row.workflow_id,
-        client_id=None if row.client_id == NO_CLIENT else row.client_id,
-        cohort_day=row.cohort_day,
-        status=WindowStatus(row.status),
-        totals=WindowTotals(
-            runs=row.runs,
-            successes=row.successes,
-            cost=row.cost,
-            attributed_revenue=row.attributed_revenue,
-            baseline_revenue=row.baseline_revenue,
-            labor_cost=row.labor_cost,
-        ),
-        revision=row.revision,
-        computed_at=row.computed_at,
-    )
+    return stored_window(row.model_dump())
 
 
 async def page_of_windows(
