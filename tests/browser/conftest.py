@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from redis.asyncio import Redis
 
 from app.auth.principal import Role
@@ -34,6 +30,7 @@ from app.main import create_app
 from app.portal.links import LinkGrant, create_link, link_url
 from app.portal.sessions import SessionStore
 from app.settings import Settings
+from tests.live_server import serving_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 # LEDGER_SCREENSHOTS=docs refreshes the README's screenshots; other runs keep theirs in .ledger/
@@ -70,12 +67,6 @@ def _run(work: Any) -> Any:
     loop running on the test's thread."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, work).result()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -132,21 +123,8 @@ async def portal(chromium_path: str, migrated: Settings, sessions: Any) -> Any:
     await seed_demo(sessions=sessions, tenant_id=tenant_id, now=now, days=14, runs_per_day=12)
     clients = await ensure_clients(sessions=sessions, tenant_id=tenant_id)
 
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(migrated), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        await asyncio.sleep(0.05)
-    try:
-        yield Portal(f"http://127.0.0.1:{port}", migrated, tenant_id, clients)
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 30)
+    with serving_in_thread(create_app(migrated)) as base_url:
+        yield Portal(base_url, migrated, tenant_id, clients)
 
 
 @pytest.fixture(scope="module")

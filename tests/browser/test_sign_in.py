@@ -5,15 +5,12 @@ its own address, so the provider redirects the browser back to it."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
@@ -21,8 +18,9 @@ from app.db.sessions import TenantSessions, create_engine
 from app.main import create_app
 from app.services.tenancy.tenants import create_client, create_tenant
 from app.settings import Settings
-from tests.browser.conftest import _free_port, _run
+from tests.browser.conftest import _run
 from tests.integration.oidc_provider import Provider, RunningProvider
+from tests.live_server import free_port, serving_in_thread
 
 SET_PROVIDER = """
 mutation($input: IdentityProviderInput!) { setIdentityProvider(input: $input) { signInUrl } }"""
@@ -76,35 +74,25 @@ def site(chromium_path: str, migrated: Settings, sessions: Any, idp: Provider) -
         return tenant_id, str(row.client_id)
 
     tenant_id, client = _run(prepare())
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = migrated.model_copy(update={"public_url": base})
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    site = Site(base, settings, tenant_id, client)
-    secret = idp.register("browser-ledger", f"{base}/auth/callback")
-    site.api(
-        SET_PROVIDER,
-        {
-            "input": {
-                "issuer": idp.url,
-                "clientId": "browser-ledger",
-                "clientSecret": secret,
-                "allowedDomains": ["agency.example"],
-                "roleMap": [{"value": "ledger-engineers", "role": "ENGINEER"}],
-            }
-        },
-    )
-    yield site
-    server.should_exit = True
-    thread.join(30)
+    with serving_in_thread(create_app(settings), port):
+        site = Site(base, settings, tenant_id, client)
+        secret = idp.register("browser-ledger", f"{base}/auth/callback")
+        site.api(
+            SET_PROVIDER,
+            {
+                "input": {
+                    "issuer": idp.url,
+                    "clientId": "browser-ledger",
+                    "clientSecret": secret,
+                    "allowedDomains": ["agency.example"],
+                    "roleMap": [{"value": "ledger-engineers", "role": "ENGINEER"}],
+                }
+            },
+        )
+        yield site
 
 
 def session_of(page: Any) -> Any:

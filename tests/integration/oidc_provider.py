@@ -13,20 +13,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
-import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.live_server import free_port, serving_in_thread
 
 
 @dataclass
@@ -171,22 +171,12 @@ class RunningProvider:
     """The provider on a free local port, in a thread, until `stop`."""
 
     def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.provider = Provider(url=f"http://127.0.0.1:{port}")
-        config = uvicorn.Config(
-            self.provider.app(), host="127.0.0.1", port=port, log_level="warning"
+        self._serving = ExitStack()
+        self._serving.enter_context(
+            serving_in_thread(self.provider.app(), port, start_seconds=10, stop_seconds=5)
         )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test OpenID provider did not start")
-            time.sleep(0.02)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self._serving.close()

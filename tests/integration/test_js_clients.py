@@ -15,11 +15,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,12 +24,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.auth.principal import Role
 from app.main import create_app
 from app.settings import Settings
 from tests.integration.isolation_seed import seed_tenant
+from tests.live_server import serving_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "tests" / "js"
@@ -65,29 +62,11 @@ def node() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_url(migrated: Settings) -> Iterator[str]:
     """The app served by a real uvicorn in a thread, on a free port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(migrated), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_in_thread(create_app(migrated)) as base_url:
+        yield f"{base_url}/graphql"
 
 
 def run_node(node: str, *args: str) -> Any:
