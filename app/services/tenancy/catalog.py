@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import Client, LadderRung, Run, Workflow
@@ -17,6 +18,23 @@ from app.db.tables import Client, LadderRung, Run, Workflow
 WORKFLOWS = Workflow.__table__  # type: ignore[attr-defined]
 CLIENTS = Client.__table__  # type: ignore[attr-defined]
 RUNGS = LadderRung.__table__  # type: ignore[attr-defined]
+
+Row = TypeVar("Row", Workflow, Client)
+
+
+async def _keyed_by(
+    session: AsyncSession,
+    model: type[Row],
+    column: Column[Any],
+    values: Sequence[Any],
+    *,
+    tenant_id: uuid.UUID,
+) -> dict[Any, Row]:
+    """The tenant's `model` rows whose `column` is one of `values`, keyed by that column."""
+    result = await session.execute(
+        select(model).where(column.table.c.tenant_id == tenant_id, column.in_(values))
+    )
+    return {getattr(row, column.key): row for row in result.scalars()}
 
 
 async def list_workflows(*, session: AsyncSession, tenant_id: uuid.UUID) -> list[Workflow]:
@@ -30,19 +48,13 @@ async def list_workflows(*, session: AsyncSession, tenant_id: uuid.UUID) -> list
 async def workflows_by_key(
     *, session: AsyncSession, tenant_id: uuid.UUID, keys: Sequence[str]
 ) -> dict[str, Workflow]:
-    result = await session.execute(
-        select(Workflow).where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.key.in_(keys))
-    )
-    return {row.key: row for row in result.scalars()}
+    return await _keyed_by(session, Workflow, WORKFLOWS.c.key, keys, tenant_id=tenant_id)
 
 
 async def workflows_by_id(
     *, session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Workflow]:
-    result = await session.execute(
-        select(Workflow).where(WORKFLOWS.c.tenant_id == tenant_id, WORKFLOWS.c.workflow_id.in_(ids))
-    )
-    return {row.workflow_id: row for row in result.scalars()}
+    return await _keyed_by(session, Workflow, WORKFLOWS.c.workflow_id, ids, tenant_id=tenant_id)
 
 
 async def ladders(
@@ -78,10 +90,7 @@ async def list_clients(*, session: AsyncSession, tenant_id: uuid.UUID) -> list[C
 async def clients_by_id(
     *, session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Client]:
-    result = await session.execute(
-        select(Client).where(CLIENTS.c.tenant_id == tenant_id, CLIENTS.c.client_id.in_(ids))
-    )
-    return {row.client_id: row for row in result.scalars()}
+    return await _keyed_by(session, Client, CLIENTS.c.client_id, ids, tenant_id=tenant_id)
 
 
 async def workflows_of_client(
