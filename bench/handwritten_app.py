@@ -25,10 +25,10 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -48,6 +48,8 @@ from app.services.ladders.cohorts import rung_counts
 from app.services.roi.reads import group_totals, unattributed_revenue, workflows_pending
 from app.services.tenancy import catalog
 from app.settings import Settings
+
+T = TypeVar("T")
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -129,38 +131,25 @@ def _range(request: Request) -> TimeRange:
     return TimeRange(start.astimezone(UTC), end.astimezone(UTC))
 
 
-async def dashboard(request: Request) -> JSONResponse:
+async def _read(request: Request, read: Callable[..., Awaitable[T]], **arguments: Any) -> T:
+    """`read(session=…, tenant_id=…, **arguments)` in a transaction of its own (as each loader
+    has one), for the floor's tenant."""
     sessions: TenantSessions = request.app.state.sessions
     tenant_id: uuid.UUID = request.app.state.tenant_id
-    window, now, scope = _range(request), datetime.now(UTC), CostScope()
     async with sessions(tenant_id) as session:
-        rows = await catalog.list_workflows(session=session, tenant_id=tenant_id)
+        return await read(session=session, tenant_id=tenant_id, **arguments)
+
+
+async def dashboard(request: Request) -> JSONResponse:
+    window, now, scope = _range(request), datetime.now(UTC), CostScope()
+    rows = await _read(request, catalog.list_workflows)
     ids = [row.workflow_id for row in rows]
-
-    async def figures_of() -> Any:
-        async with sessions(tenant_id) as session:
-            return await cohort_figures(
-                session=session, tenant_id=tenant_id, workflow_ids=ids, time_range=window,
-                scope=scope, now=now,
-            )  # fmt: skip
-
-    async def counts_of() -> Any:
-        async with sessions(tenant_id) as session:
-            return await rung_counts(
-                session=session, tenant_id=tenant_id, workflow_ids=ids, time_range=window,
-                scope=scope, now=now,
-            )  # fmt: skip
-
-    async def rungs_of() -> Any:
-        async with sessions(tenant_id) as session:
-            return await catalog.ladders(session=session, tenant_id=tenant_id, workflow_ids=ids)
-
-    async def readiness() -> Any:
-        async with sessions(tenant_id) as session:
-            return await readiness_of(session=session, tenant_id=tenant_id, workflows=rows, now=now)
-
+    cohort = {"workflow_ids": ids, "time_range": window, "scope": scope, "now": now}
     figures, counts, rungs, ready = await asyncio.gather(
-        figures_of(), counts_of(), rungs_of(), readiness()
+        _read(request, cohort_figures, **cohort),
+        _read(request, rung_counts, **cohort),
+        _read(request, catalog.ladders, workflow_ids=ids),
+        _read(request, readiness_of, workflows=rows, now=now),
     )
     workflows = [
         {
@@ -180,34 +169,22 @@ async def dashboard(request: Request) -> JSONResponse:
 
 
 async def client(request: Request) -> JSONResponse:
-    sessions: TenantSessions = request.app.state.sessions
-    tenant_id: uuid.UUID = request.app.state.tenant_id
     client_id = uuid.UUID(request.query_params["id"])
     window, now = _range(request), datetime.now(UTC)
-    async with sessions(tenant_id) as session:
-        found = await catalog.workflows_by_key(
-            session=session, tenant_id=tenant_id, keys=[request.query_params["workflow"]]
-        )
-    workflow = next(iter(found.values()))
-    wid = workflow.workflow_id
-
-    async def figures_of() -> Any:
-        async with sessions(tenant_id) as session:
-            return await cohort_figures(
-                session=session, tenant_id=tenant_id, workflow_ids=[wid], time_range=window,
-                scope=CostScope(client_id=client_id), now=now,
-            )  # fmt: skip
-
-    async def roi_of() -> dict[str, Any]:
-        async with sessions(tenant_id) as session:
-            return await client_roi(session, tenant_id, wid, client_id, window, now)
-
-    figures, roi = await asyncio.gather(figures_of(), roi_of())
+    found = await _read(request, catalog.workflows_by_key, keys=[request.query_params["workflow"]])
+    wid = next(iter(found.values())).workflow_id
+    scope = CostScope(client_id=client_id)
+    cohort = {"workflow_ids": [wid], "time_range": window, "scope": scope, "now": now}
+    figures, roi = await asyncio.gather(
+        _read(request, cohort_figures, **cohort),
+        _read(request, client_roi, workflow_id=wid, client_id=client_id, window=window, now=now),
+    )
     body = {"costPerOutcome": cost_json(figures[wid]), "roi": roi}
     return JSONResponse({"data": {"client": body}})
 
 
 async def client_roi(
+    *,
     session: Any,
     tenant_id: uuid.UUID,
     workflow_id: uuid.UUID,
