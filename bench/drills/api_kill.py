@@ -31,8 +31,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from app.settings import Settings
 from bench.common import (
     free_port,
@@ -42,7 +40,7 @@ from bench.common import (
     spawn_api,
     wait_until_serving,
 )
-from bench.drills.pg_restart import Tally, client_loop, replay, report, stored_event_ids
+from bench.drills.pg_restart import Tally, interrupted_load, report, stored_event_ids
 
 
 @dataclass
@@ -88,19 +86,10 @@ async def kill_drill(
     api = RestartableApi(settings)
     await asyncio.to_thread(api.start)
     try:
-        tally = Tally()
-        stop_at = time.monotonic() + seconds
-        async with httpx.AsyncClient(base_url=api.base, timeout=10) as http:
-            loops = [
-                asyncio.create_task(client_loop(http, tenant.api_key, c, size, stop_at, tally))
-                for c in range(clients)
-            ]
-            downtimes = []
-            for _ in range(kills):
-                await asyncio.sleep(seconds / (kills + 1))
-                downtimes.append(await asyncio.to_thread(api.kill_and_restart))
-            await asyncio.gather(*loops)
-            await replay(http, tenant.api_key, size, tally)
+        tally, downtimes = await interrupted_load(
+            api.base, tenant.api_key, api.kill_and_restart, seconds=seconds, clients=clients,
+            size=size, interruptions=kills,
+        )  # fmt: skip
     finally:
         await asyncio.to_thread(api.stop)
     stored = await stored_event_ids(settings, tenant.tenant_id)

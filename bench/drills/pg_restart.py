@@ -162,6 +162,35 @@ def redis_for_drill(redis_url: str | None, tmp: Path) -> Iterator[str]:
         server.kill()
 
 
+async def interrupted_load(
+    base: str,
+    key: str,
+    interrupt: Callable[[], float],
+    *,
+    seconds: float,
+    clients: int,
+    size: int,
+    interruptions: int,
+) -> tuple[Tally, list[float]]:
+    """`clients` ingest loops against the API at `base` for `seconds`, `interrupt` run (on a
+    thread) `interruptions` times evenly spaced among them, then the replay of every batch that
+    needed a retry; returns the tally and what each interruption returned (how long it took)."""
+    tally = Tally()
+    stop_at = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        loops = [
+            asyncio.create_task(client_loop(http, key, c, size, stop_at, tally))
+            for c in range(clients)
+        ]
+        took = []
+        for _ in range(interruptions):
+            await asyncio.sleep(seconds / (interruptions + 1))
+            took.append(await asyncio.to_thread(interrupt))
+        await asyncio.gather(*loops)
+        await replay(http, key, size, tally)
+    return tally, took
+
+
 async def restart_drill(
     settings: Any,
     restart: Callable[[], float],
@@ -175,19 +204,10 @@ async def restart_drill(
     the tally, the stored event ids and how long each restart took."""
     tenant = await make_tenant(settings, "drill")
     with api_server(settings) as base:
-        tally = Tally()
-        stop_at = time.monotonic() + seconds
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-            loops = [
-                asyncio.create_task(client_loop(http, tenant.api_key, c, size, stop_at, tally))
-                for c in range(clients)
-            ]
-            took = []
-            for _ in range(restarts):
-                await asyncio.sleep(seconds / (restarts + 1))
-                took.append(await asyncio.to_thread(restart))
-            await asyncio.gather(*loops)
-            await replay(http, tenant.api_key, size, tally)
+        tally, took = await interrupted_load(
+            base, tenant.api_key, restart, seconds=seconds, clients=clients, size=size,
+            interruptions=restarts,
+        )  # fmt: skip
     stored = await stored_event_ids(settings, tenant.tenant_id)
     return tally, stored, took
 
