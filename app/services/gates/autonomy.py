@@ -17,13 +17,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import Workflow as WorkflowRow
 from app.domain.gates import MAX_AUTONOMY_LEVEL
 from app.domain.readiness import AutonomyEventKind, Readiness
 from app.services.gates.definitions import ACTOR_LENGTH, lock_workflow
+from app.services.gates.pages import newest_per_workflow
 from app.services.gates.readiness import readiness_of
 from app.services.gates.readiness_json import readiness_to_json
 from app.services.ingest.errors import FieldError
@@ -184,27 +184,10 @@ async def autonomy_history(
     first: int,
 ) -> dict[uuid.UUID, list[EventRow]]:
     """The `first` most recent events of each workflow, newest first; one query."""
-    ranked = (
-        select(
-            EVENTS,
-            func.row_number()
-            .over(
-                partition_by=EVENTS.c.workflow_id,
-                order_by=(EVENTS.c.at.desc(), EVENTS.c.event_id),
-            )
-            .label("rank"),
-        )
-        .where(EVENTS.c.tenant_id == tenant_id, EVENTS.c.workflow_id.in_(workflow_ids))
-        .subquery("ranked")
-    )
-    event = aliased(EventRow, ranked)
-    statement = (
-        select(event).where(ranked.c.rank <= first).order_by(ranked.c.workflow_id, ranked.c.rank)
-    )
-    found: dict[uuid.UUID, list[EventRow]] = {wid: [] for wid in workflow_ids}
-    for row in (await session.execute(statement)).scalars():
-        found[row.workflow_id].append(row)
-    return found
+    return await newest_per_workflow(
+        session, EventRow, tenant_id=tenant_id, workflow_ids=workflow_ids, first=first,
+        order=(EVENTS.c.at.desc(), EVENTS.c.event_id),
+    )  # fmt: skip
 
 
 async def last_level_change(

@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.db.sessions import raw_connection
 from app.db.tables import AutonomyGate as GateRow
@@ -30,6 +29,7 @@ from app.domain.gates import CheckStatus
 from app.domain.readiness import AutonomyEventKind, Readiness, should_auto_demote
 from app.services.gates.autonomy import demote, last_level_change
 from app.services.gates.definitions import gates_in_force, lock_workflow
+from app.services.gates.pages import newest_per_workflow
 from app.services.gates.readiness import evaluate_targets
 from app.services.gates.readiness_json import readiness_to_json
 from app.services.ingest.arrays import counted
@@ -108,32 +108,20 @@ async def recent_evaluations(
     `target_level` keeps only evaluations of that level's gate; `since` keeps, per workflow,
     only evaluations after the given time.
     """
-    filters = [EVALUATIONS.c.tenant_id == tenant_id, EVALUATIONS.c.workflow_id.in_(workflow_ids)]
-    if target_level is not None:
-        filters.append(EVALUATIONS.c.target_level == target_level)
-    ranked = (
-        select(
-            EVALUATIONS,
-            func.row_number()
-            .over(
-                partition_by=EVALUATIONS.c.workflow_id,
-                order_by=(EVALUATIONS.c.evaluated_at.desc(), EVALUATIONS.c.target_level),
-            )
-            .label("rank"),
-        )
-        .where(*filters)
-        .subquery("ranked")
-    )
-    evaluation = aliased(EvaluationRow, ranked)
-    statement = select(evaluation).where(ranked.c.rank <= first)
-    statement = statement.order_by(ranked.c.workflow_id, ranked.c.rank)
-    found: dict[uuid.UUID, list[EvaluationRow]] = {wid: [] for wid in workflow_ids}
+    newest = await newest_per_workflow(
+        session, EvaluationRow, tenant_id=tenant_id, workflow_ids=workflow_ids, first=first,
+        order=(EVALUATIONS.c.evaluated_at.desc(), EVALUATIONS.c.target_level),
+        filters=[] if target_level is None else [EVALUATIONS.c.target_level == target_level],
+    )  # fmt: skip
     cutoff = since or {}
-    for row in (await session.execute(statement)).scalars():
-        after = cutoff.get(row.workflow_id)
-        if after is None or row.evaluated_at > after:
-            found[row.workflow_id].append(row)
-    return found
+    return {
+        workflow_id: [
+            row
+            for row in rows
+            if cutoff.get(workflow_id) is None or row.evaluated_at > cutoff[workflow_id]
+        ]
+        for workflow_id, rows in newest.items()
+    }
 
 
 async def evaluate_tenant(

@@ -1,13 +1,17 @@
-"""Keyset pages of a workflow's gate evaluations and autonomy events, and single-row lookups
-by primary key (for `node(id:)`). Both pages are newest first: (evaluated_at, evaluation_id) and
+"""Keyset pages of a workflow's gate evaluations and autonomy events, the newest few of each of
+many workflows at once (for the batch loaders), and single-row lookups by primary key (for
+`node(id:)`). Both pages are newest first: (evaluated_at, evaluation_id) and
 (at, event_id) descending, unique per tenant, over the (tenant, workflow, time) indexes."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import AutonomyGate as GateRow
@@ -17,6 +21,8 @@ from app.services.keyset import Page, PageRequest, keyset_page
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 EVALUATIONS = EvaluationRow.__table__  # type: ignore[attr-defined]
 GATES = GateRow.__table__  # type: ignore[attr-defined]
+
+Row = TypeVar("Row", EvaluationRow, EventRow)
 
 
 async def _newest_first(
@@ -52,6 +58,39 @@ async def page_of_events(
     *, session: AsyncSession, tenant_id: uuid.UUID, workflow_id: uuid.UUID, request: PageRequest
 ) -> Page:
     return await _newest_first(session, EventRow, tenant_id, workflow_id, request, "at", "event_id")
+
+
+async def newest_per_workflow(
+    session: AsyncSession,
+    entity: type[Row],
+    *,
+    tenant_id: uuid.UUID,
+    workflow_ids: Sequence[uuid.UUID],
+    first: int,
+    order: Sequence[Any],
+    filters: Sequence[Any] = (),
+) -> dict[uuid.UUID, list[Row]]:
+    """The first `first` rows of `entity` of each workflow in `order` (newest first), in one
+    query (a row number per workflow); a workflow without rows maps to []."""
+    table = entity.__table__  # type: ignore[attr-defined]
+    ranked = (
+        select(
+            table,
+            func.row_number()
+            .over(partition_by=table.c.workflow_id, order_by=tuple(order))
+            .label("rank"),
+        )
+        .where(table.c.tenant_id == tenant_id, table.c.workflow_id.in_(workflow_ids), *filters)
+        .subquery("ranked")
+    )
+    row = aliased(entity, ranked)
+    statement = (
+        select(row).where(ranked.c.rank <= first).order_by(ranked.c.workflow_id, ranked.c.rank)
+    )
+    found: dict[uuid.UUID, list[Row]] = {wid: [] for wid in workflow_ids}
+    for found_row in (await session.execute(statement)).scalars():
+        found[found_row.workflow_id].append(found_row)
+    return found
 
 
 async def evaluation_by_id(
