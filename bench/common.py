@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.pricing import Price
 from app.embedded import start_embedded
@@ -97,9 +97,7 @@ async def fresh_database(
 
 
 async def make_tenant(settings: Settings, name: str) -> BenchTenant:
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         tenant_id = await create_tenant(sessions=sessions, name=name)
         async with sessions(tenant_id) as session:
             workflow = await upsert_workflow(
@@ -110,8 +108,6 @@ async def make_tenant(settings: Settings, name: str) -> BenchTenant:
             sessions=sessions, tenant_id=tenant_id, name="bench", scopes=["ingest", "read"]
         )
         return BenchTenant(tenant_id, workflow.workflow_id, key.key)
-    finally:
-        await engine.dispose()
 
 
 def free_port() -> int:

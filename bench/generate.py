@@ -75,7 +75,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.db.tables import Client, LadderRung, Tenant, Workflow
 from app.db.urls import asyncpg_dsn
 from app.domain.acceptance import Label, current_state, labels_applied
@@ -519,10 +519,8 @@ async def configure(settings: Settings, plan: Plan) -> str:
     """Tenant, clients, workflows and ladders (ORM rows), prices, gates, baselines (services).
 
     Returns an API key (scopes ingest and read) for the tenant."""
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
     tid = plan.tenant_id
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         async with sessions(tid) as session:
             session.add(Tenant(tenant_id=tid, name=f"generated-{plan.runs}"))
             await session.flush()
@@ -554,8 +552,6 @@ async def configure(settings: Settings, plan: Plan) -> str:
         issued = await create_api_key(sessions=sessions, tenant_id=tid, name="generated",
                                       scopes=["ingest", "read"])  # fmt: skip
         return issued.key
-    finally:
-        await engine.dispose()
 
 
 def _line(text: str) -> None:
@@ -707,9 +703,7 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
 async def rebuild_roi(settings: Settings, plan: Plan) -> tuple[int, str]:
     """Every ROI window of the tenant, as `ledger roi rebuild` computes them: the set-based
     `app.services.roi.rebuild.rebuild_tenant` when this tree has it, else the batched drain."""
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         with contextlib.suppress(ImportError):
             module = importlib.import_module("app.services.roi.rebuild")
             _line("ROI rebuild (set-based, one transaction)")
@@ -730,8 +724,6 @@ async def rebuild_roi(settings: Settings, plan: Plan) -> tuple[int, str]:
                               include_due=True, force=True, after_commit=advance)  # fmt: skip
         sys.stderr.write("\n")
         return int(drained.windows), "drain"
-    finally:
-        await engine.dispose()
 
 
 def database_url(admin_url: str, name: str) -> str:

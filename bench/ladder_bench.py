@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 
-from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.ladder import CohortRun, Outcome
 from app.domain.ladder import rung_counts as reference_counts
@@ -130,9 +130,7 @@ async def main(runs: int, repeat: int) -> None:
     with servers() as (admin_url, redis_url), tempfile.TemporaryDirectory() as tmp:
         async with fresh_database(admin_url, redis_url, Path(tmp)) as database:
             tenant = await make_tenant(database.settings, "bench")
-            engine = create_engine(database.settings, pool_size=2)
-            sessions = TenantSessions(engine)
-            try:
+            async with tenant_sessions(database.settings, pool_size=2) as sessions:
                 started = time.perf_counter()
                 wid = await seed(sessions, tenant.tenant_id, runs)
                 await analyze(database.settings.database_url or "")
@@ -165,8 +163,6 @@ async def main(runs: int, repeat: int) -> None:
                     r.append(f"{float(r[1].replace(',', '')) / fastest:.2f}x")
                 print(table(rows, ["query", "median ms", "vs fastest count"]))
                 print("counts:", dict(sorted(sql.items())))
-            finally:
-                await engine.dispose()
 
 
 if __name__ == "__main__":

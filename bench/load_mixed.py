@@ -46,7 +46,7 @@ from sqlalchemy import text
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import TenantSessions, tenant_sessions
 from app.domain.pricing import Price, TokenCounts, price_tokens
 from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_api_key, create_client, create_tenant
@@ -439,9 +439,7 @@ async def run_load(
 ) -> LoadReport:
     """Create the tenants in `settings`' (migrated) database, serve the API, load it for
     `seconds`, reconcile. The database is not dropped (the caller owns it)."""
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         made = [await make_load_tenant(settings, sessions, i) for i in range(tenants)]
         ops = {name: OpStats() for name in ("ingest /v1/events", "dashboard", "client viewer")}
         rss: list[int] = []
@@ -491,8 +489,6 @@ async def run_load(
                 await sampler
                 reconciled = [await reconcile(http, sessions, t) for t in made]
         return LoadReport(elapsed, ops, rss, reconciled)
-    finally:
-        await engine.dispose()
 
 
 def render(report: LoadReport) -> str:

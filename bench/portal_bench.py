@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.demo.seed import ensure_clients, seed_demo
 from app.portal.links import LinkGrant, create_link, link_url
 from app.services.tenancy.tenants import create_tenant
@@ -48,9 +48,7 @@ VIEWER_CLIENT = "Northwind Dental"
 
 
 async def seed(settings: Any, days: int, runs_per_day: int) -> tuple[Any, Any]:
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         tenant_id = await create_tenant(sessions=sessions, name="Portal bench")
         await seed_demo(
             sessions=sessions,
@@ -61,8 +59,6 @@ async def seed(settings: Any, days: int, runs_per_day: int) -> tuple[Any, Any]:
         )
         clients = await ensure_clients(sessions=sessions, tenant_id=tenant_id)
         return tenant_id, clients[VIEWER_CLIENT]
-    finally:
-        await engine.dispose()
 
 
 async def mint(redis_url: str, grant: LinkGrant, base: str) -> str:

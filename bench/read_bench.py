@@ -56,7 +56,7 @@ import httpx
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.demo.seed import seed_demo
 from app.services.tenancy.tenants import create_tenant
@@ -183,15 +183,11 @@ def handwritten_server(settings: Settings, tenant_id: uuid.UUID) -> Iterator[str
 
 
 async def seed(settings: Settings, days: int, runs_per_day: int, now: datetime) -> Any:
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         tenant_id = await create_tenant(sessions=sessions, name="read-bench")
         return await seed_demo(
             sessions=sessions, tenant_id=tenant_id, now=now, days=days, runs_per_day=runs_per_day
         )
-    finally:
-        await engine.dispose()
 
 
 Call = Callable[[httpx.AsyncClient], Awaitable[dict[str, Any]]]

@@ -36,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.attribution import RevenueEvent
 from app.domain.enums import RunStatus
@@ -231,9 +231,7 @@ async def main(args: argparse.Namespace) -> None:
     with servers() as (admin_url, redis_url), tempfile.TemporaryDirectory() as tmp:
         async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
             tenant = await make_tenant(db.settings, "ROI bench")
-            engine = create_engine(db.settings, pool_size=4)
-            sessions = TenantSessions(engine)
-            try:
+            async with tenant_sessions(db.settings, pool_size=4) as sessions:
                 t = tenant.tenant_id
                 seconds, _ = await timed(
                     lambda: seed(sessions, t, args.runs, args.days, args.workflows, args.clients)
@@ -253,8 +251,6 @@ async def main(args: argparse.Namespace) -> None:
                     started = time.perf_counter()
                     await incremental(sessions, t, now, i)
                     steps.append(time.perf_counter() - started)
-            finally:
-                await engine.dispose()
     incremental_s = statistics.median(steps)
     assert windows == reference == fast_windows, (windows, reference, fast_windows)
     rows = [

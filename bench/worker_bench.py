@@ -44,7 +44,7 @@ from typing import Any
 
 import asyncpg
 
-from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.readiness import _checks as checks_kept
 from app.domain.readiness import evaluate_gate
@@ -297,9 +297,7 @@ async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Na
             [name, "", "full rebuild (batched drain, before)", f"{batched['seconds']:.2f} s",
              f"peak RSS {batched['hwm_kib'] / 1024:.0f} MiB"]
         )  # fmt: skip
-    engine = create_engine(gen.settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(gen.settings, pool_size=2) as sessions:
         async with sessions(t) as session:
             conn = await raw_connection(session)
             started = time.perf_counter()
@@ -313,8 +311,6 @@ async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Na
         if args.no_gates:
             return rows
         rows += await gate_rows(name, sessions, t, now)
-    finally:
-        await engine.dispose()
     return rows
 
 
@@ -348,12 +344,8 @@ async def incremental_rows(
     name: str, runs: str, gen: Any, t: uuid.UUID, now: datetime, args: argparse.Namespace, url: str
 ) -> list:
     """The incremental measurements alone (`--incremental-only`: no rebuild, no gates)."""
-    engine = create_engine(gen.settings, pool_size=2)
-    try:
-        sessions = TenantSessions(engine)
+    async with tenant_sessions(gen.settings, pool_size=2) as sessions:
         return await incremental_measures(name, sessions, t, now, args.repeat, url, runs)
-    finally:
-        await engine.dispose()
 
 
 async def gate_rows(
@@ -374,11 +366,8 @@ async def gate_rows(
 
 async def gates_rows(name: str, runs: str, gen: Any, t: uuid.UUID, now: datetime) -> list:
     """The gate measurements alone (`--gates-only`: nothing written, nothing rebuilt)."""
-    engine = create_engine(gen.settings, pool_size=2)
-    try:
-        return await gate_rows(name, TenantSessions(engine), t, now, runs)
-    finally:
-        await engine.dispose()
+    async with tenant_sessions(gen.settings, pool_size=2) as sessions:
+        return await gate_rows(name, sessions, t, now, runs)
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 from app.auth.principal import Role
@@ -18,7 +17,8 @@ from app.auth.tokens import issue_token
 from app.cli.commands import Commands, command_group, subcommand
 from app.cli.output import CliError, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
-from app.db.sessions import TenantSessions, create_engine
+from app.db import sessions as db_sessions
+from app.db.sessions import TenantSessions
 from app.services.tenancy.tenants import (
     create_api_key,
     create_tenant,
@@ -53,14 +53,9 @@ def parse_uuid(text: str, what: str) -> uuid.UUID:
         ) from None
 
 
-@asynccontextmanager
-async def tenant_sessions(settings: Settings) -> AsyncIterator[TenantSessions]:
+def tenant_sessions(settings: Settings) -> AbstractAsyncContextManager[TenantSessions]:
     """Sessions on the application role (row-level security applies), for one short command."""
-    engine = create_engine(settings, pool_size=1, max_overflow=0)
-    try:
-        yield TenantSessions(engine)
-    finally:
-        await engine.dispose()
+    return db_sessions.tenant_sessions(settings, pool_size=1, max_overflow=0)
 
 
 async def require_tenant(sessions: TenantSessions, tenant_id: uuid.UUID) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.cli.output import ProgressBar, format_table
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.demo.agency import TENANT_NAME
 from app.demo.report import render_details
 from app.demo.seed import Progress, SeedSummary, ensure_clients, seed_demo
@@ -112,9 +112,7 @@ async def prepare(settings: Settings, args: argparse.Namespace) -> DemoAccess:
     """Reuse or seed the demo tenant, then mint tokens and a fresh ingest API key."""
     state_path = settings.data_dir / STATE_FILE
     state = read_state(state_path)
-    engine = create_engine(settings, pool_size=2, max_overflow=0)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2, max_overflow=0) as sessions:
         tenant_id: uuid.UUID | None = None
         same_database = state.get("database") == _database_identity(settings)
         if not args.reset and same_database and state.get("tenant_id"):
@@ -158,8 +156,6 @@ async def prepare(settings: Settings, args: argparse.Namespace) -> DemoAccess:
         )
         state["api_key_id"] = str(issued.key_id)
         write_state(state_path, state)
-    finally:
-        await engine.dispose()
     ttl = int(TOKEN_TTL.total_seconds())
     viewer_client = clients[VIEWER_CLIENT]
     return DemoAccess(

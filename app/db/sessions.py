@@ -56,6 +56,19 @@ class TenantSessions:
                 yield session
 
 
+@asynccontextmanager
+async def tenant_sessions(
+    settings: Settings, **engine_options: Any
+) -> AsyncIterator[TenantSessions]:
+    """TenantSessions on an engine of their own (`create_engine`'s options, e.g. pool_size),
+    disposed of when the block ends: for a command, a script or a test that is not the app."""
+    engine = create_engine(settings, **engine_options)
+    try:
+        yield TenantSessions(engine)
+    finally:
+        await engine.dispose()
+
+
 async def raw_connection(session: AsyncSession) -> Any:
     """The asyncpg connection under a session, inside its transaction (COPY, unnest batches)."""
     connection = await session.connection()

@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.embedded import start_embedded
 from bench.common import api_server, fresh_database, make_tenant
 from bench.drills.ingest_retry import post_until_acknowledged
@@ -245,13 +245,9 @@ async def replay(http: httpx.AsyncClient, key: str, size: int, tally: Tally) -> 
 
 
 async def stored_event_ids(settings: Any, tenant_id: Any) -> list[str]:
-    engine = create_engine(settings, pool_size=1)
-    try:
-        async with TenantSessions(engine)(tenant_id) as session:
-            rows = await session.execute(text("SELECT event_id FROM usage_events"))
-            return [row[0] for row in rows]
-    finally:
-        await engine.dispose()
+    async with tenant_sessions(settings, pool_size=1) as sessions, sessions(tenant_id) as session:
+        rows = await session.execute(text("SELECT event_id FROM usage_events"))
+        return [row[0] for row in rows]
 
 
 def report(

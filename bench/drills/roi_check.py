@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
 from app.embedded import redis_server_binary
 from app.services.roi.recompute import drain, mark_for_rebuild, pending_markers
 from app.settings import Settings
@@ -147,9 +147,7 @@ def differing(before: set[Any], after: set[Any]) -> int:
 
 async def verify(settings: Settings, tenant_id: uuid.UUID) -> Verdict:
     """Compare what is stored with a fresh full recompute of every window (see module doc)."""
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
         left = await pending_markers(sessions=sessions, tenant_id=tenant_id)
         windows, allocations = await snapshot(sessions, tenant_id)
         await mark_for_rebuild(sessions=sessions, tenant_id=tenant_id)
@@ -161,8 +159,6 @@ async def verify(settings: Settings, tenant_id: uuid.UUID) -> Verdict:
             force=True,
         )
         fresh_windows, fresh_allocations = await snapshot(sessions, tenant_id)
-    finally:
-        await engine.dispose()
     return Verdict(
         len(windows),
         len(allocations),

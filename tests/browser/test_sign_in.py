@@ -14,7 +14,7 @@ import pytest
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.main import create_app
 from app.services.tenancy.tenants import create_client, create_tenant
 from app.settings import Settings
@@ -63,14 +63,10 @@ def site(chromium_path: str, migrated: Settings, sessions: Any, idp: Provider) -
     async def prepare() -> tuple[uuid.UUID, str]:
         # On a loop of its own (sync Playwright holds this thread's): an engine of its own too,
         # since the session-wide pool's connections belong to pytest's loop.
-        engine = create_engine(migrated, pool_size=1)
-        own = TenantSessions(engine)
-        try:
+        async with tenant_sessions(migrated, pool_size=1) as own:
             tenant_id = await create_tenant(sessions=own, name="Sign-in browser tests")
             async with own(tenant_id) as session:
                 row = await create_client(session=session, tenant_id=tenant_id, name="Client Co")
-        finally:
-            await engine.dispose()
         return tenant_id, str(row.client_id)
 
     tenant_id, client = _run(prepare())
