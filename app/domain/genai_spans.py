@@ -218,6 +218,7 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
     tags = {name: _tag(span, (f"ledger.{name}",)) for name in RUN_TAGS}
     tags["team"] = _tag(span, ("ledger.team",))
     tags["client_id"] = _tag(span, ("ledger.client_id",))
+    tags.update(_dimension_tags(span))
     latency = (span.end_ns - span.start_ns) // 1_000_000 if span.end_ns >= span.start_ns else None
     if latency is not None and latency > MAX_LATENCY_MS:
         latency = None  # a span open for weeks says nothing about a call's latency
@@ -243,6 +244,22 @@ def _usage(span: Span, kind: UsageKind) -> SpanUsage:
         source=span.scope,
         parent_span_id=span.parent_span_id,
     )
+
+
+DIMENSION_PREFIX = "ledger.dimension."
+
+
+def _dimension_tags(span: Span) -> dict[str, str]:
+    """The run dimensions a span carries (`ledger.dimension.<key>`, the span's before its
+    resource's), as tags "dimension.<key>"; the key is checked at ingest."""
+    found: dict[str, str] = {}
+    for source in (span.resource, span.attributes):  # the span's own value wins
+        for name in source:
+            if name.startswith(DIMENSION_PREFIX):
+                value = _tag(span, (name,))
+                if value is not None:
+                    found["dimension." + name[len(DIMENSION_PREFIX) :]] = value
+    return found
 
 
 def _tag(span: Span, names: Sequence[str]) -> str | None:

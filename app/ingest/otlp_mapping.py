@@ -93,7 +93,8 @@ def run_records(usages: Sequence[SpanUsage]) -> list[dict[str, Any]]:
 
     startedAt is the earliest occurredAt among the correlation id's spans in this export, and the
     workflow is that earliest span's; each tag (client, team, campaign, channel, variant,
-    subject) is the first non-empty value in time order. Runs are idempotent by correlation id,
+    subject, and each run dimension `ledger.dimension.<key>`) is the first non-empty value in
+    time order. Runs are idempotent by correlation id,
     so a stored run is never changed: a later export of the same trace adds nothing to it.
     """
     groups: dict[str, list[SpanUsage]] = {}
@@ -111,5 +112,12 @@ def run_records(usages: Sequence[SpanUsage]) -> list[dict[str, Any]]:
         tags = {"clientId": "client_id", "team": "team", **{name: name for name in RUN_TAGS}}
         for key, tag in tags.items():
             record[key] = next((u.tags[tag] for u in ordered if u.tags.get(tag)), None)
+        dimensions: dict[str, str] = {}
+        for u in ordered:  # each key's first value in time order (ledger.dimension.<key>)
+            for tag, value in u.tags.items():
+                if tag.startswith("dimension.") and value:
+                    dimensions.setdefault(tag[len("dimension.") :], value)
+        if dimensions:
+            record["dimensions"] = dimensions
         records.append(record)
     return records

@@ -1,0 +1,78 @@
+"""run dimensions: a tenant's own run dimensions (ICP segment, region, deal size band…)
+
+- `run_dimensions`: one row per (tenant, key) the tenant declared: a description, the allowed
+  values (NULL: free text) and `retired_at` (a retired key is refused on new runs; stored
+  values stay readable and filterable).
+- `runs.dimensions`: the run's values, a JSON object of declared key → string value (`{}` when
+  none). Adding a column with a constant default rewrites no rows. No index: every figure reads
+  a workflow's runs by start time (ix_runs_workflow_started) and tests the dimension on those
+  rows; see docs/dimensions.md.
+
+On a Citus coordinator the new table is distributed by tenant_id and co-located with `tenants`,
+as migration 0017 did for every tenant table.
+
+Revision ID: 0018
+Revises: 0017
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from migrations.rls import disable_tenant_rls, enable_tenant_rls
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _citus() -> bool:
+    return bool(
+        op.get_bind()
+        .execute(sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'"))
+        .scalar()
+    )
+
+
+def upgrade() -> None:
+    op.add_column(
+        "runs",
+        sa.Column("dimensions", JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    )
+    op.create_check_constraint(
+        "ck_runs_dimensions_object", "runs", "jsonb_typeof(dimensions) = 'object'"
+    )
+    op.create_table(
+        "run_dimensions",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=63), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("allowed_values", ARRAY(sa.Text()), nullable=True),
+        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("key ~ '^[a-z][a-z0-9_]{0,62}$'", name="ck_run_dimensions_key"),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("tenant_id", "key"),
+    )
+    enable_tenant_rls("run_dimensions")
+    if _citus():
+        op.execute(
+            "SELECT create_distributed_table('run_dimensions', 'tenant_id', "
+            "colocate_with => 'tenants')"
+        )
+
+
+def downgrade() -> None:
+    disable_tenant_rls("run_dimensions")
+    op.drop_table("run_dimensions")
+    op.drop_constraint("ck_runs_dimensions_object", "runs")
+    op.drop_column("runs", "dimensions")
