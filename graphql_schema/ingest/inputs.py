@@ -285,9 +285,14 @@ class CeilingInput:
     )
     rung: str = strawberry.field(description="An active rung of the workflow's ladder.")
     dimension: CostDimension = strawberry.field(
-        description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."
+        description="CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or CUSTOM with dimensionKey."
     )
     value: str = strawberry.field(description="The slice's value (for CLIENT: a client's UUID).")
+    dimension_key: str | None = strawberry.field(
+        default=None,
+        description="The run dimension sliced by with CUSTOM (required then; a key the tenant "
+        "never declared is BAD_USER_INPUT).",
+    )
     ceiling: Decimal = strawberry.field(description="The most one rung may cost (USD, >= 0).")
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.ladder import RungCost
+from app.services.costs.slices import split_dimension
 from app.services.ladders import figures as ladders
 from graphql_schema.costs.enums import CostDimension
 
@@ -83,9 +84,12 @@ class SeriesPoint:
 )
 class RisingSlice:
     dimension: CostDimension = strawberry.field(description="The dimension sliced.")
+    dimension_key: str | None = strawberry.field(
+        description="The run dimension's key when dimension is CUSTOM; null otherwise."
+    )
     value: str = strawberry.field(
-        description='The slice: a campaign, channel, variant or team, or a client id; "(none)" '
-        "for runs without one."
+        description="The slice: a campaign, channel, variant, team or run dimension value, or a "
+        'client id; "(none)" for runs without one.'
     )
     previous_cost_per_rung: Decimal = strawberry.field(
         description="Cost per rung in the previous window of the same length."
@@ -100,8 +104,10 @@ class RisingSlice:
 
     @classmethod
     def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
+        name, key = split_dimension(found.dimension)
         return cls(
-            dimension=CostDimension(found.dimension),
+            dimension=CostDimension(name),
+            dimension_key=key,
             value=found.value,
             previous_cost_per_rung=found.previous_cost_per_rung,
             current_cost_per_rung=found.current_cost_per_rung,

@@ -22,7 +22,7 @@ from graphql_schema.costs.inputs import (
     ScopeArg,
     TimeRangeInput,
     WindowRangeArg,
-    scope_of,
+    checked_scope,
 )
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
 from graphql_schema.decisions import args as decisions_args
@@ -116,7 +116,9 @@ class Workflow(Node):
         scope: ScopeArg = None,
         basis: BasisArg = CostBasis.RACK_RATE,
     ) -> CostPerOutcome | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
+        key = resolve.cohort_key(
+            self.workflow_id, time_range, await checked_scope(info, scope), basis
+        )
         return await resolve.cost_per_outcome(info, key)
 
     @strawberry.field(
@@ -131,7 +133,9 @@ class Workflow(Node):
         scope: ScopeArg = None,
         basis: BasisArg = CostBasis.RACK_RATE,
     ) -> list[LadderCost] | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
+        key = resolve.cohort_key(
+            self.workflow_id, time_range, await checked_scope(info, scope), basis
+        )
         return await ladder_resolve.ladder_costs(info, key)
 
     @strawberry.field(
@@ -150,11 +154,12 @@ class Workflow(Node):
         scope: ScopeArg = None,
     ) -> list[SeriesPoint] | None:
         return await ladder_resolve.ladder_series(
-            info, self.workflow_id, time_range, bucket, rung, scope_of(scope)
+            info, self.workflow_id, time_range, bucket, rung, await checked_scope(info, scope)
         )
 
     @strawberry.field(
-        description="Values of a dimension (CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM) whose cost "
+        description="Values of a dimension (CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or a run "
+        "dimension of the tenant: CUSTOM with dimensionKey) whose cost "
         "per rung in range rose more than minRisePct percent against the previous window of the "
         "same length. Slices with no outcome in the previous window are not listed."
     )
@@ -170,14 +175,23 @@ class Workflow(Node):
         ],
         dimension: Annotated[
             CostDimension,
-            strawberry.argument(description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."),
+            strawberry.argument(
+                description="CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or CUSTOM with dimensionKey."
+            ),
         ],
         min_rise_pct: Annotated[
             float, strawberry.argument(description="The smallest rise listed, in percent.")
         ] = 20.0,
+        dimension_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The run dimension to slice by with CUSTOM (required then; a key "
+                "the tenant never declared is BAD_USER_INPUT)."
+            ),
+        ] = None,
     ) -> list[RisingSlice] | None:
         return await ladder_resolve.rising_slices(
-            info, self.workflow_id, rung, time_range, dimension, min_rise_pct
+            info, self.workflow_id, rung, time_range, dimension, min_rise_pct, dimension_key
         )
 
     @strawberry.field(
@@ -187,7 +201,7 @@ class Workflow(Node):
     async def failure_cost_share(
         self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> FailureCostShare | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await resolve.failure_cost_share(info, key)
 
     @strawberry.field(
@@ -197,7 +211,7 @@ class Workflow(Node):
     async def run_cost_stats(
         self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> RunCostStats | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await resolve.run_cost_stats(info, key)
 
     @strawberry.field(
@@ -207,7 +221,7 @@ class Workflow(Node):
     async def caching(
         self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> CachingView | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await mix_resolve.caching(info, key)
 
     @strawberry.field(
@@ -217,7 +231,7 @@ class Workflow(Node):
     async def cost_by_variant(
         self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> list[SliceCost] | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await mix_resolve.cost_by_variant(info, key)
 
     @strawberry.field(
@@ -227,7 +241,7 @@ class Workflow(Node):
     async def cost_by_model(
         self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> list[SliceCost] | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await mix_resolve.cost_by_model(info, key)
 
     @strawberry.field(
@@ -242,7 +256,7 @@ class Workflow(Node):
         scope: decisions_args.ScopeArg = None,
         min_finished: decisions_args.MinFinishedArg = 30,
     ) -> decisions_effort.EffortEconomics | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await decisions_effort.effort_tiers(info, key, min_finished)
 
     @strawberry.field(
@@ -256,7 +270,7 @@ class Workflow(Node):
         scope: decisions_args.ScopeArg = None,
         top: decisions_args.TopArg = 10,
     ) -> decisions_failures.FailureReasons | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await decisions_failures.workflow_failure_reasons(info, key, top)
 
     @strawberry.field(

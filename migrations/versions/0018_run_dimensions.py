@@ -8,6 +8,9 @@
   a workflow's runs by start time (ix_runs_workflow_started) and tests the dimension on those
   rows; see docs/dimensions.md.
 
+- `cost_ceilings.dimension_key`: a ceiling may slice by a run dimension (dimension `CUSTOM`,
+  the key here; '' for the built-in dimensions), part of the primary key.
+
 On a Citus coordinator the new table is distributed by tenant_id and co-located with `tenants`,
 as migration 0017 did for every tenant table.
 
@@ -38,6 +41,14 @@ def _citus() -> bool:
     )
 
 
+CEILING_DIMENSIONS = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM")
+CEILING_KEY = ("tenant_id", "workflow_id", "rung_key", "dimension", "value")
+
+
+def _ceiling_check(dimensions: Sequence[str], extra: str = "") -> str:
+    return "dimension IN (" + ", ".join(f"'{d}'" for d in dimensions) + ")" + extra
+
+
 def upgrade() -> None:
     op.add_column(
         "runs",
@@ -64,6 +75,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "key"),
     )
     enable_tenant_rls("run_dimensions")
+
+    op.add_column(
+        "cost_ceilings",
+        sa.Column("dimension_key", sa.String(length=63), server_default="", nullable=False),
+    )
+    op.drop_constraint("ck_cost_ceilings_dimension", "cost_ceilings")
+    op.create_check_constraint(
+        "ck_cost_ceilings_dimension",
+        "cost_ceilings",
+        _ceiling_check(
+            (*CEILING_DIMENSIONS, "CUSTOM"), " AND ((dimension = 'CUSTOM') = (dimension_key <> ''))"
+        ),
+    )
+    op.drop_constraint("cost_ceilings_pkey", "cost_ceilings", type_="primary")
+    op.create_primary_key(
+        "cost_ceilings_pkey",
+        "cost_ceilings",
+        ["tenant_id", "workflow_id", "rung_key", "dimension", "dimension_key", "value"],
+    )
     if _citus():
         op.execute(
             "SELECT create_distributed_table('run_dimensions', 'tenant_id', "
@@ -72,6 +102,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM cost_ceilings WHERE dimension = 'CUSTOM'")
+    op.drop_constraint("cost_ceilings_pkey", "cost_ceilings", type_="primary")
+    op.create_primary_key("cost_ceilings_pkey", "cost_ceilings", list(CEILING_KEY))
+    op.drop_constraint("ck_cost_ceilings_dimension", "cost_ceilings")
+    op.create_check_constraint(
+        "ck_cost_ceilings_dimension", "cost_ceilings", _ceiling_check(CEILING_DIMENSIONS)
+    )
+    op.drop_column("cost_ceilings", "dimension_key")
     disable_tenant_rls("run_dimensions")
     op.drop_table("run_dimensions")
     op.drop_constraint("ck_runs_dimensions_object", "runs")
