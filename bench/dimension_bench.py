@@ -8,6 +8,7 @@ last 30 days before the generated data's `now`:
   cohort figures read the daily rollup);
 - dashboard scoped to one segment: the same fields with `scope: {dimensions: [{key: "segment",
   value: …}]}` (the live path: the rollup keeps no dimension);
+- dashboard scoped to one campaign: the same live path with a built-in run tag, for comparison;
 - breakdown by segment: `costBreakdown(groupBy: [CUSTOM], dimensionKey: "segment")`.
 
 Each read: 5 warm-up requests, then `--requests` sequential requests, p50 and p90 (ms). The
@@ -35,7 +36,7 @@ from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.db.urls import asyncpg_dsn
 from bench.common import free_port, percentile, servers, spawn_api, table, wait_until_serving
-from bench.generate import SEGMENT_KEY, open_generated
+from bench.generate import CAMPAIGNS, SEGMENT_KEY, open_generated
 
 DASHBOARD = """
 query Dashboard($range: TimeRange!, $scope: Scope) {
@@ -90,6 +91,11 @@ async def main(args: argparse.Namespace) -> None:
             f"dashboard, segment={args.segment} (live)": (
                 DASHBOARD,
                 {"range": window, "scope": scope},
+            ),
+            # the same path with a built-in run tag: what any run-only scope costs
+            f"dashboard, campaign={CAMPAIGNS[0]} (live)": (
+                DASHBOARD,
+                {"range": window, "scope": {"campaign": CAMPAIGNS[0]}},
             ),
             "costBreakdown by segment": (BREAKDOWN, {"range": window}),
         }
