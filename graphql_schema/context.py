@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -15,6 +15,8 @@ from strawberry.types import Info as StrawberryInfo
 from app.auth.principal import Principal
 from app.db.sessions import TenantSessions
 from app.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,6 +36,12 @@ class Context:
         """A transaction bound to the caller's tenant (one per resolver or loader batch)."""
         async with self.sessions(self.principal.tenant_id) as session:
             yield session
+
+    async def call(self, service: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
+        """`service(session=…, tenant_id=<the caller's tenant>, **arguments)` in a session of
+        its own: the one way a resolver calls a service that reads or writes tenant rows."""
+        async with self.session() as session:
+            return await service(session=session, tenant_id=self.principal.tenant_id, **arguments)
 
 
 Info = StrawberryInfo[Context, None]

@@ -17,45 +17,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.citus import drop_database, prepare_database, workers_from_env
+from app.db.citus import drop_database as drop_citus_database
+from app.db.citus import prepare_database, workers_from_env
 from app.db.sessions import TenantSessions, create_engine
-from app.db.urls import asyncpg_dsn
 from app.embedded import start_embedded
 from app.main import create_app
 from app.migrate import upgrade
 from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
+from tests.scratch_databases import create_database, drop_database
 
 
 @dataclass
 class Servers:
     database_url: str
     redis_url: str
-
-
-async def _create_database(admin_url: str, name: str) -> str:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    from sqlalchemy.engine import make_url
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -71,16 +52,16 @@ async def servers() -> AsyncIterator[Servers]:
         admin_url = admin_url or embedded.database_url
         redis_url = redis_url or embedded.redis_url
     name = f"ledger_test_{uuid.uuid4().hex[:10]}"
-    url = await _create_database(admin_url, name)
+    url = await create_database(admin_url, name)
     citus_workers = workers_from_env()  # a Citus coordinator: the database on every node too
     if citus_workers:
         await prepare_database(admin_url, name, citus_workers)
     try:
         yield Servers(database_url=url, redis_url=redis_url)
     finally:
-        await _drop_database(admin_url, name)
+        await drop_database(admin_url, name)
         if citus_workers:
-            await drop_database(admin_url, name, citus_workers)
+            await drop_citus_database(admin_url, name, citus_workers)
         if embedded is not None:
             embedded.stop()
             shutil.rmtree(embedded_dir, ignore_errors=True)
@@ -169,6 +150,12 @@ class TenantHandle:
         body: dict[str, Any] = response.json()
         return body
 
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """POST a query that must succeed (no `errors`); returns its `data`."""
+        body = await self.gql(query, variables, **kw)
+        assert "errors" not in body, body
+        return body["data"]
+
 
 @pytest.fixture
 def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSessions) -> Any:
@@ -179,6 +166,23 @@ def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSes
         return TenantHandle(tenant_id, migrated, http)
 
     return _make
+
+
+@pytest.fixture
+def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The CLI reads its settings from the environment: point it at the test servers."""
+    from app.settings import get_settings
+
+    assert migrated.database_url and migrated.redis_url and migrated.jwt_private_key_file
+    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
+    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
+    monkeypatch.setenv("LEDGER_JWT_PRIVATE_KEY_FILE", str(migrated.jwt_private_key_file))
+    monkeypatch.setenv("LEDGER_ENV", "test")
+    monkeypatch.delenv("LEDGER_TENANT", raising=False)
+    get_settings.cache_clear()
+    yield migrated
+    get_settings.cache_clear()
 
 
 @pytest.fixture

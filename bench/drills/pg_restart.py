@@ -43,6 +43,7 @@ from sqlalchemy import text
 from app.db.sessions import TenantSessions, create_engine
 from app.embedded import start_embedded
 from bench.common import api_server, fresh_database, make_tenant
+from bench.drills.ingest_retry import post_until_acknowledged
 from bench.drills.pg_cluster import throwaway_cluster
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -87,30 +88,15 @@ async def client_loop(
         records = batch_records(client, number, size)
         ids = {r["eventId"] for r in records}
         tally.batches += 1
-        retry_until = time.monotonic() + RETRY_DEADLINE_S
-        attempt = 0
-        while True:
-            attempt += 1
-            tally.attempts += 1
-            try:
-                response = await http.post(
-                    "/v1/events", json=records, headers={"Authorization": f"Bearer {key}"}
-                )
-                if response.status_code == 200:
-                    body = response.json()
-                    tally.acknowledged |= ids
-                    if attempt > 1:
-                        tally.retried_batches += 1
-                        tally.duplicates_on_retry += body["duplicates"]
-                        tally.retried.append((client, number))
-                    break
-                tally.failures[f"HTTP {response.status_code}"] += 1
-            except httpx.HTTPError as exc:
-                tally.failures[type(exc).__name__] += 1
-            if time.monotonic() > retry_until:
-                tally.unacknowledged |= ids
-                break
-            await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+        body, attempts = await post_until_acknowledged(http, key, records, tally, RETRY_DEADLINE_S)
+        if body is None:
+            tally.unacknowledged |= ids
+        else:
+            tally.acknowledged |= ids
+            if attempts > 1:
+                tally.retried_batches += 1
+                tally.duplicates_on_retry += body["duplicates"]
+                tally.retried.append((client, number))
         number += 1
 
 

@@ -37,6 +37,7 @@ from app.embedded import start_embedded
 from app.services.roi.recompute import pending_markers
 from app.services.tenancy.tenants import create_client
 from bench.common import api_server, fresh_database, make_tenant
+from bench.drills.ingest_retry import post_until_acknowledged
 from bench.drills.roi_check import RedisServer, start_worker, verify
 from workers.settings import redis_settings
 
@@ -109,25 +110,11 @@ async def client_loop(
         records = batch_records(client_id, client, number)
         runs = {r["correlationId"] for r in records if r["type"] == "run"}
         tally.batches += 1
-        retry_until = time.monotonic() + RETRY_DEADLINE_S
-        attempt = 0
-        while True:
-            attempt += 1
-            tally.attempts += 1
-            try:
-                response = await http.post(
-                    "/v1/events", json=records, headers={"Authorization": f"Bearer {key}"}
-                )
-                if response.status_code == 200:
-                    tally.acknowledged_runs |= runs
-                    break
-                tally.failures[f"HTTP {response.status_code}"] += 1
-            except httpx.HTTPError as exc:
-                tally.failures[type(exc).__name__] += 1
-            if time.monotonic() > retry_until:
-                tally.unacknowledged_runs |= runs
-                break
-            await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+        body, _ = await post_until_acknowledged(http, key, records, tally, RETRY_DEADLINE_S)
+        if body is None:
+            tally.unacknowledged_runs |= runs
+        else:
+            tally.acknowledged_runs |= runs
         number += 1
         await asyncio.sleep(0.05)
 

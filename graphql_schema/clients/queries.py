@@ -17,10 +17,7 @@ from graphql_schema.permissions import CanRead, ensure_client_visible
 class ClientQueries:
     @strawberry.field(permission_classes=[CanRead], description="Every client, by name.")
     async def clients(self, info: Info) -> list[Client] | None:
-        async with info.context.session() as session:
-            rows = await catalog.list_clients(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        rows = await info.context.call(catalog.list_clients)
         return [Client.from_row(row) for row in rows]
 
     @strawberry.field(
@@ -37,9 +34,6 @@ class ClientQueries:
     ) -> Client | None:
         client_id = parse_id(id, field="id")
         ensure_client_visible(info.context.principal, client_id)
-        async with info.context.session() as session:
-            found = await catalog.clients_by_id(
-                session=session, tenant_id=info.context.principal.tenant_id, ids=[client_id]
-            )
+        found = await info.context.call(catalog.clients_by_id, ids=[client_id])
         row = found.get(client_id)
         return Client.from_row(row) if row is not None else None

@@ -17,6 +17,7 @@ from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.errors import BadUserInput
 from graphql_schema.loaders import loaders
 from graphql_schema.permissions import CanConfigure, CanRead
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="Failed runs of one status with one reason code, and their cost.")
@@ -41,16 +42,7 @@ class FailureReason:
 
     @classmethod
     def from_row(cls, row: ReasonCost) -> FailureReason:
-        return cls(
-            status=row.status,
-            code=row.code,
-            label=row.label,
-            declared=row.declared,
-            example=row.example,
-            runs=row.runs,
-            cost=row.cost,
-            share=row.share,
-        )
+        return copy_fields(cls, row)
 
 
 @strawberry.type(
@@ -70,9 +62,9 @@ class FailureReasons:
 
     @classmethod
     def from_figures(cls, figures: ReasonFigures, top: int) -> FailureReasons:
-        return cls(
-            total_cost=figures.total_cost,
-            failed_cost=figures.failed_cost,
+        return copy_fields(
+            cls,
+            figures,
             reason_count=len(figures.reasons),
             reasons=[FailureReason.from_row(r) for r in figures.reasons[:top]],
         )
@@ -124,13 +116,9 @@ class FailureReasonMutations:
         label: Annotated[str, strawberry.argument(description="What figures show for it.")],
     ) -> FailureReasonCode:
         try:
-            async with info.context.session() as session:
-                stored, shown = await reason_codes.declare_code(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    code=code,
-                    label=label,
-                )
+            stored, shown = await info.context.call(
+                reason_codes.declare_code, code=code, label=label
+            )
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
         return FailureReasonCode(code=stored, label=shown)
@@ -147,7 +135,4 @@ class FailureReasonMutations:
             str, strawberry.argument(description="The code (normalised before matching).")
         ],
     ) -> bool:
-        async with info.context.session() as session:
-            return await reason_codes.remove_code(
-                session=session, tenant_id=info.context.principal.tenant_id, code=code
-            )
+        return await info.context.call(reason_codes.remove_code, code=code)

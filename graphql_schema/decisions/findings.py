@@ -197,10 +197,7 @@ class FindingQueries:
         if workflow_key is not None:
             workflows = [await require_workflow(info, workflow_key)]
         else:
-            async with info.context.session() as session:
-                workflows = await catalog.list_workflows(
-                    session=session, tenant_id=info.context.principal.tenant_id
-                )
+            workflows = await info.context.call(catalog.list_workflows)
         if not workflows:
             return []
         return [Finding.of(f) for f in await _findings_of(info, workflows, time_range)]
@@ -210,10 +207,7 @@ class FindingQueries:
         description="Every findings threshold with the value in force for the tenant.",
     )
     async def finding_thresholds(self, info: Info) -> list[FindingThreshold]:
-        async with info.context.session() as session:
-            values = await reads.tenant_thresholds(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        values = await info.context.call(reads.tenant_thresholds)
         return [_threshold(spec, values) for spec in limits.THRESHOLDS]
 
 

@@ -32,8 +32,7 @@ def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
     """The tenant's declared codes, read once per request whatever the number of workflows."""
 
     async def load(keys: list[None]) -> list[dict[str, str]]:
-        async with context.session() as session:
-            codes = await declared_codes(session=session, tenant_id=context.principal.tenant_id)
+        codes = await context.call(declared_codes)
         return [codes for _ in keys]
 
     return DataLoader(load_fn=load)

@@ -130,10 +130,7 @@ class RoadmapQueries:
     )
     async def roi_roadmap(self, info: Info, time_range: RangeArg) -> RoiRoadmap:
         span = time_range.to_range()
-        async with info.context.session() as session:
-            workflows = await catalog.list_workflows(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        workflows = await info.context.call(catalog.list_workflows)
         found = loaders(info)
         cohort_keys = [CohortKey(w.workflow_id, span, CostScope()) for w in workflows]
         totals, savings, costs, outcomes = await asyncio.gather(

@@ -46,10 +46,7 @@ def _by_workflow(
     context: Context, query: Callable[..., Awaitable[dict[uuid.UUID, T]]]
 ) -> DataLoader[uuid.UUID, T]:
     async def load(ids: list[uuid.UUID]) -> list[T]:
-        async with context.session() as session:
-            found = await query(
-                session=session, tenant_id=context.principal.tenant_id, workflow_ids=ids
-            )
+        found = await context.call(query, workflow_ids=ids)
         return [found[wid] for wid in ids]
 
     return DataLoader(load_fn=load)

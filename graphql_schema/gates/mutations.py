@@ -57,10 +57,7 @@ async def _result(
 ) -> PromotionResult:
     """The answer, with the workflow as committed (a fresh read: the request's loaders may
     hold it from before the decision)."""
-    async with info.context.session() as session:
-        found = await catalog.workflows_by_key(
-            session=session, tenant_id=info.context.principal.tenant_id, keys=[workflow_key]
-        )
+    found = await info.context.call(catalog.workflows_by_key, keys=[workflow_key])
     row = found.get(workflow_key)
     return PromotionResult(
         promoted=outcome.promoted,
@@ -82,15 +79,13 @@ class GateMutations:
     ) -> AutonomyGate:
         with _field_errors():
             spec = _spec(input)
-            async with info.context.session() as session:
-                row = await gates.set_gate(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    workflow_key=input.workflow_key,
-                    spec=spec,
-                    actor=info.context.principal.subject,
-                    now=info.context.now,
-                )
+            row = await info.context.call(
+                gates.set_gate,
+                workflow_key=input.workflow_key,
+                spec=spec,
+                actor=info.context.principal.subject,
+                now=info.context.now,
+            )
         return gate_type(row)
 
     @strawberry.mutation(
@@ -106,15 +101,13 @@ class GateMutations:
         to_level: Annotated[int, strawberry.argument(description="The current level + 1.")],
     ) -> PromotionResult:
         with _field_errors():
-            async with info.context.session() as session:
-                outcome = await autonomy.promote(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    workflow_key=workflow_key,
-                    to_level=to_level,
-                    actor=info.context.principal.subject,
-                    now=info.context.now,
-                )
+            outcome = await info.context.call(
+                autonomy.promote,
+                workflow_key=workflow_key,
+                to_level=to_level,
+                actor=info.context.principal.subject,
+                now=info.context.now,
+            )
         return await _result(info, workflow_key, outcome)
 
     @strawberry.mutation(
@@ -135,14 +128,12 @@ class GateMutations:
         ] = None,
     ) -> PromotionResult:
         with _field_errors():
-            async with info.context.session() as session:
-                outcome = await autonomy.demote(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    workflow_key=workflow_key,
-                    to_level=to_level,
-                    actor=info.context.principal.subject,
-                    now=info.context.now,
-                    reason=reason,
-                )
+            outcome = await info.context.call(
+                autonomy.demote,
+                workflow_key=workflow_key,
+                to_level=to_level,
+                actor=info.context.principal.subject,
+                now=info.context.now,
+                reason=reason,
+            )
         return await _result(info, workflow_key, outcome)

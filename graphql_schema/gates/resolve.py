@@ -86,13 +86,9 @@ async def evaluations_connection(
     info: Info, workflow_id: uuid.UUID, args: PageArgs
 ) -> GateEvaluationConnection:
     request = page_request(info, **args.asdict(), default=EVALUATIONS_PAGE, parse=_uuid_position)
-    async with info.context.session() as session:
-        page = await pages.page_of_evaluations(
-            session=session,
-            tenant_id=info.context.principal.tenant_id,
-            workflow_id=workflow_id,
-            request=request,
-        )
+    page = await info.context.call(
+        pages.page_of_evaluations, workflow_id=workflow_id, request=request
+    )
     edges = [
         GateEvaluationEdge(
             node=evaluation_type(row),
@@ -107,13 +103,7 @@ async def history_connection(
     info: Info, workflow_id: uuid.UUID, args: PageArgs
 ) -> AutonomyEventConnection:
     request = page_request(info, **args.asdict(), default=HISTORY_PAGE, parse=_uuid_position)
-    async with info.context.session() as session:
-        page = await pages.page_of_events(
-            session=session,
-            tenant_id=info.context.principal.tenant_id,
-            workflow_id=workflow_id,
-            request=request,
-        )
+    page = await info.context.call(pages.page_of_events, workflow_id=workflow_id, request=request)
     edges = [
         AutonomyEventEdge(
             node=event_type(row), cursor=encode_cursor([row.at.isoformat(), str(row.event_id)])

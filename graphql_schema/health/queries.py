@@ -12,6 +12,7 @@ from app.services.ingest_health import HealthRow, ingest_health
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import TimeRangeInput
 from graphql_schema.permissions import CanRead
+from graphql_schema.shaping import copy_fields
 
 MAX_ROWS = 500
 
@@ -40,15 +41,7 @@ class IngestHealthRow:
 
     @classmethod
     def from_row(cls, row: HealthRow) -> IngestHealthRow:
-        return cls(
-            day=datetime.combine(row.day, time.min, tzinfo=UTC),
-            source=row.source,
-            workflow_key=row.workflow_key,
-            reason=row.reason,
-            spans=row.spans,
-            examples=row.examples,
-            last_seen_at=row.last_seen_at,
-        )
+        return copy_fields(cls, row, day=datetime.combine(row.day, time.min, tzinfo=UTC))
 
 
 def _days(time_range: TimeRangeInput) -> tuple[date, date]:
@@ -75,12 +68,5 @@ class HealthQueries:
         ],
     ) -> list[IngestHealthRow]:
         first, last = _days(range)
-        async with info.context.session() as session:
-            rows = await ingest_health(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                first=first,
-                last=last,
-                limit=MAX_ROWS,
-            )
+        rows = await info.context.call(ingest_health, first=first, last=last, limit=MAX_ROWS)
         return [IngestHealthRow.from_row(row) for row in rows]

@@ -297,14 +297,12 @@ class IdentityMutations:
                 "end; tokens and API keys expire or are revoked instead."
             )
         ended = await people.end_user(principal.tenant_id, person.user_id)
-        async with info.context.session() as session:
-            await audit.record(
-                session=session,
-                tenant_id=principal.tenant_id,
-                actor=f"user:{person.user_id}",
-                action="sign_out",
-                now=info.context.now,
-                everywhere=True,
-                sessions=ended,
-            )
+        await info.context.call(
+            audit.record,
+            actor=f"user:{person.user_id}",
+            action="sign_out",
+            now=info.context.now,
+            everywhere=True,
+            sessions=ended,
+        )
         return ended

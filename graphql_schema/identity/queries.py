@@ -36,20 +36,14 @@ class IdentityQueries:
         description="Everyone who signed in or was invited and accepted, by email.",
     )
     async def people(self, info: Info) -> list[Person]:
-        async with info.context.session() as session:
-            rows = await users.list_users(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        rows = await info.context.call(users.list_users)
         return [Person.from_row(row) for row in rows]
 
     @strawberry.field(
         permission_classes=[CanConfigure], description="Client invitations, newest first."
     )
     async def invitations(self, info: Info) -> list[Invitation]:
-        async with info.context.session() as session:
-            rows = await invitations.list_invitations(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        rows = await info.context.call(invitations.list_invitations)
         return [Invitation.from_row(row, info.context.now) for row in rows]
 
     @strawberry.field(
@@ -70,11 +64,5 @@ class IdentityQueries:
     ) -> list[AuditEvent]:
         if not 1 <= first <= AUDIT_PAGE:
             raise BadUserInput(f"first must be 1 to {AUDIT_PAGE}.", field="first")
-        async with info.context.session() as session:
-            rows = await audit.recent(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                limit=first,
-                before=before,
-            )
+        rows = await info.context.call(audit.recent, limit=first, before=before)
         return [AuditEvent.from_row(row) for row in rows]

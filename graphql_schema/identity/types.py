@@ -11,6 +11,7 @@ from app.db.tables import AuditEvent as AuditRow
 from app.db.tables import IdentityProvider as ProviderRow
 from app.db.tables import Invitation as InvitationRow
 from app.db.tables import User as UserRow
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="One group or claim value of the provider and the role it grants.")
@@ -38,14 +39,12 @@ class IdentityProvider:
     @classmethod
     def from_row(cls, row: ProviderRow, sign_in_url: str) -> IdentityProvider:
         assert row.updated_at is not None
-        return cls(
-            issuer=row.issuer,
-            client_id=row.client_id,
+        return copy_fields(
+            cls,
+            row,
             allowed_domains=list(row.allowed_domains),
-            role_claim=row.role_claim,
             role_map=[RoleMapping(value=k, role=v) for k, v in sorted(row.role_map.items())],
             sign_in_url=sign_in_url,
-            updated_at=row.updated_at,
         )
 
 
@@ -99,13 +98,11 @@ class Invitation:
             status = "EXPIRED"
         else:
             status = "PENDING"
-        return cls(
+        return copy_fields(
+            cls,
+            row,
             id=strawberry.ID(str(row.invitation_id)),
             client_id=strawberry.ID(str(row.client_id)),
-            email=row.email,
-            created_by=row.created_by,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
             status=status,
         )
 
@@ -130,9 +127,4 @@ class AuditEvent:
 
     @classmethod
     def from_row(cls, row: AuditRow) -> AuditEvent:
-        return cls(
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            detail=json.dumps(row.detail, sort_keys=True),
-        )
+        return copy_fields(cls, row, detail=json.dumps(row.detail, sort_keys=True))

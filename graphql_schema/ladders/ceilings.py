@@ -50,16 +50,14 @@ class CeilingMutations:
             else input.dimension.value
         )
         try:
-            async with info.context.session() as session:
-                stored = await ceilings.set_cost_ceiling(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    workflow_key=input.workflow_key,
-                    rung=input.rung,
-                    dimension=dimension,
-                    value=input.value,
-                    ceiling=input.ceiling,
-                )
+            stored = await info.context.call(
+                ceilings.set_cost_ceiling,
+                workflow_key=input.workflow_key,
+                rung=input.rung,
+                dimension=dimension,
+                value=input.value,
+                ceiling=input.ceiling,
+            )
         except FieldError as exc:
             error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
             raise error(str(exc), field=exc.field) from None
@@ -85,14 +83,12 @@ class CeilingQueries:
     ) -> list[CeilingStatus] | None:
         workflow = await require_workflow(info, workflow_key)
         try:
-            async with info.context.session() as session:
-                states = await ceilings.ceiling_status(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    workflow_id=workflow.workflow_id,
-                    now=info.context.now,
-                    window_days=window_days if window_days is not None else 30,
-                )
+            states = await info.context.call(
+                ceilings.ceiling_status,
+                workflow_id=workflow.workflow_id,
+                now=info.context.now,
+                window_days=window_days if window_days is not None else 30,
+            )
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
         return [

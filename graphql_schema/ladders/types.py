@@ -15,6 +15,7 @@ from app.domain.ladder import RungCost
 from app.services.costs.slices import split_dimension
 from app.services.ladders import figures as ladders
 from graphql_schema.costs.enums import CostDimension
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(
@@ -41,14 +42,7 @@ class LadderCost:
 
     @classmethod
     def from_figures(cls, figures: RungCost) -> LadderCost:
-        return cls(
-            rung=figures.rung,
-            position=figures.position,
-            count=figures.count,
-            total_cost=figures.total_cost,
-            cost_per_rung=figures.cost_per_rung,
-            conversion_from_previous=figures.conversion_from_previous,
-        )
+        return copy_fields(cls, figures)
 
 
 @strawberry.type(description="One bucket [start, end) of a rung's series: a cohort of its own.")
@@ -69,13 +63,7 @@ class SeriesPoint:
 
     @classmethod
     def from_point(cls, point: ladders.SeriesPoint) -> SeriesPoint:
-        return cls(
-            start=point.start,
-            end=point.end,
-            count=point.count,
-            total_cost=point.total_cost,
-            cost_per_rung=point.cost_per_rung,
-        )
+        return copy_fields(cls, point)
 
 
 @strawberry.type(
@@ -105,11 +93,4 @@ class RisingSlice:
     @classmethod
     def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
         name, key = split_dimension(found.dimension)
-        return cls(
-            dimension=CostDimension(name),
-            dimension_key=key,
-            value=found.value,
-            previous_cost_per_rung=found.previous_cost_per_rung,
-            current_cost_per_rung=found.current_cost_per_rung,
-            rise_pct=found.rise_pct,
-        )
+        return copy_fields(cls, found, dimension=CostDimension(name), dimension_key=key)

@@ -9,6 +9,7 @@ import strawberry
 from app.domain.caching import CachingView as CachingFigures
 from app.domain.cost_per_outcome import cost_per_outcome
 from app.services.costs.model_mix import SliceTotals
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(
@@ -37,15 +38,7 @@ class CachingView:
 
     @classmethod
     def from_figures(cls, figures: CachingFigures) -> CachingView:
-        return cls(
-            cache_read_tokens=figures.cache_read_tokens,
-            input_tokens=figures.input_tokens,
-            cache_hit_share=figures.cache_hit_share,
-            savings=figures.savings,
-            total_cost=figures.total_cost,
-            cost_per_outcome=figures.cost_per_outcome,
-            cost_per_outcome_without_cache=figures.cost_per_outcome_without_cache,
-        )
+        return copy_fields(cls, figures)
 
 
 @strawberry.type(
@@ -68,12 +61,4 @@ class SliceCost:
 
     @classmethod
     def from_totals(cls, sliced: SliceTotals) -> SliceCost:
-        figures = cost_per_outcome(sliced.totals)
-        return cls(
-            value=sliced.value,
-            attempts=figures.attempts,
-            accepted_outcomes=figures.accepted_outcomes,
-            total_cost=figures.total_cost,
-            cost_per_outcome=figures.cost_per_outcome,
-            success_rate=figures.success_rate,
-        )
+        return copy_fields(cls, cost_per_outcome(sliced.totals), value=sliced.value)

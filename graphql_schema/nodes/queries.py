@@ -51,10 +51,7 @@ def _uuid(text: str) -> uuid.UUID:
 async def _client(info: Info, key: str) -> Node | None:
     client_id = _uuid(key)
     ensure_client_visible(info.context.principal, client_id)
-    async with info.context.session() as session:
-        found = await catalog.clients_by_id(
-            session=session, tenant_id=info.context.principal.tenant_id, ids=[client_id]
-        )
+    found = await info.context.call(catalog.clients_by_id, ids=[client_id])
     row = found.get(client_id)
     return Client.from_row(row) if row is not None else None
 
@@ -65,47 +62,33 @@ async def _workflow(info: Info, key: str) -> Node | None:
 
 
 async def _run(info: Info, key: str) -> Node | None:
-    async with info.context.session() as session:
-        row = await run_reads.run_by_correlation_id(
-            session=session, tenant_id=info.context.principal.tenant_id, correlation_id=key
-        )
+    row = await info.context.call(run_reads.run_by_correlation_id, correlation_id=key)
     return Run.from_row(row) if row is not None else None
 
 
 async def _usage_event(info: Info, key: str) -> Node | None:
-    async with info.context.session() as session:
-        row = await run_reads.usage_by_event_id(
-            session=session, tenant_id=info.context.principal.tenant_id, event_id=key
-        )
+    row = await info.context.call(run_reads.usage_by_event_id, event_id=key)
     return UsageEvent.from_row(row) if row is not None else None
 
 
 async def _gate(info: Info, key: str) -> Node | None:
     workflow, level, version = global_ids.parts(key, 3)
-    async with info.context.session() as session:
-        row = await pages.gate_by_key(
-            session=session,
-            tenant_id=info.context.principal.tenant_id,
-            workflow_id=_uuid(workflow),
-            target_level=int(level),
-            version=int(version),
-        )
+    row = await info.context.call(
+        pages.gate_by_key,
+        workflow_id=_uuid(workflow),
+        target_level=int(level),
+        version=int(version),
+    )
     return gate_type(row) if row is not None else None
 
 
 async def _evaluation(info: Info, key: str) -> Node | None:
-    async with info.context.session() as session:
-        row = await pages.evaluation_by_id(
-            session=session, tenant_id=info.context.principal.tenant_id, evaluation_id=_uuid(key)
-        )
+    row = await info.context.call(pages.evaluation_by_id, evaluation_id=_uuid(key))
     return evaluation_type(row) if row is not None else None
 
 
 async def _event(info: Info, key: str) -> Node | None:
-    async with info.context.session() as session:
-        row = await pages.event_by_id(
-            session=session, tenant_id=info.context.principal.tenant_id, event_id=_uuid(key)
-        )
+    row = await info.context.call(pages.event_by_id, event_id=_uuid(key))
     return event_type(row) if row is not None else None
 
 
@@ -115,14 +98,12 @@ async def _roi_window(info: Info, key: str) -> Node | None:
     client_id = _uuid(client_text) if client_text else None
     day = date.fromisoformat(day_text)
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    async with info.context.session() as session:
-        found = await list_windows(
-            session=session,
-            tenant_id=info.context.principal.tenant_id,
-            workflow_ids=[workflow_id],
-            client_id=client_id,
-            time_range=TimeRange(start, start + timedelta(days=1)),
-        )
+    found = await info.context.call(
+        list_windows,
+        workflow_ids=[workflow_id],
+        client_id=client_id,
+        time_range=TimeRange(start, start + timedelta(days=1)),
+    )
     workflow = await loaders(info).workflow_by_id.load(workflow_id)
     for window in found[workflow_id]:
         if window.client_id == client_id and workflow is not None:
@@ -134,14 +115,9 @@ async def _reconciliation(info: Info, key: str) -> Node | None:
     provider, month = global_ids.parts(key, 2)
     year, number = (int(part) for part in month.split("-"))
     first_day = date(year, number, 1)
-    async with info.context.session() as session:
-        rows = await reconciliation(
-            session=session,
-            tenant_id=info.context.principal.tenant_id,
-            provider=provider,
-            from_month=first_day,
-            to_month=first_day,
-        )
+    rows = await info.context.call(
+        reconciliation, provider=provider, from_month=first_day, to_month=first_day
+    )
     return ProviderReconciliation.from_month(rows[0]) if rows else None
 
 

@@ -12,6 +12,7 @@ from app.services.costs.slices import split_dimension
 from app.services.ladders.ceilings import StoredCeiling
 from graphql_schema.costs.enums import CheckStatus, CostDimension
 from graphql_schema.nodes.interface import Node
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="What a workflow must prove to be promoted to targetLevel.")
@@ -105,14 +106,13 @@ class CostCeiling:
     @classmethod
     def from_stored(cls, workflow_key: str, stored: StoredCeiling) -> CostCeiling:
         parts = (str(stored.workflow_id), stored.rung, stored.dimension, stored.value)
-        return cls(
+        return copy_fields(
+            cls,
+            stored,
             id=strawberry.ID(global_ids.encode("CostCeiling", *parts)),
             workflow_key=workflow_key,
-            rung=stored.rung,
             dimension=CostDimension(split_dimension(stored.dimension)[0]),
             dimension_key=split_dimension(stored.dimension)[1],
-            value=stored.value,
-            ceiling=stored.ceiling,
         )
 
 

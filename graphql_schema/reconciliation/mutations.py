@@ -31,24 +31,17 @@ class ReconciliationMutations:
     ) -> RecordInvoicePayload:
         principal = info.context.principal
         try:
-            async with info.context.session() as session:
-                await record_invoice(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    provider=input.provider,
-                    month=input.month,
-                    amount=input.amount,
-                    recorded_by=principal.subject,
-                )
+            await info.context.call(
+                record_invoice,
+                provider=input.provider,
+                month=input.month,
+                amount=input.amount,
+                recorded_by=principal.subject,
+            )
             first_day = parse_month(input.month)
-            async with info.context.session() as session:
-                [row] = await reconciliation(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    provider=input.provider,
-                    from_month=first_day,
-                    to_month=first_day,
-                )
+            [row] = await info.context.call(
+                reconciliation, provider=input.provider, from_month=first_day, to_month=first_day
+            )
         except FieldError as exc:
             raise BadUserInput(str(exc), field=exc.field) from None
         return RecordInvoicePayload(invoice=ProviderReconciliation.from_month(row))

@@ -46,12 +46,7 @@ class ReconciliationQueries:
         ] = None,
     ) -> list[ProviderReconciliation] | None:
         first, last = _month("fromMonth", from_month), _month("toMonth", to_month)
-        async with info.context.session() as session:
-            rows = await reconciliation(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                provider=provider,
-                from_month=first,
-                to_month=last,
-            )
+        rows = await info.context.call(
+            reconciliation, provider=provider, from_month=first, to_month=last
+        )
         return [ProviderReconciliation.from_month(row) for row in rows]

@@ -9,6 +9,7 @@ import strawberry
 from app import global_ids
 from app.services.pricing.invoices import ProviderMonth
 from graphql_schema.nodes.interface import Node
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(
@@ -35,17 +36,8 @@ class ProviderReconciliation(Node):
     @classmethod
     def from_month(cls, row: ProviderMonth) -> ProviderReconciliation:
         month = f"{row.month.year:04d}-{row.month.month:02d}"
-        return cls(
-            id=strawberry.ID(global_ids.encode("ProviderReconciliation", row.provider, month)),
-            provider=row.provider,
-            month=month,
-            invoiced=row.invoiced,
-            computed=row.computed,
-            difference=row.difference,
-            factor=row.factor,
-            reconciled=row.reconciled,
-            events=row.events,
-        )
+        opaque = global_ids.encode("ProviderReconciliation", row.provider, month)
+        return copy_fields(cls, row, id=strawberry.ID(opaque), month=month)
 
 
 @strawberry.type(

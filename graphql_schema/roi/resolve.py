@@ -97,16 +97,14 @@ async def roi_windows_connection(
     args: PageArgs,
 ) -> RoiWindowConnection:
     request = page_request(info, **args.asdict(), default=WINDOWS_PAGE, parse=_window_position)
-    async with info.context.session() as session:
-        page = await window_pages.page_of_windows(
-            session=session,
-            tenant_id=info.context.principal.tenant_id,
-            workflow_id=workflow_id,
-            client_id=parse_id(client_id, field="clientId") if client_id is not None else None,
-            time_range=time_range.to_range() if time_range is not None else None,
-            status=DomainWindowStatus(status.value) if status is not None else None,
-            request=request,
-        )
+    page = await info.context.call(
+        window_pages.page_of_windows,
+        workflow_id=workflow_id,
+        client_id=parse_id(client_id, field="clientId") if client_id is not None else None,
+        time_range=time_range.to_range() if time_range is not None else None,
+        status=DomainWindowStatus(status.value) if status is not None else None,
+        request=request,
+    )
     edges = [
         RoiWindowEdge(
             node=RoiWindow.from_stored(workflow_key, w, roi_figures(w.totals)),

@@ -19,12 +19,7 @@ RunUsage = DataLoader[str, list[UsageEventRow]]
 
 def run_cost(context: Context) -> RunCost:
     async def load(correlation_ids: list[str]) -> list[Decimal]:
-        async with context.session() as session:
-            found = await run_reads.run_costs(
-                session=session,
-                tenant_id=context.principal.tenant_id,
-                correlation_ids=correlation_ids,
-            )
+        found = await context.call(run_reads.run_costs, correlation_ids=correlation_ids)
         return [found[cid] for cid in correlation_ids]
 
     return DataLoader(load_fn=load)
@@ -32,12 +27,7 @@ def run_cost(context: Context) -> RunCost:
 
 def run_usage(context: Context) -> RunUsage:
     async def load(correlation_ids: list[str]) -> list[list[UsageEventRow]]:
-        async with context.session() as session:
-            found = await run_reads.run_usage(
-                session=session,
-                tenant_id=context.principal.tenant_id,
-                correlation_ids=correlation_ids,
-            )
+        found = await context.call(run_reads.run_usage, correlation_ids=correlation_ids)
         return [found[cid] for cid in correlation_ids]
 
     return DataLoader(load_fn=load)

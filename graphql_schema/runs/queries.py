@@ -67,12 +67,9 @@ class RunQueries:
             str, strawberry.argument(description="The run's correlation id.")
         ],
     ) -> Run | None:
-        async with info.context.session() as session:
-            row = await run_reads.run_by_correlation_id(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                correlation_id=correlation_id,
-            )
+        row = await info.context.call(
+            run_reads.run_by_correlation_id, correlation_id=correlation_id
+        )
         return Run.from_row(row) if row is not None else None
 
     @strawberry.field(
@@ -103,13 +100,9 @@ class RunQueries:
             default=RUNS_PAGE, parse=run_position, first_default=RUNS_PAGE,
         )  # fmt: skip
         run_filter = await _run_filter(info, workflow_key, status, scope, time_range)
-        async with info.context.session() as session:
-            page = await run_reads.page_of_runs(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                run_filter=run_filter,
-                request=request,
-            )
+        page = await info.context.call(
+            run_reads.page_of_runs, run_filter=run_filter, request=request
+        )
         edges = [
             RunEdge(
                 node=Run.from_row(row),

@@ -27,6 +27,7 @@ from graphql_schema.nodes.connections import (
     page_request,
 )
 from graphql_schema.nodes.interface import Node
+from graphql_schema.shaping import copy_fields
 
 USAGE_PAGE = 50
 
@@ -50,21 +51,8 @@ class UsageEvent(Node):
 
     @classmethod
     def from_row(cls, row: UsageEventRow) -> UsageEvent:
-        return cls(
-            id=strawberry.ID(global_ids.encode("UsageEvent", row.event_id)),
-            event_id=row.event_id,
-            kind=UsageKind(row.kind),
-            occurred_at=row.occurred_at,
-            provider=row.provider,
-            model=row.model,
-            step=row.step,
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            cache_read_tokens=row.cache_read_tokens,
-            cache_write_tokens=row.cache_write_tokens,
-            reasoning_tokens=row.reasoning_tokens,
-            cost=row.cost,
-        )
+        opaque = global_ids.encode("UsageEvent", row.event_id)
+        return copy_fields(cls, row, id=strawberry.ID(opaque), kind=UsageKind(row.kind))
 
 
 @strawberry.type(description="A run's value of one of the tenant's own dimensions.")
@@ -107,18 +95,12 @@ class Run(Node):
 
     @classmethod
     def from_row(cls, row: RunRow) -> Run:
-        return cls(
+        return copy_fields(
+            cls,
+            row,
             id=strawberry.ID(global_ids.encode("Run", row.correlation_id)),
-            correlation_id=row.correlation_id,
             client_id=strawberry.ID(str(row.client_id)) if row.client_id else None,
             status=RunStatus(row.status),
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-            campaign=row.campaign,
-            channel=row.channel,
-            variant=row.variant,
-            team=row.team,
-            subject=row.subject,
             row=row,
         )
 

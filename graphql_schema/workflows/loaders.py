@@ -21,10 +21,7 @@ LadderOf = DataLoader[uuid.UUID, list[LadderRungRow]]
 
 def workflow_by_key(context: Context) -> WorkflowByKey:
     async def load(keys: list[str]) -> list[WorkflowRow | None]:
-        async with context.session() as session:
-            found = await catalog.workflows_by_key(
-                session=session, tenant_id=context.principal.tenant_id, keys=keys
-            )
+        found = await context.call(catalog.workflows_by_key, keys=keys)
         return [found.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
@@ -32,10 +29,7 @@ def workflow_by_key(context: Context) -> WorkflowByKey:
 
 def workflow_by_id(context: Context) -> WorkflowById:
     async def load(ids: list[uuid.UUID]) -> list[WorkflowRow | None]:
-        async with context.session() as session:
-            found = await catalog.workflows_by_id(
-                session=session, tenant_id=context.principal.tenant_id, ids=ids
-            )
+        found = await context.call(catalog.workflows_by_id, ids=ids)
         return [found.get(wid) for wid in ids]
 
     return DataLoader(load_fn=load)
@@ -43,10 +37,7 @@ def workflow_by_id(context: Context) -> WorkflowById:
 
 def ladder_of(context: Context) -> LadderOf:
     async def load(ids: list[uuid.UUID]) -> list[list[LadderRungRow]]:
-        async with context.session() as session:
-            found = await catalog.ladders(
-                session=session, tenant_id=context.principal.tenant_id, workflow_ids=ids
-            )
+        found = await context.call(catalog.ladders, workflow_ids=ids)
         return [found[wid] for wid in ids]
 
     return DataLoader(load_fn=load)

@@ -17,10 +17,7 @@ from graphql_schema.workflows.types import Workflow
 class WorkflowQueries:
     @strawberry.field(permission_classes=[CanRead], description="Every workflow, by key.")
     async def workflows(self, info: Info) -> list[Workflow] | None:
-        async with info.context.session() as session:
-            rows = await catalog.list_workflows(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        rows = await info.context.call(catalog.list_workflows)
         # The rows are the request's: fields that need a workflow by id (readiness) use these
         # instead of reading them again.
         loaders(info).workflow_by_id.prime_many({row.workflow_id: row for row in rows})

@@ -7,7 +7,8 @@ each guarded by its own permission, so its fields need no further check.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import strawberry
 
@@ -24,6 +25,7 @@ from graphql_schema.costs.inputs import (
     WindowRangeArg,
     checked_scope,
 )
+from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
 from graphql_schema.decisions import args as decisions_args
 from graphql_schema.decisions import effort as decisions_effort
@@ -45,6 +47,7 @@ from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection
+from graphql_schema.shaping import copy_fields
 
 OptionalRangeArg = Annotated[
     TimeRangeInput | None,
@@ -74,6 +77,22 @@ class LadderRung:
     position: int = strawberry.field(description="The rung's place in the ladder (ascending).")
 
 
+def cohort_field(
+    fetch: Callable[[Info, CohortKey], Awaitable[Any]], returns: Any, description: str
+) -> Any:
+    """A Workflow field answered from its cohort (the runs started in `range`, narrowed by
+    `scope`; rack rate): `fetch` loads the figures of the cohort's key through the request's
+    loaders. The field's type is `returns`, or null."""
+
+    async def resolver(
+        root: Workflow, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
+    ) -> Any:
+        scoped = await checked_scope(info, scope)
+        return await fetch(info, resolve.cohort_key(root.workflow_id, time_range, scoped))
+
+    return strawberry.field(resolver=resolver, graphql_type=returns | None, description=description)
+
+
 @strawberry.type(description="An agent workflow: its autonomy level, ladder and unit economics.")
 class Workflow(Node):
     key: str = strawberry.field(description="The workflow's key, unique in the tenant.")
@@ -89,15 +108,8 @@ class Workflow(Node):
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
-        return cls(
-            id=strawberry.ID(global_ids.encode("Workflow", str(row.workflow_id))),
-            key=row.key,
-            name=row.name,
-            division=row.division,
-            autonomy_level=row.autonomy_level,
-            acceptance_hold_hours=row.acceptance_hold_hours,
-            workflow_id=row.workflow_id,
-        )
+        opaque = global_ids.encode("Workflow", str(row.workflow_id))
+        return copy_fields(cls, row, id=strawberry.ID(opaque))
 
     @strawberry.field(description="The outcome ladder's rungs, in position order.")
     async def ladder(self, info: Info) -> list[LadderRung]:
@@ -194,55 +206,40 @@ class Workflow(Node):
             info, self.workflow_id, rung, time_range, dimension, min_rise_pct, dimension_key
         )
 
-    @strawberry.field(
-        description="The cohort's spend on runs that ended in a failure status, by status. "
-        "Runs still RUNNING or inside their acceptance hold are not failures yet."
+    failure_cost_share = cohort_field(
+        resolve.failure_cost_share,
+        FailureCostShare,
+        "The cohort's spend on runs that ended in a failure status, by status. "
+        "Runs still RUNNING or inside their acceptance hold are not failures yet.",
     )
-    async def failure_cost_share(
-        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
-    ) -> FailureCostShare | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
-        return await resolve.failure_cost_share(info, key)
 
-    @strawberry.field(
-        description="Per-run cost over the cohort (0 for a run without usage): nearest-rank "
-        "quantiles and a distribution-free 95% interval for the median."
+    run_cost_stats = cohort_field(
+        resolve.run_cost_stats,
+        RunCostStats,
+        "Per-run cost over the cohort (0 for a run without usage): nearest-rank "
+        "quantiles and a distribution-free 95% interval for the median.",
     )
-    async def run_cost_stats(
-        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
-    ) -> RunCostStats | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
-        return await resolve.run_cost_stats(info, key)
 
-    @strawberry.field(
-        description="Cache reads, uncached input and what the cache saved, for the cohort of "
-        "runs started in range (the same events as costPerOutcome; rack rate)."
+    caching = cohort_field(
+        mix_resolve.caching,
+        CachingView,
+        "Cache reads, uncached input and what the cache saved, for the cohort of "
+        "runs started in range (the same events as costPerOutcome; rack rate).",
     )
-    async def caching(
-        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
-    ) -> CachingView | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
-        return await mix_resolve.caching(info, key)
 
-    @strawberry.field(
-        description="The cohort (runs started in range) by the run's variant: cost per outcome "
-        "and success rate of each (rack rate; workflow-level costs belong to no slice)."
+    cost_by_variant = cohort_field(
+        mix_resolve.cost_by_variant,
+        list[SliceCost],
+        "The cohort (runs started in range) by the run's variant: cost per outcome "
+        "and success rate of each (rack rate; workflow-level costs belong to no slice).",
     )
-    async def cost_by_variant(
-        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
-    ) -> list[SliceCost] | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
-        return await mix_resolve.cost_by_variant(info, key)
 
-    @strawberry.field(
-        description="The cohort (runs started in range) by each run's dominant model (the "
-        "model with the largest LLM cost in the run; null: no LLM usage), as costByVariant."
+    cost_by_model = cohort_field(
+        mix_resolve.cost_by_model,
+        list[SliceCost],
+        "The cohort (runs started in range) by each run's dominant model (the "
+        "model with the largest LLM cost in the run; null: no LLM usage), as costByVariant.",
     )
-    async def cost_by_model(
-        self, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
-    ) -> list[SliceCost] | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
-        return await mix_resolve.cost_by_model(info, key)
 
     @strawberry.field(
         description="The cohort (runs started in range) by each run's dominant reasoning effort, "

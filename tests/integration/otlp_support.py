@@ -167,9 +167,7 @@ RUN = """query($id: String!) { run(correlationId: $id) {
 
 
 async def run_of(handle: Any, correlation_id: str) -> dict[str, Any] | None:
-    body = await handle.gql(RUN, {"id": correlation_id})
-    assert "errors" not in body, body
-    run: dict[str, Any] | None = body["data"]["run"]
+    run: dict[str, Any] | None = (await handle.data(RUN, {"id": correlation_id}))["run"]
     return run
 
 

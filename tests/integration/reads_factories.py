@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import SQLModel
 
 from app.db.sessions import TenantSessions
-from app.db.tables import Client, LadderRung, Run, UsageEvent, Workflow
+from app.db.tables import Client, LadderRung, ModelPrice, Run, UsageEvent, Workflow
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 MARCH = {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"}
@@ -98,6 +98,28 @@ def usage(
         cost=Decimal(cost),
         cost_source="reported",
         **fields,
+    )
+
+
+def model_price(
+    tenant_id: uuid.UUID,
+    provider: str,
+    model: str,
+    effective_from: datetime,
+    input_rate: str,
+    output_rate: str,
+    *,
+    cache_read_rate: str | None = None,
+) -> ModelPrice:
+    """A price-book entry: USD per million tokens, in force from `effective_from`."""
+    return ModelPrice(
+        tenant_id=tenant_id,
+        provider=provider,
+        model=model,
+        effective_from=effective_from,
+        input_per_million=Decimal(input_rate),
+        output_per_million=Decimal(output_rate),
+        cache_read_per_million=Decimal(cache_read_rate) if cache_read_rate is not None else None,
     )
 
 

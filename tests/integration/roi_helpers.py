@@ -16,6 +16,18 @@ from app.services.roi.recompute import DrainReport, drain, mark_for_rebuild
 LATER = datetime(2026, 9, 1, tzinfo=UTC)
 """A `now` long after March 2026: every March window is FINAL, every hold has passed."""
 
+# Every stored window and allocation of a tenant, every column that a recompute writes, in key
+# order: two snapshots compare equal when the stored ROI state is the same.
+STORED_WINDOWS = """
+SELECT workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
+       baseline_revenue, labor_cost, revision, computed_at, recheck_at, claimants
+FROM roi_windows WHERE tenant_id = $1 ORDER BY 1, 2, 3
+"""
+STORED_ALLOCATIONS = """
+SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
+FROM revenue_allocations WHERE tenant_id = $1 ORDER BY 1, 2, 3
+"""
+
 
 def revenue(
     tenant_id: uuid.UUID,

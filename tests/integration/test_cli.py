@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shlex
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,35 +14,16 @@ from app.auth.authenticate import Authenticator
 from app.auth.errors import AuthenticationFailed
 from app.auth.principal import Role, Scope
 from app.auth.tokens import TokenVerifier
-from app.cli import main
 from app.cli.admin import parse_ttl
 from app.cli.output import CliError, format_table
 from app.db.sessions import TenantSessions
 from app.services.tenancy.tenants import tenant_exists
 from app.settings import Settings, get_settings
 from graphql_schema.snapshot import SNAPSHOT
+from tests.integration.cli_support import ledger
 
 # arq 0.28 closes its pools with redis-py's deprecated close(); not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
-
-
-@pytest.fixture
-def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The CLI reads its settings from the environment: point it at the test servers."""
-    assert migrated.database_url and migrated.redis_url and migrated.jwt_private_key_file
-    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
-    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
-    monkeypatch.setenv("LEDGER_JWT_PRIVATE_KEY_FILE", str(migrated.jwt_private_key_file))
-    monkeypatch.setenv("LEDGER_ENV", "test")
-    get_settings.cache_clear()
-    yield migrated
-    get_settings.cache_clear()
-
-
-async def ledger(command: str) -> int:
-    """Run `ledger COMMAND` in a thread: the CLI runs its own event loop with asyncio.run."""
-    return await asyncio.to_thread(main, shlex.split(command))
 
 
 def last_word(text: str) -> str:

@@ -12,8 +12,7 @@ import pytest
 from app.cli.prices import parse_defaults
 from app.domain.pricing import Price
 from app.services.pricing.prices import set_model_price
-from tests.integration.test_cli import ledger
-from tests.integration.test_gates_cli import cli_env  # noqa: F401  (fixture)
+from tests.integration.cli_support import ledger
 from tests.integration.test_ingest_events import ingest_tenant, post, rows
 
 pytestmark = [

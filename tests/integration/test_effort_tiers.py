@@ -84,10 +84,7 @@ async def test_a_seven_times_dearer_tier_without_proven_lift(make_tenant, sessio
     tenant = await make_tenant()
     await seed(sessions, tenant.tenant_id)
 
-    body = await tenant.gql(EFFORT, {"range": MARCH})
-
-    assert "errors" not in body, body
-    found = body["data"]["workflow"]["effortTiers"]
+    found = (await tenant.data(EFFORT, {"range": MARCH}))["workflow"]["effortTiers"]
     assert found["baseline"] == "medium"
     assert found["recommendedDefault"] == "medium"
     assert (found["minFinished"], found["confidence"]) == (30, 0.95)

@@ -119,8 +119,7 @@ async def test_a_ladder_over_50_rungs_is_refused_naming_the_ladder(make_tenant, 
 async def test_a_ladder_of_50_rungs_is_accepted(make_tenant) -> None:
     tenant = await make_tenant()
     ladder = [{"key": f"r{i}", "name": f"Rung {i}"} for i in range(50)]
-    body = await tenant.gql(UPSERT, {"input": {"key": "tall", "name": "Tall", "ladder": ladder}})
-    assert "errors" not in body, body
+    await tenant.data(UPSERT, {"input": {"key": "tall", "name": "Tall", "ladder": ladder}})
     stored = (await tenant.gql(WORKFLOW, {"key": "tall"}))["data"]["workflow"]["ladder"]
     assert [r["key"] for r in stored] == [f"r{i}" for i in range(50)]
 

@@ -16,14 +16,12 @@ March 2026 (31 days; money per month = amount × 30 / 31):
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from app.db.tables import ModelPrice
 from tests.integration.reads_factories import (
     LONG_AGO,
     MARCH,
     day,
     insert,
+    model_price,
     run,
     usage,
     workflow,
@@ -79,17 +77,7 @@ async def seed(sessions, t) -> None:
     for i in range(25):
         rows.append(usage(t, ops, "1.00", occurred_at=day(2), kind="TOOL", event_id=f"ops-{i:02d}"))
         rows.append(usage(t, ops, "1.00", occurred_at=day(2), kind="TOOL", step="enrich"))
-    rows.append(
-        ModelPrice(
-            tenant_id=t,
-            provider="p",
-            model="m",
-            effective_from=LONG_AGO,
-            input_per_million=Decimal(10),
-            output_per_million=Decimal(20),
-            cache_read_per_million=Decimal(1),
-        )
-    )
+    rows.append(model_price(t, "p", "m", LONG_AGO, "10", "20", cache_read_rate="1"))
     for i in range(30):
         call = usage(
             t,
@@ -123,10 +111,7 @@ async def test_every_pattern_ranked_by_money(make_tenant, sessions) -> None:
     tenant = await make_tenant()
     await seed(sessions, tenant.tenant_id)
 
-    body = await tenant.gql(FINDINGS, {"range": MARCH})
-
-    assert "errors" not in body, body
-    found = body["data"]["findings"]
+    found = (await tenant.data(FINDINGS, {"range": MARCH}))["findings"]
     assert [(f["pattern"], f["workflowKey"], f["moneyAtStakePerMonth"]) for f in found] == [
         ("UNPLACED_SPEND", "ops", "24.1935483871"),
         ("HIGH_EFFORT_LOW_VALUE", "outreach", "22.8387096774"),

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from app.settings import Settings, get_settings
+from app.settings import Settings
+from tests.integration.cli_support import ledger
 from tests.integration.gates_factories import EXPENSIVE, GREEN, now_utc, seed_workflow
-from tests.integration.test_cli import ledger
 from tests.integration.test_gates_api import SET_GATE, gate_input
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
-
-
-@pytest.fixture
-def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The CLI reads its settings from the environment: point it at the test servers."""
-    assert migrated.database_url and migrated.redis_url
-    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
-    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
-    monkeypatch.setenv("LEDGER_ENV", "test")
-    monkeypatch.delenv("LEDGER_TENANT", raising=False)
-    get_settings.cache_clear()
-    yield migrated
-    get_settings.cache_clear()
 
 
 async def gated_tenant(make_tenant, sessions, days) -> uuid.UUID:

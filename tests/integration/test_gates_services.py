@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.db.tables import AutonomyEvent, GateEvaluation
-from app.domain.gates import CheckStatus, GateSpec
+from app.domain.gates import CheckStatus
 from app.services.costs.cohorts import cohort_figures
 from app.services.costs.scope import TimeRange
 from app.services.gates.autonomy import autonomy_history, demote, promote
@@ -19,6 +19,7 @@ from app.services.gates.evaluations import evaluate_tenant, recent_evaluations, 
 from app.services.gates.readiness import readiness_of
 from app.services.gates.windows import WHOLE_COHORT, gate_window, window_figures
 from app.services.ingest.errors import FieldError
+from tests.gate_specs import gate_spec as spec
 from tests.integration.gates_factories import (
     EXPENSIVE,
     GREEN,
@@ -29,20 +30,6 @@ from tests.integration.gates_factories import (
     seed_workflow,
 )
 from tests.integration.reads_factories import client, insert, run, usage, workflow
-
-
-def spec(**overrides: object) -> GateSpec:
-    values: dict[str, object] = {
-        "target_level": 1,
-        "min_acceptance_rate": 0.8,
-        "min_sample_size": 50,
-        "confidence": 0.95,
-        "max_cost_per_outcome": Decimal("5.00"),
-        "max_drift_pct": 10.0,
-        "window_days": 30,
-    }
-    values.update(overrides)
-    return GateSpec(**values)  # type: ignore[arg-type]
 
 
 async def test_window_buckets_add_up_to_the_cohort_totals(make_tenant, sessions) -> None:

@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 from arq import create_pool
-from arq.worker import create_worker
 
 from app.settings import Settings
 from tests.integration.gates_factories import EXPENSIVE, GREEN, now_utc, seed_workflow
 from tests.integration.test_gates_api import SET_GATE, gate_input
+from tests.integration.worker_support import run_burst
 from workers.jobs.gates import job_id
 from workers.settings import redis_settings, worker_settings
 
@@ -35,14 +35,8 @@ async def run_worker(settings: Settings, *jobs: tuple[str, ...]) -> None:
             await pool.enqueue_job(name, *args)
     finally:
         await pool.aclose()
-    worker = create_worker(
-        worker_settings(settings), burst=True, handle_signals=False, poll_delay=0.05
-    )
-    try:
-        await worker.main()
-        assert worker.jobs_failed == 0
-    finally:
-        await worker.close()
+    worker = await run_burst(worker_settings(settings))
+    assert worker.jobs_failed == 0
 
 
 async def test_the_hourly_cron_job_stores_an_evaluation(migrated, make_tenant, sessions) -> None:

@@ -25,6 +25,7 @@ from app.domain.money import quantize_money
 from app.domain.pricing import Price, TokenCounts, price_in_force, price_tokens
 from bench.generate import database_url, generate, open_generated
 from tests.conftest import Servers
+from tests.scratch_databases import drop_database
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -35,14 +36,6 @@ async def _generate(servers: Servers, name: str, jobs: int, data_dir: Path) -> d
         data_dir=data_dir, runs=400, days=20, seed=3, now=NOW, name=name,
         roi=True, jobs=jobs,
     )  # fmt: skip
-
-
-async def _drop(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 FINGERPRINT = """
@@ -68,7 +61,7 @@ async def generated(servers: Servers, tmp_path: Path) -> Any:
         yield name, manifest, conn
     finally:
         await conn.close()
-        await _drop(servers.database_url, name)
+        await drop_database(servers.database_url, name)
 
 
 async def test_runs_carry_the_state_their_label_history_gives(generated: Any) -> None:
@@ -188,5 +181,5 @@ async def test_the_same_arguments_give_the_same_rows(
         finally:
             await copy.close()
     finally:
-        await _drop(servers.database_url, other)
+        await drop_database(servers.database_url, other)
     assert name != other

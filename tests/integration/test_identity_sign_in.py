@@ -16,6 +16,7 @@ import pytest
 from app.auth.principal import Role
 from app.portal.sessions import CSRF_HEADER, SESSION_COOKIE
 from app.services.identity.invitations import create_invitation
+from tests.integration.cli_support import ledger
 from tests.integration.oidc_provider import Provider, RunningProvider
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -68,8 +69,7 @@ async def configure(tenant: Any, idp: Provider, **overrides: Any) -> str:
         ],
     }
     settings.update(overrides)
-    body = await tenant.gql(SET_PROVIDER, {"input": settings})
-    assert "errors" not in body, body
+    await tenant.data(SET_PROVIDER, {"input": settings})
     return client_id
 
 
@@ -506,28 +506,6 @@ async def test_the_provider_settings_are_checked_and_the_secret_never_returned(
     ]
     assert shown["signInUrl"].endswith(f"/auth/{tenant.tenant_id}/sign-in")
     assert "clientSecret" not in str(await tenant.gql("{ identityProvider { clientId } }"))
-
-
-@pytest.fixture
-def cli_env(migrated: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from app.settings import get_settings
-
-    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
-    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
-    monkeypatch.setenv("LEDGER_ENV", "test")
-    get_settings.cache_clear()
-    yield migrated
-    get_settings.cache_clear()
-
-
-async def ledger(command: str) -> int:
-    import asyncio
-    import shlex
-
-    from app.cli import main
-
-    return await asyncio.to_thread(main, shlex.split(command))
 
 
 async def test_the_cli_sets_the_provider_invites_and_reads_the_audit_log(

@@ -44,6 +44,7 @@ from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_tenant
 from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
+from tests.scratch_databases import create_database, drop_database
 
 ROWS_PER_RECORD = 20
 SEED_RUNS = 50_000
@@ -91,14 +92,8 @@ class Fresh:
 @pytest.fixture(scope="module")
 async def fresh(servers: Any) -> AsyncIterator[Fresh]:
     """A database of its own, migrated, one tenant seeded by plain INSERTs, never analysed."""
-    admin = asyncpg_dsn(servers.database_url)
     name = f"ledger_plans_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    from sqlalchemy.engine import make_url
-
-    url = make_url(servers.database_url).set(database=name).render_as_string(hide_password=False)
+    url = await create_database(servers.database_url, name)
     settings = Settings(
         env="test",
         database_url=url,
@@ -125,9 +120,7 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
         yield Fresh(settings, asyncpg_dsn(url), tenant_id, sessions)
     finally:
         await engine.dispose()
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(servers.database_url, name)
 
 
 class Counting:

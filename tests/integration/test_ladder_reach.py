@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -30,6 +30,7 @@ from app.services.ladders import reach as ladder_reach
 from app.services.ladders.cohorts import rung_counts
 from app.services.ladders.reach import drain
 from tests.integration.ladder_factories import outcome, outreach
+from tests.integration.properties import database_settings
 from tests.integration.reads_factories import day, insert, run
 from tests.integration.test_gates_worker import run_worker
 from tests.integration.test_ladders_sql import outcomes_of, stored_rows
@@ -117,11 +118,7 @@ async def drain_all(sessions, t: uuid.UUID, max_keys: int = 1000) -> None:
                 return
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_settings(20)
 @given(
     runs=run_cases,
     events=event_cases,

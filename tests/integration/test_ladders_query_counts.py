@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.ladder_factories import outcome
+from tests.integration.query_counting import counting
 from tests.integration.reads_factories import day, insert, run, rung, usage, workflow
-from tests.integration.test_query_counts import counting
 
 RANGE = '{from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z"}'
 LADDER_FIGURES = f"""

@@ -3,10 +3,8 @@ sign-out and revocation (through the real HTTP surface, against the real Redis).
 
 from __future__ import annotations
 
-import asyncio
-import shlex
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,10 +13,10 @@ import pytest
 from redis.asyncio import Redis
 
 from app.auth.principal import Role
-from app.cli import main
 from app.portal.links import LinkGrant, create_link, link_url
 from app.portal.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore, digest
-from app.settings import Settings, get_settings
+from app.settings import Settings
+from tests.integration.cli_support import ledger
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
 
@@ -209,22 +207,6 @@ async def test_graphiql_page_needs_a_session(make_tenant, browser, redis) -> Non
 # --- the CLI --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    assert migrated.database_url and migrated.redis_url
-    monkeypatch.setenv("DATABASE_URL", migrated.database_url)
-    monkeypatch.setenv("REDIS_URL", migrated.redis_url)
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(migrated.data_dir))
-    monkeypatch.setenv("LEDGER_ENV", "test")
-    get_settings.cache_clear()
-    yield migrated
-    get_settings.cache_clear()
-
-
-async def ledger(command: str) -> int:
-    return await asyncio.to_thread(main, shlex.split(command))
-
-
 async def test_cli_link_sessions_and_revoke(cli_env, make_tenant, browser, capsys) -> None:
     tenant = await make_tenant()
     client = (await tenant.gql(CREATE_CLIENT, {"n": "Linked"}))["data"]["createClient"]["clientId"]
@@ -275,7 +257,6 @@ async def test_a_second_link_in_the_same_browser_replaces_the_session(
 
 
 async def test_assets_are_served_and_paths_stay_inside_the_build(browser) -> None:
-    from app.settings import Settings
 
     dist = Settings().portal_dir
     built = sorted((dist / "assets").glob("portal-*.js")) if (dist / "assets").is_dir() else []

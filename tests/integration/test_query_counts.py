@@ -6,12 +6,9 @@ Statements are counted with SQLAlchemy's `before_cursor_execute` on the applicat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
+from tests.integration.query_counting import statements_for
 from tests.integration.reads_factories import day, insert, run, rung, usage, workflow
 
 WORKFLOW_FIGURES = """
@@ -40,21 +37,6 @@ RUN_PAGE = """
 BOUND = 8
 
 
-@contextmanager
-def counting(app: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def tenant_with_workflows(make_tenant, sessions, n: int):
     tenant = await make_tenant()
     t = tenant.tenant_id
@@ -71,16 +53,6 @@ async def tenant_with_workflows(make_tenant, sessions, n: int):
         ]
     await insert(sessions, t, *rows)
     return tenant
-
-
-async def statements_for(app, tenant, query: str) -> list[str]:
-    # The first request of a tenant's token also checks that the tenant exists (one
-    # transaction, then cached): counted here are the statements of the figures themselves.
-    await tenant.gql("{ viewer { role } }")
-    with counting(app) as statements:
-        body = await tenant.gql(query)
-    assert "errors" not in body, body
-    return statements
 
 
 async def test_workflow_figures_cost_the_same_few_queries_for_5_or_50(app, make_tenant, sessions):

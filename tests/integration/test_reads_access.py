@@ -8,13 +8,14 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from app.auth.principal import Role
-from app.db.tables import TENANT_TABLES, ModelPrice, RunLabel
+from app.db.tables import TENANT_TABLES, RunLabel
 from app.services.tenancy.tenants import create_api_key
 from tests.integration.reads_factories import (
     MARCH,
     client,
     day,
     insert,
+    model_price,
     run,
     rung,
     usage,
@@ -209,14 +210,7 @@ async def test_row_level_security_alone_hides_other_tenants_rows(make_tenant, se
     await insert(
         sessions,
         t,
-        ModelPrice(
-            tenant_id=t,
-            provider="openai",
-            model="gpt-x",
-            effective_from=day(0),
-            input_per_million=Decimal(1),
-            output_per_million=Decimal(2),
-        ),
+        model_price(t, "openai", "gpt-x", day(0), "1", "2"),
         RunLabel(tenant_id=t, correlation_id="shared-1", at=day(1), status="REJECTED"),
     )
     await create_api_key(sessions=sessions, tenant_id=t, name="ci", scopes=["read"])

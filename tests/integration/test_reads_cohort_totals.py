@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.cost_per_outcome import RunCost, summarize_cohort
@@ -15,6 +15,7 @@ from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.services.costs.cohorts import cohort_figures
 from app.services.costs.figures import cohort_totals
 from app.services.costs.scope import CostScope, TimeRange
+from tests.integration.properties import database_settings
 from tests.integration.reads_factories import day, insert, run, usage, workflow
 
 HOLD_HOURS = 48
@@ -48,11 +49,7 @@ workflow_level = st.lists(
 )
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@database_settings(20)
 @given(cases=run_cases, overhead=workflow_level, scope=st.sampled_from([None, "sms"]))
 async def test_sql_cohort_totals_equal_summarize_cohort(
     make_tenant, sessions, cases, overhead, scope

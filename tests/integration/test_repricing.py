@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from arq import create_pool
-from arq.worker import create_worker
 from sqlalchemy import text
 
 from app.db.tables import ModelPrice
 from app.services.pricing.repricing import reprice_usage
-from tests.integration.reads_factories import day, insert, usage, workflow
-from tests.integration.test_cli import ledger
-from tests.integration.test_gates_cli import cli_env  # noqa: F401  (fixture)
+from tests.integration.cli_support import ledger
+from tests.integration.reads_factories import day, insert, model_price, usage, workflow
+from tests.integration.worker_support import run_burst
 from workers.jobs.repricing import reprice, reprice_job_id
 from workers.jobs.roi import drain_roi, recompute_roi
 from workers.settings import redis_settings, worker_settings
@@ -28,14 +27,7 @@ NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
 
 def price(t: uuid.UUID, when: datetime, rate_in: str, rate_out: str) -> ModelPrice:
-    return ModelPrice(
-        tenant_id=t,
-        provider="openai",
-        model="gpt",
-        effective_from=when,
-        input_per_million=Decimal(rate_in),
-        output_per_million=Decimal(rate_out),
-    )
+    return model_price(t, "openai", "gpt", when, rate_in, rate_out)
 
 
 async def seed(make_tenant, sessions) -> uuid.UUID:
@@ -127,22 +119,15 @@ async def test_the_reprice_job_runs_on_a_burst_worker_and_enqueues_roi(
             "reprice", str(t), "openai", "gpt", _job_id=reprice_job_id(t, "openai", "gpt")
         )
         assert job is not None
-        worker = create_worker(
+        worker = await run_burst(
             worker_settings(
                 migrated,
                 functions=[reprice, recompute_roi, drain_roi],
                 cron_jobs=[],
                 queue_name=name,
                 ctx={"settings": migrated, "clock": lambda: NOW},
-            ),
-            burst=True,
-            handle_signals=False,
-            poll_delay=0.05,
+            )
         )
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
         # reprice, then the ROI recompute of the two windows whose cost changed (days 5 and 9)
         assert (worker.jobs_complete, worker.jobs_failed) == (3, 0)
     finally:

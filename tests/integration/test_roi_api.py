@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from arq.worker import create_worker
 
 from app.auth.principal import Role
 from app.services.tenancy.tenants import create_api_key
 from tests.integration.roi_helpers import fetch
+from tests.integration.worker_support import run_burst
 from workers.settings import worker_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -73,14 +73,8 @@ def data(body: dict[str, Any]) -> dict[str, Any]:
 
 async def run_worker(settings) -> None:
     """A burst worker on the default queue: runs what ingest enqueued (and anything else)."""
-    worker = create_worker(
-        worker_settings(settings), burst=True, handle_signals=False, poll_delay=0.05
-    )
-    try:
-        await worker.main()
-        assert worker.jobs_failed == 0
-    finally:
-        await worker.close()
+    worker = await run_burst(worker_settings(settings))
+    assert worker.jobs_failed == 0
 
 
 async def agency(make_tenant):

@@ -10,9 +10,9 @@ from arq import create_pool
 
 from app.db.sessions import raw_connection
 from app.services.roi.dirty import mark_runs
+from tests.integration.cli_support import ledger
 from tests.integration.reads_factories import client, day, insert, run, workflow
 from tests.integration.roi_helpers import fetch, window_rows
-from tests.integration.test_cli import cli_env, ledger  # noqa: F401  (fixture)
 from workers.jobs.health import HEARTBEAT_KEY
 from workers.jobs.roi import FAILURE_KEY, SUCCESS_KEY
 from workers.settings import redis_settings
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 
 
 async def test_rebuild_recomputes_a_tenants_windows_with_progress(
-    cli_env, sessions, make_tenant, capsys  # noqa: F811
+    cli_env, sessions, make_tenant, capsys
 ):
     t = (await make_tenant()).tenant_id
     wf, acme = workflow(t), client(t)
@@ -48,13 +48,13 @@ async def test_rebuild_recomputes_a_tenants_windows_with_progress(
     assert again.split()[1:4] == ["4", "4", "0"]
 
 
-async def test_rebuild_refuses_an_unknown_tenant(cli_env, capsys):  # noqa: F811
+async def test_rebuild_refuses_an_unknown_tenant(cli_env, capsys):
     assert await ledger("roi rebuild --tenant 00000000-0000-4000-8000-00000000abcd") == 1
     assert "no tenant" in capsys.readouterr().err
 
 
 async def test_worker_status_shows_backlog_heartbeat_and_the_last_failure(
-    cli_env, sessions, make_tenant, capsys  # noqa: F811
+    cli_env, sessions, make_tenant, capsys
 ):
     t = (await make_tenant()).tenant_id
     wf = workflow(t)

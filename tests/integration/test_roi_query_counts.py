@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from tests.integration.query_counting import statements_for
 from tests.integration.reads_factories import client, day, insert, run, usage, workflow
 from tests.integration.roi_helpers import rebuild, revenue
 
@@ -88,24 +89,14 @@ async def agency(make_tenant, sessions, n: int):
     return tenant
 
 
-async def statements_for(app, tenant, query: str) -> list[str]:
-    # The first request of a tenant's token also checks that the tenant exists (one
-    # transaction, then cached): counted here are the statements of the figures themselves.
-    await tenant.gql("{ viewer { role } }")
-    with counting(app) as statements:
-        body = await tenant.gql(query)
-    assert "errors" not in body, body
-    return statements
-
-
 async def test_a_roi_dashboard_costs_the_same_few_queries_for_5_or_50(app, make_tenant, sessions):
     five = await agency(make_tenant, sessions, 5)
     fifty = await agency(make_tenant, sessions, 50)
 
     counts = []
     for query in (WORKFLOWS, CLIENTS):
-        small = await statements_for(app, five, query)
-        large = await statements_for(app, fifty, query)
+        small = await statements_for(app, five, query, counting)
+        large = await statements_for(app, fifty, query, counting)
         counts.append((len(small), len(large)))
 
     # Measured: 8 and 6. Workflows: the list, the windows (one query) and the sums (three

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.db.sessions import raw_connection
@@ -17,8 +17,9 @@ from app.domain.enums import RunStatus
 from app.services.roi.dirty import mark_ingest
 from app.services.roi.rebuild import SPLIT_QUERY, rebuild_tenant
 from app.services.roi.recompute import drain
+from tests.integration.properties import database_settings
 from tests.integration.reads_factories import T0, insert
-from tests.integration.roi_helpers import rebuild
+from tests.integration.roi_helpers import STORED_ALLOCATIONS, STORED_WINDOWS, rebuild
 from tests.integration.test_roi_reference import (
     assert_matches_reference,
     build,
@@ -27,28 +28,14 @@ from tests.integration.test_roi_reference import (
     usage_st,
 )
 
-SETTINGS = settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-WINDOWS = """
-SELECT workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
-       baseline_revenue, labor_cost, revision, computed_at, recheck_at, claimants
-FROM roi_windows WHERE tenant_id = $1 ORDER BY 1, 2, 3
-"""
-ALLOCATIONS = """
-SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
-FROM revenue_allocations WHERE tenant_id = $1 ORDER BY 1, 2, 3
-"""
+SETTINGS = database_settings(8)
 
 
 async def snapshot(sessions, t) -> tuple[list[Any], list[Any]]:
     async with sessions(t) as session:
         conn = await raw_connection(session)
-        windows = [tuple(r) for r in await conn.fetch(WINDOWS, t)]
-        allocations = [tuple(r) for r in await conn.fetch(ALLOCATIONS, t)]
+        windows = [tuple(r) for r in await conn.fetch(STORED_WINDOWS, t)]
+        allocations = [tuple(r) for r in await conn.fetch(STORED_ALLOCATIONS, t)]
     return windows, allocations
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.db.sessions import raw_connection
@@ -20,6 +20,7 @@ from app.services.costs.scope import TimeRange
 from app.services.roi.dirty import mark_ingest
 from app.services.roi.reads import list_windows, unattributed_revenue
 from app.services.roi.recompute import drain
+from tests.integration.properties import database_settings
 from tests.integration.reads_factories import T0, client, insert, run, usage, workflow
 from tests.integration.roi_helpers import baseline, rebuild, revenue
 
@@ -175,11 +176,7 @@ async def assert_matches_reference(sessions, t, world: World, now) -> None:
     assert sum(left.values(), Decimal(0)) == attribution.unattributed_total
 
 
-SETTINGS = settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = database_settings(12)
 
 
 @SETTINGS

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.db.sessions import raw_connection
@@ -20,8 +20,9 @@ from app.services.roi.dirty import mark_ingest
 from app.services.roi.rebuild import rebuild_tenant
 from app.services.roi.recompute import drain
 from app.services.roi.revenue_batch import revenue_batch
+from tests.integration.properties import database_settings
 from tests.integration.reads_factories import T0, insert
-from tests.integration.roi_helpers import fetch
+from tests.integration.roi_helpers import STORED_ALLOCATIONS, STORED_WINDOWS, fetch
 from tests.integration.test_roi_reference import (
     add_revenue,
     assert_matches_reference,
@@ -31,21 +32,7 @@ from tests.integration.test_roi_reference import (
     usage_st,
 )
 
-SETTINGS = settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-WINDOWS = """
-SELECT workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
-       baseline_revenue, labor_cost, revision, computed_at, recheck_at, claimants
-FROM roi_windows WHERE tenant_id = $1
-"""
-ALLOCATIONS = """
-SELECT event_id, workflow_id, cohort_day, client_id, amount, runs
-FROM revenue_allocations WHERE tenant_id = $1
-"""
+SETTINGS = database_settings(30)
 
 
 async def rows(sessions, t, world) -> tuple[list[Any], list[Any]]:
@@ -56,8 +43,10 @@ async def rows(sessions, t, world) -> tuple[list[Any], list[Any]]:
     def plain(row: dict) -> tuple:
         return tuple(ids.get(v, v) for v in row.values())
 
-    windows = sorted((plain(r) for r in await fetch(sessions, t, WINDOWS, t)), key=repr)
-    allocations = sorted((plain(r) for r in await fetch(sessions, t, ALLOCATIONS, t)), key=repr)
+    windows = sorted((plain(r) for r in await fetch(sessions, t, STORED_WINDOWS, t)), key=repr)
+    allocations = sorted(
+        (plain(r) for r in await fetch(sessions, t, STORED_ALLOCATIONS, t)), key=repr
+    )
     return windows, allocations
 
 

@@ -14,15 +14,13 @@ Ranks with the cache: support 1, outreach 2, idle 3; without: outreach 1, suppor
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from app.db.tables import ModelPrice
 from tests.integration.reads_factories import (
     LONG_AGO,
     MARCH,
     client,
     day,
     insert,
+    model_price,
     run,
     usage,
     workflow,
@@ -46,15 +44,7 @@ query($range: TimeRange!) {
 async def seed(sessions, t) -> None:
     acme = client(t)
     outreach, support, idle = workflow(t, "outreach"), workflow(t, "support"), workflow(t, "idle")
-    price = ModelPrice(
-        tenant_id=t,
-        provider="p",
-        model="m",
-        effective_from=LONG_AGO,
-        input_per_million=Decimal(10),
-        output_per_million=Decimal(20),
-        cache_read_per_million=Decimal(1),
-    )
+    price = model_price(t, "p", "m", LONG_AGO, "10", "20", cache_read_rate="1")
     rows: list = [acme, outreach, support, idle, price, baseline(t, outreach, "1.00")]
     for i in range(6):
         for wf, prefix in ((outreach, "o"), (support, "s")):
@@ -86,10 +76,7 @@ async def test_workflows_ranked_by_roi_with_and_without_the_cache(make_tenant, s
     tenant = await make_tenant()
     await seed(sessions, tenant.tenant_id)
 
-    body = await tenant.gql(ROADMAP, {"range": MARCH})
-
-    assert "errors" not in body, body
-    found = body["data"]["roiRoadmap"]
+    found = (await tenant.data(ROADMAP, {"range": MARCH}))["roiRoadmap"]
     assert found["reordersWithCache"] is True
     support, outreach, idle = found["entries"]
     assert [e["workflowKey"] for e in found["entries"]] == ["support", "outreach", "idle"]

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from arq import create_pool, cron
-from arq.worker import create_worker, func
+from arq.worker import func
 
 from app.db.sessions import raw_connection
 from app.services.roi.dirty import mark_runs
@@ -24,6 +24,7 @@ from tests.integration.roi_helpers import (
     revenue,
     window_rows,
 )
+from tests.integration.worker_support import run_burst
 from workers.jobs.roi import (
     ENQUEUE_LIMIT,
     FAILURE_KEY,
@@ -53,7 +54,7 @@ async def queue(migrated):
 
 async def run_worker(settings, pool, *, cron_jobs=(), **ctx):
     """Run the ROI jobs queued on `pool`'s queue until none is left; returns the worker."""
-    worker = create_worker(
+    return await run_burst(
         worker_settings(
             settings,
             functions=[
@@ -64,16 +65,8 @@ async def run_worker(settings, pool, *, cron_jobs=(), **ctx):
             cron_jobs=list(cron_jobs),
             queue_name=pool.default_queue_name,
             ctx={"settings": settings, "clock": lambda: LATER, **ctx},
-        ),
-        burst=True,
-        handle_signals=False,
-        poll_delay=0.05,
+        )
     )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-    return worker
 
 
 async def three_days_of_runs(sessions, t):
@@ -135,9 +128,7 @@ async def test_many_windows_enqueue_one_tenant_drain(make_tenant, queue):
     assert await queue.zrange(queue.default_queue_name, 0, -1) == [drain_job_id(t).encode()]
 
 
-async def test_redis_down_loses_nothing_the_cron_catches_up(
-    migrated, sessions, make_tenant, queue
-):
+async def test_redis_down_loses_nothing_the_cron_catches_up(migrated, sessions, make_tenant, queue):
     t = (await make_tenant()).tenant_id
     await three_days_of_runs(sessions, t)
 

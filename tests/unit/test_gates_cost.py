@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,23 +18,22 @@ from app.domain.gate_cost import (
     cost_check,
     ratio_upper_bound,
 )
-from app.domain.gates import CheckStatus, GateSpec
+from app.domain.gates import CheckStatus
+from tests.gate_specs import gate_spec
 
 PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUFFICIENT_DATA
 
 
-def gate(**overrides: Any) -> GateSpec:
-    values: dict[str, Any] = {
-        "target_level": 1,
-        "min_acceptance_rate": 0.5,
-        "min_sample_size": 20,
-        "confidence": 0.95,
-        "max_cost_per_outcome": Decimal("5.00"),
-        "max_drift_pct": 10.0,
-        "window_days": 30,
-    }
-    values.update(overrides)
-    return GateSpec(**values)
+gate = partial(gate_spec, min_acceptance_rate=0.5, min_sample_size=20)
+
+
+def day_pairs(
+    *, max_cost: int, places: int, accepted: tuple[int, int], min_size: int = 1, max_size: int
+) -> st.SearchStrategy[list[tuple[Decimal, int]]]:
+    """Lists of (a day's cost, its accepted outcomes)."""
+    costs = st.decimals(min_value=0, max_value=max_cost, places=places, allow_nan=False)
+    outcomes = st.integers(min_value=accepted[0], max_value=accepted[1])
+    return st.lists(st.tuples(costs, outcomes), min_size=min_size, max_size=max_size)
 
 
 def days_of(*pairs: tuple[str, int]) -> list[DayTotals]:
@@ -134,14 +134,7 @@ def reference_bound(days: list[DayTotals], confidence: float, resamples: int, se
 
 @settings(max_examples=40, deadline=None)
 @given(
-    pairs=st.lists(
-        st.tuples(
-            st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
-            st.integers(min_value=0, max_value=3),
-        ),
-        min_size=1,
-        max_size=12,
-    ),
+    pairs=day_pairs(max_cost=100, places=2, accepted=(0, 3), max_size=12),
     confidence=st.floats(min_value=0.5, max_value=0.99),
     seed=st.integers(min_value=0, max_value=2**64 - 1),
 )
@@ -159,14 +152,7 @@ def test_the_bound_matches_a_plain_reference_bootstrap(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    pairs=st.lists(
-        st.tuples(
-            st.decimals(min_value=0, max_value=1000, places=4, allow_nan=False),
-            st.integers(min_value=1, max_value=20),
-        ),
-        min_size=1,
-        max_size=15,
-    ),
+    pairs=day_pairs(max_cost=1000, places=4, accepted=(1, 20), max_size=15),
     confidence=st.floats(min_value=0.5, max_value=0.99),
 )
 def test_with_outcomes_every_day_the_bound_lies_between_daily_ratios(
@@ -243,13 +229,7 @@ def test_an_unbounded_cost_is_insufficient_never_a_pass() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    pairs=st.lists(
-        st.tuples(
-            st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
-            st.integers(min_value=0, max_value=5),
-        ),
-        max_size=20,
-    ),
+    pairs=day_pairs(max_cost=100, places=2, accepted=(0, 5), min_size=0, max_size=20),
     budget=st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
 )
 def test_a_pass_is_always_bounded_within_budget(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -16,8 +16,9 @@ from app.domain.gate_drift import (
     drift_check,
     sen_slope_interval,
 )
-from app.domain.gates import CheckStatus, GateSpec
+from app.domain.gates import CheckStatus
 from app.domain.statistics import mann_kendall
+from tests.gate_specs import gate_spec
 
 PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUFFICIENT_DATA
 
@@ -25,18 +26,9 @@ PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUF
 NOISE = ["0.3", "-0.2", "0.1", "-0.4", "0.2", "0", "-0.1", "0.4", "-0.3", "0.0"]
 
 
-def gate(**overrides: Any) -> GateSpec:
-    values: dict[str, Any] = {
-        "target_level": 1,
-        "min_acceptance_rate": 0.5,
-        "min_sample_size": 10,
-        "confidence": 0.95,
-        "max_cost_per_outcome": Decimal(100),
-        "max_drift_pct": 10.0,
-        "window_days": 30,
-    }
-    values.update(overrides)
-    return GateSpec(**values)
+gate = partial(
+    gate_spec, min_acceptance_rate=0.5, min_sample_size=10, max_cost_per_outcome=Decimal(100)
+)
 
 
 def series(values: list[Decimal], accepted: int = 2) -> list[DayTotals]:

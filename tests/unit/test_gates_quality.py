@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,7 +14,6 @@ from hypothesis import strategies as st
 
 from app.domain.gates import (
     CheckStatus,
-    GateSpec,
     InvalidGate,
     format_amount,
     format_drift,
@@ -21,22 +21,12 @@ from app.domain.gates import (
     quality_check,
     worst_of,
 )
+from tests.gate_specs import gate_spec
 
 PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUFFICIENT_DATA
 
 
-def gate(**overrides: Any) -> GateSpec:
-    values: dict[str, Any] = {
-        "target_level": 1,
-        "min_acceptance_rate": 0.85,
-        "min_sample_size": 50,
-        "confidence": 0.95,
-        "max_cost_per_outcome": Decimal("5.00"),
-        "max_drift_pct": 10.0,
-        "window_days": 30,
-    }
-    values.update(overrides)
-    return GateSpec(**values)
+gate = partial(gate_spec, min_acceptance_rate=0.85)
 
 
 def wilson_low_by_bisection(successes: int, n: int, confidence: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.gate_cost import DayTotals
-from app.domain.gates import CheckStatus, GateSpec
+from app.domain.gates import CheckStatus
 from app.domain.readiness import (
     WindowFigures,
     evaluate_gate,
@@ -19,23 +20,13 @@ from app.domain.readiness import (
     should_auto_demote,
 )
 from app.services.gates.readiness_json import readiness_from_json, readiness_to_json
+from tests.gate_specs import gate_spec
 
 PASS, FAIL, INSUFFICIENT = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.INSUFFICIENT_DATA
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
-def gate(**overrides: Any) -> GateSpec:
-    values: dict[str, Any] = {
-        "target_level": 2,
-        "min_acceptance_rate": 0.8,
-        "min_sample_size": 50,
-        "confidence": 0.95,
-        "max_cost_per_outcome": Decimal("5.00"),
-        "max_drift_pct": 10.0,
-        "window_days": 30,
-    }
-    values.update(overrides)
-    return GateSpec(**values)
+gate = partial(gate_spec, target_level=2)
 
 
 def window(*, accepted_per_day: int, finished_per_day: int, cost_per_day: str) -> WindowFigures:

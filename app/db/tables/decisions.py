@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKeyConstraint, Numeric, Text
+from sqlalchemy import Column, Numeric, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column, timestamp_column
+from app.db.tables.columns import created_at_column, references_tenant, timestamp_column
 
 
 class FailureReasonCode(SQLModel, table=True):
@@ -18,9 +18,7 @@ class FailureReasonCode(SQLModel, table=True):
     with the label figures show for it."""
 
     __tablename__ = "failure_reason_codes"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     code: str = Field(primary_key=True, max_length=200)
@@ -32,9 +30,7 @@ class FindingThreshold(SQLModel, table=True):
     """A tenant's value for one findings threshold (names and defaults: app.domain.findings)."""
 
     __tablename__ = "finding_thresholds"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     name: str = Field(primary_key=True, max_length=100)
@@ -47,9 +43,7 @@ class RunDimension(SQLModel, table=True):
     allowed values (None: free text). Retired keys are refused on new runs; stored values stay."""
 
     __tablename__ = "run_dimensions"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     key: str = Field(primary_key=True, max_length=63)

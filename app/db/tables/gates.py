@@ -20,18 +20,12 @@ from sqlalchemy import Column, Double, ForeignKeyConstraint, Index, Integer, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import MONEY, timestamp_column
+from app.db.tables.columns import MONEY, references_workflow, timestamp_column
 
 
 class AutonomyGate(SQLModel, table=True):
     __tablename__ = "autonomy_gates"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (references_workflow(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     workflow_id: uuid.UUID = Field(primary_key=True)
@@ -80,11 +74,7 @@ class GateEvaluation(SQLModel, table=True):
 class AutonomyEvent(SQLModel, table=True):
     __tablename__ = "autonomy_events"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
+        references_workflow(),
         Index("ix_autonomy_events_workflow", "tenant_id", "workflow_id", "at"),
     )
 

@@ -15,14 +15,12 @@ from sqlalchemy import ARRAY, Column, ForeignKeyConstraint, String, UniqueConstr
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column, timestamp_column
+from app.db.tables.columns import created_at_column, references_tenant, timestamp_column
 
 
 class IdentityProvider(SQLModel, table=True):
     __tablename__ = "identity_providers"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     issuer: str = Field(max_length=500)
@@ -38,7 +36,7 @@ class IdentityProvider(SQLModel, table=True):
 class User(SQLModel, table=True):
     __tablename__ = "users"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         ForeignKeyConstraint(
             ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
         ),
@@ -85,9 +83,7 @@ class AuditEvent(SQLModel, table=True):
     """Sign-ins, sign-outs, invitations, revocations and provider changes, newest last."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     event_id: uuid.UUID = Field(primary_key=True)

@@ -6,19 +6,17 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, ForeignKeyConstraint
+from sqlalchemy import Column, Date
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column, money_column
+from app.db.tables.columns import created_at_column, money_column, references_tenant
 
 
 class ProviderInvoice(SQLModel, table=True):
     """One provider's invoice for one UTC month (`month` = its first day), in USD."""
 
     __tablename__ = "provider_invoices"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     provider: str = Field(primary_key=True, max_length=100)

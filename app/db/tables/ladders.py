@@ -76,7 +76,7 @@ class CostCeiling(SQLModel, table=True):
     workflow_id: uuid.UUID = Field(primary_key=True)
     rung_key: str = Field(primary_key=True, max_length=100)
     dimension: str = Field(sa_column=Column(String(20), primary_key=True))
-    # The run dimension's key for dimension CUSTOM (migration 0018); '' for the others.
+    # The run dimension's key for dimension CUSTOM (migration 0019); '' for the others.
     dimension_key: str = Field(
         default="", sa_column=Column(String(63), primary_key=True, server_default="")
     )

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import MONEY, created_at_column, timestamp_column
+from app.db.tables.columns import MONEY, created_at_column, references_workflow, timestamp_column
 from app.db.tables.runs import Run
 
 NO_CLIENT = uuid.UUID(int=0)
@@ -114,13 +114,7 @@ class RoiBaseline(SQLModel, table=True):
     """The manual process's revenue per success and human cost per task (currency units)."""
 
     __tablename__ = "roi_baselines"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (references_workflow(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     workflow_id: uuid.UUID = Field(primary_key=True)
@@ -176,11 +170,7 @@ class RoiWindow(SQLModel, table=True):
 
     __tablename__ = "roi_windows"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
+        references_workflow(),
         Index(
             "ix_roi_windows_recheck", "recheck_at", postgresql_where=text("recheck_at IS NOT NULL")
         ),
@@ -209,13 +199,7 @@ class RoiDirty(SQLModel, table=True):
     """A (workflow, cohort day) whose windows must be recomputed."""
 
     __tablename__ = "roi_dirty"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (references_workflow(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     workflow_id: uuid.UUID = Field(primary_key=True)

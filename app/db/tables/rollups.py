@@ -17,7 +17,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKeyConstraint,
     Identity,
     Index,
     Numeric,
@@ -26,13 +25,15 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from app.db.tables.columns import references_tenant
+
 
 class RunCost(SQLModel, table=True):
     """Usage totals of one correlation id. Written only by the triggers of migration 0007."""
 
     __tablename__ = "run_costs"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         Index("ix_run_costs_orphans", "tenant_id", postgresql_where=text("NOT has_run")),
     )
 
@@ -60,7 +61,7 @@ class CohortDay(SQLModel, table=True):
 
     __tablename__ = "cohort_days"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         Index("ix_cohort_days_workflow_day", "tenant_id", "workflow_id", "all_clients", "day"),
     )
 
@@ -89,7 +90,7 @@ class LadderReach(SQLModel, table=True):
 
     __tablename__ = "ladder_reach"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         Index(
             "ix_ladder_reach_range",
             "tenant_id",
@@ -144,7 +145,7 @@ class LadderReachDay(SQLModel, table=True):
 
     __tablename__ = "ladder_reach_days"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         Index("ix_ladder_reach_days_zero", "tenant_id", postgresql_where=text("n = 0")),
     )
 
@@ -162,9 +163,7 @@ class LadderReachDirty(SQLModel, table=True):
     compute dirty reachers live."""
 
     __tablename__ = "ladder_reach_dirty"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     id: int | None = Field(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Column, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy import ARRAY, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column, timestamp_column
+from app.db.tables.columns import created_at_column, references_tenant, timestamp_column
 
 
 class Tenant(SQLModel, table=True):
@@ -22,7 +22,7 @@ class Tenant(SQLModel, table=True):
 class Client(SQLModel, table=True):
     __tablename__ = "clients"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         UniqueConstraint("tenant_id", "name", name="uq_clients_tenant_name"),
     )
 
@@ -36,9 +36,7 @@ class ApiKey(SQLModel, table=True):
     """A machine credential: only the SHA-256 of the secret is stored; shown once at creation."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     key_id: uuid.UUID = Field(primary_key=True)

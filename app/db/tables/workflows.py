@@ -6,16 +6,22 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKeyConstraint, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import PRICE, created_at_column, timestamp_column
+from app.db.tables.columns import (
+    PRICE,
+    created_at_column,
+    references_tenant,
+    references_workflow,
+    timestamp_column,
+)
 
 
 class Workflow(SQLModel, table=True):
     __tablename__ = "workflows"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         UniqueConstraint("tenant_id", "key", name="uq_workflows_tenant_key"),
     )
 
@@ -37,13 +43,7 @@ class LadderRung(SQLModel, table=True):
     """
 
     __tablename__ = "ladder_rungs"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "workflow_id"],
-            ["workflows.tenant_id", "workflows.workflow_id"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (references_workflow(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     workflow_id: uuid.UUID = Field(primary_key=True)
@@ -57,9 +57,7 @@ class ModelPrice(SQLModel, table=True):
     """An effective-dated price per million tokens; the latest `effective_from` <= t is in force."""
 
     __tablename__ = "model_prices"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (references_tenant(),)
 
     tenant_id: uuid.UUID = Field(primary_key=True)
     provider: str = Field(primary_key=True, max_length=100)

@@ -237,7 +237,7 @@ async def set_threshold(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "name"],
-            set_={"value": statement.excluded.value, "updated_at": func.now()},
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
         )
     )
 

@@ -32,11 +32,14 @@ from app.services.gates.autonomy import demote, last_level_change
 from app.services.gates.definitions import gates_in_force, lock_workflow
 from app.services.gates.readiness import evaluate_targets
 from app.services.gates.readiness_json import readiness_to_json
+from app.services.ingest.arrays import counted
 from app.services.tenancy import catalog
 
 EVALUATIONS = EvaluationRow.__table__  # type: ignore[attr-defined]
 AUTO_DEMOTION_ACTOR = "system:auto-demotion"
 
+# The evaluation ids are new, so ON CONFLICT never fires; it makes Citus insert through
+# intermediate results rather than COPY, which row-level security refuses there.
 INSERT_EVALUATIONS = """
 INSERT INTO gate_evaluations (tenant_id, evaluation_id, workflow_id, target_level, gate_version,
                               workflow_level, status, readiness, evaluated_at)
@@ -44,6 +47,7 @@ SELECT $1::uuid, u.evaluation_id, u.workflow_id, u.target_level, u.gate_version,
        u.workflow_level, u.status, u.readiness::jsonb, $2::timestamptz
 FROM unnest($3::uuid[], $4::uuid[], $5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[])
      AS u(evaluation_id, workflow_id, target_level, gate_version, workflow_level, status, readiness)
+ON CONFLICT (tenant_id, evaluation_id) DO NOTHING
 """
 
 
@@ -84,10 +88,10 @@ async def store_evaluations(
         for workflow, gate, readiness in evaluated
     ]
     conn = await raw_connection(session)
-    status = await conn.execute(
-        INSERT_EVALUATIONS, tenant_id, now, *[[row[i] for row in rows] for i in range(7)]
+    written = await conn.fetchval(
+        counted(INSERT_EVALUATIONS), tenant_id, now, *[[row[i] for row in rows] for i in range(7)]
     )
-    return int(status.rsplit(" ", 1)[-1])
+    return int(written)
 
 
 async def recent_evaluations(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -70,7 +70,7 @@ async def set_provider(
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id"],
         set_={k: statement.excluded[k] for k in values if k != "tenant_id"}
-        | {"updated_at": func.now()},
+        | {"updated_at": statement.excluded.updated_at},
     )
     await session.execute(statement)
 

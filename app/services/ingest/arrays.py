@@ -19,3 +19,10 @@ def unique_sorted(items: Sequence[T], key: Callable[[T], Hashable]) -> list[T]:
     for item in items:
         first.setdefault(key(item), item)
     return [first[k] for k in sorted(first)]
+
+
+def counted(insert: str) -> str:
+    """`insert` (an `INSERT … SELECT … ON CONFLICT …` without RETURNING) as a statement whose
+    one value is the number of rows it wrote. Exact on one PostgreSQL and on Citus, where the
+    command tag of such an insert counts the rows offered."""
+    return f"WITH written AS ({insert.strip()}\nRETURNING 1)\nSELECT count(*) FROM written"

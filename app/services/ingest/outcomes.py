@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.ladder import ACCEPTED_RUNG
-from app.services.ingest.arrays import columns, unique_sorted
+from app.services.ingest.arrays import columns, counted, unique_sorted
 from app.services.ingest.errors import RecordError
 from app.services.ingest.fields import Reader
 
@@ -148,5 +148,4 @@ async def insert_outcomes(
     ]
     if not rows:
         return 0
-    status = await conn.execute(INSERT_OUTCOMES, tenant_id, *columns(rows, 6))
-    return int(status.rsplit(" ", 1)[-1])
+    return int(await conn.fetchval(counted(INSERT_OUTCOMES), tenant_id, *columns(rows, 6)))

@@ -2,8 +2,9 @@
 
 Each insert first drops repeats inside the batch (the first occurrence wins), then sorts by the
 idempotency key, so two concurrent batches touching the same keys take their row locks in the
-same order and cannot deadlock. `ON CONFLICT DO NOTHING` makes a replay insert nothing; the
-command tag (`INSERT 0 n`) counts only the rows actually written.
+same order and cannot deadlock. `ON CONFLICT DO NOTHING` makes a replay insert nothing; each
+insert returns the rows it wrote and the statement counts them (`counted`): on Citus the command
+tag of an `INSERT … SELECT` counts the rows offered, duplicates included (docs/scale-out.md).
 
 Every row carries the session's tenant id; row-level security (`WITH CHECK`) refuses anything else.
 
@@ -30,7 +31,7 @@ from collections.abc import Sequence
 from datetime import UTC, date
 from typing import Any
 
-from app.services.ingest.arrays import columns, unique_sorted
+from app.services.ingest.arrays import columns, counted, unique_sorted
 from app.services.ingest.records import LabelRecord, RunRecord
 from app.services.ingest.validation import PricedUsage
 
@@ -109,11 +110,6 @@ RETURNING correlation_id
 """
 
 
-def _inserted(status: str) -> int:
-    """The row count of an `INSERT 0 n` command tag."""
-    return int(status.rsplit(" ", 1)[-1])
-
-
 async def insert_runs(
     conn: Any, tenant_id: uuid.UUID, runs: Sequence[RunRecord], workflow_ids: dict[str, uuid.UUID]
 ) -> int:
@@ -135,7 +131,7 @@ async def insert_runs(
     ]
     if not rows:
         return 0
-    return _inserted(await conn.execute(INSERT_RUNS, tenant_id, *columns(rows, 10)))
+    return int(await conn.fetchval(counted(INSERT_RUNS), tenant_id, *columns(rows, 10)))
 
 
 async def insert_usage(
@@ -195,7 +191,7 @@ async def insert_usage_rows(conn: Any, tenant_id: uuid.UUID, rows: list[tuple[An
     if not rows:
         return 0
     if len(rows) < COPY_THRESHOLD:
-        return _inserted(await conn.execute(INSERT_USAGE, tenant_id, *columns(rows, 20)))
+        return int(await conn.fetchval(counted(INSERT_USAGE), tenant_id, *columns(rows, 20)))
     return await _insert_usage_staged(conn, tenant_id, rows)
 
 
@@ -205,7 +201,7 @@ async def _insert_usage_staged(conn: Any, tenant_id: uuid.UUID, rows: list[tuple
     await conn.copy_records_to_table(
         USAGE_STAGE, records=rows, columns=USAGE_COLUMNS, schema_name="pg_temp"
     )
-    inserted = _inserted(await conn.execute(INSERT_USAGE_FROM_STAGE, tenant_id))
+    inserted = int(await conn.fetchval(counted(INSERT_USAGE_FROM_STAGE), tenant_id))
     await conn.execute("DELETE FROM pg_temp.ingest_usage_stage")
     return inserted
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,7 +119,10 @@ async def set_cost_ceiling(
                 "dimension_key",
                 "value",
             ],
-            set_={"ceiling": statement.excluded.ceiling, "updated_at": func.now()},
+            set_={
+                "ceiling": statement.excluded.ceiling,
+                "updated_at": statement.excluded.updated_at,
+            },
         )
     )
     return StoredCeiling(workflow_id, rung, dimension, value, amount)

@@ -94,7 +94,7 @@ async def record_invoice(
             set_={
                 "amount": statement.excluded.amount,
                 "recorded_by": statement.excluded.recorded_by,
-                "recorded_at": func.now(),
+                "recorded_at": statement.excluded.recorded_at,
             },
         )
     )

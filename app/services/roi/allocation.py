@@ -60,7 +60,7 @@ accepted AS (
 
 _RUNS_OF_KEY = """
         SELECT r.client_id, r.correlation_id, r.ended_at, r.subject FROM runs r
-        JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+        JOIN workflows w ON w.tenant_id = $1 AND w.workflow_id = r.workflow_id
         WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id AND {which}
           AND r.started_at >= {day_start} AND r.started_at < {day_end}
           AND r.client_id IS NOT NULL AND r.ended_at IS NOT NULL
@@ -159,7 +159,7 @@ SELECT r.correlation_id, r.workflow_id, r.client_id, r.subject, r.ended_at,
 FROM spans s
 CROSS JOIN LATERAL (
     SELECT r.* FROM runs r
-    JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+    JOIN workflows w ON w.tenant_id = $1 AND w.workflow_id = r.workflow_id
     WHERE r.tenant_id = $1 AND r.client_id = s.client_id
       AND r.ended_at >= s.lo AND r.ended_at < s.hi
       AND {counted_sql("r", hold_sql("w"), "$3")}
@@ -173,12 +173,16 @@ FROM revenue_allocations WHERE tenant_id = $1 AND event_id = ANY($2::text[])
 
 DELETE = "DELETE FROM revenue_allocations WHERE tenant_id = $1 AND event_id = ANY($2::text[])"
 
+# The rows of the events just deleted, so the conflict clause never fires; with it Citus inserts
+# through intermediate results, not COPY (refused under row-level security there).
 INSERT = """
 INSERT INTO revenue_allocations
     (tenant_id, event_id, workflow_id, cohort_day, client_id, amount, runs)
 SELECT $1::uuid, u.* FROM unnest(
     $2::text[], $3::uuid[], $4::date[], $5::uuid[], $6::numeric[], $7::int4[]
 ) AS u
+ON CONFLICT (tenant_id, event_id, workflow_id, cohort_day) DO UPDATE SET
+    client_id = EXCLUDED.client_id, amount = EXCLUDED.amount, runs = EXCLUDED.runs
 """
 
 PROCESSED = """

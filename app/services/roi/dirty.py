@@ -74,7 +74,7 @@ SELECT DISTINCT COALESCE(r.workflow_id, u.workflow_id) AS workflow_id,
 FROM usage_events u
 LEFT JOIN LATERAL (
     SELECT r.correlation_id, r.workflow_id, r.started_at FROM runs r
-    WHERE r.tenant_id = u.tenant_id AND r.correlation_id = u.correlation_id LIMIT 1
+    WHERE r.tenant_id = $1 AND r.correlation_id = u.correlation_id LIMIT 1
 ) AS r ON true
 WHERE u.tenant_id = $1 AND u.event_id = ANY($2::text[])
 """
@@ -109,7 +109,7 @@ FROM (
 ) AS e
 CROSS JOIN LATERAL (
     SELECT r.workflow_id, r.started_at FROM runs r
-    WHERE r.tenant_id = e.tenant_id AND r.client_id = e.client_id AND r.status = 'ACCEPTED'
+    WHERE r.tenant_id = $1 AND r.client_id = e.client_id AND r.status = 'ACCEPTED'
       AND r.ended_at >= e.since AND r.ended_at < e.occurred_at
       AND (e.correlation_id IS NULL OR r.correlation_id = e.correlation_id)
       AND (e.subject IS NULL OR r.subject = e.subject)

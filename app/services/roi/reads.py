@@ -177,12 +177,12 @@ UNATTRIBUTED = """
 SELECT e.client_id, COALESCE(e.workflow_id, r.workflow_id) AS workflow_id,
        sum(e.amount) AS amount
 FROM revenue_events e
-LEFT JOIN runs r ON r.tenant_id = e.tenant_id AND r.correlation_id = e.correlation_id
+LEFT JOIN runs r ON r.tenant_id = $1 AND r.correlation_id = e.correlation_id
 WHERE e.tenant_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
   AND ($4::uuid[] IS NULL OR e.client_id = ANY($4::uuid[]))
   AND NOT EXISTS (
       SELECT 1 FROM revenue_allocations a
-      WHERE a.tenant_id = e.tenant_id AND a.event_id = e.event_id
+      WHERE a.tenant_id = $1 AND a.event_id = e.event_id
   )
 GROUP BY 1, 2
 """

@@ -92,7 +92,7 @@ cohort AS (
            c.cost
     FROM runs r
     JOIN hold h ON h.workflow_id = r.workflow_id
-    LEFT JOIN run_costs c ON c.tenant_id = r.tenant_id AND c.correlation_id = r.correlation_id
+    LEFT JOIN run_costs c ON c.tenant_id = $1 AND c.correlation_id = r.correlation_id
     WHERE r.tenant_id = $1
 ),
 per_run AS (
@@ -115,7 +115,7 @@ workflow_level AS (
         UNION ALL
         SELECT u.workflow_id, u.occurred_at, u.client_id, u.cost
         FROM run_costs o
-        JOIN usage_events u ON u.tenant_id = o.tenant_id AND u.correlation_id = o.correlation_id
+        JOIN usage_events u ON u.tenant_id = $1 AND u.correlation_id = o.correlation_id
         WHERE o.tenant_id = $1 AND NOT o.has_run
     ) AS u
     GROUP BY 1, 2, 3

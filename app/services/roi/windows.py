@@ -34,7 +34,7 @@ from app.domain.roi import (
     window_totals,
 )
 from app.services.costs.rules import counted_sql, hold_ends_sql, hold_sql
-from app.services.ingest.arrays import columns
+from app.services.ingest.arrays import columns, counted
 from app.services.roi.dirty import Key
 from app.services.roi.rules import upsert_windows
 
@@ -57,9 +57,9 @@ _COHORT_RUNS = f"""
                {counted_sql("r", "h.hold", "$4")} AS counted,
                {hold_ends_sql("r", "h.hold", "$4")} AS hold_ends,
                (SELECT c.cost FROM run_costs c
-                 WHERE c.tenant_id = r.tenant_id AND c.correlation_id = r.correlation_id) AS cost
+                 WHERE c.tenant_id = $1 AND c.correlation_id = r.correlation_id) AS cost
         FROM runs r
-        JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+        JOIN workflows w ON w.tenant_id = $1 AND w.workflow_id = r.workflow_id
         CROSS JOIN LATERAL (SELECT {hold_sql("w")} AS hold) h
         WHERE r.tenant_id = $1 AND r.workflow_id = b.workflow_id AND {{which}}
           AND r.started_at >= {DAY_START} AND r.started_at < {DAY_END}
@@ -254,5 +254,4 @@ async def store_windows(
         )
         for w in windows
     ]
-    status = await conn.execute(UPSERT, tenant_id, *columns(rows, 12), now)
-    return int(status.rsplit(" ", 1)[-1])
+    return int(await conn.fetchval(counted(UPSERT), tenant_id, *columns(rows, 12), now))

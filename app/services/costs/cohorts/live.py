@@ -76,7 +76,7 @@ def cohort_runs(
         run_cost = (
             select(func.coalesce(func.sum(usage_cost(factors)), ZERO))
             .where(
-                USAGE.c.tenant_id == RUNS.c.tenant_id,
+                USAGE.c.tenant_id == tenant_id,  # named: one shard group on Citus
                 USAGE.c.correlation_id == RUNS.c.correlation_id,
             )
             .scalar_subquery()

@@ -126,7 +126,7 @@ def held_correction(
         select(func.count())
         .select_from(RUNS)
         .where(
-            RUNS.c.tenant_id == bounds.c.tenant_id,
+            RUNS.c.tenant_id == tenant_id,  # the tenant named: one shard group on Citus
             RUNS.c.workflow_id == bounds.c.workflow_id,
             held_after(bounds.c.since),
             # [start, end) as a range: the same runs as `in_range`, but not a bound of

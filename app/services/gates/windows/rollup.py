@@ -100,7 +100,7 @@ def held_by_day(
             bounds.join(
                 RUNS,
                 and_(
-                    RUNS.c.tenant_id == bounds.c.tenant_id,
+                    RUNS.c.tenant_id == tenant_id,  # the tenant named: one shard group on Citus
                     RUNS.c.workflow_id == bounds.c.workflow_id,
                     held_after(bounds.c.since),
                 ),

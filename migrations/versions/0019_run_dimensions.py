@@ -14,8 +14,8 @@
 On a Citus coordinator the new table is distributed by tenant_id and co-located with `tenants`,
 as migration 0017 did for every tenant table.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -27,8 +27,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,46 @@
+"""The drills' client: POST a batch to /v1/events and retry it until it is acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from typing import Any, Protocol
+
+import httpx
+
+
+class Attempts(Protocol):
+    attempts: int
+    failures: collections.Counter[str]
+
+
+async def post_until_acknowledged(
+    http: httpx.AsyncClient,
+    key: str,
+    records: list[dict[str, Any]],
+    tally: Attempts,
+    deadline_s: float,
+) -> tuple[dict[str, Any] | None, int]:
+    """POST `records`, retrying with capped exponential backoff (0.2 s, 0.4 s, … 2 s) until a
+    200 or until `deadline_s` has passed. Every attempt and every failure (by HTTP status or
+    exception name) is counted on `tally`. Returns the acknowledging body (None: given up) and
+    the attempts made."""
+    retry_until = time.monotonic() + deadline_s
+    attempt = 0
+    while True:
+        attempt += 1
+        tally.attempts += 1
+        try:
+            response = await http.post(
+                "/v1/events", json=records, headers={"Authorization": f"Bearer {key}"}
+            )
+            if response.status_code == 200:
+                body: dict[str, Any] = response.json()
+                return body, attempt
+            tally.failures[f"HTTP {response.status_code}"] += 1
+        except httpx.HTTPError as exc:
+            tally.failures[type(exc).__name__] += 1
+        if time.monotonic() > retry_until:
+            return None, attempt
+        await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
