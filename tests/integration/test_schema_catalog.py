@@ -120,10 +120,10 @@ async def test_another_tenant_session_cannot_read_or_write_rows(sessions, make_t
 
 async def test_migrations_go_down_and_up_again(servers, tmp_path) -> None:
     """A throwaway database: upgrade, downgrade to base (nothing left), upgrade again."""
-    from tests.conftest import _create_database, _drop_database
+    from tests.scratch_databases import create_database, drop_database
 
     name = f"ledger_mig_{uuid.uuid4().hex[:8]}"
-    url = await _create_database(servers.database_url, name)
+    url = await create_database(servers.database_url, name)
     settings = Settings(
         env="test", database_url=url, redis_url=servers.redis_url, data_dir=tmp_path
     )
@@ -141,4 +141,4 @@ async def test_migrations_go_down_and_up_again(servers, tmp_path) -> None:
         assert left == []
         await asyncio.to_thread(upgrade, settings)
     finally:
-        await _drop_database(servers.database_url, name)
+        await drop_database(servers.database_url, name)
