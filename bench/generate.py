@@ -16,7 +16,8 @@ What it makes, scaled with `--runs` (figures at 1M): 50 clients, 20 workflows (e
 outcome ladder of `accepted` + 2–3 rungs, an acceptance hold of 0, 24 or 72 h, an autonomy gate
 for level 1 and a workflow-wide ROI baseline; 10 clients also have their own baseline), a price
 book of 5 models (one re-priced 100 days before `now`, so stored usage carries two price
-versions), campaigns, channels, variants and teams on every run, and:
+versions), campaigns, channels, variants and teams on every run, a declared run dimension
+`segment` (four values, a quarter of the runs each) on every run, and:
 
 - runs (1M): Zipf-weighted over workflows and clients, growing over the 180 days with quieter
   weekends; status mix per workflow: ACCEPTED 55–90 %, the rest over the five failure statuses,
@@ -65,6 +66,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,6 +86,7 @@ from app.domain.gates import GateSpec
 from app.domain.money import quantize_money
 from app.domain.pricing import Price, TokenCounts, price_in_force, price_tokens
 from app.migrate import upgrade
+from app.services.decisions.dimensions import declare_dimension
 from app.services.gates.definitions import set_gate
 from app.services.pricing.prices import set_model_price
 from app.services.roi.baselines import set_baseline
@@ -148,8 +151,12 @@ STEP_NAMES = ("plan", "research", "draft", "review", "format")
 # Status columns in COPY order.
 RUN_COLUMNS = (
     "tenant_id", "correlation_id", "workflow_id", "client_id", "started_at", "ended_at",
-    "status", "status_at", "campaign", "channel", "variant", "team", "subject",
+    "status", "status_at", "campaign", "channel", "variant", "team", "subject", "dimensions",
 )  # fmt: skip
+# The tenant's run dimension `segment` (declared by `configure`): a function of the correlation
+# id alone (a CRC, no draw from the random stream, so every other row is unchanged by it).
+SEGMENT_KEY = "segment"
+SEGMENTS = ("enterprise", "mid-market", "smb", "startup")
 LABEL_COLUMNS = ("tenant_id", "correlation_id", "at", "status", "reviewer", "reason", "applied")
 USAGE_COLUMNS = (
     "tenant_id", "event_id", "correlation_id", "workflow_id", "client_id", "kind",
@@ -406,7 +413,7 @@ class Generator:
             state_status, status_at, ended, applied = RunStatus.RUNNING, None, None, []
         chunk.runs.append((tid, cid, w.workflow_id, client_id, started, ended,
                            state_status.value, status_at, campaign, channel, variant, team,
-                           subject))  # fmt: skip
+                           subject, segment_json(cid)))  # fmt: skip
         for (at, status, reason), was_applied in zip(labels, applied, strict=True):
             chunk.labels.append((tid, cid, at, status.value, rng.choice(REVIEWERS), reason,
                                  was_applied))  # fmt: skip
@@ -515,6 +522,12 @@ class Generator:
                                   client_id, amount, at, None, None, None, "retainer"))  # fmt: skip
 
 
+def segment_json(correlation_id: str) -> str:
+    """The run's `dimensions` (jsonb text): its segment, by the CRC of its correlation id."""
+    segment = SEGMENTS[zlib.crc32(correlation_id.encode()) % len(SEGMENTS)]
+    return json.dumps({SEGMENT_KEY: segment})
+
+
 async def configure(settings: Settings, plan: Plan) -> str:
     """Tenant, clients, workflows and ladders (ORM rows), prices, gates, baselines (services).
 
@@ -537,6 +550,8 @@ async def configure(settings: Settings, plan: Plan) -> str:
                                            name=name, position=position))  # fmt: skip
             for price in plan.prices:
                 await set_model_price(session=session, tenant_id=tid, price=price)
+            await declare_dimension(session=session, tenant_id=tid, key=SEGMENT_KEY,
+                                    description="ICP segment", allowed=SEGMENTS)  # fmt: skip
         async with sessions(tid) as session:
             for w in plan.workflows:
                 await set_gate(session=session, tenant_id=tid, workflow_key=w.key, spec=w.gate,

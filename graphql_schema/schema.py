@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from graphql_schema.clients.queries import ClientQueries
 from graphql_schema.costs.queries import CostQueries
+from graphql_schema.decisions.dimensions import RunDimensionMutations, RunDimensionQueries
 from graphql_schema.decisions.failures import FailureReasonMutations, FailureReasonQueries
 from graphql_schema.decisions.findings import FindingMutations, FindingQueries
 from graphql_schema.decisions.roadmap import RoadmapQueries
@@ -54,6 +55,7 @@ QUERIES: tuple[type, ...] = (
     ReconciliationQueries,
     HealthQueries,
     FailureReasonQueries,
+    RunDimensionQueries,
     RoadmapQueries,
     FindingQueries,
     NodeQueries,
@@ -67,6 +69,7 @@ MUTATIONS: tuple[type, ...] = (
     GateMutations,
     RoiMutations,
     FailureReasonMutations,
+    RunDimensionMutations,
     FindingMutations,
     IdentityMutations,
 )
@@ -79,7 +82,6 @@ Mutation = merge_types("Mutation", MUTATIONS)
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Writes: configuration, ingest, gates; each answers after commit with what it changed."
 )
-
 
 
 def build_schema(settings: Settings, *, introspection: bool = True) -> strawberry.Schema:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.demo import segments
 from app.demo.agency import (
     CLIENTS,
     DEAL_SIZE,
@@ -187,6 +188,9 @@ def _run_record(run: PlannedRun) -> Record:
         record["channel"] = run.channel.name
     if run.variant is not None:
         record["variant"] = run.variant.name
+    segment = segments.segment_of(run.profile.key, run.correlation_id)
+    if segment is not None:
+        record["dimensions"] = {segments.KEY: segment}
     return record
 
 
@@ -278,6 +282,7 @@ def _climb(
     at = run.labelled_at
     for number, step in enumerate(run.profile.outcomes):
         rate = _first_rung_rate(run, progress) if number == 0 else step.rate
+        rate *= segments.rung_factor(run.profile.key, run.correlation_id, step.rung)
         if rng.random() >= rate:
             break
         at += timedelta(days=rng.uniform(*step.delay_days))
@@ -331,7 +336,9 @@ def _ladders(
                 # the earliest run of the channel: the most time to climb
                 climbed[members[0].correlation_id] = _whole_ladder(members[0], now)[:2]
         if any(step.rung not in rungs_of(candidates) for step in steps):
-            climbed[candidates[0].correlation_id] = _whole_ladder(candidates[0], now)
+            closing = (r for r in candidates if segments.closes(r.profile.key, r.correlation_id))
+            first = next(closing, candidates[0])
+            climbed[first.correlation_id] = _whole_ladder(first, now)
     return climbed
 
 

@@ -35,6 +35,7 @@ from app.demo.agency import (
     GateSpecDemo,
 )
 from app.demo.generate import Record, generate
+from app.demo.segments import declare_segment
 from app.domain.gates import GateSpec
 from app.domain.pricing import Price
 from app.domain.roi import WindowTotals, add_totals
@@ -146,7 +147,7 @@ async def ensure_clients(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> d
 
 
 async def configure(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> None:
-    """Workflows (with ladders and holds) and the price book."""
+    """Workflows (with ladders and holds), the outreach segment dimension and the price book."""
     async with sessions(tenant_id) as session:
         for profile in WORKFLOWS:
             await upsert_workflow(
@@ -158,6 +159,7 @@ async def configure(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> None:
                 acceptance_hold_hours=profile.acceptance_hold_hours,
                 ladder=list(profile.ladder) if profile.ladder else None,
             )
+        await declare_segment(session=session, tenant_id=tenant_id)
         for price in PRICES:
             await set_model_price(
                 session=session,

@@ -44,7 +44,14 @@ from app.domain.genai_conventions import (
     provider_key,
     read_tokens,
 )
-from app.domain.genai_tags import MODEL, RUN_TAGS, InvalidTag, read_tags, span_tags
+from app.domain.genai_tags import (
+    DIMENSION_TAG_PREFIX,
+    MODEL,
+    RUN_TAGS,
+    InvalidTag,
+    read_tags,
+    span_tags,
+)
 from app.domain.pricing import TokenCounts
 
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
@@ -230,6 +237,7 @@ def _usage(span: Span, kind: UsageKind, tags: Mapping[str, str | InvalidTag]) ->
     run_tags = {name: tag(name) for name in RUN_TAGS}
     run_tags["team"] = tag("team")
     run_tags["client_id"] = tag("client_id")
+    run_tags.update((name, tag(name)) for name in tags if name.startswith(DIMENSION_TAG_PREFIX))
     latency = (span.end_ns - span.start_ns) // 1_000_000 if span.end_ns >= span.start_ns else None
     if latency is not None and latency > MAX_LATENCY_MS:
         latency = None  # a span open for weeks says nothing about a call's latency

@@ -21,6 +21,10 @@ STEP = ("ledger.step", "gen_ai.agent.name")
 PROVIDER = PROVIDER_NAMES
 MODEL = MODEL_NAMES
 RUN_TAGS = ("campaign", "channel", "variant", "subject")
+# A tenant's own run dimension `<key>` (declared with declareRunDimension; checked at ingest) is
+# read from the attribute `ledger.dimension.<key>` into the tag `dimension.<key>`.
+DIMENSION_PREFIX = "ledger.dimension."
+DIMENSION_TAG_PREFIX = "dimension."
 
 # Every tag and the attribute names it is read from, in order of preference.
 TAG_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -55,7 +59,8 @@ def read_tags(attributes: Mapping[str, Any]) -> dict[str, str | InvalidTag]:
     """The tags `attributes` (a span's or a resource's) carry, keyed as in TAG_NAMES: for each
     tag, the value of its first name (in TAG_NAMES order) present and not blank — stripped text
     (integers are spelled out), or InvalidTag for a boolean or another type. Absent and blank
-    names are skipped; a tag none of whose names has a value is left out.
+    names are skipped; a tag none of whose names has a value is left out. An attribute
+    `ledger.dimension.<key>` is the tag `dimension.<key>`.
 
     The one place where attributes become tags: one pass over the attributes, one lookup each.
     """
@@ -63,7 +68,11 @@ def read_tags(attributes: Mapping[str, Any]) -> dict[str, str | InvalidTag]:
     ranks: dict[str, int] = {}
     for name, value in attributes.items():
         entry = _TAG_OF_NAME.get(name)
-        if entry is None or value is None:
+        if entry is None:
+            if not name.startswith(DIMENSION_PREFIX):
+                continue
+            entry = (DIMENSION_TAG_PREFIX + name[len(DIMENSION_PREFIX) :], 0)
+        if value is None:
             continue
         tag, rank = entry
         if tag in ranks and ranks[tag] < rank:

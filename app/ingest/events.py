@@ -9,8 +9,8 @@ windows the batch touched is enqueued (best effort: the markers are committed wi
 
 Answers (errors are `{"code", "message", ...}` objects):
 - 200 `{"accepted", "duplicates", "errors": []}` only after the transaction committed;
-- 422 code BAD_USER_INPUT with the per-record `errors` (index, field, message, and `line` for
-  NDJSON); nothing written;
+- 422 code BAD_USER_INPUT with the per-record `errors` (index, field, message, `line` for
+  NDJSON, and a stable `code` where one applies, e.g. UNDECLARED_DIMENSION); nothing written;
 - 400 BAD_REQUEST: undecodable JSON, not an array, a record that is not an object (names the
   line for NDJSON, the index for a JSON array);
 - 401 UNAUTHENTICATED (missing, bad or revoked credential), 403 FORBIDDEN (no `ingest` scope);
@@ -148,6 +148,7 @@ async def _post_events(request: Request) -> JSONResponse:
                     **({"line": lines[e.index]} if lines is not None else {}),
                     "field": e.field,
                     "message": e.message,
+                    **({"code": e.code} if e.code is not None else {}),
                 }
                 for e in outcome.errors
             ],

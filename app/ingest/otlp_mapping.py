@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.domain.genai_spans import Span, SpanRejection, SpanUsage, map_span
-from app.domain.genai_tags import RUN_TAGS, InvalidTag, read_tags
+from app.domain.genai_tags import DIMENSION_TAG_PREFIX, RUN_TAGS, InvalidTag, read_tags
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,8 @@ def run_records(usages: Sequence[SpanUsage]) -> list[dict[str, Any]]:
 
     startedAt is the earliest occurredAt among the correlation id's spans in this export, and the
     workflow is that earliest span's; each tag (client, team, campaign, channel, variant,
-    subject) is the first non-empty value in time order. Runs are idempotent by correlation id,
+    subject, and each run dimension `ledger.dimension.<key>`) is the first non-empty value in
+    time order. Runs are idempotent by correlation id,
     so a stored run is never changed: a later export of the same trace adds nothing to it.
     """
     groups: dict[str, list[SpanUsage]] = {}
@@ -121,6 +122,13 @@ def run_records(usages: Sequence[SpanUsage]) -> list[dict[str, Any]]:
         }
         for key, tag in _RUN_RECORD_TAGS:
             record[key] = next((u.tags[tag] for u in ordered if u.tags.get(tag)), None)
+        dimensions: dict[str, str] = {}
+        for u in ordered:  # each key's first value in time order (ledger.dimension.<key>)
+            for tag, value in u.tags.items():
+                if tag.startswith(DIMENSION_TAG_PREFIX) and value:
+                    dimensions.setdefault(tag[len(DIMENSION_TAG_PREFIX) :], value)
+        if dimensions:
+            record["dimensions"] = dimensions
         records.append(record)
     return records
 

@@ -41,6 +41,7 @@ ATTRIBUTE_OF_FIELD = {
     "channel": "ledger.channel",
     "variant": "ledger.variant",
     "subject": "ledger.subject",
+    "dimensions": "ledger.dimension.*",
     "reasoningEffort": "gen_ai.request.reasoning.level",
     "latencyMs": "endTimeUnixNano",
     "cost": "gen_ai.usage.cost.amount",
@@ -111,5 +112,7 @@ def _by_record(errors: Sequence[RecordError]) -> dict[int, str]:
     reasons: dict[int, list[str]] = {}
     for error in errors:
         attribute = ATTRIBUTE_OF_FIELD.get(error.field, error.field)
+        if error.field.startswith("dimensions."):  # one run dimension: its attribute
+            attribute = "ledger.dimension." + error.field[len("dimensions.") :]
         reasons.setdefault(error.index, []).append(f"{attribute}: {error.message}")
     return {index: "; ".join(messages) for index, messages in reasons.items()}

@@ -78,6 +78,8 @@ described(
         "DAY": "The UTC day the usage occurred.",
         "EFFORT": "The reasoning effort tier of an LLM call, trimmed and lower-cased (null when "
         "the call reported none).",
+        "CUSTOM": "One of the tenant's own run dimensions (declareRunDimension), named by the "
+        "field's dimensionKey argument or input field.",
     },
 )
 

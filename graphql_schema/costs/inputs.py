@@ -9,7 +9,9 @@ from typing import Annotated
 import strawberry
 
 from app import global_ids
+from app.domain.dimensions import key_problem
 from app.services.costs.scope import CostScope, TimeRange
+from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostBasis
 from graphql_schema.errors import BadUserInput
 
@@ -44,6 +46,12 @@ class TimeRangeInput:
         return TimeRange(self.from_, self.to)
 
 
+@strawberry.input(description="Only runs whose value of a declared run dimension is `value`.")
+class DimensionFilter:
+    key: str = strawberry.field(description="A declared run dimension's key, e.g. segment.")
+    value: str = strawberry.field(description="The value runs must carry, e.g. smb.")
+
+
 @strawberry.input(
     name="Scope", description="Filters every cost figure accepts; all optional, combined with AND."
 )
@@ -55,6 +63,12 @@ class ScopeInput:
     channel: str | None = strawberry.field(default=None, description="Only runs of this channel.")
     variant: str | None = strawberry.field(default=None, description="Only runs of this variant.")
     team: str | None = strawberry.field(default=None, description="Only this team.")
+    dimensions: list[DimensionFilter] | None = strawberry.field(
+        default=None,
+        description="Only runs carrying every one of these run dimension values (AND; one "
+        "value per key). Workflow-level costs carry no run dimension and are left out, as for "
+        "campaign. A key the tenant never declared is BAD_USER_INPUT (UNDECLARED_DIMENSION).",
+    )
 
     def to_scope(self, *, field: str = "scope") -> CostScope:
         client_id = (
@@ -62,11 +76,70 @@ class ScopeInput:
             if self.client_id is not None
             else None
         )
-        return CostScope(client_id, self.campaign, self.channel, self.variant, self.team)
+        pairs: dict[str, str] = {}
+        for item in self.dimensions or ():
+            problem = key_problem(item.key)
+            if problem is None and item.key in pairs:
+                problem = f"dimension {item.key!r} is given twice (one value per key)"
+            if problem is not None:
+                raise BadUserInput(f"{field}.dimensions: {problem}.", field=f"{field}.dimensions")
+            pairs[item.key] = item.value
+        return CostScope(
+            client_id,
+            self.campaign,
+            self.channel,
+            self.variant,
+            self.team,
+            dimensions=tuple(sorted(pairs.items())),
+        )
 
 
 def scope_of(scope: ScopeInput | None) -> CostScope:
+    """The scope as given (no database check: see `checked_scope`)."""
     return scope.to_scope() if scope is not None else CostScope()
+
+
+async def check_dimension_key(
+    info: Info, custom: int, dimension_key: str | None, *, field: str = "dimensionKey"
+) -> None:
+    """`custom` = how many times CUSTOM was asked for: with it, `dimension_key` must name a
+    declared run dimension (asked once); without it, no key may be given."""
+    if custom == 0:
+        if dimension_key is not None:
+            raise BadUserInput(f"{field} is only read with the dimension CUSTOM.", field=field)
+        return
+    if custom > 1:
+        raise BadUserInput("CUSTOM may appear once (one dimensionKey).", field=field)
+    if dimension_key is None:
+        raise BadUserInput(
+            f"CUSTOM needs {field}: the key of a run dimension (see runDimensions).", field=field
+        )
+    from graphql_schema.loaders import loaders  # late: the loaders import these inputs
+
+    if dimension_key not in await loaders(info).decisions.dimension_keys.load(None):
+        raise BadUserInput(
+            f"UNDECLARED_DIMENSION: {field} {dimension_key[:80]!r} is not a run dimension of "
+            "this tenant; declare it with declareRunDimension.",
+            field=field,
+        )
+
+
+async def checked_scope(info: Info, scope: ScopeInput | None) -> CostScope:
+    """`scope_of`, with every run dimension it filters checked against the tenant's declared
+    ones (read once per request): filtering by a key nobody declared is a typo, not a zero."""
+    parsed = scope_of(scope)
+    if parsed.dimensions:
+        from graphql_schema.loaders import loaders  # late: the loaders import these inputs
+
+        declared = await loaders(info).decisions.dimension_keys.load(None)
+        for key, _ in parsed.dimensions:
+            if key not in declared:
+                raise BadUserInput(
+                    f"UNDECLARED_DIMENSION: scope.dimensions names {key!r}, which is not a run "
+                    "dimension of this tenant; declare it with declareRunDimension.",
+                    field="scope.dimensions",
+                )
+    return parsed
 
 
 # Arguments many fields share, described once.

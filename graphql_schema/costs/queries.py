@@ -14,7 +14,8 @@ from graphql_schema.costs.inputs import (
     OptionalWorkflowKeyArg,
     ScopeArg,
     TimeRangeInput,
-    scope_of,
+    check_dimension_key,
+    checked_scope,
 )
 from graphql_schema.costs.types import CostBucket
 from graphql_schema.loaders import require_workflow
@@ -44,12 +45,20 @@ class CostQueries:
         workflow_key: OptionalWorkflowKeyArg = None,
         scope: ScopeArg = None,
         basis: BasisArg = CostBasis.RACK_RATE,
+        dimension_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The run dimension CUSTOM groups by (required with CUSTOM, which "
+                "may appear once; a key the tenant never declared is BAD_USER_INPUT)."
+            ),
+        ] = None,
     ) -> list[CostBucket] | None:
+        await check_dimension_key(info, group_by.count(CostDimension.CUSTOM), dimension_key)
         workflow_id = None
         if workflow_key is not None:
             workflow = await require_workflow(info, workflow_key)
             workflow_id = workflow.workflow_id
-        cost_range, cost_scope = time_range.to_range(), scope_of(scope)
+        cost_range, cost_scope = time_range.to_range(), await checked_scope(info, scope)
         async with info.context.session() as session:
             buckets = await cost_breakdown(
                 session=session,
@@ -59,5 +68,6 @@ class CostQueries:
                 workflow_id=workflow_id,
                 scope=cost_scope,
                 basis=basis if basis is not None else CostBasis.RACK_RATE,
+                dimension_key=dimension_key,
             )
         return [CostBucket.from_bucket(bucket) for bucket in buckets]

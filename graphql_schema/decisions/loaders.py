@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from app.domain.failure_reasons import ReasonRuns
 from app.services.costs.model_mix import SliceTotals, effort_slices
+from app.services.decisions.dimensions import declared_dimensions
 from app.services.decisions.failure_reasons import reason_runs
 from app.services.decisions.reason_codes import declared_codes
 from app.services.decisions.roadmap import RunOutcome, run_outcomes
@@ -24,6 +25,7 @@ class DecisionLoaders:
     by_reason: DataLoader[CohortKey, list[ReasonRuns]]
     reason_codes: DataLoader[None, dict[str, str]]
     run_outcomes: DataLoader[CohortKey, list[RunOutcome]]
+    dimension_keys: DataLoader[None, frozenset[str]]
 
 
 def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
@@ -36,10 +38,25 @@ def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
     return DataLoader(load_fn=load)
 
 
+def _dimension_keys(context: Context) -> DataLoader[None, frozenset[str]]:
+    """The keys of the tenant's declared run dimensions (retired too), once per request."""
+
+    async def load(keys: list[None]) -> list[frozenset[str]]:
+        async with context.session() as session:
+            stored = await declared_dimensions(
+                session=session, tenant_id=context.principal.tenant_id
+            )
+        found = frozenset(d.key for d in stored)
+        return [found for _ in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def build(context: Context) -> DecisionLoaders:
     return DecisionLoaders(
         by_effort=_grouped_loader(context, effort_slices),
         by_reason=_grouped_loader(context, reason_runs),
         reason_codes=_reason_codes(context),
         run_outcomes=_grouped_loader(context, run_outcomes),
+        dimension_keys=_dimension_keys(context),
     )

@@ -20,5 +20,12 @@ def record_of(kind: str, value: Any) -> dict[str, Any]:
         item = getattr(value, field.name)
         if item is None:
             continue
+        if isinstance(item, list):  # a list of input objects (a run's dimensions)
+            item = [
+                dataclasses.asdict(x)
+                if dataclasses.is_dataclass(x) and not isinstance(x, type)
+                else x
+                for x in item
+            ]
         record[to_camel_case(field.name)] = item.name if isinstance(item, enum.Enum) else item
     return record

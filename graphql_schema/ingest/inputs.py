@@ -79,6 +79,12 @@ class ModelPriceInput:
 # -- ingest ------------------------------------------------------------------------------------
 
 
+@strawberry.input(description="One value of a run dimension the tenant declared.")
+class RunDimensionValueInput:
+    key: str = strawberry.field(description="The dimension's key, e.g. segment.")
+    value: str = strawberry.field(description="The run's value, e.g. smb.")
+
+
 @strawberry.input(description="One task attempt; idempotent by correlationId.")
 class RunInput:
     correlation_id: str = strawberry.field(
@@ -102,6 +108,12 @@ class RunInput:
     subject: str | None = strawberry.field(
         default=None,
         description="What the attempt works on (a lead, a ticket), for ladder outcomes.",
+    )
+    dimensions: list[RunDimensionValueInput] | None = strawberry.field(
+        default=None,
+        description="The tenant's own dimensions (declareRunDimension): one value per key. An "
+        "undeclared key, a retired one or a value outside the allowed values is an error with "
+        "its code.",
     )
 
 
@@ -273,9 +285,14 @@ class CeilingInput:
     )
     rung: str = strawberry.field(description="An active rung of the workflow's ladder.")
     dimension: CostDimension = strawberry.field(
-        description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."
+        description="CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or CUSTOM with dimensionKey."
     )
     value: str = strawberry.field(description="The slice's value (for CLIENT: a client's UUID).")
+    dimension_key: str | None = strawberry.field(
+        default=None,
+        description="The run dimension sliced by with CUSTOM (required then; a key the tenant "
+        "never declared is BAD_USER_INPUT).",
+    )
     ceiling: Decimal = strawberry.field(description="The most one rung may cost (USD, >= 0).")
 
 

@@ -19,6 +19,11 @@ class IngestError:
     index: int = strawberry.field(description="0-based position of the record in the batch.")
     field: str = strawberry.field(description='The offending input field, e.g. "inputTokens".')
     message: str = strawberry.field(description="What is wrong, and how to fix it.")
+    code: str | None = strawberry.field(
+        default=None,
+        description="A stable code for problems a client may handle by code: "
+        "UNDECLARED_DIMENSION, RETIRED_DIMENSION, DIMENSION_VALUE_NOT_ALLOWED; null otherwise.",
+    )
 
 
 @strawberry.type(
@@ -39,7 +44,8 @@ class IngestResult:
             accepted=outcome.accepted,
             duplicates=outcome.duplicates,
             errors=[
-                IngestError(index=e.index, field=e.field, message=e.message) for e in outcome.errors
+                IngestError(index=e.index, field=e.field, message=e.message, code=e.code)
+                for e in outcome.errors
             ],
         )
 

@@ -10,11 +10,12 @@ from typing import Annotated
 
 import strawberry
 
+from app.services.costs.slices import custom_dimension, split_dimension
 from app.services.ingest.errors import FieldError
 from app.services.ladders import ceilings
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
-from graphql_schema.costs.inputs import WorkflowKeyArg
+from graphql_schema.costs.inputs import WorkflowKeyArg, check_dimension_key
 from graphql_schema.errors import BadUserInput, NotFound
 from graphql_schema.ingest.inputs import CeilingInput
 from graphql_schema.loaders import require_workflow
@@ -31,7 +32,8 @@ class CeilingMutations:
     @strawberry.mutation(
         permission_classes=[CanConfigure],
         description="Set (or replace) the most one rung may cost for a slice of a workflow: "
-        "dimension CAMPAIGN, CHANNEL, VARIANT, CLIENT (value: a client id) or TEAM.",
+        "dimension CAMPAIGN, CHANNEL, VARIANT, CLIENT (value: a client id), TEAM, or CUSTOM "
+        "(a run dimension of the tenant, named by dimensionKey).",
     )
     async def set_cost_ceiling(
         self,
@@ -40,12 +42,19 @@ class CeilingMutations:
     ) -> SetCostCeilingPayload:
         # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
         await require_workflow(info, input.workflow_key)
+        custom = input.dimension is CostDimension.CUSTOM
+        await check_dimension_key(info, int(custom), input.dimension_key)
+        dimension = (
+            custom_dimension(input.dimension_key)
+            if custom and input.dimension_key is not None
+            else input.dimension.value
+        )
         try:
             stored = await info.context.call(
                 ceilings.set_cost_ceiling,
                 workflow_key=input.workflow_key,
                 rung=input.rung,
-                dimension=input.dimension.value,
+                dimension=dimension,
                 value=input.value,
                 ceiling=input.ceiling,
             )
@@ -85,7 +94,8 @@ class CeilingQueries:
         return [
             CeilingStatus(
                 rung=s.rung,
-                dimension=CostDimension(s.dimension),
+                dimension=CostDimension(split_dimension(s.dimension)[0]),
+                dimension_key=split_dimension(s.dimension)[1],
                 value=s.value,
                 ceiling=s.ceiling,
                 cost_per_rung=s.cost_per_rung,

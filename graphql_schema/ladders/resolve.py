@@ -12,11 +12,12 @@ import uuid
 from decimal import Decimal
 
 from app.services.costs.scope import CostScope
+from app.services.costs.slices import custom_dimension
 from app.services.ingest.errors import FieldError
 from app.services.ladders import figures as ladders
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
-from graphql_schema.costs.inputs import TimeRangeInput
+from graphql_schema.costs.inputs import TimeRangeInput, check_dimension_key
 from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.errors import BadUserInput
 from graphql_schema.ladders.loaders import SliceKey
@@ -59,21 +60,25 @@ async def rising_slices(
     time_range: TimeRangeInput,
     dimension: CostDimension,
     min_rise_pct: float,
+    dimension_key: str | None = None,
 ) -> list[RisingSlice]:
     if not math.isfinite(min_rise_pct):
         raise BadUserInput("minRisePct must be a finite number.", field="minRisePct")
+    custom = dimension is CostDimension.CUSTOM
+    await check_dimension_key(info, int(custom), dimension_key)
+    sliced = custom_dimension(dimension_key) if custom and dimension_key else dimension.value
     window = time_range.to_range()
     load = loaders(info)
     try:
-        ladders.check_dimension(dimension.value)
+        ladders.check_dimension(sliced)
         ladders.check_rung(await load.ladder.load(workflow_id), rung)
     except FieldError as exc:
         raise BadUserInput(str(exc), field=exc.field) from None
     before, after = await asyncio.gather(
         *(
-            load.slices.load(SliceKey(workflow_id, w, CostScope(), rung, dimension=dimension.value))
+            load.slices.load(SliceKey(workflow_id, w, CostScope(), rung, dimension=sliced))
             for w in (ladders.previous_window(window), window)
         )
     )
-    found = ladders.rising_of(dimension.value, rung, before, after, Decimal(str(min_rise_pct)))
+    found = ladders.rising_of(sliced, rung, before, after, Decimal(str(min_rise_pct)))
     return [RisingSlice.from_slice(s) for s in found]

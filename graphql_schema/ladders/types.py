@@ -12,6 +12,7 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.ladder import RungCost
+from app.services.costs.slices import split_dimension
 from app.services.ladders import figures as ladders
 from graphql_schema.costs.enums import CostDimension
 from graphql_schema.shaping import copy_fields
@@ -71,9 +72,12 @@ class SeriesPoint:
 )
 class RisingSlice:
     dimension: CostDimension = strawberry.field(description="The dimension sliced.")
+    dimension_key: str | None = strawberry.field(
+        description="The run dimension's key when dimension is CUSTOM; null otherwise."
+    )
     value: str = strawberry.field(
-        description='The slice: a campaign, channel, variant or team, or a client id; "(none)" '
-        "for runs without one."
+        description="The slice: a campaign, channel, variant, team or run dimension value, or a "
+        'client id; "(none)" for runs without one.'
     )
     previous_cost_per_rung: Decimal = strawberry.field(
         description="Cost per rung in the previous window of the same length."
@@ -88,4 +92,5 @@ class RisingSlice:
 
     @classmethod
     def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
-        return copy_fields(cls, found, dimension=CostDimension(found.dimension))
+        name, key = split_dimension(found.dimension)
+        return copy_fields(cls, found, dimension=CostDimension(name), dimension_key=key)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from app import global_ids
+from app.services.costs.slices import split_dimension
 from app.services.ladders.ceilings import StoredCeiling
 from graphql_schema.costs.enums import CheckStatus, CostDimension
 from graphql_schema.nodes.interface import Node
@@ -75,6 +76,9 @@ class AutonomyReadiness:
 class CeilingStatus:
     rung: str = strawberry.field(description="The rung the ceiling is on.")
     dimension: CostDimension = strawberry.field(description="The slice's dimension.")
+    dimension_key: str | None = strawberry.field(
+        description="The run dimension's key when dimension is CUSTOM; null otherwise."
+    )
     value: str = strawberry.field(description="The slice's value (a client id for CLIENT).")
     ceiling: Decimal = strawberry.field(description="The most one rung may cost (USD).")
     cost_per_rung: Decimal | None = strawberry.field(
@@ -93,6 +97,9 @@ class CostCeiling:
     workflow_key: str = strawberry.field(description="The workflow.")
     rung: str = strawberry.field(description="The rung.")
     dimension: CostDimension = strawberry.field(description="The slice's dimension.")
+    dimension_key: str | None = strawberry.field(
+        description="The run dimension's key when dimension is CUSTOM; null otherwise."
+    )
     value: str = strawberry.field(description="The slice's value (a client's UUID for CLIENT).")
     ceiling: Decimal = strawberry.field(description="USD per rung, as stored (10 dp).")
 
@@ -104,7 +111,8 @@ class CostCeiling:
             stored,
             id=strawberry.ID(global_ids.encode("CostCeiling", *parts)),
             workflow_key=workflow_key,
-            dimension=CostDimension(stored.dimension),
+            dimension=CostDimension(split_dimension(stored.dimension)[0]),
+            dimension_key=split_dimension(stored.dimension)[1],
         )
 
 

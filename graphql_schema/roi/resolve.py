@@ -58,6 +58,12 @@ def _client_of(scope: ScopeInput | None) -> uuid.UUID | None:
                 "it (use costPerOutcome for per-dimension costs).",
                 field=f"scope.{name}",
             )
+    if parsed.dimensions:
+        raise BadUserInput(
+            "ROI is kept per workflow, client and day cohort; scope.dimensions cannot filter "
+            "it (use costPerOutcome for per-dimension costs).",
+            field="scope.dimensions",
+        )
     return parsed.client_id
 
 

@@ -10,7 +10,7 @@ from app.services.costs import run_reads
 from app.services.costs.run_reads import RunFilter
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import RunStatus
-from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, scope_of
+from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, checked_scope
 from graphql_schema.loaders import require_workflow
 from graphql_schema.nodes.connections import (
     AfterArg,
@@ -50,7 +50,7 @@ async def _run_filter(
     return RunFilter(
         workflow_id=workflow_id,
         status=status.value if status is not None else None,
-        scope=scope_of(scope),
+        scope=await checked_scope(info, scope),
         time_range=time_range.to_range() if time_range is not None else None,
     )
 

@@ -55,6 +55,12 @@ class UsageEvent(Node):
         return copy_fields(cls, row, id=strawberry.ID(opaque), kind=UsageKind(row.kind))
 
 
+@strawberry.type(description="A run's value of one of the tenant's own dimensions.")
+class RunDimensionValue:
+    key: str = strawberry.field(description="The dimension's key, e.g. segment.")
+    value: str = strawberry.field(description="The run's value, e.g. smb.")
+
+
 @strawberry.type(description="One task attempt, identified by its correlation id.")
 class Run(Node):
     correlation_id: str = strawberry.field(
@@ -78,6 +84,14 @@ class Run(Node):
         description="What the attempt worked on (a lead, a ticket), for ladder outcomes."
     )
     row: strawberry.Private[RunRow]
+
+    @strawberry.field(
+        description="The run's values of the tenant's own dimensions (declareRunDimension), "
+        "in key order; empty when it carries none."
+    )
+    def dimensions(self) -> list[RunDimensionValue]:
+        values = self.row.dimensions or {}
+        return [RunDimensionValue(key=k, value=str(values[k])) for k in sorted(values)]
 
     @classmethod
     def from_row(cls, row: RunRow) -> Run:

@@ -23,7 +23,7 @@ from graphql_schema.costs.inputs import (
     ScopeArg,
     TimeRangeInput,
     WindowRangeArg,
-    scope_of,
+    checked_scope,
 )
 from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.costs.types import CostPerOutcome, FailureCostShare, RunCostStats
@@ -87,7 +87,8 @@ def cohort_field(
     async def resolver(
         root: Workflow, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> Any:
-        return await fetch(info, resolve.cohort_key(root.workflow_id, time_range, scope_of(scope)))
+        scoped = await checked_scope(info, scope)
+        return await fetch(info, resolve.cohort_key(root.workflow_id, time_range, scoped))
 
     return strawberry.field(resolver=resolver, graphql_type=returns | None, description=description)
 
@@ -147,7 +148,9 @@ class Workflow(Node):
         scope: ScopeArg = None,
         basis: BasisArg = CostBasis.RACK_RATE,
     ) -> CostPerOutcome | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
+        key = resolve.cohort_key(
+            self.workflow_id, time_range, await checked_scope(info, scope), basis
+        )
         return await resolve.cost_per_outcome(info, key)
 
     @strawberry.field(
@@ -162,7 +165,9 @@ class Workflow(Node):
         scope: ScopeArg = None,
         basis: BasisArg = CostBasis.RACK_RATE,
     ) -> list[LadderCost] | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope), basis)
+        key = resolve.cohort_key(
+            self.workflow_id, time_range, await checked_scope(info, scope), basis
+        )
         return await ladder_resolve.ladder_costs(info, key)
 
     @strawberry.field(
@@ -181,11 +186,12 @@ class Workflow(Node):
         scope: ScopeArg = None,
     ) -> list[SeriesPoint] | None:
         return await ladder_resolve.ladder_series(
-            info, self.workflow_id, time_range, bucket, rung, scope_of(scope)
+            info, self.workflow_id, time_range, bucket, rung, await checked_scope(info, scope)
         )
 
     @strawberry.field(
-        description="Values of a dimension (CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM) whose cost "
+        description="Values of a dimension (CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or a run "
+        "dimension of the tenant: CUSTOM with dimensionKey) whose cost "
         "per rung in range rose more than minRisePct percent against the previous window of the "
         "same length. Slices with no outcome in the previous window are not listed."
     )
@@ -201,14 +207,23 @@ class Workflow(Node):
         ],
         dimension: Annotated[
             CostDimension,
-            strawberry.argument(description="CAMPAIGN, CHANNEL, VARIANT, CLIENT or TEAM."),
+            strawberry.argument(
+                description="CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or CUSTOM with dimensionKey."
+            ),
         ],
         min_rise_pct: Annotated[
             float, strawberry.argument(description="The smallest rise listed, in percent.")
         ] = 20.0,
+        dimension_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The run dimension to slice by with CUSTOM (required then; a key "
+                "the tenant never declared is BAD_USER_INPUT)."
+            ),
+        ] = None,
     ) -> list[RisingSlice] | None:
         return await ladder_resolve.rising_slices(
-            info, self.workflow_id, rung, time_range, dimension, min_rise_pct
+            info, self.workflow_id, rung, time_range, dimension, min_rise_pct, dimension_key
         )
 
     failure_cost_share = cohort_field(
@@ -258,7 +273,7 @@ class Workflow(Node):
         scope: decisions_args.ScopeArg = None,
         min_finished: decisions_args.MinFinishedArg = 30,
     ) -> decisions_effort.EffortEconomics | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await decisions_effort.effort_tiers(info, key, min_finished)
 
     @strawberry.field(
@@ -272,7 +287,7 @@ class Workflow(Node):
         scope: decisions_args.ScopeArg = None,
         top: decisions_args.TopArg = 10,
     ) -> decisions_failures.FailureReasons | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, scope_of(scope))
+        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
         return await decisions_failures.workflow_failure_reasons(info, key, top)
 
     @strawberry.field(

@@ -25,8 +25,10 @@ SEED = """
 mutation($wf: WorkflowInput!, $price: ModelPriceInput!, $runs: [RunInput!]!,
          $usage: [UsageEventInput!]!, $labels: [RunLabelInput!]!, $outcomes: [OutcomeInput!]!,
          $revenue: [RevenueInput!]!, $invoice: InvoiceInput!, $ceiling: CeilingInput!,
-         $gate: GateInput!, $baseline: BaselineInput!, $key: String!) {
+         $gate: GateInput!, $baseline: BaselineInput!, $key: String!,
+         $dimension: DeclareRunDimensionInput!) {
   upsertWorkflow(input: $wf) { id }
+  declareRunDimension(input: $dimension) { key }
   setModelPrice(input: $price) { modelPrice { id } }
   startRuns(runs: $runs) { accepted errors { field message } }
   ingestUsage(events: $usage) { accepted errors { field message } }
@@ -58,6 +60,7 @@ class Seeded:
     start: datetime
     markers: dict[str, str] = field(default_factory=dict)  # marker -> what it is
     y_markers: dict[str, str] = field(default_factory=dict)  # client Y's own values
+    dimension: str = ""  # the key of its declared run dimension
 
     @property
     def client_x_uuid(self) -> uuid.UUID:
@@ -89,8 +92,10 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     key, rung = f"{tag}-flow", f"{tag}-replied"
     cx, cy = f"{tag}-corr-x", f"{tag}-corr-y"
+    dimension = f"seg_{tag}"
     variables = {
         "key": key,
+        "dimension": {"key": dimension, "description": f"{tag}-dimension-description"},
         "wf": {
             "key": key,
             "name": f"{tag}-Flow-Name",
@@ -112,6 +117,7 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
                 "campaign": f"{tag}-campaign",
                 "channel": f"{tag}-channel",
                 "subject": f"{tag}-subject-{n}",
+                "dimensions": [{"key": dimension, "value": f"{tag}-segment-{n}"}],
             }
             for n, (corr, client) in enumerate(((cx, x), (cy, y)))
         ],
@@ -238,6 +244,9 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         f"27.18{salt}8": "baseline revenue per success",
         f"{tag}-reason": "declared failure reason code",
         f"5{salt}3{salt}1": "findings threshold",
+        dimension: "run dimension key",
+        f"{tag}-dimension-description": "run dimension description",
+        f"{tag}-segment-0": "run dimension value X",
     }
     y_markers = {
         y: "client Y id",
@@ -246,6 +255,7 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         f"{tag}-usage-y": "event id Y",
         f"{tag}-subject-1": "subject Y",
         f"91{salt}1.29": "revenue Y",
+        f"{tag}-segment-1": "run dimension value Y",
     }
     markers.update(y_markers)
     return Seeded(
@@ -261,4 +271,5 @@ async def seed_tenant(handle: Any, tag: str, *, salt: int) -> Seeded:
         start=start,
         markers=markers,
         y_markers=y_markers,
+        dimension=dimension,
     )

@@ -70,6 +70,7 @@ VARIABLE_TYPES = {
     "at": "DateTime!",
     "aYNode": "ID!",
     "aRunNode": "ID!",
+    "aDim": "String!",
 }
 
 
@@ -127,6 +128,7 @@ CASES: dict[str, Case] = {
         cross="NOT_FOUND",
     ),
     "Query.failureReasonCodes": Case("{ failureReasonCodes { code label } }"),
+    "Query.runDimensions": Case("{ runDimensions { key description allowedValues retired } }"),
     "Query.roiRoadmap": Case(
         "{ roiRoadmap(range: $range) { entries { workflowKey roi cost cacheSavings "
         "runCost { median high } runRoi { median } } } }"
@@ -236,12 +238,13 @@ CASES: dict[str, Case] = {
     ),
     "Client.workflows": client_case("name workflows { key name ladder { key name } }"),
     "Client.ladderSeries": client_case(
-        f"name ladderSeries(workflowKey: $aKey, {R}, bucket: \"P1D\", rung: $aRung) "
+        f'name ladderSeries(workflowKey: $aKey, {R}, bucket: "P1D", rung: $aRung) '
         "{ start count totalCost costPerRung }",
         cross="NOT_FOUND",
     ),
     # --- Run -----------------------------------------------------------------------------------
     "Run.cost": Case(RUN % "cost"),
+    "Run.dimensions": Case(RUN % "dimensions { key value }"),
     "Run.usage": Case(RUN % "usage { eventId model step cost }"),
     "Run.usageConnection": Case(
         RUN % "usageConnection(first: 5) { totalCount edges { node { eventId model cost } } }"
@@ -309,6 +312,12 @@ MUTATIONS: dict[str, Case] = {
         '{ declareFailureReason(code: $aXs, label: "probe") { code label } }'
     ),
     "Mutation.removeFailureReason": Case("{ removeFailureReason(code: $aXs) }"),
+    "Mutation.declareRunDimension": Case(
+        '{ declareRunDimension(input: {key: $aDim, description: "probe"}) { key description } }'
+    ),
+    "Mutation.retireRunDimension": Case(
+        "{ retireRunDimension(key: $aDim) { key retired } }", cross="BAD_USER_INPUT"
+    ),
     "Mutation.setFindingThreshold": Case(
         '{ setFindingThreshold(name: "unplaced_min_share", value: "0.5") { name value } }'
     ),
@@ -406,6 +415,7 @@ def variables(a: Seeded, b: Seeded) -> dict[str, Any]:
         "at": a.range["from"],
         "aYNode": global_ids.encode("Client", a.client_y),
         "aRunNode": global_ids.encode("Run", a.correlation_x),
+        "aDim": a.dimension,
     }
 
 

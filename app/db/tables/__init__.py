@@ -1,6 +1,6 @@
 """Every table of the ledger. Importing this package registers them all on `SQLModel.metadata`."""
 
-from app.db.tables.decisions import FailureReasonCode, FindingThreshold
+from app.db.tables.decisions import FailureReasonCode, FindingThreshold, RunDimension
 from app.db.tables.gates import AutonomyEvent, AutonomyGate, GateEvaluation
 from app.db.tables.identity import AuditEvent, IdentityProvider, Invitation, User
 from app.db.tables.invoices import ProviderInvoice
@@ -42,6 +42,7 @@ __all__ = [
     "RoiWindow",
     "Run",
     "RunCost",
+    "RunDimension",
     "RunLabel",
     "Tenant",
     "UsageEvent",
@@ -84,6 +85,7 @@ TENANT_TABLES: tuple[str, ...] = tuple(
         IngestHealth,
         FailureReasonCode,
         FindingThreshold,
+        RunDimension,
         IdentityProvider,
         User,
         Invitation,

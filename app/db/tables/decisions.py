@@ -1,4 +1,4 @@
-"""A tenant's own vocabulary for decisions: failure reason codes and finding thresholds."""
+"""A tenant's own vocabulary: failure reason codes, finding thresholds and run dimensions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric
+from sqlalchemy import Column, Numeric, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from app.db.tables.columns import created_at_column, references_tenant
+from app.db.tables.columns import created_at_column, references_tenant, timestamp_column
 
 
 class FailureReasonCode(SQLModel, table=True):
@@ -35,3 +36,18 @@ class FindingThreshold(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=100)
     value: Decimal = Field(sa_column=Column(Numeric(30, 10, asdecimal=True), nullable=False))
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class RunDimension(SQLModel, table=True):
+    """A run dimension the tenant declared (a slug key such as `segment`): its description and
+    allowed values (None: free text). Retired keys are refused on new runs; stored values stay."""
+
+    __tablename__ = "run_dimensions"
+    __table_args__ = (references_tenant(),)
+
+    tenant_id: uuid.UUID = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=63)
+    description: str = Field(max_length=500)
+    allowed_values: list[str] | None = Field(default=None, sa_column=Column(ARRAY(Text)))
+    retired_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

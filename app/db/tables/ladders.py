@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 from app.db.tables.columns import MONEY, created_at_column, timestamp_column
 
 # The dimensions a ceiling may slice by (a run's own tags, or its client).
-CEILING_DIMENSIONS: tuple[str, ...] = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM")
+CEILING_DIMENSIONS: tuple[str, ...] = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM", "CUSTOM")
 
 
 def _rung_key() -> ForeignKeyConstraint:
@@ -64,7 +64,9 @@ class CostCeiling(SQLModel, table=True):
     __table_args__ = (
         _rung_key(),
         CheckConstraint(
-            "dimension IN (" + ", ".join(f"'{d}'" for d in CEILING_DIMENSIONS) + ")",
+            "dimension IN ("
+            + ", ".join(f"'{d}'" for d in CEILING_DIMENSIONS)
+            + ") AND ((dimension = 'CUSTOM') = (dimension_key <> ''))",
             name="ck_cost_ceilings_dimension",
         ),
         CheckConstraint("ceiling >= 0", name="ck_cost_ceilings_non_negative"),
@@ -74,6 +76,10 @@ class CostCeiling(SQLModel, table=True):
     workflow_id: uuid.UUID = Field(primary_key=True)
     rung_key: str = Field(primary_key=True, max_length=100)
     dimension: str = Field(sa_column=Column(String(20), primary_key=True))
+    # The run dimension's key for dimension CUSTOM (migration 0019); '' for the others.
+    dimension_key: str = Field(
+        default="", sa_column=Column(String(63), primary_key=True, server_default="")
+    )
     value: str = Field(primary_key=True, max_length=200)
     ceiling: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

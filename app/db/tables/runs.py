@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from app.db.tables.columns import (
@@ -44,6 +46,11 @@ class Run(SQLModel, table=True):
     variant: str | None = Field(default=None, max_length=200)
     team: str | None = Field(default=None, max_length=200)
     subject: str | None = Field(default=None, max_length=200)
+    # The tenant's own dimensions (declared in run_dimensions): key → string value.
+    dimensions: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 

@@ -1,9 +1,10 @@
 """Spend broken down along dimensions, by event time, with exact NUMERIC sums.
 
 The events are the usage that occurred in [from, to), optionally of one workflow. Each event is
-joined to its run (LEFT JOIN on the correlation id) so run-only tags (campaign, channel, variant)
-and fallbacks can be read: the client is COALESCE(event client, run client), the team
-COALESCE(event team, run team). A missing value becomes "(none)"; DAY is the UTC date.
+joined to its run (LEFT JOIN on the correlation id) so run-only tags (campaign, channel, variant,
+the tenant's own run dimensions) and fallbacks can be read: the client is COALESCE(event client,
+run client), the team COALESCE(event team, run team). A missing value becomes "(none)"; DAY is
+the UTC date.
 
 The grouping expressions come from a fixed mapping of dimension to SQL expression: no user
 input is ever interpolated into SQL. Each event lands in exactly one bucket and the sums are
@@ -26,7 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.breakdown import NONE_KEY, Bucket
 from app.services.costs.basis import CostBasis, factors_for, usage_cost
-from app.services.costs.scope import RUNS, USAGE, CostScope, TimeRange, in_range
+from app.services.costs.scope import (
+    RUNS,
+    USAGE,
+    CostScope,
+    TimeRange,
+    dimension_filter,
+    in_range,
+)
 from app.services.tenancy.catalog import WORKFLOWS
 
 
@@ -45,6 +53,7 @@ class CostDimension(enum.StrEnum):
     TEAM = "TEAM"
     DAY = "DAY"
     EFFORT = "EFFORT"
+    CUSTOM = "CUSTOM"  # one of the tenant's own run dimensions, named by its key
 
 
 CLIENT = func.coalesce(USAGE.c.client_id, RUNS.c.client_id)
@@ -67,6 +76,20 @@ DIMENSIONS: dict[CostDimension, Any] = {
 }
 
 
+def run_dimension(key: str) -> Any:
+    """The run's value of its own dimension `key` (`runs.dimensions ->> key`; NULL without
+    one). The key is a bound parameter, never SQL text."""
+    return RUNS.c.dimensions[key].astext
+
+
+def _key_expression(dimension: CostDimension, dimension_key: str | None) -> Any:
+    if dimension is CostDimension.CUSTOM:
+        if dimension_key is None:
+            raise ValueError("CUSTOM needs a dimension key")
+        return run_dimension(dimension_key)
+    return DIMENSIONS[dimension]
+
+
 def _scope_filters(scope: CostScope) -> list[Any]:
     filters: list[Any] = []
     if scope.client_id is not None:
@@ -77,6 +100,7 @@ def _scope_filters(scope: CostScope) -> list[Any]:
         value = getattr(scope, name)
         if value is not None:
             filters.append(RUNS.c[name] == value)
+    filters.extend(dimension_filter(scope))
     return filters
 
 
@@ -88,8 +112,12 @@ def _statement(
     workflow_id: uuid.UUID | None,
     scope: CostScope,
     basis: CostBasis = CostBasis.RACK_RATE,
+    dimension_key: str | None = None,
 ) -> Any:
-    keys = [func.coalesce(DIMENSIONS[d], NONE_KEY).label(f"k{i}") for i, d in enumerate(group_by)]
+    keys = [
+        func.coalesce(_key_expression(d, dimension_key), NONE_KEY).label(f"k{i}")
+        for i, d in enumerate(group_by)
+    ]
     cost = usage_cost(factors_for(basis, tenant_id))
     filters = [USAGE.c.tenant_id == tenant_id, *in_range(USAGE.c.occurred_at, time_range)]
     if workflow_id is not None:
@@ -133,10 +161,13 @@ async def cost_breakdown(
     workflow_id: uuid.UUID | None = None,
     scope: CostScope = CostScope(),
     basis: CostBasis = CostBasis.RACK_RATE,
+    dimension_key: str | None = None,
 ) -> list[Bucket]:
     """Buckets sorted by cost (descending), then key, as `app.domain.breakdown.breakdown` does.
 
     No dimensions: one bucket with key () holding the total; no events at all: no buckets.
+    CUSTOM groups by the run's value of its dimension `dimension_key` (required with CUSTOM);
+    workflow-level usage, having no run, is in the "(none)" bucket, as for campaign.
     """
     statement = _statement(
         tenant_id=tenant_id,
@@ -145,6 +176,7 @@ async def cost_breakdown(
         workflow_id=workflow_id,
         scope=scope,
         basis=basis,
+        dimension_key=dimension_key,
     )
     result = await session.execute(statement)
     buckets = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -47,15 +47,23 @@ class CostScope:
     channel: str | None = None
     variant: str | None = None
     team: str | None = None
+    # The tenant's own run dimensions: (key, value) pairs, sorted by key, each key once.
+    dimensions: tuple[tuple[str, str], ...] = ()
 
     @property
     def tags_runs_only(self) -> bool:
-        """True when a filter names a tag only runs carry (campaign, channel, variant).
+        """True when a filter names a tag only runs carry (campaign, channel, variant, or one of
+        the tenant's own run dimensions).
 
         Workflow-level costs (usage with no stored run) carry no such tags, so they are left
         out of any figure filtered by them.
         """
-        return self.campaign is not None or self.channel is not None or self.variant is not None
+        return (
+            self.campaign is not None
+            or self.channel is not None
+            or self.variant is not None
+            or bool(self.dimensions)
+        )
 
     @property
     def client_only(self) -> bool:
@@ -66,10 +74,19 @@ class CostScope:
             and self.channel is None
             and self.variant is None
             and (self.team is None)
+            and not self.dimensions
         )
 
     def with_client(self, client_id: uuid.UUID) -> CostScope:
-        return CostScope(client_id, self.campaign, self.channel, self.variant, self.team)
+        return replace(self, client_id=client_id)
+
+
+def dimension_filter(scope: CostScope, runs: Any = RUNS) -> list[ColumnElement[bool]]:
+    """The run-dimension filters as one JSONB containment (`dimensions @> '{"k": "v", …}'`):
+    every pair must match (AND). A run without the key, or a row without a run, never matches."""
+    if not scope.dimensions:
+        return []
+    return [runs.c.dimensions.contains(dict(scope.dimensions))]
 
 
 def run_filters(scope: CostScope, runs: Any = RUNS) -> list[ColumnElement[bool]]:
@@ -81,6 +98,7 @@ def run_filters(scope: CostScope, runs: Any = RUNS) -> list[ColumnElement[bool]]
         value = getattr(scope, name)
         if value is not None:
             filters.append(runs.c[name] == value)
+    filters.extend(dimension_filter(scope, runs))
     return filters
 
 

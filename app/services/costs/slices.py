@@ -2,8 +2,9 @@
 
 A grouping pairs an expression over `runs` (for cohort runs) with one over `usage_events` (for
 workflow-level costs, which have no run). Dimensions follow the scope rule: a workflow-level
-cost belongs to the slice of its own client or team, and to no campaign, channel or variant
-slice. Time buckets put a run in the bucket it started in and a cost in the one it was booked in.
+cost belongs to the slice of its own client or team, and to no campaign, channel, variant or
+custom run dimension slice. Time buckets put a run in the bucket it started in and a cost in the
+one it was booked in.
 """
 
 from __future__ import annotations
@@ -34,11 +35,29 @@ WHOLE = Grouping(literal(0), literal(0))
 """No slicing: one slice (key 0) per workflow."""
 
 _RUN_TAGS = {"CAMPAIGN": RUNS.c.campaign, "CHANNEL": RUNS.c.channel, "VARIANT": RUNS.c.variant}
+CUSTOM_PREFIX = "CUSTOM:"
+"""A tenant's own run dimension as a slice dimension: "CUSTOM:<key>" (e.g. "CUSTOM:segment")."""
+
+
+def custom_dimension(key: str) -> str:
+    """The slice dimension of the run dimension `key`."""
+    return CUSTOM_PREFIX + key
+
+
+def split_dimension(dimension: str) -> tuple[str, str | None]:
+    """("CUSTOM", key) for a custom slice dimension; (dimension, None) for the others."""
+    if dimension.startswith(CUSTOM_PREFIX):
+        return "CUSTOM", dimension[len(CUSTOM_PREFIX) :]
+    return dimension, None
 
 
 def by_dimension(dimension: str) -> Grouping:
-    """Slices by CAMPAIGN, CHANNEL, VARIANT (run tags), CLIENT (id as text) or TEAM; a missing
-    value is the slice "(none)". Raises KeyError for any other dimension."""
+    """Slices by CAMPAIGN, CHANNEL, VARIANT (run tags), CLIENT (id as text), TEAM or a run
+    dimension of the tenant ("CUSTOM:<key>", a run tag too: workflow-level costs belong to no
+    slice); a missing value is the slice "(none)". Raises KeyError for any other dimension."""
+    if dimension.startswith(CUSTOM_PREFIX):
+        key = dimension[len(CUSTOM_PREFIX) :]
+        return Grouping(func.coalesce(RUNS.c.dimensions[key].astext, NONE_VALUE), None)
     if dimension in _RUN_TAGS:
         return Grouping(func.coalesce(_RUN_TAGS[dimension], NONE_VALUE), None)
     if dimension == "CLIENT":

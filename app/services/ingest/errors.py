@@ -10,12 +10,15 @@ class RecordError:
     """One problem with one ingested record.
 
     `index` is the record's 0-based position in the batch; `field` is the contract's camelCase
-    name of the offending field (e.g. "inputTokens", "occurredAt", "workflowKey", or "type").
+    name of the offending field (e.g. "inputTokens", "occurredAt", "workflowKey", or "type";
+    "dimensions.<key>" for one run dimension). `code` is a stable code for problems a client
+    may handle by code (e.g. UNDECLARED_DIMENSION, app.domain.dimensions); None for the others.
     """
 
     index: int
     field: str
     message: str
+    code: str | None = None
 
 
 class FieldError(ValueError):

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from app import global_ids
+from app.domain.dimensions import MAX_RUN_DIMENSIONS, key_problem, value_problem
 from app.domain.money import quantize_money
 from app.services.ingest.errors import RecordError
 
@@ -264,6 +265,54 @@ def choice_rule(kind: type[enum.Enum]) -> Rule:
         return [members[v] for v in values]
 
     return Rule(convert, None, quick)
+
+
+def _dimensions_value(value: Any) -> dict[str, str]:
+    """A run's dimension values: a JSON object key → string, or (from GraphQL) a list of
+    {key, value} objects; {} when absent. Keys and values are checked by shape here; whether a
+    key is declared and a value allowed is checked against the database in validation."""
+    if value is None:
+        return {}
+    pairs: list[tuple[Any, Any]]
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple):
+        pairs = []
+        for item in value:
+            if not isinstance(item, Mapping) or item.keys() != {"key", "value"}:
+                raise Invalid("must be a list of {key, value} objects")
+            pairs.append((item["key"], item["value"]))
+    else:
+        raise Invalid(f"must be an object of dimension key to value, not {_json_type(value)}")
+    if len(pairs) > MAX_RUN_DIMENSIONS:
+        raise Invalid(f"a run carries at most {MAX_RUN_DIMENSIONS} dimensions (got {len(pairs)})")
+    values: dict[str, str] = {}
+    for key, item in pairs:
+        if not isinstance(key, str):
+            raise Invalid("dimension keys must be strings")
+        problem = key_problem(key)
+        if problem is not None:
+            raise Invalid(problem)
+        if key in values:
+            raise Invalid(f"dimension {key!r} is given twice")
+        problem = value_problem(item)
+        if problem is not None:
+            raise Invalid(f"the value of {key!r} {problem}")
+        if not item.isascii() and not _is_utf8(item):
+            raise Invalid(f"the value of {key!r} must be valid Unicode")
+        values[key] = item
+    return dict(sorted(values.items()))
+
+
+def _no_dimensions(values: list[Any]) -> list[Any] | None:
+    for v in values:
+        if v is not None:
+            return None
+    return [{} for _ in values]
+
+
+DIMENSIONS = Rule(_dimensions_value, {}, _no_dimensions)
+"""A run's own dimension values (app.domain.dimensions), sorted by key; {} when absent."""
 
 
 Fields = tuple[tuple[str, Rule], ...]

@@ -25,6 +25,7 @@ from app.domain.pricing import TokenCounts
 from app.services.ingest.errors import RecordError
 from app.services.ingest.fields import (
     CLIENT_ID,
+    DIMENSIONS,
     INT_MAX,
     MONEY,
     TIMESTAMP,
@@ -64,6 +65,7 @@ class RunRecord:
     variant: str | None
     team: str | None
     subject: str | None
+    dimensions: dict[str, str]  # the tenant's own dimensions (app.domain.dimensions)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ Record = RunRecord | UsageRecord | LabelRecord | OutcomeRecord | RevenueRecord
 
 RUN_FIELDS = frozenset(
     {"type", "correlationId", "workflowKey", "clientId", "startedAt"}
-    | {"campaign", "channel", "variant", "team", "subject"}
+    | {"campaign", "channel", "variant", "team", "subject", "dimensions"}
 )
 USAGE_FIELDS = frozenset(
     {"type", "eventId", "correlationId", "workflowKey", "clientId", "kind", "occurredAt"}
@@ -132,6 +134,7 @@ RUN_READ: Fields = (
     ("variant", text_rule(DIMENSION_LENGTH)),
     ("team", text_rule(DIMENSION_LENGTH)),
     ("subject", text_rule(DIMENSION_LENGTH)),
+    ("dimensions", DIMENSIONS),
 )
 USAGE_READ: Fields = (
     ("kind", choice_rule(UsageKind)),

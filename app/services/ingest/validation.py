@@ -24,9 +24,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from app.domain.dimensions import check_run_values
 from app.domain.enums import UsageKind
 from app.domain.money import quantize_money
 from app.domain.pricing import Price, ScaledPrice, price_in_force, price_tokens
+from app.services.ingest.dimensions import load_declared
 from app.services.ingest.errors import RecordError
 from app.services.ingest.fields import MONEY_LIMIT
 from app.services.ingest.outcomes import OutcomeRecord, check_outcome_rungs
@@ -146,6 +148,7 @@ async def _validate_records(
     workflows = await _check_workflows(conn, tenant_id, drafts)
     await _check_clients(conn, tenant_id, drafts)
     await _check_label_runs(conn, tenant_id, drafts)
+    await _check_dimensions(conn, tenant_id, drafts)
     outcomes = [r for r in drafts.records if isinstance(r, OutcomeRecord)]
     sound = [r for r in outcomes if drafts.sound(r, "rung")]
     await check_outcome_rungs(conn, tenant_id, sound, workflows, drafts.add)
@@ -245,6 +248,24 @@ async def _check_label_runs(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) ->
                     "correlationId",
                     f"no run {r.correlation_id!r} is stored or started in this batch",
                 )
+            )
+
+
+async def _check_dimensions(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> None:
+    """A run's dimension values need a declared, unretired key and an allowed value
+    (app.domain.dimensions): one error per key, with its stable code, on "dimensions.<key>"."""
+    wanted = [
+        r
+        for r in drafts.records
+        if isinstance(r, RunRecord) and r.dimensions and drafts.sound(r, "dimensions")
+    ]
+    if not wanted:
+        return
+    declared = await load_declared(conn, tenant_id)
+    for r in wanted:
+        for problem in check_run_values(r.dimensions, declared):
+            drafts.add(
+                RecordError(r.index, f"dimensions.{problem.key}", problem.message, problem.code)
             )
 
 

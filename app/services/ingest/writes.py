@@ -25,6 +25,7 @@ Decimal took a third of the staging COPY's client CPU (2.5 → 1.6 ms per 1,000 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date
@@ -34,13 +35,14 @@ from app.services.ingest.arrays import columns, counted, unique_sorted
 from app.services.ingest.records import LabelRecord, RunRecord
 from app.services.ingest.validation import PricedUsage
 
+# A run's dimensions travel as JSON text (sorted keys) and are cast to jsonb here.
 INSERT_RUNS = """
 INSERT INTO runs (tenant_id, correlation_id, workflow_id, client_id, started_at,
-                  campaign, channel, variant, team, subject)
-SELECT $1::uuid, u.* FROM unnest(
+                  campaign, channel, variant, team, subject, dimensions)
+SELECT $1::uuid, u.c, u.w, u.cl, u.s, u.ca, u.ch, u.v, u.t, u.su, u.d::jsonb FROM unnest(
     $2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[],
-    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]
-) AS u
+    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]
+) AS u(c, w, cl, s, ca, ch, v, t, su, d)
 ON CONFLICT (tenant_id, correlation_id) DO NOTHING
 """
 
@@ -123,12 +125,13 @@ async def insert_runs(
             r.variant,
             r.team,
             r.subject,
+            json.dumps(r.dimensions, sort_keys=True, ensure_ascii=False),
         )
         for r in unique_sorted(runs, lambda r: r.correlation_id)
     ]
     if not rows:
         return 0
-    return int(await conn.fetchval(counted(INSERT_RUNS), tenant_id, *columns(rows, 9)))
+    return int(await conn.fetchval(counted(INSERT_RUNS), tenant_id, *columns(rows, 10)))
 
 
 async def insert_usage(

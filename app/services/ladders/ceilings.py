@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,10 +27,11 @@ from app.db.tables import CostCeiling, LadderRung
 from app.domain import ladder
 from app.domain.money import quantize_money
 from app.services.costs.scope import CostScope, TimeRange
-from app.services.costs.slices import by_dimension
+from app.services.costs.slices import by_dimension, custom_dimension, split_dimension
+from app.services.decisions.dimensions import require_declared
 from app.services.ingest.errors import FieldError
 from app.services.ladders.cohorts import slice_figures
-from app.services.ladders.figures import SLICE_DIMENSIONS, require_rung
+from app.services.ladders.figures import check_dimension, require_rung
 from app.services.tenancy import catalog
 
 CEILINGS = CostCeiling.__table__  # type: ignore[attr-defined]
@@ -75,8 +77,12 @@ async def set_cost_ceiling(
 ) -> StoredCeiling:
     """Insert or replace the ceiling of (workflow, rung, dimension, value); returns it as stored.
 
+    `dimension` is CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM or "CUSTOM:<key>" (a run dimension
+    of the tenant, app.services.costs.slices).
+
     Raises FieldError naming "workflowKey" (no such workflow), "rung" (not an active rung),
-    "dimension" (not one of CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM), "value" (empty, too long,
+    "dimension" (not one of those), "dimensionKey" (a run dimension the tenant never declared),
+    "value" (empty, too long,
     or for CLIENT not the id of one of the tenant's clients) or "ceiling" (not a finite amount
     >= 0 below 10^10; rounded to 10 dp half-even).
     """
@@ -87,8 +93,10 @@ async def set_cost_ceiling(
         raise FieldError("workflowKey", f"no workflow {workflow_key!r} in this tenant")
     workflow_id = found[workflow_key].workflow_id
     await require_rung(session=session, tenant_id=tenant_id, workflow_id=workflow_id, rung=rung)
-    if dimension not in SLICE_DIMENSIONS:
-        raise FieldError("dimension", f"must be one of {', '.join(SLICE_DIMENSIONS)}")
+    check_dimension(dimension)
+    name, key = split_dimension(dimension)
+    if key is not None:
+        await require_declared(session=session, tenant_id=tenant_id, key=key)
     value = await _checked_value(session, tenant_id, dimension, value)
     amount = _checked_ceiling(ceiling)
 
@@ -96,13 +104,21 @@ async def set_cost_ceiling(
         tenant_id=tenant_id,
         workflow_id=workflow_id,
         rung_key=rung,
-        dimension=dimension,
+        dimension=name,
+        dimension_key=key or "",
         value=value,
         ceiling=amount,
     )
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["tenant_id", "workflow_id", "rung_key", "dimension", "value"],
+            index_elements=[
+                "tenant_id",
+                "workflow_id",
+                "rung_key",
+                "dimension",
+                "dimension_key",
+                "value",
+            ],
             set_={
                 "ceiling": statement.excluded.ceiling,
                 "updated_at": statement.excluded.updated_at,
@@ -123,7 +139,8 @@ async def ceiling_status(
     """Every ceiling of the workflow's active rungs, ordered by rung position, dimension and
     value, over the runs started in [now - window_days, now).
 
-    One statement for the ceilings, then one per dimension in use (at most five).
+    One statement for the ceilings, then one per dimension in use (five built in, plus each
+    run dimension a ceiling slices by).
     Raises FieldError("windowDays") unless 1 <= window_days <= 366.
     """
     if not 1 <= window_days <= MAX_WINDOW_DAYS:
@@ -145,15 +162,21 @@ async def ceiling_status(
                     CEILINGS.c.workflow_id == workflow_id,
                     RUNGS.c.retired_at.is_(None),
                 )
-                .order_by(RUNGS.c.position, CEILINGS.c.dimension, CEILINGS.c.value)
+                .order_by(
+                    RUNGS.c.position,
+                    CEILINGS.c.dimension,
+                    CEILINGS.c.dimension_key,
+                    CEILINGS.c.value,
+                )
             )
         )
         .mappings()
         .all()
     )
+    sliced = [_sliced(row) for row in rows]  # "CUSTOM:<key>" for a run dimension
     rungs_by_dimension: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        rungs_by_dimension[row["dimension"]].add(row["rung_key"])
+    for row, dimension in zip(rows, sliced, strict=True):
+        rungs_by_dimension[dimension].add(row["rung_key"])
 
     window = TimeRange(now - timedelta(days=window_days), now)
     figures = {}
@@ -171,15 +194,15 @@ async def ceiling_status(
         figures[dimension] = found[workflow_id]
 
     states = []
-    for row in rows:
-        slice_ = figures[row["dimension"]].get(row["value"])
+    for row, dimension in zip(rows, sliced, strict=True):
+        slice_ = figures[dimension].get(row["value"])
         total = slice_.total_cost if slice_ is not None else Decimal(0)
         count = slice_.counts.get(row["rung_key"], 0) if slice_ is not None else 0
         window_figures = ladder.RungWindow(total, count)
         states.append(
             CeilingState(
                 rung=row["rung_key"],
-                dimension=row["dimension"],
+                dimension=dimension,
                 value=row["value"],
                 ceiling=row["ceiling"],
                 total_cost=total,
@@ -189,6 +212,13 @@ async def ceiling_status(
             )
         )
     return states
+
+
+def _sliced(row: Any) -> str:
+    """A stored ceiling's slice dimension: its dimension, or "CUSTOM:<key>"."""
+    if row["dimension"] == "CUSTOM":
+        return custom_dimension(row["dimension_key"])
+    return str(row["dimension"])
 
 
 async def _checked_value(

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import LadderRung
 from app.domain import ladder
+from app.domain.dimensions import key_problem
 from app.services.costs.cohorts import CohortFigures, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
-from app.services.costs.slices import by_bucket, by_dimension
+from app.services.costs.slices import by_bucket, by_dimension, split_dimension
 from app.services.ingest.errors import FieldError
 from app.services.ladders.cohorts import SliceFigures, rung_counts, slice_figures
 from app.services.tenancy import catalog
@@ -139,8 +140,16 @@ def previous_window(time_range: TimeRange) -> TimeRange:
 
 
 def check_dimension(dimension: str) -> None:
-    if dimension not in SLICE_DIMENSIONS:
-        raise FieldError("dimension", f"must be one of {', '.join(SLICE_DIMENSIONS)}")
+    """FieldError("dimension") unless it is one of SLICE_DIMENSIONS or "CUSTOM:<key>" with a
+    well-formed key (whether the key is declared is the caller's check)."""
+    name, key = split_dimension(dimension)
+    if key is not None:
+        problem = key_problem(key)
+        if problem is not None:
+            raise FieldError("dimensionKey", problem)
+        return
+    if name not in SLICE_DIMENSIONS:
+        raise FieldError("dimension", f"must be one of {', '.join(SLICE_DIMENSIONS)} or CUSTOM")
 
 
 def check_rung(rungs: Sequence[LadderRung], rung: str) -> None:
