@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import ModelPrice
 from app.domain.pricing import TOKENS_PER_UNIT
 from app.services.costs.basis import MONEY_DIGITS
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.scope import (
     USAGE,
     CostScope,
@@ -62,13 +62,7 @@ def _cohort_events(
     now: datetime,
 ) -> Any:
     """The cohort's usage rows (run usage + workflow-level usage), as one subquery."""
-    cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
     columns = [USAGE.c[name] for name in USAGE_COLUMNS]
     priced_from = USAGE.c.price_effective_from.label("priced_from")
     of_runs = select(*columns, USAGE.c.cost_source, priced_from).select_from(

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.cost_per_outcome import CohortTotals
 from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.scope import RUNS, USAGE, CostScope, TimeRange
 
 ACCEPTED = RunStatus.ACCEPTED.value
@@ -117,13 +117,7 @@ async def slice_totals(
     by: SliceBy,
 ) -> dict[uuid.UUID, list[SliceTotals]]:
     """Each workflow's slices (by value, NULL last); an empty list for an empty cohort."""
-    cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
     source, value = SLICERS[by](cohort, tenant_id)
     runs = func.count(cohort.c.correlation_id)
     statement = (

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import RunLabel
 from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.domain.failure_reasons import ReasonRuns
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.scope import CostScope, TimeRange
 
 LABELS = RunLabel.__table__  # type: ignore[attr-defined]
@@ -37,13 +37,7 @@ async def reason_runs(
     now: datetime,
 ) -> dict[uuid.UUID, list[ReasonRuns]]:
     """Per workflow: (status, raw reason, failed runs, their cost) rows; [] for no failures."""
-    cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
     label = (
         select(LABELS.c.reason)
         .where(

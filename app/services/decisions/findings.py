@@ -25,7 +25,7 @@ from app.domain.finding_thresholds import BY_NAME, check_threshold
 from app.domain.pricing import TOKENS_PER_UNIT
 from app.domain.usage_findings import ContextStats, PlacementStats
 from app.services.costs.basis import MONEY_DIGITS
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.scope import USAGE, CostScope, TimeRange, in_range
 from app.services.ingest.errors import FieldError
 
@@ -177,13 +177,7 @@ async def costliest_failed_runs(
     now: Any,
 ) -> dict[uuid.UUID, list[str]]:
     """Per workflow, the correlation ids of its cohort's 5 costliest failed runs."""
-    cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=CostScope(),
-        now=now,
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, CostScope(), now))
     ranked = (
         select(
             cohort.c.workflow_id,

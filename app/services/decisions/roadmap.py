@@ -35,7 +35,7 @@ from app.db.tables import RoiBaseline
 from app.db.tables.roi import NO_CLIENT
 from app.domain.attribution import ATTRIBUTION_WINDOW, AcceptedRun, RevenueEvent, attribute
 from app.domain.enums import RunStatus
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.scope import RUNS, CostScope, TimeRange, cohort_source
 from app.services.tenancy.catalog import WORKFLOWS
 
@@ -140,9 +140,7 @@ async def run_outcomes(
     now: datetime,
 ) -> dict[uuid.UUID, list[RunOutcome]]:
     """Per workflow, its cohort's finished runs (failed, or counted ACCEPTED) with revenue."""
-    cohort = cohort_runs(
-        tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope, now=now
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
     rows = (
         await session.execute(
             select(

@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import LadderRung, OutcomeEvent
 from app.domain.ladder import ACCEPTED_RUNG
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.rules import counted, held, hold_interval
 from app.services.costs.scope import (
     RUNS,
@@ -232,9 +232,7 @@ async def slice_figures(
     runs' usage (`cohort_runs`) plus the workflow-level costs of that slice booked in range.
     """
     ids = list(workflow_ids)
-    cohort = cohort_runs(
-        tenant_id=tenant_id, workflow_ids=ids, time_range=time_range, scope=scope, now=now
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, ids, time_range, scope, now))
     members = _members(
         tenant_id=tenant_id,
         workflow_ids=ids,

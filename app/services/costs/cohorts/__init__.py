@@ -40,7 +40,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.services.costs.basis import CostBasis, factors_for
-from app.services.costs.cohorts.live import cohort_runs, totals_statement, workflow_level_costs
+from app.services.costs.cohorts.live import (
+    CohortQuestion,
+    cohort_runs,
+    totals_statement,
+    workflow_level_costs,
+)
 from app.services.costs.cohorts.rollup import hold_bounds
 from app.services.costs.cohorts.rows import ZERO, CohortFigures, figures_from_rows
 from app.services.costs.cohorts.statements import Span, rollup_statement
@@ -76,12 +81,7 @@ async def cohort_figures(
         result = await session.execute(statement, params)
         return figures_from_rows(result, workflow_ids)
     cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-        factors=factors,
+        CohortQuestion(tenant_id, workflow_ids, time_range, scope, now), factors=factors
     )
     workflow_level = workflow_level_costs(
         tenant_id=tenant_id,
@@ -110,11 +110,7 @@ async def cohort_run_costs(
     range; beyond that, percentile_disc in SQL would be the next step.
     """
     cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
+        CohortQuestion(tenant_id, workflow_ids, time_range, scope, now),
         factors=factors_for(basis, tenant_id),
     )
     result = await session.execute(
@@ -129,6 +125,7 @@ async def cohort_run_costs(
 __all__ = [
     "ZERO",
     "CohortFigures",
+    "CohortQuestion",
     "Span",
     "cohort_figures",
     "cohort_run_costs",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,13 +39,21 @@ ACCEPTED = RunStatus.ACCEPTED.value
 RUNNING = RunStatus.RUNNING.value
 
 
+@dataclass(frozen=True)
+class CohortQuestion:
+    """Which runs a cohort read is about: the tenant's `workflow_ids`' runs started in
+    `time_range` within `scope`, their acceptance holds judged at `now`."""
+
+    tenant_id: uuid.UUID
+    workflow_ids: Sequence[uuid.UUID]
+    time_range: TimeRange
+    scope: CostScope
+    now: datetime
+
+
 def cohort_runs(
+    question: CohortQuestion,
     *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
     factors: CTE | None = None,
     started_in: Sequence[TimeRange] | None = None,
     name: str = "cohort",
@@ -59,7 +68,8 @@ def cohort_runs(
     provider-month, so a run's cost is a correlated sum of its raw usage, which PostgreSQL
     answers with the (tenant_id, correlation_id) index per run.
     """
-    pending = held(hold_interval(WORKFLOWS.c.acceptance_hold_hours), now)
+    tenant_id = question.tenant_id
+    pending = held(hold_interval(WORKFLOWS.c.acceptance_hold_hours), question.now)
     source = cohort_source(WORKFLOWS)
     run_cost: Any
     if factors is None:
@@ -93,9 +103,9 @@ def cohort_runs(
         .where(
             *cohort_filters(
                 tenant_id=tenant_id,
-                workflow_ids=workflow_ids,
-                time_range=time_range,
-                scope=scope,
+                workflow_ids=question.workflow_ids,
+                time_range=question.time_range,
+                scope=question.scope,
                 started_in=started_in,
             )
         )

@@ -18,7 +18,13 @@ from sqlalchemy import (
 )
 
 from app.domain.enums import FAILURE_STATUSES
-from app.services.costs.cohorts.live import ACCEPTED, RUNNING, cohort_runs, per_run_totals
+from app.services.costs.cohorts.live import (
+    ACCEPTED,
+    RUNNING,
+    CohortQuestion,
+    cohort_runs,
+    per_run_totals,
+)
 from app.services.costs.rules import held_after, hold_interval, hold_since
 from app.services.costs.scope import (
     COHORT_DAYS,
@@ -196,11 +202,7 @@ def per_run_with_rollup(
             continue
         live = per_run_totals(
             cohort_runs(
-                tenant_id=tenant_id,
-                workflow_ids=workflow_ids,
-                time_range=within,
-                scope=scope,
-                now=now,
+                CohortQuestion(tenant_id, workflow_ids, within, scope, now),
                 started_in=pieces,
                 name="cohort" if sign == 1 else "taken_back_runs",
             )

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 
 from app.domain.enums import RunStatus
-from app.services.costs.cohorts import cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.rules import counted
 from app.services.costs.scope import (
     RUNS,
@@ -32,13 +32,7 @@ def live_runs_by_day(
     *, tenant_id: uuid.UUID, workflow_ids: Sequence[uuid.UUID], window: TimeRange, now: datetime
 ) -> Any:
     """The all-live buckets of the cohort's runs: `cohort_runs` grouped by start day."""
-    cohort = cohort_runs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=window,
-        scope=WHOLE_COHORT,
-        now=now,
-    )
+    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, window, WHOLE_COHORT, now))
     started = RUNS.alias("started_run")
     run_day = day_of(started.c.started_at, window.start)
     accepted = counted(cohort.c.status, cohort.c.pending)
