@@ -7,13 +7,38 @@ against rows whose every value the test states.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from app.db.tables import CostCeiling, LadderRung, OutcomeEvent, Workflow
 from tests.integration.reads_factories import T0, rung, workflow
 
 OUTREACH_LADDER = ("accepted", "reply", "positive_reply", "deal")
+
+
+def ago(days: float) -> str:
+    """The ISO time `days` before now."""
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+def lead_records(
+    i: str, days_ago: float, cost: str, *, replied: bool, **run: Any
+) -> list[dict[str, Any]]:
+    """The /v1/events records of outreach lead `i`: its run started `days_ago` (with `run`'s
+    fields), one TOOL usage of `cost`, and, if `replied`, its reply outcome a day ago."""
+    records = [
+        {"type": "run", "correlationId": i, "workflowKey": "outreach", "startedAt": ago(days_ago),
+         "subject": f"lead-{i}", **run},
+        {"type": "usage", "eventId": f"u-{i}", "correlationId": i, "workflowKey": "outreach",
+         "kind": "TOOL", "occurredAt": ago(days_ago), "cost": cost},
+    ]  # fmt: skip
+    if replied:
+        records.append(
+            {"type": "outcome", "eventId": f"o-{i}", "workflowKey": "outreach", "rung": "reply",
+             "subject": f"lead-{i}", "occurredAt": ago(1)}
+        )  # fmt: skip
+    return records
 
 
 def outreach(

@@ -4,10 +4,10 @@ when a slice's cost per rung crosses its ceiling (or it spends without reaching 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from app.auth.principal import Role
 from tests.integration.ladder_api import Events, upsert
+from tests.integration.ladder_factories import ago, lead_records
 
 SET = """mutation($input: CeilingInput!) {
   setCostCeiling(input: $input) { ceiling { id value ceiling } } }"""
@@ -20,23 +20,8 @@ query($key: String!, $days: Int) {
 """
 
 
-def ago(days: float) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
-
-
 def lead(i: str, days_ago: float, cost: str, channel: str, replied: bool = False, **run) -> list:
-    records = [
-        {"type": "run", "correlationId": i, "workflowKey": "outreach", "startedAt": ago(days_ago),
-         "subject": f"lead-{i}", "channel": channel, **run},
-        {"type": "usage", "eventId": f"u-{i}", "correlationId": i, "workflowKey": "outreach",
-         "kind": "TOOL", "occurredAt": ago(days_ago), "cost": cost},
-    ]  # fmt: skip
-    if replied:
-        records.append(
-            {"type": "outcome", "eventId": f"o-{i}", "workflowKey": "outreach", "rung": "reply",
-             "subject": f"lead-{i}", "occurredAt": ago(1)}
-        )  # fmt: skip
-    return records
+    return lead_records(i, days_ago, cost, replied=replied, channel=channel, **run)
 
 
 def ceiling(value: str, amount: str, dimension: str = "CHANNEL", rung: str = "reply") -> dict:

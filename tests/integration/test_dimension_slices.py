@@ -17,9 +17,8 @@ mid-market had no reply before (not listed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from tests.integration.ladder_api import Events, upsert
+from tests.integration.ladder_factories import ago, lead_records
 
 DECLARE = """mutation($key: String!) {
   declareRunDimension(input: {key: $key, description: "d"}) { key } }"""
@@ -36,23 +35,9 @@ RISING = """query($range: TimeRange!, $dimension: CostDimension!, $key: String) 
 }"""
 
 
-def ago(days: float) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
-
-
 def lead(i: str, days_ago: float, cost: str, segment: str, replied: bool = True) -> list:
-    records = [
-        {"type": "run", "correlationId": i, "workflowKey": "outreach", "startedAt": ago(days_ago),
-         "subject": f"lead-{i}", "channel": "email", "dimensions": {"segment": segment}},
-        {"type": "usage", "eventId": f"u-{i}", "correlationId": i, "workflowKey": "outreach",
-         "kind": "TOOL", "occurredAt": ago(days_ago), "cost": cost},
-    ]  # fmt: skip
-    if replied:
-        records.append(
-            {"type": "outcome", "eventId": f"o-{i}", "workflowKey": "outreach", "rung": "reply",
-             "subject": f"lead-{i}", "occurredAt": ago(1)}
-        )  # fmt: skip
-    return records
+    dimensions = {"segment": segment}
+    return lead_records(i, days_ago, cost, replied=replied, channel="email", dimensions=dimensions)
 
 
 async def segment_tenant(make_tenant, http, sessions):
