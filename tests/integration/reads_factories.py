@@ -188,3 +188,13 @@ async def outreach_tenant(
     wf = workflow(tenant.tenant_id, hold_hours=hold_hours)
     await insert(sessions, tenant.tenant_id, wf)
     return tenant, tenant.tenant_id, wf
+
+
+async def acme_and_globex(
+    make_tenant: Any, sessions: TenantSessions
+) -> tuple[Any, uuid.UUID, Workflow, Client, Client]:
+    """`outreach_tenant` with two clients, Acme and Globex, inserted."""
+    tenant, t, wf = await outreach_tenant(make_tenant, sessions)
+    acme, globex = client(t, "Acme"), client(t, "Globex")
+    await insert(sessions, t, acme, globex)
+    return tenant, t, wf, acme, globex

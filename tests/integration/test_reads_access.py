@@ -12,6 +12,7 @@ from app.db.tables import TENANT_TABLES, RunLabel
 from app.services.tenancy.tenants import create_api_key
 from tests.integration.reads_factories import (
     MARCH,
+    acme_and_globex,
     client,
     day,
     insert,
@@ -121,15 +122,10 @@ TENANT_WIDE = {
 
 
 async def client_viewer_tenant(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf, acme, globex = workflow(t), client(t, "Acme"), client(t, "Globex")
+    tenant, t, wf, acme, globex = await acme_and_globex(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
-        globex,
         run(t, wf, "acme-1", started_at=day(1), status="ACCEPTED", client_id=acme.client_id),
         run(t, wf, "globex-1", started_at=day(1), status="ACCEPTED", client_id=globex.client_id),
         usage(t, wf, "4", correlation_id="acme-1", occurred_at=day(1)),

@@ -7,13 +7,12 @@ from decimal import Decimal
 
 from tests.integration.reads_factories import (
     MARCH,
-    client,
+    acme_and_globex,
     day,
     insert,
     outreach_tenant,
     run,
     usage,
-    workflow,
 )
 
 FIGURES = """
@@ -178,15 +177,10 @@ async def test_the_range_is_half_open(make_tenant, sessions):
 
 
 async def test_scope_filters_runs_and_workflow_level_costs(make_tenant, sessions):
-    tenant = await make_tenant()
-    t = tenant.tenant_id
-    wf, acme, globex = workflow(t), client(t, "Acme"), client(t, "Globex")
+    tenant, t, wf, acme, globex = await acme_and_globex(make_tenant, sessions)
     await insert(
         sessions,
         t,
-        wf,
-        acme,
-        globex,
         run(
             t,
             wf,
