@@ -174,18 +174,7 @@ async def in_python(sessions: TenantSessions, tenant_id: uuid.UUID, now: datetim
         UsageCost(u["workflow_id"], u["client_id"], u["correlation_id"], u["occurred_at"], u[4])
         for u in usage_rows
     ]
-    events = [
-        RevenueEvent(
-            event_id=e["event_id"],
-            client_id=e["client_id"],
-            amount=e["amount"],
-            occurred_at=e["occurred_at"],
-            workflow_id=e["workflow_id"],
-            subject=e["subject"],
-            correlation_id=e["correlation_id"],
-        )
-        for e in event_rows
-    ]
+    events = [RevenueEvent.from_row(e) for e in event_rows]
     windows, _ = compute_windows(runs=runs, usage=usage, events=events, baselines={}, now=now)
     return len(windows)
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 ATTRIBUTION_WINDOW = timedelta(days=30)
 """How long after it finished a run may claim revenue."""
@@ -65,6 +65,11 @@ class RevenueEvent:
     workflow_id: uuid.UUID | None = None
     subject: str | None = None
     correlation_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> RevenueEvent:
+        """The event of a `revenue_events` row (any mapping with those column names)."""
+        return cls(**{column.name: row[column.name] for column in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -116,18 +116,7 @@ async def _events(
             EVENTS.c.occurred_at <= until,
         )
     )
-    return [
-        RevenueEvent(
-            event_id=r.event_id,
-            client_id=r.client_id,
-            amount=r.amount,
-            occurred_at=r.occurred_at,
-            workflow_id=r.workflow_id,
-            subject=r.subject,
-            correlation_id=r.correlation_id,
-        )
-        for r in rows
-    ]
+    return [RevenueEvent.from_row(row) for row in rows.mappings()]
 
 
 async def run_outcomes(

@@ -224,18 +224,6 @@ def changed_windows(
     return sorted(k for k in keys if force or current.get(k, "") != stored.get(k))
 
 
-def _event(row: Any) -> RevenueEvent:
-    return RevenueEvent(
-        event_id=row["event_id"],
-        client_id=row["client_id"],
-        amount=row["amount"],
-        occurred_at=row["occurred_at"],
-        workflow_id=row["workflow_id"],
-        subject=row["subject"],
-        correlation_id=row["correlation_id"],
-    )
-
-
 async def _new_splits(
     conn: Any, tenant_id: uuid.UUID, events: list[RevenueEvent], now: datetime
 ) -> dict[str, Split]:
@@ -277,7 +265,7 @@ async def reattribute(
         [c[2] for c in changed],
         [k[2] for k in keys],
     )
-    events = [_event(row) for row in rows]
+    events = [RevenueEvent.from_row(row) for row in rows]
     if not events:
         return set()
     event_ids = [e.event_id for e in events]
