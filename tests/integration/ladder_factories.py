@@ -22,17 +22,25 @@ def ago(days: float) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).isoformat()
 
 
+def costed_run(
+    correlation_id: str, started_at: str, cost: str, *, event_id: str, **run: Any
+) -> list[dict[str, Any]]:
+    """The /v1/events records of an outreach run started at `started_at` (with `run`'s fields)
+    and its one TOOL usage of `cost` at that time."""
+    return [
+        {"type": "run", "correlationId": correlation_id, "workflowKey": "outreach",
+         "startedAt": started_at, **run},
+        {"type": "usage", "eventId": event_id, "correlationId": correlation_id,
+         "workflowKey": "outreach", "kind": "TOOL", "occurredAt": started_at, "cost": cost},
+    ]  # fmt: skip
+
+
 def lead_records(
     i: str, days_ago: float, cost: str, *, replied: bool, **run: Any
 ) -> list[dict[str, Any]]:
     """The /v1/events records of outreach lead `i`: its run started `days_ago` (with `run`'s
     fields), one TOOL usage of `cost`, and, if `replied`, its reply outcome a day ago."""
-    records = [
-        {"type": "run", "correlationId": i, "workflowKey": "outreach", "startedAt": ago(days_ago),
-         "subject": f"lead-{i}", **run},
-        {"type": "usage", "eventId": f"u-{i}", "correlationId": i, "workflowKey": "outreach",
-         "kind": "TOOL", "occurredAt": ago(days_ago), "cost": cost},
-    ]  # fmt: skip
+    records = costed_run(i, ago(days_ago), cost, event_id=f"u-{i}", subject=f"lead-{i}", **run)
     if replied:
         records.append(
             {"type": "outcome", "eventId": f"o-{i}", "workflowKey": "outreach", "rung": "reply",

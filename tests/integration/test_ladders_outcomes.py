@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from app.auth.principal import Role
 from tests.integration.ladder_api import RECORD, Events, ladder_of, record, upsert
+from tests.integration.ladder_factories import costed_run
 
 WHEN = "2026-03-20T00:00:00Z"
 
@@ -20,14 +21,15 @@ async def seeded(make_tenant, http, sessions, *ladder: str):
     tenant = await make_tenant()
     await upsert(tenant, "outreach", *ladder)
     events = await Events.for_tenant(http, sessions, tenant)
-    records = []
-    for i in range(3):
-        records.append({"type": "run", "correlationId": f"m{i}", "workflowKey": "outreach",
-                        "startedAt": "2026-03-02T00:00:00Z", "subject": f"lead-{i}"})  # fmt: skip
-        records.append({"type": "usage", "eventId": f"u{i}", "correlationId": f"m{i}",
-                        "workflowKey": "outreach", "kind": "TOOL",
-                        "occurredAt": "2026-03-02T00:00:00Z", "cost": "10"})  # fmt: skip
-    await events.post(records)
+    await events.post(
+        [
+            record
+            for i in range(3)
+            for record in costed_run(
+                f"m{i}", "2026-03-02T00:00:00Z", "10", event_id=f"u{i}", subject=f"lead-{i}"
+            )
+        ]
+    )
     return tenant, events
 
 

@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from app.auth.principal import Role
 from tests.integration.ladder_api import MARCH, Events, ladder_of, upsert
+from tests.integration.ladder_factories import costed_run
 
 LEADS = 1000
 PRICE = """
@@ -189,13 +190,13 @@ async def test_totals_are_exact_for_any_ladder(make_tenant, http, sessions):
     tenant = await make_tenant()
     await upsert(tenant, "outreach", "reply")
     events = await Events.for_tenant(http, sessions, tenant)
-    records = []
-    for i in range(7):
-        records.append({"type": "run", "correlationId": f"r{i}", "workflowKey": "outreach",
-                        "startedAt": "2026-03-02T00:00:00Z", "subject": f"s{i}"})  # fmt: skip
-        records.append({"type": "usage", "eventId": f"u{i}", "correlationId": f"r{i}",
-                        "workflowKey": "outreach", "kind": "TOOL",
-                        "occurredAt": "2026-03-02T00:00:00Z", "cost": "0.3333333333"})  # fmt: skip
+    records = [
+        record
+        for i in range(7)
+        for record in costed_run(
+            f"r{i}", "2026-03-02T00:00:00Z", "0.3333333333", event_id=f"u{i}", subject=f"s{i}"
+        )
+    ]
     records += [
         outcome(f"o{i}", "reply", "2026-03-03T00:00:00Z", subject=f"s{i}") for i in (0, 2, 4)
     ]
