@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -111,15 +112,7 @@ class Identity:
                     user_id=str(user_id),
                 )
         except oidc.SignInRefused as refusal:
-            async with self.sessions(tenant_id) as session:
-                await audit.record(
-                    session=session,
-                    tenant_id=tenant_id,
-                    actor="anonymous",
-                    action="sign_in_refused",
-                    now=utc_now(),
-                    reason=refusal.reason,
-                )
+            await self._audit(tenant_id, "anonymous", "sign_in_refused", reason=refusal.reason)
             raise
         secret, portal = await self.people.store.create(
             tenant_id=tenant_id,
@@ -244,27 +237,21 @@ class Identity:
     async def audit_revocation(
         self, tenant_id: uuid.UUID, person: PersonSession, reason: str
     ) -> None:
-        async with self.sessions(tenant_id) as session:
-            await audit.record(
-                session=session,
-                tenant_id=tenant_id,
-                actor="provider",
-                action="session_revoked",
-                now=utc_now(),
-                user_id=str(person.user_id),
-                reason=reason,
-            )
+        await self._audit(
+            tenant_id, "provider", "session_revoked", user_id=str(person.user_id), reason=reason
+        )
 
     async def signed_out(self, portal: PortalSession) -> None:
         """Audits a sign-out and forgets the person's record of that session."""
         person = await self.people.get(portal.session_id)
         await self.people.end(portal.tenant_id, portal.session_id)
-        async with self.sessions(portal.tenant_id) as session:
+        actor = f"user:{person.user_id}" if person else f"portal:{portal.session_id}"
+        await self._audit(portal.tenant_id, actor, "sign_out", session_id=portal.session_id)
+
+    async def _audit(self, tenant_id: uuid.UUID, actor: str, action: str, **detail: Any) -> None:
+        """Records `action` in the audit log now, in a transaction of its own."""
+        async with self.sessions(tenant_id) as session:
             await audit.record(
-                session=session,
-                tenant_id=portal.tenant_id,
-                actor=f"user:{person.user_id}" if person else f"portal:{portal.session_id}",
-                action="sign_out",
-                now=utc_now(),
-                session_id=portal.session_id,
-            )
+                session=session, tenant_id=tenant_id, actor=actor, action=action, now=utc_now(),
+                **detail,
+            )  # fmt: skip
