@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import re
 import uuid
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
@@ -64,6 +67,16 @@ async def require_tenant(sessions: TenantSessions, tenant_id: uuid.UUID) -> None
             f"no tenant {tenant_id} in this database",
             "check --tenant, or create one with `ledger tenant create NAME`",
         )
+
+
+@asynccontextmanager
+async def tenant_session(settings: Settings, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+    """A transaction of tenant `tenant_id` for one short command, after checking that the tenant
+    exists (CliError if not)."""
+    async with tenant_sessions(settings) as sessions:
+        await require_tenant(sessions, tenant_id)
+        async with sessions(tenant_id) as session:
+            yield session
 
 
 # --- tenant ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.auth.principal import Role
-from app.cli.admin import parse_uuid, require_tenant, tenant_sessions
+from app.cli.admin import parse_uuid, tenant_session, tenant_sessions
 from app.cli.commands import Commands, command_group, subcommand
 from app.cli.output import CliError, format_table, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
@@ -52,25 +52,23 @@ def cmd_provider(args: argparse.Namespace) -> int:
     settings = resolve_servers(load_settings(), redis=False).settings
 
     async def work() -> None:
-        async with tenant_sessions(settings) as sessions:
-            await require_tenant(sessions, tenant_id)
-            async with sessions(tenant_id) as session:
-                await providers.set_provider(
-                    session=session,
-                    tenant_id=tenant_id,
-                    settings=config,
-                    client_secret_encrypted=encrypt(settings, secret_text),
-                )
-                await audit.record(
-                    session=session,
-                    tenant_id=tenant_id,
-                    actor=ACTOR,
-                    action="provider_set",
-                    now=datetime.now(UTC),
-                    issuer=config.issuer,
-                    client_id=config.client_id,
-                    secret_rotated=True,
-                )
+        async with tenant_session(settings, tenant_id) as session:
+            await providers.set_provider(
+                session=session,
+                tenant_id=tenant_id,
+                settings=config,
+                client_secret_encrypted=encrypt(settings, secret_text),
+            )
+            await audit.record(
+                session=session,
+                tenant_id=tenant_id,
+                actor=ACTOR,
+                action="provider_set",
+                now=datetime.now(UTC),
+                issuer=config.issuer,
+                client_id=config.client_id,
+                secret_rotated=True,
+            )
 
     try:
         run_against(settings, work())
@@ -89,28 +87,26 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
     async def work() -> invitations.NewInvitation:
         now = datetime.now(UTC)
-        async with tenant_sessions(settings) as sessions:
-            await require_tenant(sessions, tenant_id)
-            async with sessions(tenant_id) as session:
-                created = await invitations.create_invitation(
-                    session=session,
-                    tenant_id=tenant_id,
-                    client_id=client_id,
-                    email=args.email,
-                    created_by=ACTOR,
-                    ttl=ttl,
-                    now=now,
-                )
-                await audit.record(
-                    session=session,
-                    tenant_id=tenant_id,
-                    actor=ACTOR,
-                    action="invitation_created",
-                    now=now,
-                    invitation_id=str(created.invitation.invitation_id),
-                    client_id=str(client_id),
-                    email=created.invitation.email,
-                )
+        async with tenant_session(settings, tenant_id) as session:
+            created = await invitations.create_invitation(
+                session=session,
+                tenant_id=tenant_id,
+                client_id=client_id,
+                email=args.email,
+                created_by=ACTOR,
+                ttl=ttl,
+                now=now,
+            )
+            await audit.record(
+                session=session,
+                tenant_id=tenant_id,
+                actor=ACTOR,
+                action="invitation_created",
+                now=now,
+                invitation_id=str(created.invitation.invitation_id),
+                client_id=str(client_id),
+                email=created.invitation.email,
+            )
         return created
 
     try:
@@ -131,10 +127,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     settings = resolve_servers(load_settings(), redis=False).settings
 
     async def work() -> list[tuple[str, str, str, str]]:
-        async with tenant_sessions(settings) as sessions:
-            await require_tenant(sessions, tenant_id)
-            async with sessions(tenant_id) as session:
-                rows = await audit.recent(session=session, tenant_id=tenant_id, limit=args.last)
+        async with tenant_session(settings, tenant_id) as session:
+            rows = await audit.recent(session=session, tenant_id=tenant_id, limit=args.last)
         return [
             (
                 r.at.replace(microsecond=0).isoformat(),
