@@ -67,29 +67,15 @@ async def cohort_figures(
 
     `use_rollup=False` forces the all-live statement (the reference the tests compare with).
     """
+    question = CohortQuestion(tenant_id, workflow_ids, time_range, scope, now)
     factors = factors_for(basis, tenant_id)
     cover = cover_with_days(time_range)
     if cover is not None and factors is None and scope.client_only and use_rollup:
-        statement, params = rollup_statement(
-            tenant_id=tenant_id,
-            workflow_ids=workflow_ids,
-            time_range=time_range,
-            cover=cover,
-            scope=scope,
-            now=now,
-        )
+        statement, params = rollup_statement(question, cover)
         result = await session.execute(statement, params)
         return figures_from_rows(result, workflow_ids)
-    cohort = cohort_runs(
-        CohortQuestion(tenant_id, workflow_ids, time_range, scope, now), factors=factors
-    )
-    workflow_level = workflow_level_costs(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        factors=factors,
-    )
+    cohort = cohort_runs(question, factors=factors)
+    workflow_level = workflow_level_costs(question, factors=factors)
     statement = totals_statement(cohort, workflow_level)
     return figures_from_rows(await session.execute(statement), workflow_ids)
 

@@ -115,15 +115,9 @@ def cohort_runs(
     )
 
 
-def workflow_level_costs(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    factors: CTE | None = None,
-) -> Any:
-    """Usage of the workflows booked in range with no stored run (NULL or unknown correlation id).
+def workflow_level_costs(question: CohortQuestion, *, factors: CTE | None = None) -> Any:
+    """Usage of the workflows booked in range with no stored run (NULL or unknown correlation id);
+    the question's `now` plays no part.
 
     One anti-join covers both cases: a NULL correlation id never matches a run either.
     """
@@ -132,7 +126,10 @@ def workflow_level_costs(
         .select_from(workflow_level_source())
         .where(
             *workflow_level_filters_for(
-                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
+                tenant_id=question.tenant_id,
+                workflow_ids=question.workflow_ids,
+                time_range=question.time_range,
+                scope=question.scope,
             )
         )
         .group_by(USAGE.c.workflow_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,29 +30,22 @@ from app.services.costs.rules import held_after, hold_interval, hold_since
 from app.services.costs.scope import (
     COHORT_DAYS,
     RUNS,
-    CostScope,
     DayCover,
-    TimeRange,
     run_filters,
 )
 from app.services.tenancy.catalog import WORKFLOWS
 
 
-def rollup_days(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    days: TimeRange,
-    scope: CostScope,
-    day_bounds: tuple[Any, Any] | None = None,
-) -> Any:
-    """`per_run_totals`'s columns for the runs started in `days` (whole UTC days), from the rollup,
+def rollup_days(days: CohortQuestion, *, day_bounds: tuple[Any, Any] | None = None) -> Any:
+    """`per_run_totals`'s columns for the runs started in `days`' range (whole UTC days), from the
+    rollup,
     counting every ACCEPTED run as accepted (`held_correction` takes the held ones back).
     `day_bounds`: the first and end dates of `days` when they are not values (a cached
     statement's parameters).
 
     Summed per (workflow, status) first, then pivoted: two sums per bucket row, not eleven."""
-    first, end = day_bounds or (days.start.date(), days.end.date())
+    tenant_id, workflow_ids, scope = days.tenant_id, days.workflow_ids, days.scope
+    first, end = day_bounds or (days.time_range.start.date(), days.time_range.end.date())
     by_status = (
         select(
             COHORT_DAYS.c.workflow_id,
@@ -113,21 +107,15 @@ def hold_bounds(
     )
 
 
-def held_correction(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    days: TimeRange,
-    scope: CostScope,
-    now: datetime,
-) -> Any:
-    """The ACCEPTED runs started in `days` still inside their workflow's hold: moved from
-    accepted (and finished) to pending.
+def held_correction(days: CohortQuestion) -> Any:
+    """The ACCEPTED runs started in `days`' range (whole UTC days) still inside their workflow's
+    hold at its `now`: moved from accepted (and finished) to pending.
 
     A count per workflow, correlated on the workflow's own hold, so each is one range of the
     partial index of ACCEPTED runs (`ix_runs_accepted_status_at`: workflow, status time):
     `status_at + hold > now` written as `status_at > now - hold`."""
-    bounds = hold_bounds(tenant_id=tenant_id, workflow_ids=workflow_ids, now=now)
+    tenant_id = days.tenant_id
+    bounds = hold_bounds(tenant_id=tenant_id, workflow_ids=days.workflow_ids, now=days.now)
     held_runs = (
         select(func.count())
         .select_from(RUNS)
@@ -137,8 +125,10 @@ def held_correction(
             held_after(bounds.c.since),
             # [start, end) as a range: the same runs as `in_range`, but not a bound of
             # ix_runs_workflow_started, which would read all of the workflow's runs of the days.
-            func.tstzrange(days.start, days.end).op("@>", is_comparison=True)(RUNS.c.started_at),
-            *run_filters(scope),
+            func.tstzrange(days.time_range.start, days.time_range.end).op("@>", is_comparison=True)(
+                RUNS.c.started_at
+            ),
+            *run_filters(days.scope),
         )
         .correlate(bounds)
         .scalar_subquery()
@@ -172,37 +162,19 @@ def negated(per_run: Any) -> Any:
 
 
 def per_run_with_rollup(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    cover: DayCover,
-    scope: CostScope,
-    now: datetime,
-    day_bounds: tuple[Any, Any] | None = None,
+    question: CohortQuestion, cover: DayCover, *, day_bounds: tuple[Any, Any] | None = None
 ) -> Any:
     """`per_run_totals` of the whole range: the rollup's whole days and their held correction, plus
     the partial pieces read live, minus the pieces of whole days outside the range read live
     (`cover_with_days`), summed per workflow."""
-    days = cover.days
-    parts = [
-        rollup_days(
-            tenant_id=tenant_id,
-            workflow_ids=workflow_ids,
-            days=days,
-            scope=scope,
-            day_bounds=day_bounds,
-        ),
-        held_correction(
-            tenant_id=tenant_id, workflow_ids=workflow_ids, days=days, scope=scope, now=now
-        ),
-    ]
-    for pieces, within, sign in ((cover.plus, time_range, 1), (cover.minus, days, -1)):
+    days = replace(question, time_range=cover.days)
+    parts = [rollup_days(days, day_bounds=day_bounds), held_correction(days)]
+    for pieces, within, sign in ((cover.plus, question, 1), (cover.minus, days, -1)):
         if not pieces:
             continue
         live = per_run_totals(
             cohort_runs(
-                CohortQuestion(tenant_id, workflow_ids, within, scope, now),
+                within,
                 started_in=pieces,
                 name="cohort" if sign == 1 else "taken_back_runs",
             )

@@ -3,10 +3,7 @@ parameters (building one costs ~7 ms of CPU; a dashboard needs two), and each ca
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,12 +13,11 @@ from sqlalchemy import (
     bindparam,
 )
 
-from app.services.costs.cohorts.live import final_statement, workflow_level_costs
+from app.services.costs.cohorts.live import CohortQuestion, final_statement, workflow_level_costs
 from app.services.costs.cohorts.rollup import per_run_with_rollup
 from app.services.costs.scope import (
     CostScope,
     DayCover,
-    TimeRange,
 )
 
 
@@ -41,25 +37,18 @@ _ROLLUP_STATEMENTS: dict[RollupShape, Any] = {}
 Building it costs ~7 ms of CPU (a dashboard needs two); executing a built one only binds values."""
 
 
-def rollup_statement(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    cover: DayCover,
-    scope: CostScope,
-    now: datetime,
-) -> tuple[Any, dict[str, Any]]:
+def rollup_statement(question: CohortQuestion, cover: DayCover) -> tuple[Any, dict[str, Any]]:
     """The statement of `per_run_with_rollup` and the workflow-level costs for this call's
     shape, built once with bind parameters, and this call's values for them."""
+    time_range, scope = question.time_range, question.scope
     shape = (len(cover.plus), len(cover.minus), scope.client_id is not None)
     statement = _ROLLUP_STATEMENTS.get(shape)
     if statement is None:
         statement = _ROLLUP_STATEMENTS[shape] = _build_rollup_statement(shape)
     params: dict[str, Any] = {
-        "c_tenant": tenant_id,
-        "c_workflows": list(workflow_ids),
-        "c_now": now,
+        "c_tenant": question.tenant_id,
+        "c_workflows": list(question.workflow_ids),
+        "c_now": question.now,
         "c_from": time_range.start,
         "c_to": time_range.end,
         "c_days_from": cover.days.start,
@@ -95,16 +84,8 @@ def _build_rollup_statement(shape: RollupShape) -> Any:
         [span(f"c_plus{i}") for i in range(plus)],
         [span(f"c_minus{i}") for i in range(minus)],
     )
-    per_run = per_run_with_rollup(
-        tenant_id=tenant,
-        workflow_ids=workflows,
-        time_range=span("c"),
-        cover=cover,
-        scope=scope,
-        now=now,
-        day_bounds=(bindparam("c_day_first", type_=Date()), bindparam("c_day_end", type_=Date())),
-    )
-    workflow_level = workflow_level_costs(
-        tenant_id=tenant, workflow_ids=workflows, time_range=span("c"), scope=scope
-    )
+    question = CohortQuestion(tenant, workflows, span("c"), scope, now)
+    day_bounds = (bindparam("c_day_first", type_=Date()), bindparam("c_day_end", type_=Date()))
+    per_run = per_run_with_rollup(question, cover, day_bounds=day_bounds)
+    workflow_level = workflow_level_costs(question)
     return final_statement(per_run, workflow_level)
