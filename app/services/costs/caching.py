@@ -32,7 +32,6 @@ from app.services.costs.scope import (
     USAGE,
     CostScope,
     TimeRange,
-    workflow_level_filters_for,
     workflow_level_source,
 )
 
@@ -53,23 +52,16 @@ class CacheTokens:
 USAGE_COLUMNS = ("workflow_id", "input_tokens", "cache_read_tokens", "provider", "model")
 
 
-def _cohort_events(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
-) -> Any:
+def _cohort_events(question: CohortQuestion) -> Any:
     """The cohort's usage rows (run usage + workflow-level usage), as one subquery."""
-    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
+    cohort = cohort_runs(question)
     columns = [USAGE.c[name] for name in USAGE_COLUMNS]
     priced_from = USAGE.c.price_effective_from.label("priced_from")
     of_runs = select(*columns, USAGE.c.cost_source, priced_from).select_from(
         cohort.join(
             USAGE,
             and_(
-                USAGE.c.tenant_id == tenant_id,
+                USAGE.c.tenant_id == question.tenant_id,
                 USAGE.c.correlation_id == cohort.c.correlation_id,
             ),
         )
@@ -77,11 +69,7 @@ def _cohort_events(
     workflow_level = (
         select(*columns, USAGE.c.cost_source, priced_from)
         .select_from(workflow_level_source())
-        .where(
-            *workflow_level_filters_for(
-                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
-            )
-        )
+        .where(*question.workflow_level_filters())
     )
     return union_all(of_runs, workflow_level).subquery("cohort_events")
 
@@ -96,13 +84,7 @@ async def cache_tokens(
     now: datetime,
 ) -> dict[uuid.UUID, CacheTokens]:
     """Cache figures of each workflow's cohort (zeros for an empty cohort), in one statement."""
-    events = _cohort_events(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-    )
+    events = _cohort_events(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
     read_rate = func.coalesce(PRICES.c.cache_read_per_million, PRICES.c.input_per_million)
     per_event = func.round(
         (PRICES.c.input_per_million - read_rate) * events.c.cache_read_tokens / TOKENS_PER_UNIT,

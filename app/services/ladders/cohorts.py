@@ -52,9 +52,7 @@ from app.services.costs.scope import (
     USAGE,
     CostScope,
     TimeRange,
-    cohort_filters,
     cohort_source,
-    workflow_level_filters_for,
     workflow_level_source,
 )
 from app.services.costs.slices import WHOLE, Grouping
@@ -75,18 +73,10 @@ class SliceFigures:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _members(
-    *,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
-    grouping: Grouping,
-) -> CTE:
+def _members(question: CohortQuestion, grouping: Grouping) -> CTE:
     """The cohort's runs with their slice and whether each counts as an accepted outcome (as in
     `cohort_runs`: ACCEPTED and not still inside the acceptance hold)."""
-    pending = held(hold_interval(WORKFLOWS.c.acceptance_hold_hours), now)
+    pending = held(hold_interval(WORKFLOWS.c.acceptance_hold_hours), question.now)
     accepted = counted(RUNS.c.status, pending)
     return (
         select(
@@ -97,11 +87,7 @@ def _members(
             grouping.run_key.label("grp"),
         )
         .select_from(cohort_source(WORKFLOWS))
-        .where(
-            *cohort_filters(
-                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
-            )
-        )
+        .where(*question.run_filters())
         .cte("members")
         .prefix_with("MATERIALIZED")
     )
@@ -199,14 +185,7 @@ async def rung_counts(
             time_range=time_range,
             now=now,
         )
-    members = _members(
-        tenant_id=tenant_id,
-        workflow_ids=workflow_ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-        grouping=WHOLE,
-    )
+    members = _members(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now), WHOLE)
     reached = _reached(members, tenant_id, workflow_ids, None)
     result = await session.execute(_count_select(reached))
     found: dict[uuid.UUID, dict[str, int]] = {wid: {} for wid in workflow_ids}
@@ -232,15 +211,9 @@ async def slice_figures(
     runs' usage (`cohort_runs`) plus the workflow-level costs of that slice booked in range.
     """
     ids = list(workflow_ids)
-    cohort = cohort_runs(CohortQuestion(tenant_id, ids, time_range, scope, now))
-    members = _members(
-        tenant_id=tenant_id,
-        workflow_ids=ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
-        grouping=grouping,
-    )
+    question = CohortQuestion(tenant_id, ids, time_range, scope, now)
+    cohort = cohort_runs(question)
+    members = _members(question, grouping)
     per_run = (
         select(cohort.c.workflow_id, cohort.c.cost, grouping.run_key.label("grp"))
         .select_from(
@@ -257,7 +230,7 @@ async def slice_figures(
     run_costs = _sum_select(per_run)
     parts = [run_costs, _count_select(_reached(members, tenant_id, ids, rungs))]
     if grouping.usage_key is not None:
-        parts.append(_workflow_level(ids, tenant_id, time_range, scope, grouping))
+        parts.append(_workflow_level(question, grouping))
     result = await session.execute(union_all(*parts))
     found: dict[uuid.UUID, dict[Any, SliceFigures]] = {wid: {} for wid in ids}
     for row in result.mappings():
@@ -269,24 +242,14 @@ async def slice_figures(
     return found
 
 
-def _workflow_level(
-    workflow_ids: Sequence[uuid.UUID],
-    tenant_id: uuid.UUID,
-    time_range: TimeRange,
-    scope: CostScope,
-    grouping: Grouping,
-) -> Any:
+def _workflow_level(question: CohortQuestion, grouping: Grouping) -> Any:
     """Usage of the workflow booked in range with no stored run, summed per slice (the same
     anti-join and filters as the cohort totals' workflow-level costs)."""
     assert grouping.usage_key is not None
     per_event = (
         select(USAGE.c.workflow_id, USAGE.c.cost, grouping.usage_key.label("grp"))
         .select_from(workflow_level_source())
-        .where(
-            *workflow_level_filters_for(
-                tenant_id=tenant_id, workflow_ids=workflow_ids, time_range=time_range, scope=scope
-            )
-        )
+        .where(*question.workflow_level_filters())
         .subquery("workflow_level")
     )
     return _sum_select(per_event)

@@ -50,6 +50,26 @@ class CohortQuestion:
     scope: CostScope
     now: datetime
 
+    def run_filters(self, started_in: Sequence[TimeRange] | None = None) -> list[Any]:
+        """The WHERE terms of the cohort's runs (`cohort_filters`), over `cohort_source`."""
+        return cohort_filters(
+            tenant_id=self.tenant_id,
+            workflow_ids=self.workflow_ids,
+            time_range=self.time_range,
+            scope=self.scope,
+            started_in=started_in,
+        )
+
+    def workflow_level_filters(self) -> list[Any]:
+        """The WHERE terms of the workflows' usage booked in range with no stored run
+        (`workflow_level_filters_for`, over `workflow_level_source`); `now` plays no part."""
+        return workflow_level_filters_for(
+            tenant_id=self.tenant_id,
+            workflow_ids=self.workflow_ids,
+            time_range=self.time_range,
+            scope=self.scope,
+        )
+
 
 def cohort_runs(
     question: CohortQuestion,
@@ -100,15 +120,7 @@ def cohort_runs(
             run_cost.label("cost"),
         )
         .select_from(source)
-        .where(
-            *cohort_filters(
-                tenant_id=tenant_id,
-                workflow_ids=question.workflow_ids,
-                time_range=question.time_range,
-                scope=question.scope,
-                started_in=started_in,
-            )
-        )
+        .where(*question.run_filters(started_in))
         # MATERIALIZED: computed once, not once per aggregate that reads `cost`.
         .cte(name)
         .prefix_with("MATERIALIZED")
@@ -124,14 +136,7 @@ def workflow_level_costs(question: CohortQuestion, *, factors: CTE | None = None
     return (
         select(USAGE.c.workflow_id, func.sum(usage_cost(factors)).label("cost"))
         .select_from(workflow_level_source())
-        .where(
-            *workflow_level_filters_for(
-                tenant_id=question.tenant_id,
-                workflow_ids=question.workflow_ids,
-                time_range=question.time_range,
-                scope=question.scope,
-            )
-        )
+        .where(*question.workflow_level_filters())
         .group_by(USAGE.c.workflow_id)
         .subquery("workflow_level")
     )
