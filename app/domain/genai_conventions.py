@@ -90,6 +90,10 @@ PROVIDER_REPORTS: Mapping[str, frozenset[str]] = {
     "anthropic": frozenset({"input", "cache_read", "cache_write"}),
 }
 KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+# The reported kinds for each combination (bit i: KINDS[i] reported): one lookup per span.
+_KNOWN_BY_MASK = tuple(
+    frozenset(kind for i, kind in enumerate(KINDS) if mask >> i & 1) for mask in range(32)
+)
 
 
 class ConventionError(ValueError):
@@ -113,11 +117,13 @@ class TokenReport:
     _known: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        counts = (self.input, self.output, self.cache_read, self.cache_write, self.reasoning)
-        known = frozenset(
-            kind for kind, count in zip(KINDS, counts, strict=True) if count is not None
-        )
-        self._known = known
+        self._known = _KNOWN_BY_MASK[
+            (self.input is not None)
+            | (self.output is not None) << 1
+            | (self.cache_read is not None) << 2
+            | (self.cache_write is not None) << 3
+            | (self.reasoning is not None) << 4
+        ]
 
     @property
     def known(self) -> frozenset[str]:

@@ -40,12 +40,25 @@ from app.services.ingest.validation import validate_batch
 from app.services.ingest.writes import usage_rows
 from app.services.roi.dirty import mark_ingest
 
+# The claims and, in the same round trip, the stored model-call spans that are the parent of
+# one of these spans or a child of one (rows with `new` null). Both parts read the snapshot
+# taken before the insert: this export's own claims are not among the nested rows. When a claim
+# conflicted (the insert may have waited for another export), the nested rows are read again
+# after it (NESTED), as a separate statement sees that export's commit.
 CLAIM = """
-INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
-SELECT $1::uuid, u.* FROM unnest($2::text[], $3::text[], $4::int2[], $5::text[]) AS u
-ORDER BY 1
-ON CONFLICT (tenant_id, call_key) DO NOTHING
-RETURNING call_key
+WITH claim AS (
+    INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
+    SELECT $1::uuid, u.* FROM unnest($2::text[], $3::text[], $4::int2[], $5::text[]) AS u
+    ORDER BY 1
+    ON CONFLICT (tenant_id, call_key) DO NOTHING
+    RETURNING call_key
+)
+SELECT true AS new, call_key, NULL::varchar AS event_id, NULL::int2 AS detail,
+       NULL::varchar AS parent_span_id
+FROM claim
+UNION ALL
+SELECT NULL, call_key, event_id, detail, parent_span_id FROM provider_calls
+WHERE tenant_id = $1 AND (event_id = ANY($6::text[]) OR parent_span_id = ANY($3::text[]))
 """
 CLAIMED = """
 SELECT call_key, event_id, detail FROM provider_calls
@@ -184,29 +197,33 @@ async def _settle_stored_calls(
     claims = sorted((key, u) for key, u in keyed if key is not None)
     if not claims:
         return list(winners)
-    new = {
-        row["call_key"]
-        for row in await conn.fetch(
-            CLAIM,
-            tenant_id,
-            [key for key, _ in claims],
-            [u.span_id for _, u in claims],
-            [u.detail for _, u in claims],
-            [u.parent_span_id or None for _, u in claims],
-        )
-    }
+    parents_of_claims = sorted({u.parent_span_id for _, u in claims if u.parent_span_id})
+    rows = await conn.fetch(
+        CLAIM,
+        tenant_id,
+        [key for key, _ in claims],
+        [u.span_id for _, u in claims],
+        [u.detail for _, u in claims],
+        [u.parent_span_id or None for _, u in claims],
+        parents_of_claims,
+    )
+    new = {row["call_key"] for row in rows if row["new"]}
     result.claimed |= {u.span_id for key, u in claims if key in new}
     taken = [key for key, _ in claims if key not in new]
     stored_for: dict[str, tuple[str, int]] = {}
     if taken:
         for row in await conn.fetch(CLAIMED, tenant_id, taken):
             stored_for[row["call_key"]] = (row["event_id"], row["detail"])
-    # Newly claimed calls may still be nested in (or around) a stored model-call span.
+    # Newly claimed calls may still be nested in (or around) a stored model-call span. Rows
+    # about spans not newly claimed match none of the fresh spans below.
     fresh = [(key, u) for key, u in claims if key in new]
     if fresh:
         spans = [u.span_id for _, u in fresh]
-        parents = [u.parent_span_id for _, u in fresh if u.parent_span_id]
-        nested = await conn.fetch(NESTED, tenant_id, parents, spans)
+        if taken:  # the insert may have waited for another export: read after it
+            parents = [u.parent_span_id for _, u in fresh if u.parent_span_id]
+            nested = await conn.fetch(NESTED, tenant_id, parents, spans)
+        else:
+            nested = [row for row in rows if row["new"] is None]
         mine = set(spans)
         for key, usage in fresh:
             for row in nested:
