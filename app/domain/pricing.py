@@ -10,10 +10,11 @@ own rate; a kind without its own rate falls back to the rate of the kind it was 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from app.domain.money import MONEY_PLACES, PRECISION
 
@@ -52,6 +53,11 @@ class Price:
         _check_rate("cache_read_per_million", self.cache_read_per_million)
         _check_rate("cache_write_per_million", self.cache_write_per_million)
         _check_rate("reasoning_per_million", self.reasoning_per_million)
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> Price:
+        """The price of a `model_prices` row (any mapping with those column names)."""
+        return cls(**{column.name: row[column.name] for column in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -92,19 +92,7 @@ async def test_runs_carry_the_state_their_label_history_gives(generated: Any) ->
 
 async def test_priced_usage_costs_what_the_price_book_says(generated: Any) -> None:
     _, _, conn = generated
-    prices = [
-        Price(
-            provider=r["provider"],
-            model=r["model"],
-            effective_from=r["effective_from"],
-            input_per_million=r["input_per_million"],
-            output_per_million=r["output_per_million"],
-            cache_read_per_million=r["cache_read_per_million"],
-            cache_write_per_million=r["cache_write_per_million"],
-            reasoning_per_million=r["reasoning_per_million"],
-        )
-        for r in await conn.fetch("SELECT * FROM model_prices")
-    ]
+    prices = [Price.from_row(r) for r in await conn.fetch("SELECT * FROM model_prices")]
     priced = await conn.fetch("SELECT * FROM usage_events WHERE cost_source = 'priced'")
     assert priced
     versions = set()

@@ -27,16 +27,4 @@ async def load_prices(
     if not wanted:
         return []
     rows = await conn.fetch(LOAD_PRICES, tenant_id, [p for p, _ in wanted], [m for _, m in wanted])
-    return [
-        Price(
-            provider=row["provider"],
-            model=row["model"],
-            effective_from=row["effective_from"],
-            input_per_million=row["input_per_million"],
-            output_per_million=row["output_per_million"],
-            cache_read_per_million=row["cache_read_per_million"],
-            cache_write_per_million=row["cache_write_per_million"],
-            reasoning_per_million=row["reasoning_per_million"],
-        )
-        for row in rows
-    ]
+    return [Price.from_row(row) for row in rows]
