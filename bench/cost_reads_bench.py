@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.db.urls import asyncpg_dsn
-from app.services.costs.cohorts import cohort_figures, cohort_run_costs
+from app.services.costs.cohorts import CohortQuestion, cohort_figures, cohort_run_costs
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.gates.windows import window_figures
 from app.services.ladders.cohorts import rung_counts
@@ -67,15 +67,8 @@ def calls(tenant: uuid.UUID, workflows: list[uuid.UUID], now: Any, days: int) ->
 
     def cohort(function: Any, time_range: TimeRange = span, **extra: Any) -> Call:
         """`function` over the cohort of `time_range`, unscoped, for every workflow."""
-        return lambda s: function(
-            session=s,
-            tenant_id=tenant,
-            workflow_ids=workflows,
-            time_range=time_range,
-            scope=CostScope(),
-            now=now,
-            **extra,
-        )
+        question = CohortQuestion(tenant, workflows, time_range, CostScope(), now)
+        return lambda s: function(session=s, question=question, **extra)
 
     return {
         "cohort_figures (costPerOutcome, failureCostShare)": cohort(cohort_figures),

@@ -39,7 +39,7 @@ from app.db.sessions import TenantSessions, create_engine
 from app.domain.readiness import Readiness
 from app.domain.roi import add_totals, days_in_range, range_complete, roi_figures
 from app.services.costs import figures as costs
-from app.services.costs.cohorts import cohort_figures
+from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.gates.readiness import readiness_of
 from app.services.gates.readiness_json import check_to_json
@@ -131,23 +131,27 @@ def _range(request: Request) -> TimeRange:
     return TimeRange(start.astimezone(UTC), end.astimezone(UTC))
 
 
-async def _read(request: Request, read: Callable[..., Awaitable[T]], **arguments: Any) -> T:
-    """`read(session=…, tenant_id=…, **arguments)` in a transaction of its own (as each loader
-    has one), for the floor's tenant."""
+async def _in_session(request: Request, read: Callable[..., Awaitable[T]], **arguments: Any) -> T:
+    """`read(session=…, **arguments)` in a transaction of its own (as each loader has one), for
+    the floor's tenant."""
     sessions: TenantSessions = request.app.state.sessions
-    tenant_id: uuid.UUID = request.app.state.tenant_id
-    async with sessions(tenant_id) as session:
-        return await read(session=session, tenant_id=tenant_id, **arguments)
+    async with sessions(request.app.state.tenant_id) as session:
+        return await read(session=session, **arguments)
+
+
+async def _read(request: Request, read: Callable[..., Awaitable[T]], **arguments: Any) -> T:
+    """`read(session=…, tenant_id=…, **arguments)` (`_in_session`) for the floor's tenant."""
+    return await _in_session(request, read, tenant_id=request.app.state.tenant_id, **arguments)
 
 
 async def dashboard(request: Request) -> JSONResponse:
     window, now, scope = _range(request), datetime.now(UTC), CostScope()
     rows = await _read(request, catalog.list_workflows)
     ids = [row.workflow_id for row in rows]
-    cohort = {"workflow_ids": ids, "time_range": window, "scope": scope, "now": now}
+    question = CohortQuestion(request.app.state.tenant_id, ids, window, scope, now)
     figures, counts, rungs, ready = await asyncio.gather(
-        _read(request, cohort_figures, **cohort),
-        _read(request, rung_counts, **cohort),
+        _in_session(request, cohort_figures, question=question),
+        _in_session(request, rung_counts, question=question),
         _read(request, catalog.ladders, workflow_ids=ids),
         _read(request, readiness_of, workflows=rows, now=now),
     )
@@ -174,9 +178,9 @@ async def client(request: Request) -> JSONResponse:
     found = await _read(request, catalog.workflows_by_key, keys=[request.query_params["workflow"]])
     wid = next(iter(found.values())).workflow_id
     scope = CostScope(client_id=client_id)
-    cohort = {"workflow_ids": [wid], "time_range": window, "scope": scope, "now": now}
+    question = CohortQuestion(request.app.state.tenant_id, [wid], window, scope, now)
     figures, roi = await asyncio.gather(
-        _read(request, cohort_figures, **cohort),
+        _in_session(request, cohort_figures, question=question),
         _read(request, client_roi, workflow_id=wid, client_id=client_id, window=window, now=now),
     )
     body = {"costPerOutcome": cost_json(figures[wid]), "roi": roi}

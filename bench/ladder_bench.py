@@ -32,7 +32,7 @@ from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.ladder import CohortRun, Outcome
 from app.domain.ladder import rung_counts as reference_counts
-from app.services.costs.cohorts import cohort_figures
+from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.costs.slices import by_bucket, by_dimension
 from app.services.ladders.cohorts import rung_counts, slice_figures
@@ -136,9 +136,8 @@ async def main(runs: int, repeat: int) -> None:
                 await analyze(database.settings.database_url or "")
                 print(f"seeded {runs:,} runs in {time.perf_counter() - started:.1f} s")
                 async with sessions(tenant.tenant_id) as session:
-                    common = {"session": session, "tenant_id": tenant.tenant_id,
-                              "workflow_ids": [wid], "time_range": MARCH, "scope": CostScope(),
-                              "now": NOW}  # fmt: skip
+                    question = CohortQuestion(tenant.tenant_id, [wid], MARCH, CostScope(), NOW)
+                    common: dict[str, Any] = {"session": session, "question": question}
                     rows = []
                     cases: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
                         ("cohort totals (cohort_figures)", lambda: cohort_figures(**common)),

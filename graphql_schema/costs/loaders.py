@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from app.services.costs.cohorts import CohortFigures, cohort_figures, cohort_run_costs
+from app.services.costs.cohorts import (
+    CohortFigures,
+    CohortQuestion,
+    cohort_figures,
+    cohort_run_costs,
+)
 from app.services.costs.figures import CostBasis
 from app.services.costs.scope import CostScope, TimeRange
 
@@ -35,7 +40,7 @@ class CohortKey:
     basis: CostBasis = CostBasis.RACK_RATE
 
 
-# (*, session, tenant_id, workflow_ids, time_range, scope, now[, basis]) -> result per workflow
+# (*, session, question[, basis]) -> result per workflow
 GroupQuery = Callable[..., Awaitable[dict[uuid.UUID, T]]]
 Group = tuple[TimeRange, CostScope, CostBasis | None]
 
@@ -59,13 +64,12 @@ def _grouped_loader(
         async with context.session() as session:
             for group, workflow_ids in groups.items():
                 time_range, scope, basis = group
+                question = CohortQuestion(
+                    context.principal.tenant_id, workflow_ids, time_range, scope, context.now
+                )
                 result = await query(
                     session=session,
-                    tenant_id=context.principal.tenant_id,
-                    workflow_ids=workflow_ids,
-                    time_range=time_range,
-                    scope=scope,
-                    now=context.now,
+                    question=question,
                     **({"basis": basis} if by_basis else {}),
                 )
                 for workflow_id, value in result.items():

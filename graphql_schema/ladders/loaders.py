@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
+from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.costs.slices import Grouping, by_bucket, by_dimension
 from app.services.ladders.cohorts import SliceFigures, slice_figures
@@ -70,11 +71,13 @@ def slices(context: Context) -> SlicesLoader:
                 first = members[0]
                 result = await slice_figures(
                     session=session,
-                    tenant_id=context.principal.tenant_id,
-                    workflow_ids=sorted({k.workflow_id for k in members}),
-                    time_range=first.time_range,
-                    scope=first.scope,
-                    now=context.now,
+                    question=CohortQuestion(
+                        context.principal.tenant_id,
+                        sorted({k.workflow_id for k in members}),
+                        first.time_range,
+                        first.scope,
+                        context.now,
+                    ),
                     grouping=first.grouping(),
                     rungs=[first.rung],
                 )

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from app.db.tables import AutonomyEvent, GateEvaluation
 from app.domain.gates import CheckStatus
-from app.services.costs.cohorts import cohort_figures
+from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import TimeRange
 from app.services.gates.autonomy import autonomy_history, demote, promote
 from app.services.gates.definitions import WorkflowNotFound, gate_history, gates_in_force, set_gate
@@ -80,11 +80,7 @@ async def test_window_buckets_add_up_to_the_cohort_totals(make_tenant, sessions)
         )
         cohort = await cohort_figures(
             session=session,
-            tenant_id=t,
-            workflow_ids=[wf.workflow_id],
-            time_range=gate_window(now, 30),
-            scope=WHOLE_COHORT,
-            now=now,
+            question=CohortQuestion(t, [wf.workflow_id], gate_window(now, 30), WHOLE_COHORT, now),
         )
     figures = found[wf.workflow_id]
 
@@ -160,11 +156,7 @@ async def test_the_window_is_whole_utc_days_and_still_within_a_day(make_tenant, 
                 # and the totals (the sums of the days) are those of the cohort SQL
                 cohort = await cohort_figures(
                     session=session,
-                    tenant_id=t,
-                    workflow_ids=ids,
-                    time_range=gate_window(now, days),
-                    scope=WHOLE_COHORT,
-                    now=now,
+                    question=CohortQuestion(t, ids, gate_window(now, days), WHOLE_COHORT, now),
                 )
                 for wid in ids:
                     totals = (cohort[wid].accepted, cohort[wid].finished, cohort[wid].total_cost)

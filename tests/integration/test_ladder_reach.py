@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.ladders import reach as ladder_reach
 from app.services.ladders.cohorts import rung_counts
@@ -95,8 +96,8 @@ async def assert_same_counts(sessions, t: uuid.UUID, workflow_ids: list[uuid.UUI
             for now in NOWS:
                 both = [
                     await rung_counts(
-                        session=session, tenant_id=t, workflow_ids=workflow_ids,
-                        time_range=time_range, scope=CostScope(), now=now, use_rollup=use,
+                        session=session, use_rollup=use,
+                        question=CohortQuestion(t, workflow_ids, time_range, CostScope(), now),
                     )
                     for use in (True, False)
                 ]  # fmt: skip
@@ -229,10 +230,8 @@ async def test_a_reacher_first_seen_on_the_start_day_before_the_start(make_tenan
     await insert(sessions, t, wf, *rungs, early, later, inside, again)
     await drain_all(sessions, t)
     async with sessions(t) as session:
-        counts = await rung_counts(
-            session=session, tenant_id=t, workflow_ids=[wf.workflow_id], time_range=time_range,
-            scope=CostScope(), now=day(20),
-        )  # fmt: skip
+        question = CohortQuestion(t, [wf.workflow_id], time_range, CostScope(), day(20))
+        counts = await rung_counts(session=session, question=question)
     assert counts[wf.workflow_id] == {"accepted": 2}
     await assert_same_counts(sessions, t, [wf.workflow_id])
 

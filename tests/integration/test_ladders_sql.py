@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from app.domain.ladder import CohortRun, Outcome
 from app.domain.ladder import rung_counts as reference_counts
+from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.costs.slices import NONE_VALUE, by_dimension
 from app.services.ladders.cohorts import rung_counts, slice_figures
@@ -119,10 +120,8 @@ async def test_sql_rung_counts_equal_the_reference(make_tenant, sessions, runs, 
     await insert(sessions, t, *rows, *stored, *events)
 
     async with sessions(t) as session:
-        found = await rung_counts(
-            session=session, tenant_id=t, workflow_ids=[wf.workflow_id], time_range=RANGE,
-            scope=CostScope(), now=NOW,
-        )  # fmt: skip
+        question = CohortQuestion(t, [wf.workflow_id], RANGE, CostScope(), NOW)
+        found = await rung_counts(session=session, question=question)
 
     cohort = [
         CohortRun(
@@ -211,10 +210,8 @@ async def test_a_slice_is_the_ladder_with_that_slice_as_scope(make_tenant, sessi
 
     async with sessions(t) as session:
         args = {"session": session, "tenant_id": t, "workflow_id": wf.workflow_id}
-        common = {
-            "session": session, "tenant_id": t, "workflow_ids": [wf.workflow_id],
-            "time_range": RANGE, "now": NOW, "rungs": ["accepted", "reply"], "scope": CostScope(),
-        }  # fmt: skip
+        question = CohortQuestion(t, [wf.workflow_id], RANGE, CostScope(), NOW)
+        common = {"session": session, "question": question, "rungs": ["accepted", "reply"]}
         clients = (await slice_figures(**common, grouping=by_dimension("CLIENT")))[wf.workflow_id]
         channels = (await slice_figures(**common, grouping=by_dimension("CHANNEL")))[wf.workflow_id]
         acme_ladder = await ladder_costs(

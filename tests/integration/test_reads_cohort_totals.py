@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from app.domain.cost_per_outcome import RunCost, summarize_cohort
 from app.domain.enums import FAILURE_STATUSES, RunStatus
-from app.services.costs.cohorts import cohort_figures
+from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.figures import cohort_totals
 from app.services.costs.scope import CostScope, TimeRange
 from tests.integration.properties import database_settings
@@ -97,11 +97,7 @@ async def test_sql_cohort_totals_equal_summarize_cohort(
         figures = (
             await cohort_figures(
                 session=session,
-                tenant_id=t,
-                workflow_ids=[wf.workflow_id],
-                time_range=RANGE,
-                scope=CostScope(channel=scope),
-                now=NOW,
+                question=CohortQuestion(t, [wf.workflow_id], RANGE, CostScope(channel=scope), NOW),
             )
         )[wf.workflow_id]
 

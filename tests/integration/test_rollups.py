@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from app.domain.pricing import Price
 from app.services.costs.basis import CostBasis
-from app.services.costs.cohorts import cohort_figures
+from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.ingest import writes
 from app.services.pricing.prices import set_model_price
@@ -137,11 +137,7 @@ async def figures_agree(sessions, t: uuid.UUID, workflow_id: uuid.UUID) -> None:
         both = [
             await cohort_figures(
                 session=session,
-                tenant_id=t,
-                workflow_ids=[workflow_id],
-                time_range=RANGE,
-                scope=CostScope(),
-                now=NOW,
+                question=CohortQuestion(t, [workflow_id], RANGE, CostScope(), NOW),
                 basis=basis,
             )
             for basis in (CostBasis.RACK_RATE, CostBasis.RECONCILED)

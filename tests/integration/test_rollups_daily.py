@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app.services.costs.cohorts import cohort_figures
+from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange, split_whole_days
 from app.services.tenancy.workflows import upsert_workflow
 from tests.integration.test_ingest_events import post
@@ -58,11 +58,7 @@ async def same_figures(sessions, t, workflow_ids, ranges, scopes, nows) -> int:
                     both = [
                         await cohort_figures(
                             session=session,
-                            tenant_id=t,
-                            workflow_ids=workflow_ids,
-                            time_range=time_range,
-                            scope=scope,
-                            now=now,
+                            question=CohortQuestion(t, workflow_ids, time_range, scope, now),
                             use_rollup=use_rollup,
                         )
                         for use_rollup in (True, False)
@@ -151,11 +147,9 @@ async def test_daily_rollup_equals_live_after_every_write_path(make_tenant, sess
     async with sessions(t) as session:
         figures = await cohort_figures(
             session=session,
-            tenant_id=t,
-            workflow_ids=workflows,
-            time_range=ranges[0],
-            scope=CostScope(),
-            now=START + timedelta(days=4, hours=1),
+            question=CohortQuestion(
+                t, workflows, ranges[0], CostScope(), START + timedelta(days=4, hours=1)
+            ),
         )
     # By hand: h1 accepted day 2 (hold ended day 4), h2 accepted day 3 (still held).
     assert (figures[held.workflow_id].accepted, figures[held.workflow_id].pending) == (1, 1)

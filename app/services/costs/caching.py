@@ -15,9 +15,7 @@ have no price version and contribute 0 savings (their tokens are still counted).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,8 +28,6 @@ from app.services.costs.basis import MONEY_DIGITS
 from app.services.costs.cohorts import CohortQuestion, cohort_runs
 from app.services.costs.scope import (
     USAGE,
-    CostScope,
-    TimeRange,
     workflow_level_source,
 )
 
@@ -77,14 +73,10 @@ def _cohort_events(question: CohortQuestion) -> Any:
 async def cache_tokens(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
 ) -> dict[uuid.UUID, CacheTokens]:
     """Cache figures of each workflow's cohort (zeros for an empty cohort), in one statement."""
-    events = _cohort_events(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
+    events = _cohort_events(question)
     read_rate = func.coalesce(PRICES.c.cache_read_per_million, PRICES.c.input_per_million)
     per_event = func.round(
         (PRICES.c.input_per_million - read_rate) * events.c.cache_read_tokens / TOKENS_PER_UNIT,
@@ -101,7 +93,7 @@ async def cache_tokens(
             events.outerjoin(
                 PRICES,
                 and_(
-                    PRICES.c.tenant_id == tenant_id,
+                    PRICES.c.tenant_id == question.tenant_id,
                     events.c.cost_source == literal(PRICED),
                     PRICES.c.provider == events.c.provider,
                     PRICES.c.model == events.c.model,
@@ -111,7 +103,7 @@ async def cache_tokens(
         )
         .group_by(events.c.workflow_id)
     )
-    found = {wid: CacheTokens() for wid in workflow_ids}
+    found = {wid: CacheTokens() for wid in question.workflow_ids}
     for row in (await session.execute(statement)).mappings():
         found[row["workflow_id"]] = CacheTokens(
             cache_read_tokens=int(row["reads"]),

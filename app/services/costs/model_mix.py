@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CTE, and_, func, select, true
@@ -32,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.cost_per_outcome import CohortTotals
 from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
 from app.services.costs.cohorts import CohortQuestion, cohort_runs
-from app.services.costs.scope import RUNS, USAGE, CostScope, TimeRange
+from app.services.costs.scope import RUNS, USAGE
 
 ACCEPTED = RunStatus.ACCEPTED.value
 RUNNING = RunStatus.RUNNING.value
@@ -109,16 +107,12 @@ SLICERS = {
 async def slice_totals(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
     by: SliceBy,
 ) -> dict[uuid.UUID, list[SliceTotals]]:
     """Each workflow's slices (by value, NULL last); an empty list for an empty cohort."""
-    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
-    source, value = SLICERS[by](cohort, tenant_id)
+    cohort = cohort_runs(question)
+    source, value = SLICERS[by](cohort, question.tenant_id)
     runs = func.count(cohort.c.correlation_id)
     statement = (
         select(
@@ -137,7 +131,7 @@ async def slice_totals(
         .group_by(cohort.c.workflow_id, value)
         .order_by(cohort.c.workflow_id, value.asc().nulls_last())
     )
-    found: dict[uuid.UUID, list[SliceTotals]] = {wid: [] for wid in workflow_ids}
+    found: dict[uuid.UUID, list[SliceTotals]] = {wid: [] for wid in question.workflow_ids}
     for row in (await session.execute(statement)).mappings():
         totals = CohortTotals(
             attempts=row["attempts"],

@@ -10,8 +10,6 @@ the texts into codes and ranks them, so there is one definition of a code.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, true
@@ -21,7 +19,6 @@ from app.db.tables import RunLabel
 from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.domain.failure_reasons import ReasonRuns
 from app.services.costs.cohorts import CohortQuestion, cohort_runs
-from app.services.costs.scope import CostScope, TimeRange
 
 LABELS = RunLabel.__table__  # type: ignore[attr-defined]
 FAILED = [s.value for s in FAILURE_STATUSES]
@@ -30,18 +27,14 @@ FAILED = [s.value for s in FAILURE_STATUSES]
 async def reason_runs(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
 ) -> dict[uuid.UUID, list[ReasonRuns]]:
     """Per workflow: (status, raw reason, failed runs, their cost) rows; [] for no failures."""
-    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
+    cohort = cohort_runs(question)
     label = (
         select(LABELS.c.reason)
         .where(
-            LABELS.c.tenant_id == tenant_id,
+            LABELS.c.tenant_id == question.tenant_id,
             LABELS.c.correlation_id == cohort.c.correlation_id,
             LABELS.c.status == cohort.c.status,
             LABELS.c.applied,
@@ -62,7 +55,7 @@ async def reason_runs(
         .where(cohort.c.status.in_(FAILED))
         .group_by(cohort.c.workflow_id, cohort.c.status, label.c.reason)
     )
-    found: dict[uuid.UUID, list[ReasonRuns]] = {wid: [] for wid in workflow_ids}
+    found: dict[uuid.UUID, list[ReasonRuns]] = {wid: [] for wid in question.workflow_ids}
     for row in (await session.execute(statement)).mappings():
         found[row["workflow_id"]].append(
             ReasonRuns(RunStatus(row["status"]), row["reason"], row["runs"], row["cost"])

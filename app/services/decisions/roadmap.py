@@ -36,7 +36,7 @@ from app.db.tables.roi import NO_CLIENT
 from app.domain.attribution import ATTRIBUTION_WINDOW, AcceptedRun, RevenueEvent, attribute
 from app.domain.enums import RunStatus
 from app.services.costs.cohorts import CohortQuestion, cohort_runs
-from app.services.costs.scope import RUNS, CostScope, TimeRange, cohort_source
+from app.services.costs.scope import RUNS, cohort_source
 from app.services.tenancy.catalog import WORKFLOWS
 
 EVENTS = RevenueRow.__table__  # type: ignore[attr-defined]
@@ -122,14 +122,11 @@ async def _events(
 async def run_outcomes(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
 ) -> dict[uuid.UUID, list[RunOutcome]]:
     """Per workflow, its cohort's finished runs (failed, or counted ACCEPTED) with revenue."""
-    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now))
+    tenant_id, workflow_ids, now = question.tenant_id, question.workflow_ids, question.now
+    cohort = cohort_runs(question)
     rows = (
         await session.execute(
             select(

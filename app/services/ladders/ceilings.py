@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import CostCeiling, LadderRung
 from app.domain import ladder
 from app.domain.money import quantize_money
+from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.costs.slices import by_dimension, custom_dimension, split_dimension
 from app.services.decisions.dimensions import require_declared
@@ -183,11 +184,7 @@ async def ceiling_status(
     for dimension, rungs in sorted(rungs_by_dimension.items()):
         found = await slice_figures(
             session=session,
-            tenant_id=tenant_id,
-            workflow_ids=[workflow_id],
-            time_range=window,
-            scope=CostScope(),
-            now=now,
+            question=CohortQuestion(tenant_id, [workflow_id], window, CostScope(), now),
             grouping=by_dimension(dimension),
             rungs=sorted(rungs),
         )

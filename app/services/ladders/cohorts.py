@@ -21,7 +21,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +50,6 @@ from app.services.costs.scope import (
     RUNS,
     USAGE,
     CostScope,
-    TimeRange,
     cohort_source,
     workflow_level_source,
 )
@@ -163,11 +161,7 @@ def _count_select(reached: Any) -> Any:
 async def rung_counts(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
     use_rollup: bool = True,
 ) -> dict[uuid.UUID, dict[str, int]]:
     """Distinct reachers of every active rung of each workflow's cohort.
@@ -177,16 +171,16 @@ async def rung_counts(
     unless the drain has fallen behind (`LIVE_BACKLOG` markers); `use_rollup=False` forces the
     live statement (the reference the tests compare with).
     """
-    if use_rollup and scope == CostScope() and not await backlogged(session, tenant_id):
+    tenant_id, workflow_ids = question.tenant_id, question.workflow_ids
+    if use_rollup and question.scope == CostScope() and not await backlogged(session, tenant_id):
         return await reach_counts(
             session=session,
             tenant_id=tenant_id,
             workflow_ids=workflow_ids,
-            time_range=time_range,
-            now=now,
+            time_range=question.time_range,
+            now=question.now,
         )
-    members = _members(CohortQuestion(tenant_id, workflow_ids, time_range, scope, now), WHOLE)
-    reached = _reached(members, tenant_id, workflow_ids, None)
+    reached = _reached(_members(question, WHOLE), tenant_id, workflow_ids, None)
     result = await session.execute(_count_select(reached))
     found: dict[uuid.UUID, dict[str, int]] = {wid: {} for wid in workflow_ids}
     for row in result.mappings():
@@ -197,11 +191,7 @@ async def rung_counts(
 async def slice_figures(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
     grouping: Grouping,
     rungs: Sequence[str],
 ) -> dict[uuid.UUID, dict[Any, SliceFigures]]:
@@ -210,8 +200,7 @@ async def slice_figures(
     Slices with neither spend nor reachers (nor runs) are absent. Spend per slice: the cohort
     runs' usage (`cohort_runs`) plus the workflow-level costs of that slice booked in range.
     """
-    ids = list(workflow_ids)
-    question = CohortQuestion(tenant_id, ids, time_range, scope, now)
+    tenant_id, ids = question.tenant_id, list(question.workflow_ids)
     cohort = cohort_runs(question)
     members = _members(question, grouping)
     per_run = (

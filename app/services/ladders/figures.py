@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import LadderRung
 from app.domain import ladder
 from app.domain.dimensions import key_problem
-from app.services.costs.cohorts import CohortFigures, cohort_figures
+from app.services.costs.cohorts import CohortFigures, CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.costs.slices import by_bucket, by_dimension, split_dimension
 from app.services.ingest.errors import FieldError
@@ -86,19 +86,11 @@ async def ladder_costs(
     ids = [workflow_id]
     figures = await cohort_figures(
         session=session,
-        tenant_id=tenant_id,
-        workflow_ids=ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
+        question=CohortQuestion(tenant_id, ids, time_range, scope, now),
     )
     counts = await rung_counts(
         session=session,
-        tenant_id=tenant_id,
-        workflow_ids=ids,
-        time_range=time_range,
-        scope=scope,
-        now=now,
+        question=CohortQuestion(tenant_id, ids, time_range, scope, now),
     )
     rungs = await _rungs(session, tenant_id, workflow_id)
     return rung_costs_of(rungs, counts[workflow_id], figures[workflow_id])
@@ -200,11 +192,7 @@ async def ladder_series(
     check_rung(await _rungs(session, tenant_id, workflow_id), rung)
     found = await slice_figures(
         session=session,
-        tenant_id=tenant_id,
-        workflow_ids=[workflow_id],
-        time_range=time_range,
-        scope=scope,
-        now=now,
+        question=CohortQuestion(tenant_id, [workflow_id], time_range, scope, now),
         grouping=by_bucket(time_range.start, step),
         rungs=[rung],
     )
@@ -231,11 +219,7 @@ async def rising_slices(
     for window_range in (previous_window(time_range), time_range):
         found = await slice_figures(
             session=session,
-            tenant_id=tenant_id,
-            workflow_ids=[workflow_id],
-            time_range=window_range,
-            scope=CostScope(),
-            now=now,
+            question=CohortQuestion(tenant_id, [workflow_id], window_range, CostScope(), now),
             grouping=by_dimension(dimension),
             rungs=[rung],
         )

@@ -32,8 +32,6 @@ acceptance-hold SQL comes from `app.services.costs.rules`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -49,45 +47,36 @@ from app.services.costs.cohorts.live import (
 from app.services.costs.cohorts.rollup import hold_bounds
 from app.services.costs.cohorts.rows import ZERO, CohortFigures, figures_from_rows
 from app.services.costs.cohorts.statements import Span, rollup_statement
-from app.services.costs.scope import CostScope, TimeRange, cover_with_days
+from app.services.costs.scope import cover_with_days
 
 
 async def cohort_figures(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
     basis: CostBasis = CostBasis.RACK_RATE,
     use_rollup: bool = True,
 ) -> dict[uuid.UUID, CohortFigures]:
-    """Cohort totals of each workflow in `workflow_ids` (zeros for an empty cohort), one query.
+    """Cohort totals of each of the question's workflows (zeros for an empty cohort), one query.
 
     `use_rollup=False` forces the all-live statement (the reference the tests compare with).
     """
-    question = CohortQuestion(tenant_id, workflow_ids, time_range, scope, now)
-    factors = factors_for(basis, tenant_id)
-    cover = cover_with_days(time_range)
-    if cover is not None and factors is None and scope.client_only and use_rollup:
+    factors = factors_for(basis, question.tenant_id)
+    cover = cover_with_days(question.time_range)
+    if cover is not None and factors is None and question.scope.client_only and use_rollup:
         statement, params = rollup_statement(question, cover)
         result = await session.execute(statement, params)
-        return figures_from_rows(result, workflow_ids)
+        return figures_from_rows(result, question.workflow_ids)
     cohort = cohort_runs(question, factors=factors)
     workflow_level = workflow_level_costs(question, factors=factors)
     statement = totals_statement(cohort, workflow_level)
-    return figures_from_rows(await session.execute(statement), workflow_ids)
+    return figures_from_rows(await session.execute(statement), question.workflow_ids)
 
 
 async def cohort_run_costs(
     *,
     session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    scope: CostScope,
-    now: datetime,
+    question: CohortQuestion,
     basis: CostBasis = CostBasis.RACK_RATE,
 ) -> dict[uuid.UUID, list[Decimal]]:
     """Each workflow's per-run costs over its cohort, ascending (sorted by PostgreSQL).
@@ -95,14 +84,11 @@ async def cohort_run_costs(
     The whole list travels to Python for the quantiles: fine up to ~100k runs per workflow and
     range; beyond that, percentile_disc in SQL would be the next step.
     """
-    cohort = cohort_runs(
-        CohortQuestion(tenant_id, workflow_ids, time_range, scope, now),
-        factors=factors_for(basis, tenant_id),
-    )
+    cohort = cohort_runs(question, factors=factors_for(basis, question.tenant_id))
     result = await session.execute(
         select(cohort.c.workflow_id, cohort.c.cost).order_by(cohort.c.workflow_id, cohort.c.cost)
     )
-    found: dict[uuid.UUID, list[Decimal]] = {wid: [] for wid in workflow_ids}
+    found: dict[uuid.UUID, list[Decimal]] = {wid: [] for wid in question.workflow_ids}
     for workflow_id, cost in result:
         found[workflow_id].append(cost)
     return found
