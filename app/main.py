@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth.authenticate import Authenticator
 from app.auth.tokens import TokenVerifier
 from app.body_limit import JsonBodyLimit
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.identity.routes import identity_routes
 from app.identity.sign_in import Identity
 from app.ingest.routes import ingest_routes
@@ -118,25 +118,23 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        sessions = TenantSessions(engine)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessions = sessions
-        app.state.authenticator = Authenticator(TokenVerifier(settings), sessions)
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
-        app.state.arq = await create_pool(redis_settings(settings.redis_url))
-        app.state.authenticator.portal = SessionStore(app.state.arq)
-        app.state.oidc_http = httpx.AsyncClient(timeout=10)
-        app.state.identity = Identity(settings, sessions, app.state.arq, app.state.oidc_http)
-        app.state.authenticator.session_check = app.state.identity.check
-        try:
-            yield
-        finally:
-            await app.state.oidc_http.aclose()
-            await app.state.arq.aclose()
-            await engine.dispose()
+        async with tenant_sessions(settings) as sessions:
+            app.state.settings = settings
+            app.state.engine = sessions.engine
+            app.state.sessions = sessions
+            app.state.authenticator = Authenticator(TokenVerifier(settings), sessions)
+            app.state.arq = await create_pool(redis_settings(settings.redis_url))
+            app.state.authenticator.portal = SessionStore(app.state.arq)
+            app.state.oidc_http = httpx.AsyncClient(timeout=10)
+            app.state.identity = Identity(settings, sessions, app.state.arq, app.state.oidc_http)
+            app.state.authenticator.session_check = app.state.identity.check
+            try:
+                yield
+            finally:
+                await app.state.oidc_http.aclose()
+                await app.state.arq.aclose()
 
     graphql = LedgerGraphQL(
         build_schema(settings),
