@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 from arq import create_pool
 
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.pricing import Price, TokenCounts, price_tokens
 from app.services.pricing.prices import set_model_price
@@ -142,49 +142,47 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"loaded 2 × {args.events:,} priced events in {time.perf_counter() - started:.1f}s"
             )
-            engine = create_engine(db.settings, pool_size=2)
-            sessions = TenantSessions(engine)
             queue = f"arq:bench-reprice-{uuid.uuid4().hex[:8]}"
-            pool = await create_pool(redis_settings(redis_url), default_queue_name=queue)
-            try:
-                for tenant in (a, b):
-                    async with sessions(tenant.tenant_id) as session:
-                        await set_model_price(
-                            session=session, tenant_id=tenant.tenant_id, price=NEW_PRICE
-                        )
-                ctx = {
-                    "sessions": sessions,
-                    "redis": pool,
-                    "clock": lambda: now,
-                    "reprice_batch_size": args.batch,
-                }
-                started = time.perf_counter()
-                counts = await reprice(ctx, str(a.tenant_id), PRICE.provider, PRICE.model)
-                job_s = time.perf_counter() - started
-                conn = await asyncpg.connect(asyncpg_dsn(owner_url))
+            async with tenant_sessions(db.settings, pool_size=2) as sessions:
+                pool = await create_pool(redis_settings(redis_url), default_queue_name=queue)
                 try:
+                    for tenant in (a, b):
+                        async with sessions(tenant.tenant_id) as session:
+                            await set_model_price(
+                                session=session, tenant_id=tenant.tenant_id, price=NEW_PRICE
+                            )
+                    ctx = {
+                        "sessions": sessions,
+                        "redis": pool,
+                        "clock": lambda: now,
+                        "reprice_batch_size": args.batch,
+                    }
                     started = time.perf_counter()
-                    status = await conn.execute(
-                        SET_BASED, b.tenant_id, PRICE.provider, PRICE.model, now
-                    )
-                    sql_s = time.perf_counter() - started
-                    mismatches = await conn.fetchval(
-                        """SELECT count(*) FROM usage_events x JOIN usage_events y
-                           ON x.event_id = y.event_id AND x.tenant_id = $1 AND y.tenant_id = $2
-                           WHERE x.cost <> y.cost
-                              OR x.price_effective_from <> y.price_effective_from""",
-                        a.tenant_id,
-                        b.tenant_id,
-                    )
-                    audits = await conn.fetch(
-                        "SELECT tenant_id, count(*) FROM usage_repricings GROUP BY 1"
-                    )
+                    counts = await reprice(ctx, str(a.tenant_id), PRICE.provider, PRICE.model)
+                    job_s = time.perf_counter() - started
+                    conn = await asyncpg.connect(asyncpg_dsn(owner_url))
+                    try:
+                        started = time.perf_counter()
+                        status = await conn.execute(
+                            SET_BASED, b.tenant_id, PRICE.provider, PRICE.model, now
+                        )
+                        sql_s = time.perf_counter() - started
+                        mismatches = await conn.fetchval(
+                            """SELECT count(*) FROM usage_events x JOIN usage_events y
+                               ON x.event_id = y.event_id AND x.tenant_id = $1 AND y.tenant_id = $2
+                               WHERE x.cost <> y.cost
+                                  OR x.price_effective_from <> y.price_effective_from""",
+                            a.tenant_id,
+                            b.tenant_id,
+                        )
+                        audits = await conn.fetch(
+                            "SELECT tenant_id, count(*) FROM usage_repricings GROUP BY 1"
+                        )
+                    finally:
+                        await conn.close()
                 finally:
-                    await conn.close()
-            finally:
-                await pool.delete(queue)
-                await pool.aclose()
-                await engine.dispose()
+                    await pool.delete(queue)
+                    await pool.aclose()
     changed_sql = int(status.split()[-1])
     audit = {row[0]: row[1] for row in audits}
     assert counts["changed"] == changed_sql == args.events, (counts, changed_sql)
