@@ -30,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.sessions import TenantSessions, create_engine, raw_connection
+from app.db.sessions import raw_connection, tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.services.costs.cohorts import CohortQuestion, cohort_figures, cohort_run_costs
 from app.services.costs.scope import CostScope, TimeRange
@@ -90,19 +90,17 @@ async def main(database: str, days: int, repeat: int, explain: bool, admin_url: 
     url = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
     tenant, workflows, now = await target(url)
     settings = Settings(env="test", database_url=url, log_level="WARNING")
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    captured: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "app.tenant_id" not in statement and statement.lstrip().upper().startswith(
-            ("SELECT", "WITH")
-        ):
-            captured.append((statement, params))
-
     print(f"tenant {tenant}: {len(workflows)} workflows, last {days} days before {now}")
-    try:
+    async with tenant_sessions(settings, pool_size=2) as sessions:
+        captured: list[tuple[str, Any]] = []
+
+        @event.listens_for(sessions.engine.sync_engine, "before_cursor_execute")
+        def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+            if "app.tenant_id" not in statement and statement.lstrip().upper().startswith(
+                ("SELECT", "WITH")
+            ):
+                captured.append((statement, params))
+
         for name, call in calls(tenant, workflows, now, days).items():
             times = []
             for _ in range(repeat):
@@ -117,8 +115,6 @@ async def main(database: str, days: int, repeat: int, explain: bool, admin_url: 
                     raw = await raw_connection(session)
                     plan = await raw.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *params)
                     print("    " + "\n    ".join(r[0] for r in plan))
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":
