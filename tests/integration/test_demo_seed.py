@@ -45,6 +45,7 @@ from app.demo.seed import SeedSummary, seed_demo
 from app.domain import usage_findings as usage_rules
 from app.domain.effort import LiftVerdict, TierTotals, compare_tiers
 from app.domain.finding_thresholds import Thresholds
+from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.model_mix import effort_slices
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.decisions.findings import usage_figures
@@ -167,14 +168,8 @@ async def assert_the_decision_stories_are_told(
             session=session, tenant_id=tenant_id, keys=[w.key for w in WORKFLOWS]
         )
         reporting = found["client-reporting"].workflow_id
-        slices = await effort_slices(
-            session=session,
-            tenant_id=tenant_id,
-            workflow_ids=[reporting],
-            time_range=SEEDED,
-            scope=CostScope(),
-            now=NOW,
-        )
+        question = CohortQuestion(tenant_id, [reporting], SEEDED, CostScope(), NOW)
+        slices = await effort_slices(session=session, question=question)
         economics = compare_tiers(
             [TierTotals(s.value, s.totals) for s in slices[reporting]], min_finished=10
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import CTE, and_, func, select, true
@@ -145,16 +146,7 @@ async def slice_totals(
     return found
 
 
-async def variant_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
-    """`slice_totals` by the run's variant (keyword arguments as there, without `by`)."""
-    return await slice_totals(**kwargs, by=SliceBy.VARIANT)
-
-
-async def model_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
-    """`slice_totals` by the run's dominant model (keyword arguments as there, without `by`)."""
-    return await slice_totals(**kwargs, by=SliceBy.MODEL)
-
-
-async def effort_slices(**kwargs: Any) -> dict[uuid.UUID, list[SliceTotals]]:
-    """`slice_totals` by the run's dominant reasoning effort (keyword arguments as there)."""
-    return await slice_totals(**kwargs, by=SliceBy.EFFORT)
+# `slice_totals` by the run's variant, dominant model and dominant reasoning effort.
+variant_slices = partial(slice_totals, by=SliceBy.VARIANT)
+model_slices = partial(slice_totals, by=SliceBy.MODEL)
+effort_slices = partial(slice_totals, by=SliceBy.EFFORT)
