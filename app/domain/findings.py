@@ -74,8 +74,17 @@ class Finding:
     calls: list[str] = field(default_factory=list)
 
 
-def _pct(x: float) -> str:
+def pct(x: float) -> str:
+    """A share as a percentage with one decimal, for summaries."""
     return f"{x * 100:.1f}%"
+
+
+def notable_share(part: Decimal, whole: Decimal, minimum: float) -> float | None:
+    """part / whole when part is positive and that share is at least `minimum`; else None."""
+    found = share(part, whole)
+    if found is None or part <= 0 or found < minimum:
+        return None
+    return found
 
 
 def high_effort_low_value(
@@ -159,8 +168,8 @@ def failure_waste(
 ) -> Finding | None:
     if stats.finished < max(1, thresholds.count("failure_min_finished")):
         return None
-    part = share(stats.failed_cost, stats.total_cost)
-    if part is None or stats.failed_cost <= 0 or part < thresholds.ratio("failure_min_share"):
+    part = notable_share(stats.failed_cost, stats.total_cost, thresholds.ratio("failure_min_share"))
+    if part is None:
         return None
     reason = (
         f" The top reason, {stats.top_reason!r}, lost {stats.top_reason_cost}."
@@ -172,7 +181,7 @@ def failure_waste(
         workflow_key=workflow_key,
         money_at_stake_per_month=per_month(stats.failed_cost, range_seconds),
         summary=(
-            f"{stats.failed_runs} failed runs spent {_pct(part)} of the cohort's money for no "
+            f"{stats.failed_runs} failed runs spent {pct(part)} of the cohort's money for no "
             "output." + reason
         ),
         suggested_change=(

@@ -10,12 +10,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from app.domain.finding_thresholds import Thresholds
-from app.domain.findings import Evidence, Finding, Pattern, per_month
-from app.domain.money import MONEY_PLACES, quantize_money, share
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
+from app.domain.findings import Evidence, Finding, Pattern, notable_share, pct, per_month
+from app.domain.money import MONEY_PLACES, quantize_money
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ def resent_context(
         money_at_stake_per_month=per_month(saving, range_seconds),
         summary=(
             f"{stats.llm_calls} LLM calls average {all_input // stats.llm_calls} input tokens "
-            f"and only {_pct(hit)} of the input is read from the cache."
+            f"and only {pct(hit)} of the input is read from the cache."
         ),
         suggested_change=(
             "Put the stable part of the prompt (instructions, tools, reference documents) "
@@ -129,15 +125,17 @@ def unplaced_spend(
 ) -> Finding | None:
     if stats.unplaced_events < max(1, thresholds.count("unplaced_min_events")):
         return None
-    part = share(stats.unplaced_cost, stats.total_cost)
-    if part is None or stats.unplaced_cost <= 0 or part < thresholds.ratio("unplaced_min_share"):
+    part = notable_share(
+        stats.unplaced_cost, stats.total_cost, thresholds.ratio("unplaced_min_share")
+    )
+    if part is None:
         return None
     return Finding(
         pattern=Pattern.UNPLACED_SPEND,
         workflow_key=workflow_key,
         money_at_stake_per_month=per_month(stats.unplaced_cost, range_seconds),
         summary=(
-            f"{_pct(part)} of the spend ({stats.unplaced_events} events) carries no step: "
+            f"{pct(part)} of the spend ({stats.unplaced_events} events) carries no step: "
             "nobody can say which part of the agent it paid for."
         ),
         suggested_change=(

@@ -16,6 +16,7 @@ from app.domain.findings import (
     Pattern,
     failure_waste,
     high_effort_low_value,
+    notable_share,
     per_month,
     rank_findings,
 )
@@ -253,3 +254,20 @@ def test_a_thirty_day_range_is_its_own_month(amount: Decimal, days: int) -> None
     assert per_month(amount, MONTH) == amount.quantize(Decimal("0.0000000001"))
     scaled = per_month(amount, days * DAY)
     assert (scaled >= amount) == (days <= 30) or amount == 0
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "minimum", "expected"),
+    [
+        ("1", "4", 0.25, 0.25),  # exactly the minimum counts
+        ("1", "4", 0.26, None),  # below it does not
+        ("3", "4", 0.25, 0.75),
+        ("0", "4", 0.0, None),  # nothing spent: nothing notable, even at minimum 0
+        ("-1", "4", -1.0, None),  # a credit is never notable
+        ("1", "0", 0.0, None),  # no whole: no share
+    ],
+)
+def test_notable_share_is_the_share_when_positive_and_at_least_the_minimum(
+    part: str, whole: str, minimum: float, expected: float | None
+) -> None:
+    assert notable_share(Decimal(part), Decimal(whole), minimum) == expected
