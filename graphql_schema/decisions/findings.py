@@ -15,6 +15,7 @@ from app.domain import findings as rules
 from app.domain import usage_findings as usage_rules
 from app.domain.effort import TierTotals, compare_tiers
 from app.domain.failure_reasons import failure_reasons
+from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope
 from app.services.decisions import findings as reads
 from app.services.ingest.errors import FieldError
@@ -121,10 +122,7 @@ async def _findings_of(
         )
         failed_runs = await reads.costliest_failed_runs(
             session=session,
-            tenant_id=tenant,
-            workflow_ids=ids,
-            time_range=span,
-            now=info.context.now,
+            question=CohortQuestion(tenant, ids, span, CostScope(), info.context.now),
         )
     keys = [CohortKey(w.workflow_id, span, CostScope()) for w in workflows]
     found = loaders(info)

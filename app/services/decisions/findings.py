@@ -26,7 +26,7 @@ from app.domain.pricing import TOKENS_PER_UNIT
 from app.domain.usage_findings import ContextStats, PlacementStats
 from app.services.costs.basis import MONEY_DIGITS
 from app.services.costs.cohorts import CohortQuestion, cohort_runs
-from app.services.costs.scope import USAGE, CostScope, TimeRange, in_range
+from app.services.costs.scope import USAGE, TimeRange, in_range
 from app.services.ingest.errors import FieldError
 
 PRICES = ModelPrice.__table__  # type: ignore[attr-defined]
@@ -169,15 +169,10 @@ async def _samples(
 
 
 async def costliest_failed_runs(
-    *,
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    workflow_ids: Sequence[uuid.UUID],
-    time_range: TimeRange,
-    now: Any,
+    *, session: AsyncSession, question: CohortQuestion
 ) -> dict[uuid.UUID, list[str]]:
     """Per workflow, the correlation ids of its cohort's 5 costliest failed runs."""
-    cohort = cohort_runs(CohortQuestion(tenant_id, workflow_ids, time_range, CostScope(), now))
+    cohort = cohort_runs(question)
     ranked = (
         select(
             cohort.c.workflow_id,
