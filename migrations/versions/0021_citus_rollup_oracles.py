@@ -12,6 +12,9 @@ session's tenant in a tenant session, every tenant as the owner), with the tenan
 table it reads, so each run is one router query to that tenant's shard group. Per tenant the
 rows are exactly those of the SQL version (every grouping and join key leads with the tenant).
 
+`ladder_reach_recomputed()` (0010) likewise: per tenant, its reachers' keys collected by one
+router query and passed to `ladder_reach_rows` (PL/pgSQL on Citus since 0018).
+
 `rebuild_run_costs()`, `rebuild_cohort_days()` (0007, 0009: tests and repairs) and
 `compact_cohort_days()` (0009: the compaction cron job) insert the rows of a function or of a
 data-modifying CTE, a source Citus does not place on the shards: without a conflict clause it
@@ -86,6 +89,43 @@ COHORT_DAYS = (
 )
 
 
+LADDER_REACH = """
+CREATE OR REPLACE FUNCTION ladder_reach_recomputed()
+RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
+               correlation_id varchar, started_at timestamptz, status_at timestamptz,
+               prev_at timestamptz, next_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY INVOKER AS $ledger_fn$
+DECLARE
+    one uuid;
+    ts uuid[];
+    ws uuid[];
+    ks text[];
+BEGIN
+    FOR one IN SELECT t.tenant_id FROM tenants AS t ORDER BY 1 LOOP
+        EXECUTE format($ledger_q$
+            SELECT array_agg(k.tenant_id), array_agg(k.workflow_id), array_agg(k.who)
+            FROM ({keys}) AS k$ledger_q$, one) INTO ts, ws, ks;
+        RETURN QUERY SELECT * FROM ladder_reach_rows(ts, ws, ks);
+    END LOOP;
+END
+$ledger_fn$
+"""
+
+
+def _ladder_reach() -> str:
+    """0010's ladder_reach_recomputed() per tenant: its key query with the tenant named."""
+    reach = importlib.import_module("migrations.versions.0010_ladder_reach")
+    keys = reach.ALL_KEYS
+    assert "%" not in keys
+    first = "FROM runs AS r\n    UNION"
+    join = "AND r.workflow_id = e.workflow_id\n"
+    assert keys.count(first) == 1 and keys.count(join) == 1
+    keys = keys.replace(first, "FROM runs AS r WHERE r.tenant_id = %1$L\n    UNION").replace(
+        join, join.rstrip() + " AND r.tenant_id = %1$L\n    WHERE e.tenant_id = %1$L\n"
+    )
+    return LADDER_REACH.format(keys=keys)
+
+
 def _insertable() -> list[str]:
     """0007's and 0009's rebuild and compaction functions, their INSERT given a conflict clause."""
     rollups = importlib.import_module("migrations.versions.0007_rollups")
@@ -119,6 +159,7 @@ def upgrade() -> None:
                 no_parameters=True
             )
         )
+    op.execute(sa.text(_ladder_reach()).execution_options(no_parameters=True))
     for definition in _insertable():
         op.execute(sa.text(definition).execution_options(no_parameters=True))
 
