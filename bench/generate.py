@@ -77,6 +77,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from app.db.citus import drop_database as drop_citus_database
+from app.db.citus import prepare_database as prepare_citus_database
 from app.db.sessions import tenant_sessions
 from app.db.tables import Client, LadderRung, Tenant, Workflow
 from app.db.urls import asyncpg_dsn
@@ -651,13 +653,16 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
     (migration 0007's run_costs rollup), the COPY runs with `session_replication_role =
     replica` — no per-row foreign-key checks, no triggers — and the rollup is rebuilt with
     `rebuild_run_costs()` afterwards, then the references are checked once (INTEGRITY). Any
-    other trigger: it fires during COPY, as it would on ingest."""
+    other trigger, and any trigger on a Citus coordinator (the setting does not reach the
+    workers, and Citus refuses the SQL rebuild functions): it fires during COPY, as it would
+    on ingest."""
     timings: dict[str, float] = {}
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         triggers = {r["tgname"] for r in await conn.fetch(USER_TRIGGERS, list(TABLES))}
         rebuild = await conn.fetchval("SELECT to_regproc('rebuild_run_costs') IS NOT NULL")
-        replica = triggers <= REBUILT_TRIGGERS and (rebuild or not triggers)
+        citus = await conn.fetchval("SELECT true FROM pg_extension WHERE extname = 'citus'")
+        replica = not citus and triggers <= REBUILT_TRIGGERS and (rebuild or not triggers)
         indexes = await conn.fetch(SECONDARY_INDEXES, list(TABLES))
         for row in indexes:
             await conn.execute(f"DROP INDEX {row['name']}")
@@ -792,15 +797,23 @@ async def open_generated(name: str, *, admin_url: str, redis_url: str, data_dir:
 
 
 @contextlib.asynccontextmanager
-async def target_database(admin_url: str, name: str | None) -> AsyncIterator[str]:
-    """A freshly created database: `name` (replaced, kept) or a temporary one (dropped)."""
+async def target_database(
+    admin_url: str, name: str | None, citus_workers: list[tuple[str, int]] | None = None
+) -> AsyncIterator[str]:
+    """A freshly created database: `name` (replaced, kept) or a temporary one (dropped). With
+    `citus_workers`, `admin_url` is a Citus coordinator: the database is made on every node with
+    the extension and the workers registered (`app.db.citus.prepare_database`)."""
     chosen = name or f"ledger_gen_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{chosen}" WITH (FORCE)')
+        if citus_workers:
+            await drop_citus_database(admin_url, chosen, citus_workers)
         await conn.execute(f'CREATE DATABASE "{chosen}"')
     finally:
         await conn.close()
+    if citus_workers:
+        await prepare_citus_database(admin_url, chosen, citus_workers)
     try:
         yield chosen
     finally:
@@ -808,15 +821,19 @@ async def target_database(admin_url: str, name: str | None) -> AsyncIterator[str
             conn = await asyncpg.connect(asyncpg_dsn(admin_url))
             await conn.execute(f'DROP DATABASE IF EXISTS "{chosen}" WITH (FORCE)')
             await conn.close()
+            if citus_workers:
+                await drop_citus_database(admin_url, chosen, citus_workers)
 
 
 async def generate(
     *, admin_url: str, redis_url: str, data_dir: Path, runs: int, days: int, seed: int,
     now: datetime, name: str | None, roi: bool, jobs: int = 2,
+    citus_workers: list[tuple[str, int]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Create, migrate and load the database; returns the manifest (stored as its comment)."""
+    """Create, migrate and load the database; returns the manifest (stored as its comment).
+    With `citus_workers`, `admin_url` is a Citus coordinator (see `target_database`)."""
     plan = make_plan(seed=seed, runs=runs, days=days, now=now)
-    async with target_database(admin_url, name) as chosen:
+    async with target_database(admin_url, name, citus_workers) as chosen:
         url = database_url(admin_url, chosen)
         settings = Settings(env="test", database_url=url, redis_url=redis_url,
                             data_dir=data_dir, log_level="WARNING")  # fmt: skip

@@ -4,7 +4,12 @@ registered in the coordinator's metadata. The migrations then distribute the tab
 
 `python -m app.db.citus prepare --coordinator URL --workers host:port,... --database NAME`
 (used by `scripts/citus up`); the test fixtures call `prepare_database` / `drop_database` when
-`LEDGER_CITUS_WORKERS` names the workers. See docs/scale-out.md.
+`LEDGER_CITUS_WORKERS` names the workers.
+
+`python -m app.db.citus move-tenant --coordinator URL --tenant UUID --to host:port` moves a
+tenant's shard group (`move_tenant`): `citus_move_shard_placement` with `block_writes`, then
+`ledger_citus_shard_defaults()` at once, since a moved shard is created without the identity
+defaults the rollup triggers rely on. See docs/scale-out.md.
 """
 
 from __future__ import annotations
@@ -111,6 +116,40 @@ async def drop_database(admin_url: str, database: str, workers: list[tuple[str, 
             await conn.close()
 
 
+async def tenant_node(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, str, int]:
+    """(shard id of the tenant's `tenants` shard, node name, node port) of its placement."""
+    row = await conn.fetchrow(
+        "SELECT s.shardid, s.nodename, s.nodeport FROM citus_shards s "
+        "WHERE s.shardid = get_shard_id_for_distribution_column('tenants', $1::uuid)",
+        tenant_id,
+    )
+    if row is None:
+        raise LookupError("tenants is not distributed on this database")
+    return int(row["shardid"]), str(row["nodename"]), int(row["nodeport"])
+
+
+async def move_tenant(coordinator_url: str, tenant_id: str, to: tuple[str, int]) -> float:
+    """Move the tenant's shard group (every co-located shard holding its hash range) to node
+    `to`, blocking writes to those shards during the copy, then give the moved shards their
+    identity defaults again. Returns the seconds the move took; a no-op (0.0) when the tenant
+    already lives there. Other tenants sharing the shards move with it."""
+    conn = await asyncpg.connect(asyncpg_dsn(coordinator_url))
+    try:
+        shard, host, port = await tenant_node(conn, tenant_id)
+        if (host, port) == to:
+            return 0.0
+        started = asyncio.get_running_loop().time()
+        await conn.execute(
+            "SELECT citus_move_shard_placement($1, $2, $3, $4, $5, "
+            "shard_transfer_mode => 'block_writes')",
+            shard, host, port, to[0], to[1],
+        )  # fmt: skip
+        await conn.execute("SELECT ledger_citus_shard_defaults()")
+        return asyncio.get_running_loop().time() - started
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m app.db.citus")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,7 +158,16 @@ def main() -> None:
     prepare.add_argument("--workers", required=True, help="host:port,host:port")
     prepare.add_argument("--database", required=True)
     prepare.add_argument("--app-role", default="ledger_app")
+    move = sub.add_parser("move-tenant", help="move a tenant's shard group to another node")
+    move.add_argument("--coordinator", required=True, help="owner URL of the database")
+    move.add_argument("--tenant", required=True)
+    move.add_argument("--to", required=True, help="host:port of the target worker")
     args = parser.parse_args()
+    if args.command == "move-tenant":
+        (target,) = parse_workers(args.to)
+        seconds = asyncio.run(move_tenant(args.coordinator, args.tenant, target))
+        print(f"== tenant {args.tenant} on {args.to} ({seconds:.1f} s)")
+        return
     asyncio.run(
         prepare_database(
             args.coordinator, args.database, parse_workers(args.workers), app_role=args.app_role

@@ -146,10 +146,13 @@ async def test_rollup_counts_equal_the_live_statement(
     async with sessions(t) as session:
         for i in relabel:  # labels move runs in and out of ACCEPTED
             if i < len(stored):
+                # 30 hours later, through UTC timestamps: timestamptz + interval is STABLE, which
+                # Citus refuses in an UPDATE with column references; this is IMMUTABLE, same value.
                 await session.execute(
                     text(
                         "UPDATE runs SET status = CASE WHEN status = 'ACCEPTED' THEN 'REJECTED'"
-                        " ELSE 'ACCEPTED' END, status_at = status_at + interval '30 hours'"
+                        " ELSE 'ACCEPTED' END, status_at ="
+                        " ((status_at AT TIME ZONE 'UTC') + interval '30 hours') AT TIME ZONE 'UTC'"
                         " WHERE correlation_id = :c"
                     ),
                     {"c": stored[i].correlation_id},

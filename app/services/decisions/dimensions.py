@@ -143,14 +143,19 @@ async def retire_dimension(
 ) -> StoredDimension:
     """Retire `key` (kept retired when it already was). Raises FieldError on "key" when the
     tenant never declared it."""
+    named = (DIMENSIONS.c.tenant_id == tenant_id, DIMENSIONS.c.key == key)
+    # Only a live dimension is updated, so a retired one keeps its time. (Not
+    # `coalesce(retired_at, now())`: Citus refuses non-immutable functions inside COALESCE.)
     row = (
         await session.execute(
             update(DIMENSIONS)
-            .where(DIMENSIONS.c.tenant_id == tenant_id, DIMENSIONS.c.key == key)
-            .values(retired_at=func.coalesce(DIMENSIONS.c.retired_at, func.now()))
+            .where(*named, DIMENSIONS.c.retired_at.is_(None))
+            .values(retired_at=func.now())
             .returning(*_COLUMNS)
         )
     ).one_or_none()
+    if row is None:  # already retired, or never declared
+        row = (await session.execute(select(*_COLUMNS).where(*named))).one_or_none()
     if row is None:
         raise FieldError("key", f"no run dimension {key[:80]!r} is declared in this tenant")
     return _stored(row)
