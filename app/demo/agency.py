@@ -19,43 +19,44 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from app.domain.gates import GateSpec
+from app.domain.pricing import Price
+
 TENANT_NAME = "Demo Agency (Outcome Ledger)"
 
 # Prices in force since long before any demo window (so every event is priced).
 PRICES_EFFECTIVE_FROM = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class ModelPrice:
-    provider: str
-    model: str
-    input_per_million: Decimal
-    output_per_million: Decimal
-    cache_read_per_million: Decimal | None = None
-    cache_write_per_million: Decimal | None = None
-    reasoning_per_million: Decimal | None = None
-
-
-PRICES: tuple[ModelPrice, ...] = (
-    ModelPrice(
+PRICES: tuple[Price, ...] = (
+    Price(
         "anthropic",
         "claude-sonnet-4",
+        PRICES_EFFECTIVE_FROM,
         Decimal("3"),
         Decimal("15"),
         Decimal("0.30"),
         Decimal("3.75"),
     ),
-    ModelPrice(
+    Price(
         "anthropic",
         "claude-haiku-4",
+        PRICES_EFFECTIVE_FROM,
         Decimal("0.80"),
         Decimal("4"),
         Decimal("0.08"),
         Decimal("1.00"),
     ),
-    ModelPrice("openai", "gpt-4.1", Decimal("2"), Decimal("8"), Decimal("0.50")),
+    Price("openai", "gpt-4.1", PRICES_EFFECTIVE_FROM, Decimal("2"), Decimal("8"), Decimal("0.50")),
     # No separate reasoning price: reasoning tokens are billed at the output rate.
-    ModelPrice("openai", "o4-mini", Decimal("1.10"), Decimal("4.40"), Decimal("0.275")),
+    Price(
+        "openai",
+        "o4-mini",
+        PRICES_EFFECTIVE_FROM,
+        Decimal("1.10"),
+        Decimal("4.40"),
+        Decimal("0.275"),
+    ),
 )
 
 # name -> (relative volume, workflows it buys)
@@ -487,42 +488,40 @@ CEILINGS: tuple[CeilingSpec, ...] = (
 
 
 @dataclass(frozen=True)
-class GateSpecDemo:
-    """An autonomy gate as `setAutonomyGate` takes it (see app.domain.gates.GateSpec)."""
+class DemoGate:
+    """An autonomy gate as `setAutonomyGate` takes it: the workflow and its definition."""
 
     workflow_key: str
-    target_level: int
-    min_acceptance_rate: float
-    min_sample_size: int
-    max_cost_per_outcome: Decimal
-    max_drift_pct: float
-    window_days: int = 30
-    confidence: float = 0.95
+    spec: GateSpec
+
+
+def level_one_gate(
+    workflow_key: str, min_acceptance_rate: float, max_cost_per_outcome: str, max_drift_pct: float
+) -> DemoGate:
+    """A level-1 gate judged on the last 30 days: at least 50 runs, 95% confidence."""
+    return DemoGate(
+        workflow_key,
+        GateSpec(
+            target_level=1,
+            min_acceptance_rate=min_acceptance_rate,
+            min_sample_size=50,
+            confidence=0.95,
+            max_cost_per_outcome=Decimal(max_cost_per_outcome),
+            max_drift_pct=max_drift_pct,
+            window_days=30,
+        ),
+    )
 
 
 GATE_ACTOR = "demo:seed"
-GATES: tuple[GateSpecDemo, ...] = (
+GATES: tuple[DemoGate, ...] = (
     # Ready: ~83% of enrichments are accepted, at ~$0.40 each (infrastructure included), with
     # no upward drift; budget $1.00. Level 1 still reviews every output, so the drift
     # tolerance is loose.
-    GateSpecDemo(
-        "lead-enrichment",
-        1,
-        min_acceptance_rate=0.70,
-        min_sample_size=50,
-        max_cost_per_outcome=Decimal("1.00"),
-        max_drift_pct=60.0,
-    ),
+    level_one_gate("lead-enrichment", 0.70, "1.00", 60.0),
     # Blocked: the haiku variant and LinkedIn drag acceptance to ~2/3, cost per accepted
     # message (~$0.32) is over its $0.20 budget.
-    GateSpecDemo(
-        "outreach",
-        1,
-        min_acceptance_rate=0.80,
-        min_sample_size=50,
-        max_cost_per_outcome=Decimal("0.20"),
-        max_drift_pct=10.0,
-    ),
+    level_one_gate("outreach", 0.80, "0.20", 10.0),
 )
 
 

@@ -30,17 +30,13 @@ from app.demo.agency import (
     GATE_ACTOR,
     GATES,
     PRICES,
-    PRICES_EFFECTIVE_FROM,
     WORKFLOWS,
-    GateSpecDemo,
 )
 from app.demo.generate import Record, generate
 from app.demo.segments import declare_segment
-from app.domain.gates import GateSpec
-from app.domain.pricing import Price
 from app.domain.roi import WindowTotals, add_totals
 from app.services.costs.scope import TimeRange
-from app.services.gates.definitions import gates_in_force, set_gate
+from app.services.gates.definitions import gates_in_force, set_gate, spec_of
 from app.services.gates.readiness import readiness_of
 from app.services.ingest import ingest_records
 from app.services.ladders.ceilings import ceiling_status, set_cost_ceiling
@@ -161,32 +157,7 @@ async def configure(*, sessions: TenantSessions, tenant_id: uuid.UUID) -> None:
             )
         await declare_segment(session=session, tenant_id=tenant_id)
         for price in PRICES:
-            await set_model_price(
-                session=session,
-                tenant_id=tenant_id,
-                price=Price(
-                    price.provider,
-                    price.model,
-                    PRICES_EFFECTIVE_FROM,
-                    price.input_per_million,
-                    price.output_per_million,
-                    cache_read_per_million=price.cache_read_per_million,
-                    cache_write_per_million=price.cache_write_per_million,
-                    reasoning_per_million=price.reasoning_per_million,
-                ),
-            )
-
-
-def _spec(gate: GateSpecDemo) -> GateSpec:
-    return GateSpec(
-        target_level=gate.target_level,
-        min_acceptance_rate=gate.min_acceptance_rate,
-        min_sample_size=gate.min_sample_size,
-        confidence=gate.confidence,
-        max_cost_per_outcome=gate.max_cost_per_outcome,
-        max_drift_pct=gate.max_drift_pct,
-        window_days=gate.window_days,
-    )
+            await set_model_price(session=session, tenant_id=tenant_id, price=price)
 
 
 async def configure_controls(
@@ -225,39 +196,20 @@ async def configure_controls(
             workflow_ids=[w.workflow_id for w in found.values()],
         )
         for gate in GATES:
-            spec = _spec(gate)
-            current = in_force[found[gate.workflow_key].workflow_id].get(gate.target_level)
-            if current is not None and _same_gate(current, spec):
+            current = in_force[found[gate.workflow_key].workflow_id].get(gate.spec.target_level)
+            if current is not None and spec_of(current) == gate.spec:
                 gates[gate.workflow_key] = (current.version, False)
                 continue
             row = await set_gate(
                 session=session,
                 tenant_id=tenant_id,
                 workflow_key=gate.workflow_key,
-                spec=spec,
+                spec=gate.spec,
                 actor=GATE_ACTOR,
                 now=now,
             )
             gates[gate.workflow_key] = (row.version, True)
     return len(BASELINES), gates
-
-
-def _same_gate(row: object, spec: GateSpec) -> bool:
-    fields = (
-        "min_acceptance_rate",
-        "min_sample_size",
-        "confidence",
-        "max_drift_pct",
-        "window_days",
-        "auto_demote_after",
-    )
-    return (
-        all(getattr(row, name) == getattr(spec, name) for name in fields)
-        and Decimal(
-            getattr(row, "max_cost_per_outcome")  # noqa: B009
-        )
-        == spec.max_cost_per_outcome
-    )
 
 
 async def evaluate_controls(
@@ -293,7 +245,7 @@ async def evaluate_controls(
         gates.append(
             GateVerdict(
                 workflow_key=gate.workflow_key,
-                target_level=verdict.target_level or gate.target_level,
+                target_level=verdict.target_level or gate.spec.target_level,
                 version=version,
                 newly_set=newly_set,
                 ready=verdict.ready,
