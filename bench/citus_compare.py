@@ -37,7 +37,7 @@ from app.auth.tokens import issue_token
 from app.db.citus import parse_workers
 from app.db.urls import asyncpg_dsn
 from app.settings import Settings
-from bench.common import api_server, percentile, table
+from bench.common import api_server, percentile, post_events, table
 from bench.generate import default_now, generate, open_generated
 from bench.read_bench import BUSIEST, CLIENT, DASHBOARD, differences
 
@@ -84,20 +84,8 @@ async def ingest(
     """Events per second posting `events` usage events in batches of `batch`, 2 at a time."""
     prefix = f"cmp-{uuid.uuid4().hex[:8]}"
     records = [usage(i, workflow, prefix, now) for i in range(events)]
-    bodies = [json.dumps(records[o : o + batch]).encode() for o in range(0, events, batch)]
-    limit = asyncio.Semaphore(2)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
-
-        async def post(body: bytes) -> int:
-            async with limit:
-                response = await client.post("/v1/events", content=body)
-                response.raise_for_status()
-                return int(response.json()["accepted"])
-
-        started = time.perf_counter()
-        accepted = sum(await asyncio.gather(*(post(b) for b in bodies)))
-        wall = time.perf_counter() - started
+    batches, wall = await post_events(base, key, records, batch, concurrency=2)
+    accepted = sum(batches)
     if accepted != events:
         raise SystemExit(f"ingest: {accepted} of {events} events accepted")
     return events / wall

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import tempfile
 import time
@@ -31,11 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 
 from app.db.urls import asyncpg_dsn
 from app.domain.pricing import TokenCounts, price_tokens
-from bench.common import PRICE, api_process, fresh_database, make_tenant, servers, table
+from bench.common import (
+    PRICE,
+    api_process,
+    fresh_database,
+    make_tenant,
+    post_events,
+    servers,
+    table,
+)
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -129,23 +135,9 @@ async def run_copy(
 async def run_http(
     base: str, key: str, records: list[dict[str, Any]], batch: int, concurrency: int
 ) -> float:
-    bodies = [
-        json.dumps(records[offset : offset + batch]).encode()
-        for offset in range(0, len(records), batch)
-    ]
-    limit = asyncio.Semaphore(concurrency)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
-
-        async def post(body: bytes) -> None:
-            async with limit:
-                response = await client.post("/v1/events", content=body)
-                response.raise_for_status()
-                assert response.json()["accepted"] > 0, response.text
-
-        started = time.perf_counter()
-        await asyncio.gather(*(post(body) for body in bodies))
-        return time.perf_counter() - started
+    accepted, seconds = await post_events(base, key, records, batch, concurrency)
+    assert all(n > 0 for n in accepted), accepted
+    return seconds
 
 
 def process_cpu_seconds(pid: int) -> float | None:

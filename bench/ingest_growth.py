@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import dataclasses
 import gzip
-import json
 import statistics
 import sys
 import tempfile
@@ -42,7 +41,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -50,8 +48,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
-from app.ingest.otlp_decode import JSON, PROTOBUF, decode_spans
-from app.ingest.otlp_mapping import map_spans
+from app.ingest.otlp_decode import JSON, PROTOBUF
 from app.migrate import upgrade
 from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_api_key
@@ -59,6 +56,7 @@ from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
 from bench.common import (
     PRICE,
+    events_body,
     free_port,
     fresh_database,
     make_tenant,
@@ -101,18 +99,6 @@ def export_request(prefix: int, first_span: int, size: int, workflow: str) -> by
             i=i,
         )
     return request.SerializeToString()
-
-
-def events_body(protobuf: bytes) -> bytes:
-    """The same usage and runs as /v1/events JSON records, mapped as /v1/traces maps them."""
-    batch = map_spans(decode_spans(protobuf, media=PROTOBUF, coding="", limit=1 << 30))
-    records: list[dict[str, Any]] = []
-    for record in batch.records:
-        stamp = "occurredAt" if record["type"] == "usage" else "startedAt"
-        records.append(
-            {k: v for k, v in {**record, stamp: record[stamp].isoformat()}.items() if v is not None}
-        )
-    return json.dumps(records).encode()
 
 
 async def post_all(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +26,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from app.ingest.otlp_decode import JSON, PROTOBUF, decode_spans
 from app.ingest.otlp_mapping import map_spans
-from bench.common import PRICE, api_server, fresh_database, make_tenant, servers, table
+from bench.common import (
+    PRICE,
+    api_server,
+    events_body,
+    fresh_database,
+    make_tenant,
+    servers,
+    table,
+)
 
 T0_NS = 1_790_000_000_000_000_000  # 2026-09-21
 SPANS_PER_RUN = 5
@@ -77,20 +84,6 @@ def export_request(batch: int, size: int) -> ExportTraceServiceRequest:
     return request
 
 
-def events_body(request: ExportTraceServiceRequest) -> bytes:
-    """The same usage (and runs) as /v1/events records, mapped exactly as /v1/traces maps them."""
-    batch = map_spans(
-        decode_spans(request.SerializeToString(), media=PROTOBUF, coding="", limit=1 << 30)
-    )
-    records: list[dict[str, Any]] = []
-    for record in batch.records:
-        stamp = "occurredAt" if record["type"] == "usage" else "startedAt"
-        records.append(
-            {k: v for k, v in {**record, stamp: record[stamp].isoformat()}.items() if v is not None}
-        )
-    return json.dumps(records).encode()
-
-
 async def post_interleaved(
     base: str, sends: list[tuple[str, str, list[bytes], dict[str, str]]]
 ) -> list[float]:
@@ -117,7 +110,7 @@ async def main(spans: int, batch_size: int) -> None:
     requests = [export_request(b, batch_size) for b in range(spans // batch_size)]
     protobuf = [r.SerializeToString() for r in requests]
     gzipped = [gzip.compress(body) for body in protobuf]
-    events = [events_body(r) for r in requests]
+    events = [events_body(r.SerializeToString()) for r in requests]
 
     started = time.perf_counter()
     for body in gzipped:

@@ -39,8 +39,8 @@ from app.ingest.otlp_calls import store_export
 from app.ingest.otlp_decode import PROTOBUF, decode_spans
 from app.ingest.otlp_mapping import map_spans
 from app.services.ingest import ingest_records
-from bench.common import fresh_database, servers
-from bench.ingest_growth import events_body, export_request, fresh_target
+from bench.common import events_body, fresh_database, servers
+from bench.ingest_growth import export_request, fresh_target
 
 MAX_RECORDS = 10_000
 
