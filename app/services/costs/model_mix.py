@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.cost_per_outcome import CohortTotals
 from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
-from app.services.costs.cohorts import CohortQuestion, cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
 from app.services.costs.scope import RUNS, USAGE
 
 ACCEPTED = RunStatus.ACCEPTED.value
@@ -55,10 +55,7 @@ class SliceTotals:
 def _variant_of(cohort: CTE, tenant_id: uuid.UUID) -> tuple[Any, Any]:
     """FROM clause and value column: each cohort run's own variant."""
     run = RUNS.alias("sliced_run")
-    joined = cohort.join(
-        run, and_(run.c.tenant_id == tenant_id, run.c.correlation_id == cohort.c.correlation_id)
-    )
-    return joined, run.c.variant
+    return with_runs(cohort, tenant_id, run), run.c.variant
 
 
 def _dominant_of(cohort: CTE, tenant_id: uuid.UUID, value: Any, name: str) -> tuple[Any, Any]:

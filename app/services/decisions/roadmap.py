@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import RevenueEvent as RevenueRow
@@ -35,7 +35,7 @@ from app.db.tables import RoiBaseline
 from app.db.tables.roi import NO_CLIENT
 from app.domain.attribution import ATTRIBUTION_WINDOW, AcceptedRun, RevenueEvent, attribute
 from app.domain.enums import RunStatus
-from app.services.costs.cohorts import CohortQuestion, cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
 from app.services.costs.scope import RUNS, cohort_source
 from app.services.tenancy.catalog import WORKFLOWS
 
@@ -138,15 +138,7 @@ async def run_outcomes(
                 RUNS.c.subject,
                 RUNS.c.ended_at,
             )
-            .select_from(
-                cohort.join(
-                    RUNS,
-                    and_(
-                        RUNS.c.tenant_id == tenant_id,
-                        RUNS.c.correlation_id == cohort.c.correlation_id,
-                    ),
-                )
-            )
+            .select_from(with_runs(cohort, tenant_id))
             .where(cohort.c.status != RUNNING, ~cohort.c.pending)
         )
     ).all()

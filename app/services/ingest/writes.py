@@ -46,12 +46,17 @@ SELECT $1::uuid, u.c, u.w, u.cl, u.s, u.ca, u.ch, u.v, u.t, u.su, u.d::jsonb FRO
 ON CONFLICT (tenant_id, correlation_id) DO NOTHING
 """
 
-INSERT_USAGE = """
-INSERT INTO usage_events (tenant_id, event_id, correlation_id, workflow_id, client_id, kind,
-                          occurred_at, provider, model, step, team,
-                          input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                          reasoning_tokens, reasoning_effort, latency_ms,
-                          cost, cost_source, price_effective_from)
+USAGE_COLUMNS = (
+    "event_id", "correlation_id", "workflow_id", "client_id", "kind", "occurred_at", "provider",
+    "model", "step", "team", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "reasoning_tokens", "reasoning_effort", "latency_ms", "cost",
+    "cost_source", "price_effective_from",
+)  # fmt: skip
+# Both usage inserts write the columns in USAGE_COLUMNS order, after the tenant id.
+INTO_USAGE = f"INSERT INTO usage_events (tenant_id, {', '.join(USAGE_COLUMNS)})"
+
+INSERT_USAGE = f"""
+{INTO_USAGE}
 SELECT $1::uuid, u.* FROM unnest(
     $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[],
     $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[],
@@ -60,14 +65,8 @@ SELECT $1::uuid, u.* FROM unnest(
     $19::text[]::numeric[], $20::text[], $21::timestamptz[]
 ) AS u
 ON CONFLICT (tenant_id, event_id) DO NOTHING
-"""
+"""  # noqa: S608 (module constants only)
 
-USAGE_COLUMNS = (
-    "event_id", "correlation_id", "workflow_id", "client_id", "kind", "occurred_at", "provider",
-    "model", "step", "team", "input_tokens", "output_tokens", "cache_read_tokens",
-    "cache_write_tokens", "reasoning_tokens", "reasoning_effort", "latency_ms", "cost",
-    "cost_source", "price_effective_from",
-)  # fmt: skip
 COPY_THRESHOLD = 500
 USAGE_STAGE = "ingest_usage_stage"
 # Column types as in the unnest statement above; `pg_temp` keeps the table private to the
@@ -83,12 +82,8 @@ CREATE TEMPORARY TABLE IF NOT EXISTS ingest_usage_stage (
 ) ON COMMIT DELETE ROWS
 """
 # COLLATE "C": the code-point order of Python's sort in unique_sorted (the lock order).
-INSERT_USAGE_FROM_STAGE = """
-INSERT INTO usage_events (tenant_id, event_id, correlation_id, workflow_id, client_id, kind,
-                          occurred_at, provider, model, step, team,
-                          input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                          reasoning_tokens, reasoning_effort, latency_ms,
-                          cost, cost_source, price_effective_from)
+INSERT_USAGE_FROM_STAGE = f"""
+{INTO_USAGE}
 SELECT $1::uuid, s.event_id, s.correlation_id, s.workflow_id, s.client_id, s.kind,
        s.occurred_at, s.provider, s.model, s.step, s.team,
        s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens,
@@ -97,7 +92,7 @@ SELECT $1::uuid, s.event_id, s.correlation_id, s.workflow_id, s.client_id, s.kin
 FROM pg_temp.ingest_usage_stage s
 ORDER BY s.event_id COLLATE "C"
 ON CONFLICT (tenant_id, event_id) DO NOTHING
-"""
+"""  # noqa: S608 (module constants only)
 
 # `applied` starts true; app.services.ingest.run_states recomputes it from the full history.
 INSERT_LABELS = """

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import LadderRung, OutcomeEvent
 from app.domain.ladder import ACCEPTED_RUNG
-from app.services.costs.cohorts import CohortQuestion, cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
 from app.services.costs.rules import counted, held, hold_interval
 from app.services.costs.scope import (
     RUNS,
@@ -205,15 +205,7 @@ async def slice_figures(
     members = _members(question, grouping)
     per_run = (
         select(cohort.c.workflow_id, cohort.c.cost, grouping.run_key.label("grp"))
-        .select_from(
-            cohort.join(
-                RUNS,
-                and_(
-                    RUNS.c.tenant_id == tenant_id,
-                    RUNS.c.correlation_id == cohort.c.correlation_id,
-                ),
-            )
-        )
+        .select_from(with_runs(cohort, tenant_id))
         .subquery("per_run")
     )
     run_costs = _sum_select(per_run)

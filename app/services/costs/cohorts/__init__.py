@@ -42,6 +42,7 @@ from app.services.costs.cohorts.live import (
     CohortQuestion,
     cohort_runs,
     totals_statement,
+    with_runs,
     workflow_level_costs,
 )
 from app.services.costs.cohorts.rollup import hold_bounds
@@ -103,4 +104,5 @@ __all__ = [
     "cohort_run_costs",
     "cohort_runs",
     "hold_bounds",
+    "with_runs",
 ]

@@ -127,6 +127,20 @@ def cohort_runs(
     )
 
 
+def with_runs(cohort: CTE, tenant_id: uuid.UUID, run: Any = RUNS, *narrowing: Any) -> Any:
+    """FROM clause: each cohort row joined to its run's `runs` row (`run`: RUNS or an alias).
+
+    `narrowing`: more join terms that leave the rows as they are but help the planner."""
+    return cohort.join(
+        run,
+        and_(
+            run.c.tenant_id == tenant_id,
+            run.c.correlation_id == cohort.c.correlation_id,
+            *narrowing,
+        ),
+    )
+
+
 def workflow_level_costs(question: CohortQuestion, *, factors: CTE | None = None) -> Any:
     """Usage of the workflows booked in range with no stored run (NULL or unknown correlation id);
     the question's `now` plays no part.

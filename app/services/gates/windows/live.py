@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 
 from app.domain.enums import RunStatus
-from app.services.costs.cohorts import CohortQuestion, cohort_runs
+from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
 from app.services.costs.rules import counted
 from app.services.costs.scope import (
     RUNS,
@@ -50,18 +50,16 @@ def live_runs_by_day(
             )
         )
         .select_from(
-            cohort.join(
+            with_runs(
+                cohort,
+                tenant_id,
                 started,
-                and_(
-                    started.c.tenant_id == tenant_id,
-                    started.c.correlation_id == cohort.c.correlation_id,
-                    # Redundant with the cohort's own filters (its runs started in the window,
-                    # of these workflows), but it lets the planner read only the window's runs
-                    # (ix_runs_workflow_started) instead of hashing every run of the tenant.
-                    started.c.workflow_id.in_(list(workflow_ids)),
-                    started.c.started_at >= window.start,
-                    started.c.started_at < window.end,
-                ),
+                # Redundant with the cohort's own filters (its runs started in the window, of
+                # these workflows), but it lets the planner read only the window's runs
+                # (ix_runs_workflow_started) instead of hashing every run of the tenant.
+                started.c.workflow_id.in_(list(workflow_ids)),
+                started.c.started_at >= window.start,
+                started.c.started_at < window.end,
             )
         )
         .group_by(cohort.c.workflow_id, run_day)
