@@ -168,6 +168,13 @@ def make_tenant(migrated: Settings, http: httpx.AsyncClient, sessions: TenantSes
     return _make
 
 
+@pytest.fixture(scope="module")
+def property_state() -> dict[str, Any]:
+    """State a module's hypothesis property keeps across its examples (the tenant its first
+    example sets up), since function-scoped fixtures are not reset between examples."""
+    return {}
+
+
 @pytest.fixture
 def cli_env(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """The CLI reads its settings from the environment: point it at the test servers."""

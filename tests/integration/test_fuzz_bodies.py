@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import uuid
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from sqlalchemy import text
@@ -27,8 +26,8 @@ from app.services.ingest.outcomes import OUTCOME_FIELDS
 from app.services.ingest.records import LABEL_FIELDS, RUN_FIELDS, USAGE_FIELDS
 from app.services.ingest.revenue import REVENUE_FIELDS
 from app.services.tenancy.tenants import create_api_key
+from tests.integration.properties import FUZZ_EXAMPLES, database_settings
 
-EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "30"))
 # Table names come from the catalog, not from input.
 COUNTS = [f"(SELECT count(*) FROM {t}) AS {t}" for t in TENANT_TABLES]  # noqa: S608
 COUNT_ALL = "SELECT " + ", ".join(COUNTS)
@@ -284,15 +283,7 @@ RECORD = st.fixed_dictionaries(
 )
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@database_settings(FUZZ_EXAMPLES, HealthCheck.data_too_large)
 @given(records=st.lists(RECORD, min_size=1, max_size=4), ndjson=st.booleans())
 async def test_random_records_are_refused_or_stored_never_a_5xx(
     target: Target, records: list[dict[str, Any]], ndjson: bool

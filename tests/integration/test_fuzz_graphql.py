@@ -13,12 +13,11 @@ docs/reliability.md records a longer run.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 from graphql import build_schema as parse_sdl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
@@ -26,18 +25,9 @@ from app.settings import Settings
 from graphql_schema.schema import build_schema
 
 from .isolation_seed import seed_tenant
+from .properties import FUZZ_EXAMPLES, database_settings
 
-EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "30"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.filter_too_much,
-    ],
-)
+FUZZ = database_settings(FUZZ_EXAMPLES, HealthCheck.data_too_large, HealthCheck.filter_too_much)
 
 # The served schema (the limits do not change the SDL).
 SCHEMA = parse_sdl(build_schema(Settings()).as_str())

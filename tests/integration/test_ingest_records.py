@@ -281,34 +281,29 @@ async def run_state(sessions, tenant_id: uuid.UUID, cid: str) -> tuple:
     return run["status"], run["status_at"], run["ended_at"]
 
 
+async def labels_applied(sessions, tenant_id: uuid.UUID) -> list[tuple[str, bool]]:
+    """(status, applied) of the tenant's labels in `at` order."""
+    found = await rows(sessions, tenant_id, "SELECT status, applied FROM run_labels ORDER BY at")
+    return [(label["status"], label["applied"]) for label in found]
+
+
 async def test_a_label_inside_the_hold_revokes_the_acceptance(make_owner, sessions) -> None:
     tenant = await make_owner()
     await workflow(tenant, "support", hold=48)
     await start(tenant, "t-1")
     accept = {"correlationId": "t-1", "status": "ACCEPTED", "at": "2026-03-01T10:00:00Z"}
     await ingest(tenant, LABEL_RUNS, "labels", [accept])
-    accepted_at = datetime(2026, 3, 1, 10, tzinfo=UTC)
-    assert await run_state(sessions, tenant.tenant_id, "t-1") == (
-        "ACCEPTED",
-        accepted_at,
-        accepted_at,
-    )
+    accepted = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert await run_state(sessions, tenant.tenant_id, "t-1") == ("ACCEPTED", accepted, accepted)
 
     # The ticket is reopened 47 h later, inside the 48 h hold.
     reopen = {"correlationId": "t-1", "status": "REJECTED", "at": "2026-03-03T09:00:00Z"}
     assert (await ingest(tenant, LABEL_RUNS, "labels", [reopen]))["accepted"] == 1
-    rejected_at = datetime(2026, 3, 3, 9, tzinfo=UTC)
-    assert await run_state(sessions, tenant.tenant_id, "t-1") == (
-        "REJECTED",
-        rejected_at,
-        rejected_at,
-    )
-    applied = await rows(
-        sessions, tenant.tenant_id, "SELECT status, applied FROM run_labels ORDER BY at"
-    )
-    assert applied == [
-        {"status": "ACCEPTED", "applied": True},
-        {"status": "REJECTED", "applied": True},
+    rejected = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    assert await run_state(sessions, tenant.tenant_id, "t-1") == ("REJECTED", rejected, rejected)
+    assert await labels_applied(sessions, tenant.tenant_id) == [
+        ("ACCEPTED", True),
+        ("REJECTED", True),
     ]
 
 
@@ -322,18 +317,11 @@ async def test_a_label_after_the_hold_stays_history_only(make_owner, sessions) -
         {"correlationId": "t-1", "status": "ACCEPTED", "at": "2026-03-01T10:00:00Z"},
     ]
     assert (await ingest(tenant, LABEL_RUNS, "labels", labels))["accepted"] == 2
-    accepted_at = datetime(2026, 3, 1, 10, tzinfo=UTC)
-    assert await run_state(sessions, tenant.tenant_id, "t-1") == (
-        "ACCEPTED",
-        accepted_at,
-        accepted_at,
-    )
-    applied = await rows(
-        sessions, tenant.tenant_id, "SELECT status, applied FROM run_labels ORDER BY at"
-    )
-    assert applied == [
-        {"status": "ACCEPTED", "applied": True},
-        {"status": "REJECTED", "applied": False},
+    accepted = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert await run_state(sessions, tenant.tenant_id, "t-1") == ("ACCEPTED", accepted, accepted)
+    assert await labels_applied(sessions, tenant.tenant_id) == [
+        ("ACCEPTED", True),
+        ("REJECTED", False),
     ]
 
 

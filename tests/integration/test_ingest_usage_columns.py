@@ -95,6 +95,17 @@ async def _validate(sessions, tenant_id: uuid.UUID, raw: list[Any], *, columns: 
             return await validation.validate_batch(conn=conn, tenant_id=tenant_id, raw=raw)
 
 
+async def assert_refused_alike(
+    sessions, tenant_id: uuid.UUID, raw: list[dict[str, Any]], indexes: set[int]
+) -> None:
+    """Both paths refuse the batch with the same errors, on the records at `indexes`."""
+    fast, fast_errors = await _validate(sessions, tenant_id, raw, columns=True)
+    slow, slow_errors = await _validate(sessions, tenant_id, raw, columns=False)
+    assert fast is None and slow is None
+    assert fast_errors == slow_errors
+    assert {e.index for e in fast_errors} == indexes
+
+
 async def test_valid_batch_gives_the_rows_of_the_record_path(sessions, tenant) -> None:
     tenant_id, client = tenant
     raw = usage(60, client)
@@ -131,11 +142,7 @@ async def test_problems_give_the_errors_of_the_record_path(
     raw = usage(12, client)
     raw[index] = raw[index] | change
     raw[index + 5] = raw[index + 5] | change
-    fast, fast_errors = await _validate(sessions, tenant_id, raw, columns=True)
-    slow, slow_errors = await _validate(sessions, tenant_id, raw, columns=False)
-    assert fast is None and slow is None
-    assert fast_errors == slow_errors
-    assert {e.index for e in fast_errors} == {index, index + 5}
+    await assert_refused_alike(sessions, tenant_id, raw, {index, index + 5})
 
 
 def mixed(client: str) -> list[dict[str, Any]]:
@@ -184,8 +191,4 @@ async def test_mixed_batch_problems_give_the_errors_of_the_record_path(
     tenant_id, client = tenant
     raw = mixed(client)
     raw[index] = raw[index] | change
-    fast, fast_errors = await _validate(sessions, tenant_id, raw, columns=True)
-    slow, slow_errors = await _validate(sessions, tenant_id, raw, columns=False)
-    assert fast is None and slow is None
-    assert fast_errors == slow_errors
-    assert {e.index for e in fast_errors} == {index}
+    await assert_refused_alike(sessions, tenant_id, raw, {index})

@@ -431,6 +431,16 @@ async def two_tenants(make_tenant) -> tuple[Any, Seeded, Any, Seeded]:
     return a_handle, a, b_handle, b
 
 
+async def as_viewer_of_x(
+    a_handle: Any, a: Seeded, name: str, case: Case, v: dict[str, Any], problems: list[str]
+) -> Any:
+    """A's client viewer of X sends the case; a problem unless its outcome is `case.viewer`."""
+    viewer = await a_handle.gql(case.query, v, role=Role.CLIENT_VIEWER, client_id=a.client_x_uuid)
+    if outcome(viewer) != case.viewer:
+        problems.append(f"{name}: client viewer got {outcome(viewer)}, not {case.viewer}")
+    return viewer
+
+
 async def test_no_read_field_leaks_across_tenants_or_clients(two_tenants) -> None:
     a_handle, a, b_handle, b = two_tenants
     values = variables(a, b)
@@ -450,11 +460,7 @@ async def test_no_read_field_leaks_across_tenants_or_clients(two_tenants) -> Non
             problems.append(f"{name}: tenant B got {outcome(crossed)}, not {case.cross}")
         if found := leaked(crossed, a.markers, request):
             problems.append(f"{name}: tenant B sees A's {found}: {crossed}")
-        viewer = await a_handle.gql(
-            case.query, v, role=Role.CLIENT_VIEWER, client_id=a.client_x_uuid
-        )
-        if outcome(viewer) != case.viewer:
-            problems.append(f"{name}: client viewer got {outcome(viewer)}, not {case.viewer}")
+        viewer = await as_viewer_of_x(a_handle, a, name, case, v, problems)
         if found := leaked(viewer, a.y_markers, request):
             problems.append(f"{name}: client viewer of X sees client Y's {found}")
     assert problems == [], "\n".join(problems)
@@ -482,11 +488,7 @@ async def test_no_mutation_reaches_another_tenant_or_a_client_viewer(
                 problems.append(f"{name}: naming A's ids was not refused as data: {crossed}")
         if found := leaked(crossed, a.markers, request):
             problems.append(f"{name}: another tenant sees A's {found}: {crossed}")
-        viewer = await a_handle.gql(
-            case.query, v, role=Role.CLIENT_VIEWER, client_id=a.client_x_uuid
-        )
-        if outcome(viewer) != case.viewer:
-            problems.append(f"{name}: client viewer got {outcome(viewer)}, not {case.viewer}")
+        await as_viewer_of_x(a_handle, a, name, case, v, problems)
     assert problems == [], "\n".join(problems)
     assert await a_handle.gql(SNAPSHOT, snapshot_vars) == before
 

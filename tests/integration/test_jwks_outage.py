@@ -106,13 +106,20 @@ def wait_for_refresh(verifier: TokenVerifier) -> None:
         thread.join(10)
 
 
-def test_stale_keys_verify_tokens_while_one_refresh_waits_for_a_slow_provider() -> None:
+@contextmanager
+def keys_fetched_once() -> Iterator[tuple[Provider, Clock, TokenVerifier, str]]:
+    """A provider, a verifier on a test clock, and a token it has verified (so it holds keys)."""
     with provider() as idp:
         clock = Clock()
         verifier = verifier_for(idp.url, clock)
         signed = token(verifier.settings)
-        # Given keys fetched once
         assert verifier.verify(signed).role is Role.ANALYST
+        yield idp, clock, verifier, signed
+
+
+def test_stale_keys_verify_tokens_while_one_refresh_waits_for_a_slow_provider() -> None:
+    # Given keys fetched once
+    with keys_fetched_once() as (idp, clock, verifier, signed):
         assert idp.hits == 1
 
         # When they are stale and the provider hangs, 20 requests arrive at once
@@ -129,12 +136,7 @@ def test_stale_keys_verify_tokens_while_one_refresh_waits_for_a_slow_provider() 
 
 
 def test_a_provider_outage_keeps_tokens_verified_with_the_keys_it_had() -> None:
-    with provider() as idp:
-        clock = Clock()
-        verifier = verifier_for(idp.url, clock)
-        signed = token(verifier.settings)
-        assert verifier.verify(signed).role is Role.ANALYST
-
+    with keys_fetched_once() as (idp, clock, verifier, signed):
         # Given a provider that is gone and keys past their refresh time
         idp.go_down()
         clock.now += JWKS_REFRESH_SECONDS + 1

@@ -25,7 +25,7 @@ from tests.integration.test_roi_reference import (
     build,
     revenue_st,
     runs_st,
-    usage_st,
+    world_st,
 )
 
 SETTINGS = database_settings(8)
@@ -124,14 +124,7 @@ async def test_the_split_gives_remainder_cents_in_end_then_id_order(sessions, ma
 
 
 @SETTINGS
-@given(
-    run_specs=runs_st,
-    usage_specs=usage_st,
-    revenue_specs=revenue_st,
-    now_days=st.sampled_from([3, 10, 60]),
-    with_baselines=st.booleans(),
-    drain_first=st.booleans(),
-)
+@given(**world_st, drain_first=st.booleans())
 async def test_the_set_based_rebuild_equals_the_batched_drain(
     sessions,
     make_tenant,

@@ -58,6 +58,14 @@ revenue_st = st.lists(
     min_size=1,
     max_size=8,
 )
+# A whole world as the property tests draw it: runs, usage, revenue, the clock, baselines or not.
+world_st = {
+    "run_specs": runs_st,
+    "usage_specs": usage_st,
+    "revenue_specs": revenue_st,
+    "now_days": st.sampled_from([3, 10, 60]),
+    "with_baselines": st.booleans(),
+}
 
 
 @dataclass
@@ -180,13 +188,7 @@ SETTINGS = database_settings(12)
 
 
 @SETTINGS
-@given(
-    run_specs=runs_st,
-    usage_specs=usage_st,
-    revenue_specs=revenue_st,
-    now_days=st.sampled_from([3, 10, 60]),
-    with_baselines=st.booleans(),
-)
+@given(**world_st)
 async def test_sql_windows_equal_the_reference_and_conserve_revenue(
     sessions, make_tenant, run_specs, usage_specs, revenue_specs, now_days, with_baselines
 ):

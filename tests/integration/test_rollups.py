@@ -10,8 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -24,6 +23,7 @@ from app.services.pricing.prices import set_model_price
 from app.services.pricing.repricing import reprice_usage
 from app.services.tenancy.tenants import create_api_key
 from app.services.tenancy.workflows import upsert_workflow
+from tests.integration.properties import database_settings
 from tests.integration.test_ingest_events import post
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -246,16 +246,7 @@ OPS = st.lists(
 )
 
 
-@pytest.fixture(scope="module")
-def property_state() -> dict:
-    return {}
-
-
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@database_settings(25)
 @given(ops=OPS)
 async def test_rollup_property_random_raw_writes(make_tenant, sessions, property_state, ops):
     """Whatever sequence of inserts (with duplicate event ids), run arrivals, cost UPDATEs,

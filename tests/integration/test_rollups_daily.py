@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
 from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange, split_whole_days
 from app.services.tenancy.workflows import upsert_workflow
+from tests.integration.properties import database_settings
 from tests.integration.test_ingest_events import post
 from tests.integration.test_rollups import label, run, setup, usage
 
@@ -240,16 +241,7 @@ OPS = st.lists(
 STATUSES = ["ACCEPTED", "REJECTED", "ACCEPTED", "RUNNING"]
 
 
-@pytest.fixture(scope="module")
-def property_state() -> dict:
-    return {}
-
-
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@database_settings(20)
 @given(ops=OPS, start_hour=st.integers(0, 23), hours=st.integers(1, 100))
 async def test_daily_rollup_property(make_tenant, sessions, property_state, ops, start_hour, hours):
     """Random run arrivals (with and without a client, on several days), status changes,

@@ -107,7 +107,7 @@ days = st.floats(min_value=0, max_value=5, allow_nan=False)
     starts=st.lists(
         st.tuples(days, st.floats(0, 3), st.sampled_from([ACME, GLOBEX, None])), max_size=12
     ),
-    amounts=st.lists(st.tuples(st.integers(-10**6, 10**6), days), max_size=8),
+    amounts=st.lists(st.tuples(st.integers(-(10**6), 10**6), days), max_size=8),
 )
 def test_every_cent_of_revenue_ends_in_a_window_or_unattributed(starts, amounts) -> None:
     runs = [

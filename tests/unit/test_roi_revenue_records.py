@@ -46,9 +46,7 @@ def test_a_full_record_parses_to_utc_and_exact_cents() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "amount", ["-120.50", "0", 7, Decimal("99.9"), "12.3400000000", " 5.00 "]
-)
+@pytest.mark.parametrize("amount", ["-120.50", "0", 7, Decimal("99.9"), "12.3400000000", " 5.00 "])
 def test_refunds_zero_and_whole_cents_are_accepted(amount: object) -> None:
     assert problems(revenue(amount=amount)) == []
 
