@@ -129,5 +129,9 @@ class Thresholds:
     def count(self, name: str) -> int:
         return int(self[name])
 
+    def minimum(self, name: str) -> int:
+        """The minimum count `name`, and never less than 1: a finding needs something to show."""
+        return max(1, self.count(name))
+
     def ratio(self, name: str) -> float:
         return float(self[name])

@@ -99,12 +99,12 @@ def high_effort_low_value(
     base = next((t for t in economics.tiers if t.is_baseline), None)
     if base is None or base.figures.cost_per_attempt is None:
         return None
-    minimum = thresholds.count("effort_min_finished")
+    minimum = thresholds.minimum("effort_min_finished")
     worst: tuple[Decimal, TierComparison] | None = None
     for tier in economics.tiers:
         if tier.is_baseline or tier.tier is None or tier.cost_multiple is None:
             continue
-        if min(tier.finished, base.finished) < max(1, minimum):
+        if min(tier.finished, base.finished) < minimum:
             continue
         if tier.cost_multiple < thresholds["effort_min_cost_multiple"]:
             continue
@@ -166,7 +166,7 @@ class FailureStats:
 def failure_waste(
     workflow_key: str, stats: FailureStats, *, thresholds: Thresholds, range_seconds: int
 ) -> Finding | None:
-    if stats.finished < max(1, thresholds.count("failure_min_finished")):
+    if stats.finished < thresholds.minimum("failure_min_finished"):
         return None
     part = notable_share(stats.failed_cost, stats.total_cost, thresholds.ratio("failure_min_share"))
     if part is None:

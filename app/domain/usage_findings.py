@@ -35,7 +35,7 @@ class ContextStats:
 def resent_context(
     workflow_key: str, stats: ContextStats, *, thresholds: Thresholds, range_seconds: int
 ) -> Finding | None:
-    if stats.llm_calls < max(1, thresholds.count("resent_context_min_calls")):
+    if stats.llm_calls < thresholds.minimum("resent_context_min_calls"):
         return None
     all_input = stats.input_tokens + stats.cache_read_tokens
     if all_input == 0 or all_input / stats.llm_calls < thresholds.count(
@@ -83,7 +83,7 @@ def excess_context_cost(cost: Decimal, tokens: int, threshold: int) -> Decimal:
 def long_context(
     workflow_key: str, stats: ContextStats, *, thresholds: Thresholds, range_seconds: int
 ) -> Finding | None:
-    if stats.long_calls < max(1, thresholds.count("long_context_min_calls")):
+    if stats.long_calls < thresholds.minimum("long_context_min_calls"):
         return None
     if stats.long_excess_cost <= 0:
         return None
@@ -123,7 +123,7 @@ class PlacementStats:
 def unplaced_spend(
     workflow_key: str, stats: PlacementStats, *, thresholds: Thresholds, range_seconds: int
 ) -> Finding | None:
-    if stats.unplaced_events < max(1, thresholds.count("unplaced_min_events")):
+    if stats.unplaced_events < thresholds.minimum("unplaced_min_events"):
         return None
     part = notable_share(
         stats.unplaced_cost, stats.total_cost, thresholds.ratio("unplaced_min_share")
