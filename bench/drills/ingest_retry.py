@@ -5,21 +5,29 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 
-class Attempts(Protocol):
-    attempts: int
-    failures: collections.Counter[str]
+@dataclass
+class Tally:
+    """What a drill's clients sent: requests (`attempts`), batches, the ids (events or runs) of
+    acknowledged and of given-up batches, and the failed attempts by HTTP status or exception."""
+
+    attempts: int = 0
+    batches: int = 0
+    acknowledged: set[str] = field(default_factory=set)
+    unacknowledged: set[str] = field(default_factory=set)
+    failures: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 async def post_until_acknowledged(
     http: httpx.AsyncClient,
     key: str,
     records: list[dict[str, Any]],
-    tally: Attempts,
+    tally: Tally,
     deadline_s: float,
 ) -> tuple[dict[str, Any] | None, int]:
     """POST `records`, retrying with capped exponential backoff (0.2 s, 0.4 s, … 2 s) until a

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import contextlib
 import os
 import subprocess
@@ -33,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from sqlalchemy import text
 from app.db.sessions import tenant_sessions
 from app.embedded import start_embedded
 from bench.common import api_server, fresh_database, make_tenant
+from bench.drills import ingest_retry
 from bench.drills.ingest_retry import post_until_acknowledged
 from bench.drills.pg_cluster import throwaway_cluster
 
@@ -66,18 +67,16 @@ def batch_records(client: int, number: int, size: int) -> list[dict[str, Any]]:
     ]
 
 
-class Tally:
-    def __init__(self) -> None:
-        self.attempts = 0
-        self.batches = 0
-        self.acknowledged: set[str] = set()
-        self.unacknowledged: set[str] = set()
-        self.failures: collections.Counter[str] = collections.Counter()
-        self.retried_batches = 0
-        self.duplicates_on_retry = 0
-        self.retried: list[tuple[int, int]] = []  # (client, batch number)
-        self.replay_duplicates = 0
-        self.replay_accepted = 0
+@dataclass
+class Tally(ingest_retry.Tally):
+    """The drill's tally of event ids, plus the batches acknowledged only after a retry and
+    what replaying them answered."""
+
+    retried_batches: int = 0
+    duplicates_on_retry: int = 0
+    retried: list[tuple[int, int]] = field(default_factory=list)  # (client, batch number)
+    replay_duplicates: int = 0
+    replay_accepted: int = 0
 
 
 async def client_loop(

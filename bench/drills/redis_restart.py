@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from app.embedded import start_embedded
 from app.services.roi.recompute import pending_markers
 from app.services.tenancy.tenants import create_client
 from bench.common import api_server, fresh_database, make_tenant
+from bench.drills import ingest_retry
 from bench.drills.ingest_retry import post_until_acknowledged
 from bench.drills.roi_check import RedisServer, start_worker, verify
 from workers.settings import redis_settings
@@ -87,14 +88,11 @@ def batch_records(client_id: uuid.UUID, client: int, number: int) -> list[dict[s
     return records
 
 
-class Tally:
-    def __init__(self) -> None:
-        self.attempts = 0
-        self.batches = 0
-        self.acknowledged_runs: set[str] = set()
-        self.unacknowledged_runs: set[str] = set()
-        self.failures: collections.Counter[str] = collections.Counter()
-        self.queued_jobs: list[int] = []
+@dataclass
+class Tally(ingest_retry.Tally):
+    """The drill's tally of run ids (correlation ids), plus the queued jobs sampled."""
+
+    queued_jobs: list[int] = field(default_factory=list)
 
 
 async def client_loop(
@@ -112,9 +110,9 @@ async def client_loop(
         tally.batches += 1
         body, _ = await post_until_acknowledged(http, key, records, tally, RETRY_DEADLINE_S)
         if body is None:
-            tally.unacknowledged_runs |= runs
+            tally.unacknowledged |= runs
         else:
-            tally.acknowledged_runs |= runs
+            tally.acknowledged |= runs
         number += 1
         await asyncio.sleep(0.05)
 
@@ -198,16 +196,16 @@ async def run(
             worker.wait(timeout=30)
         log.close()
         await engine.dispose()
-    missing = tally.acknowledged_runs - stored
-    extra = stored - tally.acknowledged_runs - tally.unacknowledged_runs
+    missing = tally.acknowledged - stored
+    extra = stored - tally.acknowledged - tally.unacknowledged
     print(
         f"batches: {tally.batches} (5 runs, 5 usage, 5 labels, 5 revenue each),"
         f" requests sent: {tally.attempts}"
     )
     print(f"failed attempts: {dict(tally.failures) or 'none'}")
     print(
-        f"runs acknowledged: {len(tally.acknowledged_runs)}, never acknowledged:"
-        f" {len(tally.unacknowledged_runs)}, stored: {len(stored)}"
+        f"runs acknowledged: {len(tally.acknowledged)}, never acknowledged:"
+        f" {len(tally.unacknowledged)}, stored: {len(stored)}"
     )
     print(f"acknowledged but missing: {len(missing)}; stored but never sent: {len(extra)}")
     print(f"worker survived the restart: {worker_died is None}; running at the end: {still_alive}")
