@@ -52,3 +52,20 @@ async def post_until_acknowledged(
         if time.monotonic() > retry_until:
             return None, attempt
         await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+
+
+async def send_batch(
+    http: httpx.AsyncClient,
+    key: str,
+    records: list[dict[str, Any]],
+    ids: set[str],
+    tally: Tally,
+    deadline_s: float,
+) -> tuple[dict[str, Any] | None, int]:
+    """One batch of a drill's client: counted on `tally`, posted until acknowledged (or given up
+    after `deadline_s`), and its `ids` filed as acknowledged or unacknowledged accordingly.
+    Returns what `post_until_acknowledged` returns."""
+    tally.batches += 1
+    body, attempts = await post_until_acknowledged(http, key, records, tally, deadline_s)
+    (tally.unacknowledged if body is None else tally.acknowledged).update(ids)
+    return body, attempts

@@ -44,7 +44,7 @@ from app.db.sessions import tenant_sessions
 from app.embedded import start_embedded
 from bench.common import api_server, fresh_database, make_tenant
 from bench.drills import ingest_retry
-from bench.drills.ingest_retry import post_until_acknowledged
+from bench.drills.ingest_retry import send_batch
 from bench.drills.pg_cluster import throwaway_cluster
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -86,16 +86,11 @@ async def client_loop(
     while time.monotonic() < stop_at:
         records = batch_records(client, number, size)
         ids = {r["eventId"] for r in records}
-        tally.batches += 1
-        body, attempts = await post_until_acknowledged(http, key, records, tally, RETRY_DEADLINE_S)
-        if body is None:
-            tally.unacknowledged |= ids
-        else:
-            tally.acknowledged |= ids
-            if attempts > 1:
-                tally.retried_batches += 1
-                tally.duplicates_on_retry += body["duplicates"]
-                tally.retried.append((client, number))
+        body, attempts = await send_batch(http, key, records, ids, tally, RETRY_DEADLINE_S)
+        if body is not None and attempts > 1:
+            tally.retried_batches += 1
+            tally.duplicates_on_retry += body["duplicates"]
+            tally.retried.append((client, number))
         number += 1
 
 

@@ -38,7 +38,7 @@ from app.services.roi.recompute import pending_markers
 from app.services.tenancy.tenants import create_client
 from bench.common import api_server, fresh_database, make_tenant
 from bench.drills import ingest_retry
-from bench.drills.ingest_retry import post_until_acknowledged
+from bench.drills.ingest_retry import send_batch
 from bench.drills.roi_check import RedisServer, start_worker, verify
 from workers.settings import redis_settings
 
@@ -107,12 +107,7 @@ async def client_loop(
     while time.monotonic() < stop_at:
         records = batch_records(client_id, client, number)
         runs = {r["correlationId"] for r in records if r["type"] == "run"}
-        tally.batches += 1
-        body, _ = await post_until_acknowledged(http, key, records, tally, RETRY_DEADLINE_S)
-        if body is None:
-            tally.unacknowledged |= runs
-        else:
-            tally.acknowledged |= runs
+        await send_batch(http, key, records, runs, tally, RETRY_DEADLINE_S)
         number += 1
         await asyncio.sleep(0.05)
 
