@@ -102,18 +102,33 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
 # --- token ----------------------------------------------------------------------------------
 
 
-def cmd_token_create(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    tenant_id = parse_uuid(args.tenant, "--tenant")
+def add_grant_arguments(parser: argparse.ArgumentParser) -> None:
+    """--role and --client, as `token create` and `portal link` take them."""
+    parser.add_argument("--role", required=True, choices=TOKEN_ROLES, type=str.upper)
+    parser.add_argument("--client", metavar="CLIENT_ID", help="required for CLIENT_VIEWER")
+
+
+def parse_grant(args: argparse.Namespace, what: str) -> tuple[Role, uuid.UUID | None]:
+    """The role and client of `add_grant_arguments`: a client exactly when the role is
+    CLIENT_VIEWER (`what` names the credential in the usage errors: "token", "link")."""
     role = Role(args.role)
     client_id = parse_uuid(args.client, "--client") if args.client else None
     if role is Role.CLIENT_VIEWER and client_id is None:
-        raise usage_error("a CLIENT_VIEWER token is bound to one client", "pass --client CLIENT_ID")
+        raise usage_error(
+            f"a CLIENT_VIEWER {what} is bound to one client", "pass --client CLIENT_ID"
+        )
     if role is not Role.CLIENT_VIEWER and client_id is not None:
         raise usage_error(
-            f"only CLIENT_VIEWER tokens carry a client; {role.value} sees the whole tenant",
+            f"only CLIENT_VIEWER {what}s carry a client; {role.value} sees the whole tenant",
             "drop --client, or use --role CLIENT_VIEWER",
         )
+    return role, client_id
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    tenant_id = parse_uuid(args.tenant, "--tenant")
+    role, client_id = parse_grant(args, "token")
     ttl = parse_ttl(args.ttl)
     # A token for a tenant this database does not hold would be refused by the API: say so now.
     servers = resolve_servers(settings, redis=False).settings
@@ -197,8 +212,7 @@ def register(commands: Commands) -> None:
         cmd_token_create,
         tenant=True,
     )
-    issue.add_argument("--role", required=True, choices=TOKEN_ROLES, type=str.upper)
-    issue.add_argument("--client", metavar="CLIENT_ID", help="required for CLIENT_VIEWER")
+    add_grant_arguments(issue)
     issue.add_argument("--ttl", default="1h", help="lifetime: 30m, 1h, 7d (default 1h)")
 
     apikey = command_group(commands, "apikey", "API keys for machine ingest")

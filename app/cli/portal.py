@@ -16,11 +16,18 @@ from typing import Any
 from redis.asyncio import Redis
 
 from app.auth.principal import Role
-from app.cli.admin import TOKEN_ROLES, parse_ttl, parse_uuid, require_tenant, tenant_sessions
+from app.cli.admin import (
+    add_grant_arguments,
+    parse_grant,
+    parse_ttl,
+    parse_uuid,
+    require_tenant,
+    tenant_sessions,
+)
 from app.cli.commands import Commands, command_group, subcommand
 from app.cli.output import CliError, format_table, usage_error
 from app.cli.servers import load_settings, resolve_servers, run_against
-from app.portal.links import LinkGrant, check_grant, create_link, link_url
+from app.portal.links import LinkGrant, create_link, link_url
 from app.portal.sessions import SessionStore
 from app.services.tenancy.catalog import clients_by_id
 from app.settings import Settings
@@ -57,12 +64,7 @@ async def mint_link(settings: Settings, grant: LinkGrant, *, ttl: timedelta, bas
 
 def cmd_link(args: argparse.Namespace) -> int:
     tenant_id = parse_uuid(args.tenant, "--tenant")
-    role = Role(args.role)
-    client_id = parse_uuid(args.client, "--client") if args.client else None
-    try:
-        check_grant(role, client_id)
-    except ValueError as exc:
-        raise usage_error(str(exc), "see `ledger portal link --help`") from exc
+    role, client_id = parse_grant(args, "link")
     ttl = timedelta(seconds=parse_ttl(args.ttl))
     session_ttl = timedelta(seconds=parse_ttl(args.session_ttl))
     settings = resolve_servers(load_settings()).settings
@@ -135,8 +137,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 def register(commands: Commands) -> None:
     sub = command_group(commands, "portal", "web portal: sign-in links and sessions")
     link = subcommand(sub, "link", "print a one-time sign-in link (last)", cmd_link, tenant=True)
-    link.add_argument("--role", required=True, choices=TOKEN_ROLES, type=str.upper)
-    link.add_argument("--client", metavar="CLIENT_ID", help="required for CLIENT_VIEWER")
+    add_grant_arguments(link)
     link.add_argument("--ttl", default="1h", help="how long the link can be opened (default 1h)")
     link.add_argument("--session-ttl", default="12h", help="how long the session lasts (12h)")
     link.add_argument("--base-url", help="where the API is reached (default LEDGER_PUBLIC_URL)")
