@@ -42,7 +42,7 @@ from app.services.costs import figures as costs
 from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.gates.readiness import readiness_of
-from app.services.gates.readiness_json import check_to_json
+from app.services.gates.readiness_json import readiness_to_json
 from app.services.ladders import figures as ladders
 from app.services.ladders.cohorts import rung_counts
 from app.services.roi.reads import group_totals, unattributed_revenue, workflows_pending
@@ -107,17 +107,9 @@ def ladder_json(rung_costs: list[Any]) -> list[dict[str, Any]]:
 
 
 def readiness_json(r: Readiness) -> dict[str, Any]:
-    """The fields of bench.read_bench's query (evaluatedAt left out: it is the request's clock)."""
-    return {
-        "workflowKey": r.workflow_key,
-        "currentLevel": r.current_level,
-        "targetLevel": r.target_level,
-        "ready": r.ready,
-        "quality": check_to_json(r.quality),
-        "cost": check_to_json(r.cost),
-        "drift": check_to_json(r.drift),
-        "blockers": list(r.blockers),
-    }
+    """The fields of bench.read_bench's query: the stored JSON of a readiness without `status`
+    and `evaluatedAt` (the request's clock)."""
+    return {k: v for k, v in readiness_to_json(r).items() if k not in ("status", "evaluatedAt")}
 
 
 def _money(value: Decimal | None) -> str | None:
