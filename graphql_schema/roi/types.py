@@ -17,7 +17,7 @@ from app.domain.roi import RoiFigures, window_end, window_start
 from app.services.roi.baselines import BaselineSet
 from app.services.roi.reads import StoredWindow
 from graphql_schema.costs.enums import WindowStatus
-from graphql_schema.nodes.connections import PageInfo
+from graphql_schema.nodes.connections import Connection, Edge
 from graphql_schema.nodes.interface import Node
 
 ZERO = Decimal(0)
@@ -182,12 +182,10 @@ class SetBaselinePayload:
 
 
 @strawberry.type(description="One ROI window of a page, with its cursor.")
-class RoiWindowEdge:
+class RoiWindowEdge(Edge[RoiWindow]):
     node: RoiWindow = strawberry.field(description="The window.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of a workflow's ROI windows, by day then client (Relay).")
-class RoiWindowConnection:
+class RoiWindowConnection(Connection[RoiWindowEdge]):
     edges: list[RoiWindowEdge] = strawberry.field(description="The windows, in order.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")

@@ -18,12 +18,12 @@ from graphql_schema.loaders import loaders
 from graphql_schema.nodes.connections import (
     AfterArg,
     BeforeArg,
+    Connection,
+    Edge,
     FirstArg,
     LastArg,
-    PageInfo,
     aware,
-    encode_cursor,
-    page_info,
+    connection_of,
     page_request,
 )
 from graphql_schema.nodes.interface import Node
@@ -148,21 +148,25 @@ class Run(Node):
                 tenant_id=info.context.principal.tenant_id,
                 correlation_id=self.correlation_id,
             )
-        edges = [
-            UsageEventEdge(
-                node=UsageEvent.from_row(row),
-                cursor=encode_cursor([row.occurred_at.isoformat(), row.event_id]),
-            )
-            for row in page.rows
-        ]
-        return UsageEventConnection(
-            edges=edges, page_info=page_info(page, edges), total_count=total
-        )
+        return connection_of(
+            UsageEventConnection, UsageEventEdge, page,
+            node=UsageEvent.from_row, key=usage_key, total_count=total,
+        )  # fmt: skip
+
+
+def usage_key(row: UsageEventRow) -> list[Any]:
+    """A usage event's place in its run's order: the cursor's values (see usage_position)."""
+    return [row.occurred_at.isoformat(), row.event_id]
 
 
 def usage_position(values: list[Any]) -> tuple[Any, ...]:
     occurred_at, event_id = values
     return (aware(occurred_at), str(event_id))
+
+
+def run_key(row: RunRow) -> list[Any]:
+    """A run's place in the runs' order: the cursor's values (see run_position)."""
+    return [row.started_at.isoformat(), row.correlation_id]
 
 
 def run_position(values: list[Any]) -> tuple[Any, ...]:
@@ -171,25 +175,21 @@ def run_position(values: list[Any]) -> tuple[Any, ...]:
 
 
 @strawberry.type(description="One run of a page, with its cursor.")
-class RunEdge:
+class RunEdge(Edge[Run]):
     node: Run = strawberry.field(description="The run.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of runs (Relay connection).")
-class RunConnection:
+class RunConnection(Connection[RunEdge]):
     edges: list[RunEdge] = strawberry.field(description="The runs of this page, in order.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
 
 
 @strawberry.type(description="One usage event of a page, with its cursor.")
-class UsageEventEdge:
+class UsageEventEdge(Edge[UsageEvent]):
     node: UsageEvent = strawberry.field(description="The usage event.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of a run's usage events (Relay connection).")
-class UsageEventConnection:
+class UsageEventConnection(Connection[UsageEventEdge]):
     edges: list[UsageEventEdge] = strawberry.field(description="The events of this page.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
     total_count: int = strawberry.field(description="Usage events of the run, all pages.")

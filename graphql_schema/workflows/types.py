@@ -301,14 +301,8 @@ class Workflow(Node):
         time_range: OptionalRangeArg = None,
         status: StatusFilter = None,
     ) -> list[RoiWindow] | None:
-        return await roi_resolve.roi_windows(
-            info,
-            workflow_id=self.workflow_id,
-            workflow_key=self.key,
-            client_id=client_id,
-            time_range=time_range,
-            status=status,
-        )
+        key = roi_resolve.windows_key(self.workflow_id, client_id, time_range, status)
+        return await roi_resolve.roi_windows(info, key, self.key)
 
     @strawberry.field(
         description="ROI of the day-cohorts whose windowStart is in range (sums of roiWindows); "
@@ -382,12 +376,6 @@ class Workflow(Node):
         last: LastArg = None,
         before: BeforeArg = None,
     ) -> RoiWindowConnection | None:
-        return await roi_resolve.roi_windows_connection(
-            info,
-            workflow_id=self.workflow_id,
-            workflow_key=self.key,
-            client_id=client_id,
-            time_range=time_range,
-            status=status,
-            args=PageArgs(first=first, after=after, last=last, before=before),
-        )
+        key = roi_resolve.windows_key(self.workflow_id, client_id, time_range, status)
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await roi_resolve.roi_windows_connection(info, key, self.key, args)
