@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -17,52 +19,51 @@ from graphql_schema.decisions.args import RangeArg
 from graphql_schema.loaders import loaders
 from graphql_schema.permissions import CanRead
 from graphql_schema.roi.loaders import TotalsKey
+from graphql_schema.shaping import copy_fields
+
+V = TypeVar("V", Decimal, float)
+M = TypeVar("M", bound="MedianInterval[Any]")
+
+
+@strawberry.type
+class MedianInterval(Generic[V]):
+    """A median with its interval, in the value type `V` of a subclass (money or ratio)."""
+
+    n: int = strawberry.field(description="How many values the median is taken over.")
+    median: V | None = strawberry.field(description="The ⌈n/2⌉-th smallest value; null when n = 0.")
+    low: V | None = strawberry.field(
+        description="Lower bound of the 95% interval; null when n < 6 (no such interval)."
+    )
+    high: V | None = strawberry.field(description="Upper bound of the 95% interval.")
+
+
+def _median_of(cls: type[M], found: Median, value: Callable[[Decimal | float], Any]) -> M:
+    """`cls` of `found`, each bound converted by `value` (None stays None)."""
+
+    def convert(given: Decimal | float | None) -> Any:
+        return None if given is None else value(given)
+
+    bounds = (found.median, found.low, found.high)
+    median, low, high = (convert(b) for b in bounds)
+    return cls(n=found.n, median=median, low=low, high=high)
 
 
 @strawberry.type(
     description="A median money amount with its distribution-free 95% interval (order statistics)."
 )
-class MoneyMedian:
-    n: int = strawberry.field(description="How many values the median is taken over.")
-    median: Decimal | None = strawberry.field(
-        description="The ⌈n/2⌉-th smallest value; null when n = 0."
-    )
-    low: Decimal | None = strawberry.field(
-        description="Lower bound of the 95% interval; null when n < 6 (no such interval)."
-    )
-    high: Decimal | None = strawberry.field(description="Upper bound of the 95% interval.")
-
+class MoneyMedian(MedianInterval[Decimal]):
     @classmethod
     def of(cls, found: Median) -> MoneyMedian:
-        def money(value: Decimal | float | None) -> Decimal | None:
-            return None if value is None else Decimal(value)
-
-        return cls(
-            n=found.n, median=money(found.median), low=money(found.low), high=money(found.high)
-        )
+        return _median_of(cls, found, Decimal)
 
 
 @strawberry.type(
     description="A median ratio with its distribution-free 95% interval (order statistics)."
 )
-class RatioMedian:
-    n: int = strawberry.field(description="How many values the median is taken over.")
-    median: float | None = strawberry.field(
-        description="The ⌈n/2⌉-th smallest value; null when n = 0."
-    )
-    low: float | None = strawberry.field(
-        description="Lower bound of the 95% interval; null when n < 6 (no such interval)."
-    )
-    high: float | None = strawberry.field(description="Upper bound of the 95% interval.")
-
+class RatioMedian(MedianInterval[float]):
     @classmethod
     def of(cls, found: Median) -> RatioMedian:
-        def ratio(value: Decimal | float | None) -> float | None:
-            return None if value is None else float(value)
-
-        return cls(
-            n=found.n, median=ratio(found.median), low=ratio(found.low), high=ratio(found.high)
-        )
+        return _median_of(cls, found, float)
 
 
 @strawberry.type(description="One workflow of the ROI roadmap.")
@@ -104,17 +105,12 @@ class RoiRoadmap:
 
 
 def _entry(row: RoadmapRow, name: str, complete: bool) -> RoadmapEntry:
-    return RoadmapEntry(
+    return copy_fields(
+        RoadmapEntry,
+        row,
         workflow_key=row.key,
         workflow_name=name,
-        rank=row.rank,
-        roi=row.roi,
-        lift=row.lift,
-        cost=row.cost,
         complete=complete,
-        cache_savings=row.cache_savings,
-        roi_without_cache=row.roi_without_cache,
-        rank_without_cache=row.rank_without_cache,
         run_cost=MoneyMedian.of(row.run_cost),
         run_roi=RatioMedian.of(row.run_roi),
     )
