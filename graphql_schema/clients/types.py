@@ -136,11 +136,7 @@ class Client(Node):
     )
     async def workflows(self, info: Info) -> list[ClientWorkflow] | None:
         ensure_client_visible(info.context.principal, self.uuid)
-        tenant_id = info.context.principal.tenant_id
-        async with info.context.session() as session:
-            rows = await workflows_of_client(
-                session=session, tenant_id=tenant_id, client_id=self.uuid
-            )
+        rows = await info.context.call(workflows_of_client, client_id=self.uuid)
         ladders = await loaders(info).ladder.load_many([row.workflow_id for row in rows])
         return [
             ClientWorkflow(

@@ -18,12 +18,11 @@ from app.domain.failure_reasons import failure_reasons
 from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope
 from app.services.decisions import findings as reads
-from app.services.ingest.errors import FieldError
 from app.services.tenancy import catalog
 from graphql_schema.context import Info
 from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.decisions.args import RangeArg
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import field_errors
 from graphql_schema.loaders import loaders, require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
 
@@ -223,11 +222,8 @@ class FindingMutations:
             Decimal | None, strawberry.argument(description="The new value; null: the default.")
         ] = None,
     ) -> FindingThreshold:
-        tenant = info.context.principal.tenant_id
-        try:
-            async with info.context.session() as session:
-                await reads.set_threshold(session=session, tenant_id=tenant, name=name, value=value)
-                values = await reads.tenant_thresholds(session=session, tenant_id=tenant)
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            async with info.context.transaction() as tx:
+                await tx.call(reads.set_threshold, name=name, value=value)
+                values = await tx.call(reads.tenant_thresholds)
         return _threshold(limits.BY_NAME[name], values)

@@ -16,13 +16,13 @@ import strawberry
 from sqlalchemy.exc import IntegrityError
 
 from app.ingest.rate_limit import check_tenant_rate, rate_limited_message
-from app.services.ingest import BatchTooLarge, FieldError, ingest_records
+from app.services.ingest import BatchTooLarge, ingest_records
 from app.services.pricing.prices import make_price, set_model_price
 from app.services.tenancy.tenants import create_client
 from app.services.tenancy.workflows import upsert_workflow
 from graphql_schema.clients.types import Client
 from graphql_schema.context import Info
-from graphql_schema.errors import BadUserInput, RateLimited
+from graphql_schema.errors import BadUserInput, RateLimited, field_errors
 from graphql_schema.ingest.convert import record_of
 from graphql_schema.ingest.inputs import (
     ClientInput,
@@ -55,10 +55,7 @@ class ConfigMutations:
         if not name or len(name) > CLIENT_NAME_LENGTH:
             raise BadUserInput(f"name must be 1 to {CLIENT_NAME_LENGTH} characters.", field="name")
         try:
-            async with info.context.session() as session:
-                row = await create_client(
-                    session=session, tenant_id=info.context.principal.tenant_id, name=name
-                )
+            row = await info.context.call(create_client, name=name)
         except IntegrityError:
             raise BadUserInput(f"A client named {name!r} already exists.", field="name") from None
         return Client.from_row(row)
@@ -73,19 +70,15 @@ class ConfigMutations:
         input: Annotated[WorkflowInput, strawberry.argument(description="The workflow, by key.")],
     ) -> Workflow:
         ladder = [(r.key, r.name) for r in input.ladder] if input.ladder is not None else None
-        try:
-            async with info.context.session() as session:
-                row = await upsert_workflow(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    key=input.key,
-                    name=input.name,
-                    division=input.division,
-                    acceptance_hold_hours=input.acceptance_hold_hours or 0,
-                    ladder=ladder,
-                )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            row = await info.context.call(
+                upsert_workflow,
+                key=input.key,
+                name=input.name,
+                division=input.division,
+                acceptance_hold_hours=input.acceptance_hold_hours or 0,
+                ladder=ladder,
+            )
         return Workflow.from_row(row)
 
     @strawberry.mutation(
@@ -98,23 +91,9 @@ class ConfigMutations:
         info: Info,
         input: Annotated[ModelPriceInput, strawberry.argument(description="The price.")],
     ) -> SetModelPricePayload:
-        try:
-            price = make_price(
-                provider=input.provider,
-                model=input.model,
-                effective_from=input.effective_from,
-                input_per_million=input.input_per_million,
-                output_per_million=input.output_per_million,
-                cache_read_per_million=input.cache_read_per_million,
-                cache_write_per_million=input.cache_write_per_million,
-                reasoning_per_million=input.reasoning_per_million,
-            )
-            async with info.context.session() as session:
-                stored = await set_model_price(
-                    session=session, tenant_id=info.context.principal.tenant_id, price=price
-                )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            price = make_price(**vars(input))  # the input's fields are make_price's arguments
+            stored = await info.context.call(set_model_price, price=price)
         # Committed: reprice the model's priced usage in the background (best effort).
         await enqueue_reprice(
             info.context.arq, info.context.principal.tenant_id, price.provider, price.model
@@ -210,15 +189,9 @@ async def _ingest(info: Info, argument: str, records: list[dict[str, Any]]) -> I
     if not decision.admitted:
         raise RateLimited(rate_limited_message(decision), retryAfter=decision.retry_after)
     try:
-        async with info.context.session() as session:
-            outcome = await ingest_records(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                records=records,
-                max_records=limit,
-            )
+        outcome = await context.call(ingest_records, records=records, max_records=limit)
     except BatchTooLarge as exc:  # the check above makes this unreachable; kept for safety
         raise BadUserInput(str(exc), field=argument) from None
     # Committed: now the ROI recompute may be enqueued (best effort; the cron catches up).
-    await enqueue_recompute(info.context.arq, info.context.principal.tenant_id, outcome.roi_windows)
+    await enqueue_recompute(context.arq, context.principal.tenant_id, outcome.roi_windows)
     return IngestResult.from_outcome(outcome)

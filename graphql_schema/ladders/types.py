@@ -12,9 +12,8 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.ladder import RungCost
-from app.services.costs.slices import split_dimension
 from app.services.ladders import figures as ladders
-from graphql_schema.costs.enums import CostDimension
+from graphql_schema.costs.enums import CostDimension, dimension_fields
 from graphql_schema.shaping import copy_fields
 
 
@@ -92,5 +91,4 @@ class RisingSlice:
 
     @classmethod
     def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
-        name, key = split_dimension(found.dimension)
-        return copy_fields(cls, found, dimension=CostDimension(name), dimension_key=key)
+        return copy_fields(cls, found, **dimension_fields(found.dimension))

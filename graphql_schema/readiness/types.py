@@ -8,9 +8,8 @@ from decimal import Decimal
 import strawberry
 
 from app import global_ids
-from app.services.costs.slices import split_dimension
-from app.services.ladders.ceilings import StoredCeiling
-from graphql_schema.costs.enums import CheckStatus, CostDimension
+from app.services.ladders.ceilings import CeilingState, StoredCeiling
+from graphql_schema.costs.enums import CheckStatus, CostDimension, dimension_fields
 from graphql_schema.nodes.interface import Node
 from graphql_schema.shaping import copy_fields
 
@@ -88,6 +87,10 @@ class CeilingStatus:
         description="Over the ceiling, or money spent and nobody reached the rung."
     )
 
+    @classmethod
+    def from_state(cls, state: CeilingState) -> CeilingStatus:
+        return copy_fields(cls, state, **dimension_fields(state.dimension))
+
 
 @strawberry.type(description="The most one rung may cost for a slice of a workflow.")
 class CostCeiling:
@@ -111,8 +114,7 @@ class CostCeiling:
             stored,
             id=strawberry.ID(global_ids.encode("CostCeiling", *parts)),
             workflow_key=workflow_key,
-            dimension=CostDimension(split_dimension(stored.dimension)[0]),
-            dimension_key=split_dimension(stored.dimension)[1],
+            **dimension_fields(stored.dimension),
         )
 
 

@@ -136,18 +136,11 @@ class Run(Node):
             info, first=first, after=after, last=last, before=before,
             default=USAGE_PAGE, parse=usage_position,
         )  # fmt: skip
-        async with info.context.session() as session:
-            page = await run_reads.page_of_usage(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                correlation_id=self.correlation_id,
-                request=request,
+        async with info.context.transaction() as tx:
+            page = await tx.call(
+                run_reads.page_of_usage, correlation_id=self.correlation_id, request=request
             )
-            total = await run_reads.usage_count(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                correlation_id=self.correlation_id,
-            )
+            total = await tx.call(run_reads.usage_count, correlation_id=self.correlation_id)
         return connection_of(
             UsageEventConnection, UsageEventEdge, page,
             node=UsageEvent.from_row, key=usage_key, total_count=total,
