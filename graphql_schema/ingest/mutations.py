@@ -10,6 +10,7 @@ is RATE_LIMITED with `retryAfter` seconds, nothing written. Every answer is give
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any
 
 import strawberry
@@ -101,79 +102,71 @@ class ConfigMutations:
         return SetModelPricePayload(model_price=ModelPrice.from_price(stored))
 
 
+def ingest_mutation(
+    kind: str, item: type, *, argument: str, argument_description: str, description: str
+) -> Any:
+    """An ingest mutation (ingest scope): a list of `item` inputs in `argument`, stored as
+    records of `kind` by `_ingest`, whose batch errors name `argument`."""
+
+    async def resolver(info: Info, **arguments: list[Any]) -> IngestResult:
+        return await _ingest(info, argument, [record_of(kind, i) for i in arguments[argument]])
+
+    # strawberry reads a resolver's arguments from its signature; this one names `argument`.
+    items = Annotated[list[item], strawberry.argument(description=argument_description)]  # type: ignore[valid-type]
+    resolver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+            inspect.Parameter(argument, inspect.Parameter.KEYWORD_ONLY, annotation=items),
+        ],
+        return_annotation=IngestResult,
+    )
+    return strawberry.mutation(
+        resolver=resolver, permission_classes=[CanIngest], description=description
+    )
+
+
 @strawberry.type
 class IngestMutations:
-    @strawberry.mutation(
-        permission_classes=[CanIngest], description="Start runs; idempotent by correlationId."
+    start_runs = ingest_mutation(
+        "run",
+        RunInput,
+        argument="runs",
+        argument_description="The runs, at most the batch limit.",
+        description="Start runs; idempotent by correlationId.",
     )
-    async def start_runs(
-        self,
-        info: Info,
-        runs: Annotated[
-            list[RunInput], strawberry.argument(description="The runs, at most the batch limit.")
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "runs", [record_of("run", r) for r in runs])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest], description="Record usage; idempotent by eventId."
+    ingest_usage = ingest_mutation(
+        "usage",
+        UsageEventInput,
+        argument="events",
+        argument_description="The events, at most the batch limit.",
+        description="Record usage; idempotent by eventId.",
     )
-    async def ingest_usage(
-        self,
-        info: Info,
-        events: Annotated[
-            list[UsageEventInput],
-            strawberry.argument(description="The events, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "events", [record_of("usage", e) for e in events])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest],
+    label_runs = ingest_mutation(
+        "label",
+        RunLabelInput,
+        argument="labels",
+        argument_description="The labels, at most the batch limit.",
         description="Label runs; idempotent by (correlationId, at, status). Each touched run's "
         "status is recomputed from its whole label history and its workflow's acceptance hold.",
     )
-    async def label_runs(
-        self,
-        info: Info,
-        labels: Annotated[
-            list[RunLabelInput],
-            strawberry.argument(description="The labels, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "labels", [record_of("label", label) for label in labels])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest],
+    record_outcomes = ingest_mutation(
+        "outcome",
+        OutcomeInput,
+        argument="outcomes",
+        argument_description="The outcomes, at most the batch limit.",
         description="Record that subjects (or runs) reached ladder rungs; idempotent by eventId. "
         'The rung must be active in the workflow\'s ladder and not "accepted" (derived from run '
         "labels); give a subject, a correlationId, or both.",
     )
-    async def record_outcomes(
-        self,
-        info: Info,
-        outcomes: Annotated[
-            list[OutcomeInput],
-            strawberry.argument(description="The outcomes, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "outcomes", [record_of("outcome", o) for o in outcomes])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest],
+    record_revenue = ingest_mutation(
+        "revenue",
+        RevenueInput,
+        argument="events",
+        argument_description="The revenue events, at most the batch limit.",
         description="Record revenue of clients; idempotent by eventId. amount is exact, in whole "
         "cents; negative for refunds and corrections. Attributed to accepted runs that finished "
         "in the 30 days before it (see docs/numbers.md).",
     )
-    async def record_revenue(
-        self,
-        info: Info,
-        events: Annotated[
-            list[RevenueInput],
-            strawberry.argument(description="The revenue events, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "events", [record_of("revenue", e) for e in events])
 
 
 async def _ingest(info: Info, argument: str, records: list[dict[str, Any]]) -> IngestResult:
