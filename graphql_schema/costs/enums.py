@@ -115,6 +115,13 @@ described(
 )
 
 
+def dimension_key_field() -> Any:
+    """The `dimensionKey` beside a `dimension` field (see dimension_fields)."""
+    return strawberry.field(
+        description="The run dimension's key when dimension is CUSTOM; null otherwise."
+    )
+
+
 def dimension_fields(stored: str) -> dict[str, Any]:
     """The `dimension` and `dimension_key` fields of a type showing a stored dimension
     (a built-in name, or "CUSTOM:<key>" for a run dimension of the tenant)."""

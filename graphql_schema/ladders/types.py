@@ -13,7 +13,7 @@ import strawberry
 
 from app.domain.ladder import RungCost
 from app.services.ladders import figures as ladders
-from graphql_schema.costs.enums import CostDimension, dimension_fields
+from graphql_schema.costs.enums import CostDimension, dimension_fields, dimension_key_field
 from graphql_schema.shaping import copy_fields
 
 
@@ -71,9 +71,7 @@ class SeriesPoint:
 )
 class RisingSlice:
     dimension: CostDimension = strawberry.field(description="The dimension sliced.")
-    dimension_key: str | None = strawberry.field(
-        description="The run dimension's key when dimension is CUSTOM; null otherwise."
-    )
+    dimension_key: str | None = dimension_key_field()
     value: str = strawberry.field(
         description="The slice: a campaign, channel, variant, team or run dimension value, or a "
         'client id; "(none)" for runs without one.'

@@ -9,7 +9,12 @@ import strawberry
 
 from app import global_ids
 from app.services.ladders.ceilings import CeilingState, StoredCeiling
-from graphql_schema.costs.enums import CheckStatus, CostDimension, dimension_fields
+from graphql_schema.costs.enums import (
+    CheckStatus,
+    CostDimension,
+    dimension_fields,
+    dimension_key_field,
+)
 from graphql_schema.nodes.interface import Node
 from graphql_schema.shaping import copy_fields
 
@@ -75,9 +80,7 @@ class AutonomyReadiness:
 class CeilingStatus:
     rung: str = strawberry.field(description="The rung the ceiling is on.")
     dimension: CostDimension = strawberry.field(description="The slice's dimension.")
-    dimension_key: str | None = strawberry.field(
-        description="The run dimension's key when dimension is CUSTOM; null otherwise."
-    )
+    dimension_key: str | None = dimension_key_field()
     value: str = strawberry.field(description="The slice's value (a client id for CLIENT).")
     ceiling: Decimal = strawberry.field(description="The most one rung may cost (USD).")
     cost_per_rung: Decimal | None = strawberry.field(
@@ -100,9 +103,7 @@ class CostCeiling:
     workflow_key: str = strawberry.field(description="The workflow.")
     rung: str = strawberry.field(description="The rung.")
     dimension: CostDimension = strawberry.field(description="The slice's dimension.")
-    dimension_key: str | None = strawberry.field(
-        description="The run dimension's key when dimension is CUSTOM; null otherwise."
-    )
+    dimension_key: str | None = dimension_key_field()
     value: str = strawberry.field(description="The slice's value (a client's UUID for CLIENT).")
     ceiling: Decimal = strawberry.field(description="USD per rung, as stored (10 dp).")
 
