@@ -106,22 +106,18 @@ async def _findings_of(
 ) -> list[rules.Finding]:
     span = key_range.to_range()
     seconds = max(1, int((span.end - span.start).total_seconds()))
-    tenant = info.context.principal.tenant_id
-    async with info.context.session() as session:
-        thresholds = limits.Thresholds(
-            await reads.tenant_thresholds(session=session, tenant_id=tenant)
-        )
-        ids = [w.workflow_id for w in workflows]
-        usage = await reads.usage_figures(
-            session=session,
-            tenant_id=tenant,
+    ids = [w.workflow_id for w in workflows]
+    async with info.context.transaction() as tx:
+        thresholds = limits.Thresholds(await tx.call(reads.tenant_thresholds))
+        usage = await tx.call(
+            reads.usage_figures,
             workflow_ids=ids,
             time_range=span,
             long_context_tokens=thresholds.count("long_context_input_tokens"),
         )
         failed_runs = await reads.costliest_failed_runs(
-            session=session,
-            question=CohortQuestion(tenant, ids, span, CostScope(), info.context.now),
+            session=tx.session,
+            question=CohortQuestion(tx.tenant_id, ids, span, CostScope(), info.context.now),
         )
     keys = [CohortKey(w.workflow_id, span, CostScope()) for w in workflows]
     found = loaders(info)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import strawberry
 
@@ -22,12 +22,14 @@ from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.shaping import copy_fields
 
 V = TypeVar("V", Decimal, float)
-M = TypeVar("M", bound="MedianInterval[Any]")
 
 
 @strawberry.type
 class MedianInterval(Generic[V]):
-    """A median with its interval, in the value type `V` of a subclass (money or ratio)."""
+    """A median with its interval, in the value type `V` of a subclass (money or ratio), whose
+    `value` converts a domain Median's numbers to it."""
+
+    value: ClassVar[Callable[[Decimal | float], Any]]
 
     n: int = strawberry.field(description="How many values the median is taken over.")
     median: V | None = strawberry.field(description="The ⌈n/2⌉-th smallest value; null when n = 0.")
@@ -36,34 +38,27 @@ class MedianInterval(Generic[V]):
     )
     high: V | None = strawberry.field(description="Upper bound of the 95% interval.")
 
+    @classmethod
+    def of(cls, found: Median) -> Self:
+        def convert(given: Decimal | float | None) -> Any:
+            return None if given is None else cls.value(given)
 
-def _median_of(cls: type[M], found: Median, value: Callable[[Decimal | float], Any]) -> M:
-    """`cls` of `found`, each bound converted by `value` (None stays None)."""
-
-    def convert(given: Decimal | float | None) -> Any:
-        return None if given is None else value(given)
-
-    bounds = (found.median, found.low, found.high)
-    median, low, high = (convert(b) for b in bounds)
-    return cls(n=found.n, median=median, low=low, high=high)
+        median, low, high = (convert(b) for b in (found.median, found.low, found.high))
+        return cls(n=found.n, median=median, low=low, high=high)
 
 
 @strawberry.type(
     description="A median money amount with its distribution-free 95% interval (order statistics)."
 )
 class MoneyMedian(MedianInterval[Decimal]):
-    @classmethod
-    def of(cls, found: Median) -> MoneyMedian:
-        return _median_of(cls, found, Decimal)
+    value = Decimal
 
 
 @strawberry.type(
     description="A median ratio with its distribution-free 95% interval (order statistics)."
 )
 class RatioMedian(MedianInterval[float]):
-    @classmethod
-    def of(cls, found: Median) -> RatioMedian:
-        return _median_of(cls, found, float)
+    value = float
 
 
 @strawberry.type(description="One workflow of the ROI roadmap.")

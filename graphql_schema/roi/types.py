@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -36,6 +37,20 @@ def _money(value: Decimal) -> Decimal:
 
 def _optional_money(value: Decimal | None) -> Decimal | None:
     return None if value is None else _money(value)
+
+
+def _figure_fields(figures: RoiFigures) -> dict[str, Any]:
+    """The fields RoiWindow and RoiSummary both take from `roi_figures`, money zeros as "0"."""
+    return {
+        "successes": figures.successes,
+        "cost": _money(figures.cost),
+        "cost_per_success": _optional_money(figures.cost_per_success),
+        "attributed_revenue": _money(figures.attributed_revenue),
+        "baseline_revenue": _money(figures.baseline_revenue),
+        "lift": _money(figures.lift),
+        "roi": figures.roi,
+        "cost_vs_labor": figures.cost_vs_labor,
+    }
 
 
 @strawberry.type(description="ROI of one day-cohort of runs over its 30-day attribution window.")
@@ -86,16 +101,9 @@ class RoiWindow(Node):
             window_end=window_end(window.cohort_day),
             status=WindowStatus(window.status.value),
             runs=window.totals.runs,
-            successes=figures.successes,
-            cost=_money(figures.cost),
-            cost_per_success=_optional_money(figures.cost_per_success),
-            attributed_revenue=_money(figures.attributed_revenue),
-            baseline_revenue=_money(figures.baseline_revenue),
-            lift=_money(figures.lift),
-            roi=figures.roi,
-            cost_vs_labor=figures.cost_vs_labor,
             computed_at=window.computed_at,
             revision=window.revision,
+            **_figure_fields(figures),
         )
 
 
@@ -133,16 +141,7 @@ class RoiSummary:
         cls, figures: RoiFigures, *, unattributed: Decimal, complete: bool
     ) -> RoiSummary:
         return cls(
-            cost=_money(figures.cost),
-            successes=figures.successes,
-            cost_per_success=_optional_money(figures.cost_per_success),
-            attributed_revenue=_money(figures.attributed_revenue),
-            unattributed_revenue=_money(unattributed),
-            baseline_revenue=_money(figures.baseline_revenue),
-            lift=_money(figures.lift),
-            roi=figures.roi,
-            cost_vs_labor=figures.cost_vs_labor,
-            complete=complete,
+            unattributed_revenue=_money(unattributed), complete=complete, **_figure_fields(figures)
         )
 
 
