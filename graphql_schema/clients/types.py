@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app import global_ids
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
 from app.services.tenancy.catalog import workflows_of_client
@@ -31,7 +30,7 @@ from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, SeriesPoint
 from graphql_schema.loaders import loaders, require_workflow
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
@@ -92,7 +91,7 @@ class Client(Node):
     @classmethod
     def from_row(cls, row: ClientRow) -> Client:
         return cls(
-            id=strawberry.ID(global_ids.encode("Client", str(row.client_id))),
+            id=opaque_id("Client", str(row.client_id)),
             client_id=strawberry.ID(str(row.client_id)),
             name=row.name,
             uuid=row.client_id,

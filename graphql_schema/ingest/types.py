@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import strawberry
 
-from app import global_ids
 from app.domain.pricing import Price
 from app.services.ingest import IngestOutcome
+from graphql_schema.nodes.interface import opaque_id
 from graphql_schema.readiness.types import AutonomyReadiness
 from graphql_schema.shaping import copy_fields
 from graphql_schema.workflows.types import Workflow
@@ -84,7 +84,7 @@ class ModelPrice:
     @classmethod
     def from_price(cls, price: Price) -> ModelPrice:
         parts = (price.provider, price.model, price.effective_from.isoformat())
-        return copy_fields(cls, price, id=strawberry.ID(global_ids.encode("ModelPrice", *parts)))
+        return copy_fields(cls, price, id=opaque_id("ModelPrice", *parts))
 
 
 @strawberry.type(description="The answer to setModelPrice: the price as stored.")

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import strawberry
 
-from app import global_ids
 from app.services.ladders.ceilings import CeilingState, StoredCeiling
 from graphql_schema.costs.enums import (
     CheckStatus,
@@ -15,7 +14,7 @@ from graphql_schema.costs.enums import (
     dimension_fields,
     dimension_key_field,
 )
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.shaping import copy_fields
 
 
@@ -113,7 +112,7 @@ class CostCeiling:
         return copy_fields(
             cls,
             stored,
-            id=strawberry.ID(global_ids.encode("CostCeiling", *parts)),
+            id=opaque_id("CostCeiling", *parts),
             workflow_key=workflow_key,
             **dimension_fields(stored.dimension),
         )

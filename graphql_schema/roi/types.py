@@ -19,7 +19,7 @@ from app.services.roi.baselines import BaselineSet
 from app.services.roi.reads import StoredWindow
 from graphql_schema.costs.enums import WindowStatus
 from graphql_schema.nodes.connections import Connection, Edge
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 
 ZERO = Decimal(0)
 
@@ -166,7 +166,7 @@ class Baseline:
     def from_stored(cls, workflow_key: str, stored: BaselineSet) -> Baseline:
         client = str(stored.client_id) if stored.client_id is not None else ""
         return cls(
-            id=strawberry.ID(global_ids.encode("Baseline", str(stored.workflow_id), client)),
+            id=opaque_id("Baseline", str(stored.workflow_id), client),
             workflow_key=workflow_key,
             client_id=strawberry.ID(client) if client else None,
             revenue_per_success=stored.revenue_per_success,

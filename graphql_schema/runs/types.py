@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 
-from app import global_ids
 from app.db.tables import Run as RunRow
 from app.db.tables import UsageEvent as UsageEventRow
 from app.services.costs import run_reads
@@ -26,7 +25,7 @@ from graphql_schema.nodes.connections import (
     connection_of,
     page_request,
 )
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.shaping import copy_fields
 
 USAGE_PAGE = 50
@@ -51,8 +50,8 @@ class UsageEvent(Node):
 
     @classmethod
     def from_row(cls, row: UsageEventRow) -> UsageEvent:
-        opaque = global_ids.encode("UsageEvent", row.event_id)
-        return copy_fields(cls, row, id=strawberry.ID(opaque), kind=UsageKind(row.kind))
+        opaque = opaque_id("UsageEvent", row.event_id)
+        return copy_fields(cls, row, id=opaque, kind=UsageKind(row.kind))
 
 
 @strawberry.type(description="A run's value of one of the tenant's own dimensions.")
@@ -98,7 +97,7 @@ class Run(Node):
         return copy_fields(
             cls,
             row,
-            id=strawberry.ID(global_ids.encode("Run", row.correlation_id)),
+            id=opaque_id("Run", row.correlation_id),
             client_id=strawberry.ID(str(row.client_id)) if row.client_id else None,
             status=RunStatus(row.status),
             row=row,

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app import global_ids
 from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
@@ -44,7 +43,7 @@ from graphql_schema.loaders import loaders
 from graphql_schema.mix import resolve as mix_resolve
 from graphql_schema.mix.types import CachingView, SliceCost
 from graphql_schema.nodes.connections import AfterArg, BeforeArg, FirstArg, LastArg, PageArgs
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection
@@ -146,8 +145,7 @@ class Workflow(Node):
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
-        opaque = global_ids.encode("Workflow", str(row.workflow_id))
-        return copy_fields(cls, row, id=strawberry.ID(opaque))
+        return copy_fields(cls, row, id=opaque_id("Workflow", str(row.workflow_id)))
 
     async def cohort(
         self,
