@@ -35,6 +35,7 @@ from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="A rung of a workflow's outcome ladder, as a client sees it.")
@@ -138,13 +139,8 @@ class Client(Node):
         rows = await info.context.call(workflows_of_client, client_id=self.uuid)
         ladders = await loaders(info).ladder.load_many([row.workflow_id for row in rows])
         return [
-            ClientWorkflow(
-                key=row.key,
-                name=row.name,
-                acceptance_hold_hours=row.acceptance_hold_hours,
-                ladder=[
-                    ClientLadderRung(key=r.key, name=r.name, position=r.position) for r in rungs
-                ],
+            copy_fields(
+                ClientWorkflow, row, ladder=[copy_fields(ClientLadderRung, r) for r in rungs]
             )
             for row, rungs in zip(rows, ladders, strict=True)
         ]

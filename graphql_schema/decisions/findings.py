@@ -25,6 +25,7 @@ from graphql_schema.decisions.args import RangeArg
 from graphql_schema.errors import field_errors
 from graphql_schema.loaders import loaders, require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.enum(description="A cost-bloat pattern (docs/numbers.md, Findings).")
@@ -72,15 +73,11 @@ class Finding:
 
     @classmethod
     def of(cls, found: rules.Finding) -> Finding:
-        return cls(
+        return copy_fields(
+            cls,
+            found,
             pattern=FindingPattern(found.pattern.value),
-            workflow_key=found.workflow_key,
-            money_at_stake_per_month=found.money_at_stake_per_month,
-            summary=found.summary,
-            suggested_change=found.suggested_change,
-            evidence=[FindingEvidence(name=e.name, value=e.value) for e in found.evidence],
-            runs=found.runs,
-            calls=found.calls,
+            evidence=[copy_fields(FindingEvidence, e) for e in found.evidence],
         )
 
 

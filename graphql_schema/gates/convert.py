@@ -54,14 +54,11 @@ def evaluation_type(row: EvaluationRow) -> GateEvaluation:
 
 
 def event_type(row: EventRow) -> AutonomyEvent:
-    return AutonomyEvent(
+    return copy_fields(
+        AutonomyEvent,
+        row,
         id=opaque_id("AutonomyEvent", str(row.event_id)),
-        at=row.at,
         kind=AutonomyEventKind(row.kind),
-        actor=row.actor,
-        from_level=row.from_level,
-        requested_level=row.requested_level,
         level=row.level_after,
-        reason=row.reason,
         readiness=readiness_type(readiness_from_json(row.readiness)) if row.readiness else None,
     )

@@ -162,7 +162,7 @@ class Workflow(Node):
     @strawberry.field(description="The outcome ladder's rungs, in position order.")
     async def ladder(self, info: Info) -> list[LadderRung]:
         rungs = await loaders(info).ladder.load(self.workflow_id)
-        return [LadderRung(key=r.key, name=r.name, position=r.position) for r in rungs]
+        return [copy_fields(LadderRung, r) for r in rungs]
 
     cost_per_outcome = cohort_field(
         resolve.cost_per_outcome,
