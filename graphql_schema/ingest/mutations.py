@@ -112,7 +112,10 @@ def ingest_mutation(
         return await _ingest(info, argument, [record_of(kind, i) for i in arguments[argument]])
 
     # strawberry reads a resolver's arguments from its signature; this one names `argument`.
-    items = Annotated[list[item], strawberry.argument(description=argument_description)]  # type: ignore[valid-type]
+    items = Annotated[
+        list[item],  # type: ignore[valid-type]
+        strawberry.argument(description=argument_description),
+    ]
     resolver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
