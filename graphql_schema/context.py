@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,19 @@ from app.db.sessions import TenantSessions
 from app.settings import Settings
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One transaction bound to the caller's tenant; `call` hands it to a service."""
+
+    session: AsyncSession
+    tenant_id: uuid.UUID
+
+    async def call(self, service: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
+        """`service(session=…, tenant_id=<the caller's tenant>, **arguments)` in this
+        transaction."""
+        return await service(session=self.session, tenant_id=self.tenant_id, **arguments)
 
 
 @dataclass
@@ -37,11 +51,17 @@ class Context:
         async with self.sessions(self.principal.tenant_id) as session:
             yield session
 
-    async def call(self, service: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
-        """`service(session=…, tenant_id=<the caller's tenant>, **arguments)` in a session of
-        its own: the one way a resolver calls a service that reads or writes tenant rows."""
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Several service calls that must commit together (`Transaction.call` each)."""
         async with self.session() as session:
-            return await service(session=session, tenant_id=self.principal.tenant_id, **arguments)
+            yield Transaction(session, self.principal.tenant_id)
+
+    async def call(self, service: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
+        """`service(session=…, tenant_id=<the caller's tenant>, **arguments)` in a transaction
+        of its own: the one way a resolver calls a service that reads or writes tenant rows."""
+        async with self.transaction() as tx:
+            return await tx.call(service, **arguments)
 
 
 Info = StrawberryInfo[Context, None]

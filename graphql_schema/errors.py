@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -26,6 +27,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from app.ingest.unavailable import RETRY_AFTER_DATABASE, is_database_unavailable
+from app.services.ingest.errors import FieldError
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
@@ -82,6 +84,17 @@ class NotImplementedYet(LedgerError):
     """A contract field whose feature has not landed yet: an explicit answer, never fake data."""
 
     code = NOT_IMPLEMENTED
+
+
+@contextmanager
+def field_errors(*, not_found: str | None = None) -> Iterator[None]:
+    """A service's FieldError as BAD_USER_INPUT naming its field; with `not_found`, one on that
+    field is NOT_FOUND instead (e.g. a workflow deleted between the check and the write)."""
+    try:
+        yield
+    except FieldError as exc:
+        error = NotFound if not_found is not None and exc.field == not_found else BadUserInput
+        raise error(str(exc), field=exc.field) from None
 
 
 def _is_expected(error: GraphQLError) -> bool:

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app import global_ids
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
 from app.services.tenancy.catalog import workflows_of_client
@@ -31,11 +30,12 @@ from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, SeriesPoint
 from graphql_schema.loaders import loaders, require_workflow
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.loaders import TotalsKey
 from graphql_schema.roi.types import RoiSummary
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.type(description="A rung of a workflow's outcome ladder, as a client sees it.")
@@ -92,7 +92,7 @@ class Client(Node):
     @classmethod
     def from_row(cls, row: ClientRow) -> Client:
         return cls(
-            id=strawberry.ID(global_ids.encode("Client", str(row.client_id))),
+            id=opaque_id("Client", str(row.client_id)),
             client_id=strawberry.ID(str(row.client_id)),
             name=row.name,
             uuid=row.client_id,
@@ -136,20 +136,11 @@ class Client(Node):
     )
     async def workflows(self, info: Info) -> list[ClientWorkflow] | None:
         ensure_client_visible(info.context.principal, self.uuid)
-        tenant_id = info.context.principal.tenant_id
-        async with info.context.session() as session:
-            rows = await workflows_of_client(
-                session=session, tenant_id=tenant_id, client_id=self.uuid
-            )
+        rows = await info.context.call(workflows_of_client, client_id=self.uuid)
         ladders = await loaders(info).ladder.load_many([row.workflow_id for row in rows])
         return [
-            ClientWorkflow(
-                key=row.key,
-                name=row.name,
-                acceptance_hold_hours=row.acceptance_hold_hours,
-                ladder=[
-                    ClientLadderRung(key=r.key, name=r.name, position=r.position) for r in rungs
-                ],
+            copy_fields(
+                ClientWorkflow, row, ladder=[copy_fields(ClientLadderRung, r) for r in rungs]
             )
             for row, rungs in zip(rows, ladders, strict=True)
         ]

@@ -7,13 +7,14 @@ they are defined here until those land (then they move next to their arithmetic)
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 
 from app.domain.enums import RunStatus, UsageKind
 from app.services.costs.breakdown import CostDimension
 from app.services.costs.figures import CostBasis
+from app.services.costs.slices import split_dimension
 
 E = TypeVar("E", bound=type[enum.Enum])
 
@@ -112,6 +113,20 @@ described(
         "FINAL": "The window has passed; late data revises it (revision + 1).",
     },
 )
+
+
+def dimension_key_field() -> Any:
+    """The `dimensionKey` beside a `dimension` field (see dimension_fields)."""
+    return strawberry.field(
+        description="The run dimension's key when dimension is CUSTOM; null otherwise."
+    )
+
+
+def dimension_fields(stored: str) -> dict[str, Any]:
+    """The `dimension` and `dimension_key` fields of a type showing a stored dimension
+    (a built-in name, or "CUSTOM:<key>" for a run dimension of the tenant)."""
+    name, key = split_dimension(stored)
+    return {"dimension": CostDimension(name), "dimension_key": key}
 
 
 __all__ = ["CheckStatus", "CostBasis", "CostDimension", "RunStatus", "UsageKind", "WindowStatus"]

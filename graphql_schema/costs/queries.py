@@ -59,15 +59,13 @@ class CostQueries:
             workflow = await require_workflow(info, workflow_key)
             workflow_id = workflow.workflow_id
         cost_range, cost_scope = time_range.to_range(), await checked_scope(info, scope)
-        async with info.context.session() as session:
-            buckets = await cost_breakdown(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                time_range=cost_range,
-                group_by=group_by,
-                workflow_id=workflow_id,
-                scope=cost_scope,
-                basis=basis if basis is not None else CostBasis.RACK_RATE,
-                dimension_key=dimension_key,
-            )
+        buckets = await info.context.call(
+            cost_breakdown,
+            time_range=cost_range,
+            group_by=group_by,
+            workflow_id=workflow_id,
+            scope=cost_scope,
+            basis=basis if basis is not None else CostBasis.RACK_RATE,
+            dimension_key=dimension_key,
+        )
         return [CostBucket.from_bucket(bucket) for bucket in buckets]

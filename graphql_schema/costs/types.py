@@ -15,6 +15,7 @@ from app.domain.cost_per_outcome import CostPerOutcome as CostPerOutcomeFigures
 from app.domain.failure_share import FailureCostShare as FailureCostShareFigures
 from app.domain.run_cost_stats import RunCostStats as RunCostStatsFigures
 from graphql_schema.costs.enums import RunStatus
+from graphql_schema.shaping import copy_fields
 
 
 def _float(value: Decimal | float | None) -> float | None:
@@ -50,13 +51,9 @@ class CostPerOutcome:
 
     @classmethod
     def from_figures(cls, figures: CostPerOutcomeFigures) -> CostPerOutcome:
-        return cls(
-            attempts=figures.attempts,
-            accepted_outcomes=figures.accepted_outcomes,
-            pending_outcomes=figures.pending_outcomes,
-            total_cost=figures.total_cost,
-            cost_per_attempt=figures.cost_per_attempt,
-            cost_per_outcome=figures.cost_per_outcome,
+        return copy_fields(
+            cls,
+            figures,
             success_rate=_float(figures.success_rate),
             failure_cost_share=_float(figures.failure_cost_share),
         )
@@ -85,16 +82,13 @@ class FailureCostShare:
 
     @classmethod
     def from_figures(cls, figures: FailureCostShareFigures) -> FailureCostShare:
-        return cls(
-            total_cost=figures.total_cost,
-            failed_cost=figures.failed_cost,
+        return copy_fields(
+            cls,
+            figures,
             share=_float(figures.share),
             by_status=[
-                StatusCost(
-                    status=RunStatus(item.status),
-                    runs=item.runs,
-                    cost=item.cost,
-                    share=_float(item.share) or 0.0,
+                copy_fields(
+                    StatusCost, item, status=RunStatus(item.status), share=_float(item.share) or 0.0
                 )
                 for item in figures.by_status
             ],
@@ -118,15 +112,7 @@ class RunCostStats:
 
     @classmethod
     def from_figures(cls, figures: RunCostStatsFigures) -> RunCostStats:
-        return cls(
-            runs=figures.runs,
-            p50=figures.p50,
-            p90=figures.p90,
-            p99=figures.p99,
-            max=figures.max,
-            median_ci95_low=figures.median_ci95_low,
-            median_ci95_high=figures.median_ci95_high,
-        )
+        return copy_fields(cls, figures)
 
 
 @strawberry.type(description="Spend of one combination of dimension values.")
@@ -150,13 +136,4 @@ class CostBucket:
 
     @classmethod
     def from_bucket(cls, bucket: Bucket) -> CostBucket:
-        return cls(
-            key=list(bucket.key),
-            cost=bucket.cost,
-            events=bucket.events,
-            input_tokens=bucket.input_tokens,
-            output_tokens=bucket.output_tokens,
-            cache_read_tokens=bucket.cache_read_tokens,
-            reasoning_tokens=bucket.reasoning_tokens,
-            cache_write_tokens=bucket.cache_write_tokens,
-        )
+        return copy_fields(cls, bucket, key=list(bucket.key))

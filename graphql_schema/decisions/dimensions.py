@@ -9,9 +9,8 @@ import strawberry
 
 from app.services.decisions import dimensions
 from app.services.decisions.dimensions import StoredDimension
-from app.services.ingest.errors import FieldError
 from graphql_schema.context import Info
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import field_errors
 from graphql_schema.permissions import CanConfigure, CanRead
 
 
@@ -63,10 +62,7 @@ class RunDimensionQueries:
         description="The run dimensions the tenant declared, retired ones included, in key order.",
     )
     async def run_dimensions(self, info: Info) -> list[RunDimension]:
-        async with info.context.session() as session:
-            stored = await dimensions.declared_dimensions(
-                session=session, tenant_id=info.context.principal.tenant_id
-            )
+        stored = await info.context.call(dimensions.declared_dimensions)
         return [RunDimension.from_stored(d) for d in stored]
 
 
@@ -84,17 +80,13 @@ class RunDimensionMutations:
             DeclareRunDimensionInput, strawberry.argument(description="The dimension.")
         ],
     ) -> RunDimension:
-        try:
-            async with info.context.session() as session:
-                stored = await dimensions.declare_dimension(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    key=input.key,
-                    description=input.description,
-                    allowed=input.allowed_values,
-                )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            stored = await info.context.call(
+                dimensions.declare_dimension,
+                key=input.key,
+                description=input.description,
+                allowed=input.allowed_values,
+            )
         return RunDimension.from_stored(stored)
 
     @strawberry.mutation(
@@ -107,11 +99,6 @@ class RunDimensionMutations:
         info: Info,
         key: Annotated[str, strawberry.argument(description="The key to retire.")],
     ) -> RunDimension:
-        try:
-            async with info.context.session() as session:
-                stored = await dimensions.retire_dimension(
-                    session=session, tenant_id=info.context.principal.tenant_id, key=key
-                )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            stored = await info.context.call(dimensions.retire_dimension, key=key)
         return RunDimension.from_stored(stored)

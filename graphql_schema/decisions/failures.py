@@ -11,10 +11,9 @@ from app.domain.enums import RunStatus
 from app.domain.failure_reasons import FailureReasons as ReasonFigures
 from app.domain.failure_reasons import ReasonCost, failure_reasons
 from app.services.decisions import reason_codes
-from app.services.ingest.errors import FieldError
 from graphql_schema.context import Info
 from graphql_schema.costs.loaders import CohortKey
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import BadUserInput, field_errors
 from graphql_schema.loaders import loaders
 from graphql_schema.permissions import CanConfigure, CanRead
 from graphql_schema.shaping import copy_fields
@@ -115,12 +114,10 @@ class FailureReasonMutations:
         ],
         label: Annotated[str, strawberry.argument(description="What figures show for it.")],
     ) -> FailureReasonCode:
-        try:
+        with field_errors():
             stored, shown = await info.context.call(
                 reason_codes.declare_code, code=code, label=label
             )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
         return FailureReasonCode(code=stored, label=shown)
 
     @strawberry.mutation(

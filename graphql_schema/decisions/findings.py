@@ -18,14 +18,14 @@ from app.domain.failure_reasons import failure_reasons
 from app.services.costs.cohorts import CohortQuestion
 from app.services.costs.scope import CostScope
 from app.services.decisions import findings as reads
-from app.services.ingest.errors import FieldError
 from app.services.tenancy import catalog
 from graphql_schema.context import Info
 from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.decisions.args import RangeArg
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import field_errors
 from graphql_schema.loaders import loaders, require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
+from graphql_schema.shaping import copy_fields
 
 
 @strawberry.enum(description="A cost-bloat pattern (docs/numbers.md, Findings).")
@@ -73,15 +73,11 @@ class Finding:
 
     @classmethod
     def of(cls, found: rules.Finding) -> Finding:
-        return cls(
+        return copy_fields(
+            cls,
+            found,
             pattern=FindingPattern(found.pattern.value),
-            workflow_key=found.workflow_key,
-            money_at_stake_per_month=found.money_at_stake_per_month,
-            summary=found.summary,
-            suggested_change=found.suggested_change,
-            evidence=[FindingEvidence(name=e.name, value=e.value) for e in found.evidence],
-            runs=found.runs,
-            calls=found.calls,
+            evidence=[copy_fields(FindingEvidence, e) for e in found.evidence],
         )
 
 
@@ -107,22 +103,18 @@ async def _findings_of(
 ) -> list[rules.Finding]:
     span = key_range.to_range()
     seconds = max(1, int((span.end - span.start).total_seconds()))
-    tenant = info.context.principal.tenant_id
-    async with info.context.session() as session:
-        thresholds = limits.Thresholds(
-            await reads.tenant_thresholds(session=session, tenant_id=tenant)
-        )
-        ids = [w.workflow_id for w in workflows]
-        usage = await reads.usage_figures(
-            session=session,
-            tenant_id=tenant,
+    ids = [w.workflow_id for w in workflows]
+    async with info.context.transaction() as tx:
+        thresholds = limits.Thresholds(await tx.call(reads.tenant_thresholds))
+        usage = await tx.call(
+            reads.usage_figures,
             workflow_ids=ids,
             time_range=span,
             long_context_tokens=thresholds.count("long_context_input_tokens"),
         )
         failed_runs = await reads.costliest_failed_runs(
-            session=session,
-            question=CohortQuestion(tenant, ids, span, CostScope(), info.context.now),
+            session=tx.session,
+            question=CohortQuestion(tx.tenant_id, ids, span, CostScope(), info.context.now),
         )
     keys = [CohortKey(w.workflow_id, span, CostScope()) for w in workflows]
     found = loaders(info)
@@ -223,11 +215,8 @@ class FindingMutations:
             Decimal | None, strawberry.argument(description="The new value; null: the default.")
         ] = None,
     ) -> FindingThreshold:
-        tenant = info.context.principal.tenant_id
-        try:
-            async with info.context.session() as session:
-                await reads.set_threshold(session=session, tenant_id=tenant, name=name, value=value)
-                values = await reads.tenant_thresholds(session=session, tenant_id=tenant)
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            async with info.context.transaction() as tx:
+                await tx.call(reads.set_threshold, name=name, value=value)
+                values = await tx.call(reads.tenant_thresholds)
         return _threshold(limits.BY_NAME[name], values)

@@ -42,10 +42,7 @@ def _dimension_keys(context: Context) -> DataLoader[None, frozenset[str]]:
     """The keys of the tenant's declared run dimensions (retired too), once per request."""
 
     async def load(keys: list[None]) -> list[frozenset[str]]:
-        async with context.session() as session:
-            stored = await declared_dimensions(
-                session=session, tenant_id=context.principal.tenant_id
-            )
+        stored = await context.call(declared_dimensions)
         found = frozenset(d.key for d in stored)
         return [found for _ in keys]
 

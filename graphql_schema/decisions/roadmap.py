@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import strawberry
 
@@ -17,52 +19,46 @@ from graphql_schema.decisions.args import RangeArg
 from graphql_schema.loaders import loaders
 from graphql_schema.permissions import CanRead
 from graphql_schema.roi.loaders import TotalsKey
+from graphql_schema.shaping import copy_fields
+
+V = TypeVar("V", Decimal, float)
+
+
+@strawberry.type
+class MedianInterval(Generic[V]):
+    """A median with its interval, in the value type `V` of a subclass (money or ratio), whose
+    `value` converts a domain Median's numbers to it."""
+
+    value: ClassVar[Callable[[Decimal | float], Any]]
+
+    n: int = strawberry.field(description="How many values the median is taken over.")
+    median: V | None = strawberry.field(description="The ⌈n/2⌉-th smallest value; null when n = 0.")
+    low: V | None = strawberry.field(
+        description="Lower bound of the 95% interval; null when n < 6 (no such interval)."
+    )
+    high: V | None = strawberry.field(description="Upper bound of the 95% interval.")
+
+    @classmethod
+    def of(cls, found: Median) -> Self:
+        def convert(given: Decimal | float | None) -> Any:
+            return None if given is None else cls.value(given)
+
+        median, low, high = (convert(b) for b in (found.median, found.low, found.high))
+        return cls(n=found.n, median=median, low=low, high=high)
 
 
 @strawberry.type(
     description="A median money amount with its distribution-free 95% interval (order statistics)."
 )
-class MoneyMedian:
-    n: int = strawberry.field(description="How many values the median is taken over.")
-    median: Decimal | None = strawberry.field(
-        description="The ⌈n/2⌉-th smallest value; null when n = 0."
-    )
-    low: Decimal | None = strawberry.field(
-        description="Lower bound of the 95% interval; null when n < 6 (no such interval)."
-    )
-    high: Decimal | None = strawberry.field(description="Upper bound of the 95% interval.")
-
-    @classmethod
-    def of(cls, found: Median) -> MoneyMedian:
-        def money(value: Decimal | float | None) -> Decimal | None:
-            return None if value is None else Decimal(value)
-
-        return cls(
-            n=found.n, median=money(found.median), low=money(found.low), high=money(found.high)
-        )
+class MoneyMedian(MedianInterval[Decimal]):
+    value = Decimal
 
 
 @strawberry.type(
     description="A median ratio with its distribution-free 95% interval (order statistics)."
 )
-class RatioMedian:
-    n: int = strawberry.field(description="How many values the median is taken over.")
-    median: float | None = strawberry.field(
-        description="The ⌈n/2⌉-th smallest value; null when n = 0."
-    )
-    low: float | None = strawberry.field(
-        description="Lower bound of the 95% interval; null when n < 6 (no such interval)."
-    )
-    high: float | None = strawberry.field(description="Upper bound of the 95% interval.")
-
-    @classmethod
-    def of(cls, found: Median) -> RatioMedian:
-        def ratio(value: Decimal | float | None) -> float | None:
-            return None if value is None else float(value)
-
-        return cls(
-            n=found.n, median=ratio(found.median), low=ratio(found.low), high=ratio(found.high)
-        )
+class RatioMedian(MedianInterval[float]):
+    value = float
 
 
 @strawberry.type(description="One workflow of the ROI roadmap.")
@@ -104,17 +100,12 @@ class RoiRoadmap:
 
 
 def _entry(row: RoadmapRow, name: str, complete: bool) -> RoadmapEntry:
-    return RoadmapEntry(
+    return copy_fields(
+        RoadmapEntry,
+        row,
         workflow_key=row.key,
         workflow_name=name,
-        rank=row.rank,
-        roi=row.roi,
-        lift=row.lift,
-        cost=row.cost,
         complete=complete,
-        cache_savings=row.cache_savings,
-        roi_without_cache=row.roi_without_cache,
-        rank_without_cache=row.rank_without_cache,
         run_cost=MoneyMedian.of(row.run_cost),
         run_roi=RatioMedian.of(row.run_roi),
     )

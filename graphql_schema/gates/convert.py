@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import strawberry
-
-from app import global_ids
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import GateEvaluation as EvaluationRow
@@ -13,13 +10,14 @@ from app.domain.readiness import AutonomyEventKind, Readiness
 from app.services.gates.readiness_json import readiness_from_json
 from graphql_schema.costs.enums import CheckStatus
 from graphql_schema.gates.types import AutonomyEvent, GateEvaluation
+from graphql_schema.nodes.interface import opaque_id
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness, GateCheck
 from graphql_schema.shaping import copy_fields
 
 
 def gate_type(row: GateRow) -> AutonomyGate:
-    opaque = global_ids.encode("AutonomyGate", str(row.workflow_id), row.target_level, row.version)
-    return copy_fields(AutonomyGate, row, id=strawberry.ID(opaque))
+    opaque = opaque_id("AutonomyGate", str(row.workflow_id), row.target_level, row.version)
+    return copy_fields(AutonomyGate, row, id=opaque)
 
 
 def status_type(status: domain.CheckStatus) -> CheckStatus:
@@ -46,7 +44,7 @@ def evaluation_type(row: EvaluationRow) -> GateEvaluation:
     return copy_fields(
         GateEvaluation,
         row,
-        id=strawberry.ID(global_ids.encode("GateEvaluation", str(row.evaluation_id))),
+        id=opaque_id("GateEvaluation", str(row.evaluation_id)),
         status=CheckStatus[row.status],
         quality=check_type(readiness.quality),
         cost=check_type(readiness.cost),
@@ -56,14 +54,11 @@ def evaluation_type(row: EvaluationRow) -> GateEvaluation:
 
 
 def event_type(row: EventRow) -> AutonomyEvent:
-    return AutonomyEvent(
-        id=strawberry.ID(global_ids.encode("AutonomyEvent", str(row.event_id))),
-        at=row.at,
+    return copy_fields(
+        AutonomyEvent,
+        row,
+        id=opaque_id("AutonomyEvent", str(row.event_id)),
         kind=AutonomyEventKind(row.kind),
-        actor=row.actor,
-        from_level=row.from_level,
-        requested_level=row.requested_level,
         level=row.level_after,
-        reason=row.reason,
         readiness=readiness_type(readiness_from_json(row.readiness)) if row.readiness else None,
     )

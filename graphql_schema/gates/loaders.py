@@ -60,14 +60,9 @@ def _paged(
         for workflow_id, first in keys:
             groups[first].append(workflow_id)
         found: dict[PageKey, list[T]] = {}
-        async with context.session() as session:
+        async with context.transaction() as tx:
             for first, ids in groups.items():
-                pages = await query(
-                    session=session,
-                    tenant_id=context.principal.tenant_id,
-                    workflow_ids=list(dict.fromkeys(ids)),
-                    first=first,
-                )
+                pages = await tx.call(query, workflow_ids=list(dict.fromkeys(ids)), first=first)
                 found.update({(wid, first): rows for wid, rows in pages.items()})
         return [found[key] for key in keys]
 
@@ -76,16 +71,11 @@ def _paged(
 
 def _readiness(context: Context) -> DataLoader[uuid.UUID, Readiness]:
     async def load(ids: list[uuid.UUID]) -> list[Readiness]:
-        tenant_id = context.principal.tenant_id
         # The request's workflow loader: no query when `workflows` already read them.
         rows = await context.loaders.workflow_by_id.load_many(ids)
-        async with context.session() as session:
-            found = await readiness_of(
-                session=session,
-                tenant_id=tenant_id,
-                workflows=[row for row in rows if row is not None],
-                now=context.now,
-            )
+        found = await context.call(
+            readiness_of, workflows=[row for row in rows if row is not None], now=context.now
+        )
         return [found[wid] for wid in ids]
 
     return DataLoader(load_fn=load)

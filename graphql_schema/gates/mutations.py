@@ -7,9 +7,9 @@ allow is not an error: it answers `promoted: false` with the readiness, and is r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -52,11 +52,22 @@ def _spec(input: GateInput) -> GateSpec:
     )
 
 
-async def _result(
-    info: Info, workflow_key: str, outcome: autonomy.PromotionOutcome
+async def _decided(
+    info: Info,
+    decide: Callable[..., Awaitable[autonomy.PromotionOutcome]],
+    workflow_key: str,
+    **arguments: Any,
 ) -> PromotionResult:
-    """The answer, with the workflow as committed (a fresh read: the request's loaders may
-    hold it from before the decision)."""
+    """`decide` (promote or demote) taken by the caller now, and the answer with the workflow
+    as committed (a fresh read: the request's loaders may hold it from before the decision)."""
+    with _field_errors():
+        outcome = await info.context.call(
+            decide,
+            workflow_key=workflow_key,
+            actor=info.context.principal.subject,
+            now=info.context.now,
+            **arguments,
+        )
     found = await info.context.call(catalog.workflows_by_key, keys=[workflow_key])
     row = found.get(workflow_key)
     return PromotionResult(
@@ -100,15 +111,7 @@ class GateMutations:
         workflow_key: WorkflowKeyArg,
         to_level: Annotated[int, strawberry.argument(description="The current level + 1.")],
     ) -> PromotionResult:
-        with _field_errors():
-            outcome = await info.context.call(
-                autonomy.promote,
-                workflow_key=workflow_key,
-                to_level=to_level,
-                actor=info.context.principal.subject,
-                now=info.context.now,
-            )
-        return await _result(info, workflow_key, outcome)
+        return await _decided(info, autonomy.promote, workflow_key, to_level=to_level)
 
     @strawberry.mutation(
         permission_classes=[CanConfigure],
@@ -127,13 +130,4 @@ class GateMutations:
             str | None, strawberry.argument(description="Why, recorded with the decision.")
         ] = None,
     ) -> PromotionResult:
-        with _field_errors():
-            outcome = await info.context.call(
-                autonomy.demote,
-                workflow_key=workflow_key,
-                to_level=to_level,
-                actor=info.context.principal.subject,
-                now=info.context.now,
-                reason=reason,
-            )
-        return await _result(info, workflow_key, outcome)
+        return await _decided(info, autonomy.demote, workflow_key, to_level=to_level, reason=reason)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from app.db.tables import AutonomyEvent as EventRow
+from app.db.tables import GateEvaluation as EvaluationRow
 from app.services.gates import pages
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput
@@ -18,13 +20,7 @@ from graphql_schema.gates.types import (
     GateEvaluationEdge,
 )
 from graphql_schema.loaders import loaders, require_workflow
-from graphql_schema.nodes.connections import (
-    PageArgs,
-    aware,
-    encode_cursor,
-    page_info,
-    page_request,
-)
+from graphql_schema.nodes.connections import PageArgs, aware, connection_of, page_request
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 
 EVALUATIONS_PAGE = 20
@@ -77,7 +73,16 @@ async def autonomy_history(
     return [event_type(row) for row in rows]
 
 
+def _evaluation_key(row: EvaluationRow) -> list[Any]:
+    return [row.evaluated_at.isoformat(), str(row.evaluation_id)]
+
+
+def _event_key(row: EventRow) -> list[Any]:
+    return [row.at.isoformat(), str(row.event_id)]
+
+
 def _uuid_position(values: list[Any]) -> tuple[Any, ...]:
+    """The ordering key of either cursor above: a timestamp and a UUID."""
     at, row_id = values
     return (aware(at), uuid.UUID(str(row_id)))
 
@@ -89,14 +94,10 @@ async def evaluations_connection(
     page = await info.context.call(
         pages.page_of_evaluations, workflow_id=workflow_id, request=request
     )
-    edges = [
-        GateEvaluationEdge(
-            node=evaluation_type(row),
-            cursor=encode_cursor([row.evaluated_at.isoformat(), str(row.evaluation_id)]),
-        )
-        for row in page.rows
-    ]
-    return GateEvaluationConnection(edges=edges, page_info=page_info(page, edges))
+    return connection_of(
+        GateEvaluationConnection, GateEvaluationEdge, page,
+        node=evaluation_type, key=_evaluation_key,
+    )  # fmt: skip
 
 
 async def history_connection(
@@ -104,10 +105,6 @@ async def history_connection(
 ) -> AutonomyEventConnection:
     request = page_request(info, **args.asdict(), default=HISTORY_PAGE, parse=_uuid_position)
     page = await info.context.call(pages.page_of_events, workflow_id=workflow_id, request=request)
-    edges = [
-        AutonomyEventEdge(
-            node=event_type(row), cursor=encode_cursor([row.at.isoformat(), str(row.event_id)])
-        )
-        for row in page.rows
-    ]
-    return AutonomyEventConnection(edges=edges, page_info=page_info(page, edges))
+    return connection_of(
+        AutonomyEventConnection, AutonomyEventEdge, page, node=event_type, key=_event_key
+    )

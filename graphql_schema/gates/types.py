@@ -12,7 +12,7 @@ import strawberry
 
 from app.domain.readiness import AutonomyEventKind
 from graphql_schema.costs.enums import CheckStatus, described
-from graphql_schema.nodes.connections import PageInfo
+from graphql_schema.nodes.connections import Connection, Edge
 from graphql_schema.nodes.interface import Node
 from graphql_schema.readiness.types import AutonomyReadiness, GateCheck
 
@@ -57,24 +57,20 @@ class AutonomyEvent(Node):
 
 
 @strawberry.type(description="One gate evaluation of a page, with its cursor.")
-class GateEvaluationEdge:
+class GateEvaluationEdge(Edge[GateEvaluation]):
     node: GateEvaluation = strawberry.field(description="The evaluation.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of a workflow's gate evaluations, newest first (Relay).")
-class GateEvaluationConnection:
+class GateEvaluationConnection(Connection[GateEvaluationEdge]):
     edges: list[GateEvaluationEdge] = strawberry.field(description="The evaluations, in order.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
 
 
 @strawberry.type(description="One autonomy event of a page, with its cursor.")
-class AutonomyEventEdge:
+class AutonomyEventEdge(Edge[AutonomyEvent]):
     node: AutonomyEvent = strawberry.field(description="The event.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of a workflow's autonomy history, newest first (Relay).")
-class AutonomyEventConnection:
+class AutonomyEventConnection(Connection[AutonomyEventEdge]):
     edges: list[AutonomyEventEdge] = strawberry.field(description="The events, in order.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")

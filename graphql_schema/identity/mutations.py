@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
 from app.identity.person_sessions import PersonSessions
@@ -18,25 +17,18 @@ from app.identity.routes import invitation_url, sign_in_url
 from app.identity.secrets import NoSecretKey, encrypt
 from app.services.identity import audit, invitations, providers, users
 from app.services.ingest.errors import FieldError
-from graphql_schema.context import Info
+from graphql_schema.context import Info, Transaction
 from graphql_schema.costs.inputs import parse_id
-from graphql_schema.errors import BadUserInput, NotFound
+from graphql_schema.errors import BadUserInput, NotFound, field_errors
 from graphql_schema.identity.permissions import IsOwner
 from graphql_schema.identity.types import IdentityProvider, Invitation, InvitationPayload, Person
 from graphql_schema.permissions import CanConfigure
 
 
-async def audited(info: Info, session: AsyncSession, action: str, **detail: Any) -> None:
+async def audited(info: Info, tx: Transaction, action: str, **detail: Any) -> None:
     """The audit-log entry of a change made by the caller, in the change's own transaction."""
-    principal = info.context.principal
-    await audit.record(
-        session=session,
-        tenant_id=principal.tenant_id,
-        actor=principal.subject,
-        action=action,
-        now=info.context.now,
-        **detail,
-    )
+    actor = info.context.principal.subject
+    await tx.call(audit.record, actor=actor, action=action, now=info.context.now, **detail)
 
 
 @strawberry.input(description="A group or claim value and the staff role it grants.")
@@ -106,9 +98,9 @@ class IdentityMutations:
             role_claim=input.role_claim.strip(),
             role_map={m.value: _role(m.role) for m in input.role_map},
         )
-        try:
-            async with info.context.session() as session:
-                old = await providers.get_provider(session=session, tenant_id=principal.tenant_id)
+        with field_errors():
+            async with info.context.transaction() as tx:
+                old = await tx.call(providers.get_provider)
                 if input.client_secret is not None:
                     if not input.client_secret.strip():
                         raise FieldError("clientSecret", "must not be empty")
@@ -120,23 +112,18 @@ class IdentityMutations:
                     secret = old.client_secret_encrypted
                 else:
                     raise FieldError("clientSecret", "is required when no provider is set yet")
-                await providers.set_provider(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    settings=config,
-                    client_secret_encrypted=secret,
+                await tx.call(
+                    providers.set_provider, settings=config, client_secret_encrypted=secret
                 )
                 await audited(
                     info,
-                    session,
+                    tx,
                     "provider_set",
                     issuer=config.issuer,
                     client_id=config.client_id,
                     secret_rotated=input.client_secret is not None,
                 )
-                row = await providers.get_provider(session=session, tenant_id=principal.tenant_id)
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+                row = await tx.call(providers.get_provider)
         assert row is not None
         if old is not None and (old.issuer, old.client_id) != (row.issuer, row.client_id):
             await PersonSessions(info.context.arq).end_provider_sessions(principal.tenant_id)
@@ -150,16 +137,10 @@ class IdentityMutations:
     )
     async def remove_identity_provider(self, info: Info) -> bool:
         principal = info.context.principal
-        async with info.context.session() as session:
-            removed = await providers.remove_provider(
-                session=session, tenant_id=principal.tenant_id
-            )
+        async with info.context.transaction() as tx:
+            removed = await tx.call(providers.remove_provider)
             if removed:
-                await audited(
-                    info,
-                    session,
-                    "provider_removed",
-                )
+                await audited(info, tx, "provider_removed")
         if removed:
             await PersonSessions(info.context.arq).end_provider_sessions(principal.tenant_id)
         return removed
@@ -179,11 +160,10 @@ class IdentityMutations:
         principal = info.context.principal
         client_id = parse_id(input.client_id, field="clientId")
         hours = input.expires_in_hours or info.context.settings.invitation_ttl_hours
-        try:
-            async with info.context.session() as session:
-                created = await invitations.create_invitation(
-                    session=session,
-                    tenant_id=principal.tenant_id,
+        with field_errors():
+            async with info.context.transaction() as tx:
+                created = await tx.call(
+                    invitations.create_invitation,
                     client_id=client_id,
                     email=input.email,
                     created_by=principal.subject,
@@ -192,14 +172,12 @@ class IdentityMutations:
                 )
                 await audited(
                     info,
-                    session,
+                    tx,
                     "invitation_created",
                     invitation_id=str(created.invitation.invitation_id),
                     client_id=str(client_id),
                     email=created.invitation.email,
                 )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
         link = invitation_url(info.context.settings.public_url, principal.tenant_id, created.token)
         return InvitationPayload(
             invitation=Invitation.from_row(created.invitation, info.context.now), link=link
@@ -217,25 +195,17 @@ class IdentityMutations:
     ) -> Invitation | None:
         principal = info.context.principal
         invitation_id = parse_id(id, field="id")
-        async with info.context.session() as session:
-            row = await invitations.revoke_invitation(
-                session=session,
-                tenant_id=principal.tenant_id,
-                invitation_id=invitation_id,
-                now=info.context.now,
+        async with info.context.transaction() as tx:
+            row = await tx.call(
+                invitations.revoke_invitation, invitation_id=invitation_id, now=info.context.now
             )
             if row is None:
                 return None
             if row.user_id is not None:
-                await users.remove_user(
-                    session=session,
-                    tenant_id=principal.tenant_id,
-                    user_id=row.user_id,
-                    now=info.context.now,
-                )
+                await tx.call(users.remove_user, user_id=row.user_id, now=info.context.now)
             await audited(
                 info,
-                session,
+                tx,
                 "invitation_revoked",
                 invitation_id=str(invitation_id),
                 user_id=str(row.user_id) if row.user_id else None,
@@ -255,26 +225,13 @@ class IdentityMutations:
     ) -> Person:
         principal = info.context.principal
         user_id = parse_id(id, field="id")
-        async with info.context.session() as session:
-            removed = await users.remove_user(
-                session=session,
-                tenant_id=principal.tenant_id,
-                user_id=user_id,
-                now=info.context.now,
-            )
-            row = await users.get_user(
-                session=session, tenant_id=principal.tenant_id, user_id=user_id
-            )
+        async with info.context.transaction() as tx:
+            removed = await tx.call(users.remove_user, user_id=user_id, now=info.context.now)
+            row = await tx.call(users.get_user, user_id=user_id)
             if row is None:
                 raise NotFound(f"No person {user_id}.", field="id")
             if removed:
-                await audited(
-                    info,
-                    session,
-                    "user_removed",
-                    user_id=str(user_id),
-                    email=row.email,
-                )
+                await audited(info, tx, "user_removed", user_id=str(user_id), email=row.email)
         await PersonSessions(info.context.arq).end_user(principal.tenant_id, user_id)
         return Person.from_row(row)
 

@@ -25,10 +25,8 @@ class IdentityQueries:
         description="The tenant's OpenID Connect provider for staff; null when none is set.",
     )
     async def identity_provider(self, info: Info) -> IdentityProvider | None:
-        tenant_id = info.context.principal.tenant_id
-        async with info.context.session() as session:
-            row = await providers.get_provider(session=session, tenant_id=tenant_id)
-        url = sign_in_url(info.context.settings.public_url, tenant_id)
+        row = await info.context.call(providers.get_provider)
+        url = sign_in_url(info.context.settings.public_url, info.context.principal.tenant_id)
         return IdentityProvider.from_row(row, url) if row is not None else None
 
     @strawberry.field(

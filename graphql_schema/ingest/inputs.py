@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
 from graphql_schema.costs.enums import CostDimension, RunStatus, UsageKind
+
+
+def workflow_key_field() -> Any:
+    """The `workflowKey` of an input that names a workflow."""
+    return strawberry.field(
+        description="The workflow's key (unknown: an error naming workflowKey)."
+    )
+
+
+def event_id_field() -> Any:
+    """The `eventId` that makes an ingested event idempotent."""
+    return strawberry.field(description="The event's id; replaying it changes nothing.")
+
 
 # -- configuration -------------------------------------------------------------------------------
 
@@ -90,9 +104,7 @@ class RunInput:
     correlation_id: str = strawberry.field(
         description="Ties every event of the attempt together; unique in the tenant."
     )
-    workflow_key: str = strawberry.field(
-        description="The workflow's key (unknown: an error naming workflowKey)."
-    )
+    workflow_key: str = workflow_key_field()
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="The run's client: Client.id or its UUID."
     )
@@ -123,13 +135,11 @@ class RunInput:
     "as reported and not re-priced."
 )
 class UsageEventInput:
-    event_id: str = strawberry.field(description="The event's id; replaying it changes nothing.")
+    event_id: str = event_id_field()
     correlation_id: str | None = strawberry.field(
         default=None, description="The run it belongs to; null: a workflow-level cost."
     )
-    workflow_key: str = strawberry.field(
-        description="The workflow's key (unknown: an error naming workflowKey)."
-    )
+    workflow_key: str = workflow_key_field()
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="The client: Client.id or its UUID."
     )
@@ -189,9 +199,7 @@ class RunLabelInput:
     description="That subjects (or runs) reached a ladder rung; idempotent by eventId."
 )
 class OutcomeInput:
-    workflow_key: str = strawberry.field(
-        description="The workflow's key (unknown: an error naming workflowKey)."
-    )
+    workflow_key: str = workflow_key_field()
     rung: str = strawberry.field(
         description='The rung reached: active in the ladder, not "accepted".'
     )
@@ -202,12 +210,12 @@ class OutcomeInput:
         default=None, description="The run that reached it."
     )
     occurred_at: datetime = strawberry.field(description="When it was reached (with a UTC offset).")
-    event_id: str = strawberry.field(description="The event's id; replaying it changes nothing.")
+    event_id: str = event_id_field()
 
 
 @strawberry.input(description="Revenue of a client; idempotent by eventId.")
 class RevenueInput:
-    event_id: str = strawberry.field(description="The event's id; replaying it changes nothing.")
+    event_id: str = event_id_field()
     client_id: strawberry.ID = strawberry.field(
         description="The client the revenue belongs to: Client.id or its UUID."
     )
@@ -231,9 +239,7 @@ class RevenueInput:
 
 @strawberry.input(description="What the manual process earned per success and cost per task.")
 class BaselineInput:
-    workflow_key: str = strawberry.field(
-        description="The workflow's key (unknown: an error naming workflowKey)."
-    )
+    workflow_key: str = workflow_key_field()
     client_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="For this client only (Client.id or its UUID); null: workflow-wide.",
@@ -248,9 +254,7 @@ class BaselineInput:
 
 @strawberry.input(description="What a workflow must prove to be promoted to targetLevel.")
 class GateInput:
-    workflow_key: str = strawberry.field(
-        description="The workflow's key (unknown: an error naming workflowKey)."
-    )
+    workflow_key: str = workflow_key_field()
     target_level: int = strawberry.field(description="The level the gate guards (1..3).")
     min_acceptance_rate: float = strawberry.field(
         description="The acceptance rate's lower confidence bound must reach this (0..1)."
@@ -280,9 +284,7 @@ class GateInput:
 
 @strawberry.input(description="The most one rung may cost for a slice of a workflow.")
 class CeilingInput:
-    workflow_key: str = strawberry.field(
-        description="The workflow's key (unknown: an error naming workflowKey)."
-    )
+    workflow_key: str = workflow_key_field()
     rung: str = strawberry.field(description="An active rung of the workflow's ladder.")
     dimension: CostDimension = strawberry.field(
         description="CAMPAIGN, CHANNEL, VARIANT, CLIENT, TEAM, or CUSTOM with dimensionKey."

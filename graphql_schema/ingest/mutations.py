@@ -10,19 +10,20 @@ is RATE_LIMITED with `retryAfter` seconds, nothing written. Every answer is give
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
 
 from app.ingest.rate_limit import check_tenant_rate, rate_limited_message
-from app.services.ingest import BatchTooLarge, FieldError, ingest_records
+from app.services.ingest import BatchTooLarge, ingest_records
 from app.services.pricing.prices import make_price, set_model_price
 from app.services.tenancy.tenants import create_client
 from app.services.tenancy.workflows import upsert_workflow
 from graphql_schema.clients.types import Client
 from graphql_schema.context import Info
-from graphql_schema.errors import BadUserInput, RateLimited
+from graphql_schema.errors import BadUserInput, RateLimited, field_errors
 from graphql_schema.ingest.convert import record_of
 from graphql_schema.ingest.inputs import (
     ClientInput,
@@ -55,10 +56,7 @@ class ConfigMutations:
         if not name or len(name) > CLIENT_NAME_LENGTH:
             raise BadUserInput(f"name must be 1 to {CLIENT_NAME_LENGTH} characters.", field="name")
         try:
-            async with info.context.session() as session:
-                row = await create_client(
-                    session=session, tenant_id=info.context.principal.tenant_id, name=name
-                )
+            row = await info.context.call(create_client, name=name)
         except IntegrityError:
             raise BadUserInput(f"A client named {name!r} already exists.", field="name") from None
         return Client.from_row(row)
@@ -73,19 +71,15 @@ class ConfigMutations:
         input: Annotated[WorkflowInput, strawberry.argument(description="The workflow, by key.")],
     ) -> Workflow:
         ladder = [(r.key, r.name) for r in input.ladder] if input.ladder is not None else None
-        try:
-            async with info.context.session() as session:
-                row = await upsert_workflow(
-                    session=session,
-                    tenant_id=info.context.principal.tenant_id,
-                    key=input.key,
-                    name=input.name,
-                    division=input.division,
-                    acceptance_hold_hours=input.acceptance_hold_hours or 0,
-                    ladder=ladder,
-                )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            row = await info.context.call(
+                upsert_workflow,
+                key=input.key,
+                name=input.name,
+                division=input.division,
+                acceptance_hold_hours=input.acceptance_hold_hours or 0,
+                ladder=ladder,
+            )
         return Workflow.from_row(row)
 
     @strawberry.mutation(
@@ -98,23 +92,9 @@ class ConfigMutations:
         info: Info,
         input: Annotated[ModelPriceInput, strawberry.argument(description="The price.")],
     ) -> SetModelPricePayload:
-        try:
-            price = make_price(
-                provider=input.provider,
-                model=input.model,
-                effective_from=input.effective_from,
-                input_per_million=input.input_per_million,
-                output_per_million=input.output_per_million,
-                cache_read_per_million=input.cache_read_per_million,
-                cache_write_per_million=input.cache_write_per_million,
-                reasoning_per_million=input.reasoning_per_million,
-            )
-            async with info.context.session() as session:
-                stored = await set_model_price(
-                    session=session, tenant_id=info.context.principal.tenant_id, price=price
-                )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
+        with field_errors():
+            price = make_price(**vars(input))  # the input's fields are make_price's arguments
+            stored = await info.context.call(set_model_price, price=price)
         # Committed: reprice the model's priced usage in the background (best effort).
         await enqueue_reprice(
             info.context.arq, info.context.principal.tenant_id, price.provider, price.model
@@ -122,79 +102,74 @@ class ConfigMutations:
         return SetModelPricePayload(model_price=ModelPrice.from_price(stored))
 
 
+def ingest_mutation(
+    kind: str, item: type, *, argument: str, argument_description: str, description: str
+) -> Any:
+    """An ingest mutation (ingest scope): a list of `item` inputs in `argument`, stored as
+    records of `kind` by `_ingest`, whose batch errors name `argument`."""
+
+    async def resolver(info: Info, **arguments: list[Any]) -> IngestResult:
+        return await _ingest(info, argument, [record_of(kind, i) for i in arguments[argument]])
+
+    # strawberry reads a resolver's arguments from its signature; this one names `argument`.
+    items = Annotated[
+        list[item],  # type: ignore[valid-type]
+        strawberry.argument(description=argument_description),
+    ]
+    resolver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+            inspect.Parameter(argument, inspect.Parameter.KEYWORD_ONLY, annotation=items),
+        ],
+        return_annotation=IngestResult,
+    )
+    return strawberry.mutation(
+        resolver=resolver, permission_classes=[CanIngest], description=description
+    )
+
+
 @strawberry.type
 class IngestMutations:
-    @strawberry.mutation(
-        permission_classes=[CanIngest], description="Start runs; idempotent by correlationId."
+    start_runs = ingest_mutation(
+        "run",
+        RunInput,
+        argument="runs",
+        argument_description="The runs, at most the batch limit.",
+        description="Start runs; idempotent by correlationId.",
     )
-    async def start_runs(
-        self,
-        info: Info,
-        runs: Annotated[
-            list[RunInput], strawberry.argument(description="The runs, at most the batch limit.")
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "runs", [record_of("run", r) for r in runs])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest], description="Record usage; idempotent by eventId."
+    ingest_usage = ingest_mutation(
+        "usage",
+        UsageEventInput,
+        argument="events",
+        argument_description="The events, at most the batch limit.",
+        description="Record usage; idempotent by eventId.",
     )
-    async def ingest_usage(
-        self,
-        info: Info,
-        events: Annotated[
-            list[UsageEventInput],
-            strawberry.argument(description="The events, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "events", [record_of("usage", e) for e in events])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest],
+    label_runs = ingest_mutation(
+        "label",
+        RunLabelInput,
+        argument="labels",
+        argument_description="The labels, at most the batch limit.",
         description="Label runs; idempotent by (correlationId, at, status). Each touched run's "
         "status is recomputed from its whole label history and its workflow's acceptance hold.",
     )
-    async def label_runs(
-        self,
-        info: Info,
-        labels: Annotated[
-            list[RunLabelInput],
-            strawberry.argument(description="The labels, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "labels", [record_of("label", label) for label in labels])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest],
+    record_outcomes = ingest_mutation(
+        "outcome",
+        OutcomeInput,
+        argument="outcomes",
+        argument_description="The outcomes, at most the batch limit.",
         description="Record that subjects (or runs) reached ladder rungs; idempotent by eventId. "
         'The rung must be active in the workflow\'s ladder and not "accepted" (derived from run '
         "labels); give a subject, a correlationId, or both.",
     )
-    async def record_outcomes(
-        self,
-        info: Info,
-        outcomes: Annotated[
-            list[OutcomeInput],
-            strawberry.argument(description="The outcomes, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "outcomes", [record_of("outcome", o) for o in outcomes])
-
-    @strawberry.mutation(
-        permission_classes=[CanIngest],
+    record_revenue = ingest_mutation(
+        "revenue",
+        RevenueInput,
+        argument="events",
+        argument_description="The revenue events, at most the batch limit.",
         description="Record revenue of clients; idempotent by eventId. amount is exact, in whole "
         "cents; negative for refunds and corrections. Attributed to accepted runs that finished "
         "in the 30 days before it (see docs/numbers.md).",
     )
-    async def record_revenue(
-        self,
-        info: Info,
-        events: Annotated[
-            list[RevenueInput],
-            strawberry.argument(description="The revenue events, at most the batch limit."),
-        ],
-    ) -> IngestResult:
-        return await _ingest(info, "events", [record_of("revenue", e) for e in events])
 
 
 async def _ingest(info: Info, argument: str, records: list[dict[str, Any]]) -> IngestResult:
@@ -210,15 +185,9 @@ async def _ingest(info: Info, argument: str, records: list[dict[str, Any]]) -> I
     if not decision.admitted:
         raise RateLimited(rate_limited_message(decision), retryAfter=decision.retry_after)
     try:
-        async with info.context.session() as session:
-            outcome = await ingest_records(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                records=records,
-                max_records=limit,
-            )
+        outcome = await context.call(ingest_records, records=records, max_records=limit)
     except BatchTooLarge as exc:  # the check above makes this unreachable; kept for safety
         raise BadUserInput(str(exc), field=argument) from None
     # Committed: now the ROI recompute may be enqueued (best effort; the cron catches up).
-    await enqueue_recompute(info.context.arq, info.context.principal.tenant_id, outcome.roi_windows)
+    await enqueue_recompute(context.arq, context.principal.tenant_id, outcome.roi_windows)
     return IngestResult.from_outcome(outcome)

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import strawberry
 
-from app import global_ids
 from app.domain.pricing import Price
 from app.services.ingest import IngestOutcome
+from graphql_schema.nodes.interface import opaque_id
 from graphql_schema.readiness.types import AutonomyReadiness
+from graphql_schema.shaping import copy_fields
 from graphql_schema.workflows.types import Workflow
 
 
@@ -40,13 +41,8 @@ class IngestResult:
 
     @classmethod
     def from_outcome(cls, outcome: IngestOutcome) -> IngestResult:
-        return cls(
-            accepted=outcome.accepted,
-            duplicates=outcome.duplicates,
-            errors=[
-                IngestError(index=e.index, field=e.field, message=e.message, code=e.code)
-                for e in outcome.errors
-            ],
+        return copy_fields(
+            cls, outcome, errors=[copy_fields(IngestError, e) for e in outcome.errors]
         )
 
 
@@ -87,21 +83,8 @@ class ModelPrice:
 
     @classmethod
     def from_price(cls, price: Price) -> ModelPrice:
-        return cls(
-            id=strawberry.ID(
-                global_ids.encode(
-                    "ModelPrice", price.provider, price.model, price.effective_from.isoformat()
-                )
-            ),
-            provider=price.provider,
-            model=price.model,
-            effective_from=price.effective_from,
-            input_per_million=price.input_per_million,
-            output_per_million=price.output_per_million,
-            cache_read_per_million=price.cache_read_per_million,
-            cache_write_per_million=price.cache_write_per_million,
-            reasoning_per_million=price.reasoning_per_million,
-        )
+        parts = (price.provider, price.model, price.effective_from.isoformat())
+        return copy_fields(cls, price, id=opaque_id("ModelPrice", *parts))
 
 
 @strawberry.type(description="The answer to setModelPrice: the price as stored.")

@@ -10,13 +10,12 @@ from typing import Annotated
 
 import strawberry
 
-from app.services.costs.slices import custom_dimension, split_dimension
-from app.services.ingest.errors import FieldError
+from app.services.costs.slices import custom_dimension
 from app.services.ladders import ceilings
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
 from graphql_schema.costs.inputs import WorkflowKeyArg, check_dimension_key
-from graphql_schema.errors import BadUserInput, NotFound
+from graphql_schema.errors import field_errors
 from graphql_schema.ingest.inputs import CeilingInput
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure, CanRead
@@ -49,7 +48,7 @@ class CeilingMutations:
             if custom and input.dimension_key is not None
             else input.dimension.value
         )
-        try:
+        with field_errors(not_found="workflowKey"):  # deleted meanwhile
             stored = await info.context.call(
                 ceilings.set_cost_ceiling,
                 workflow_key=input.workflow_key,
@@ -58,9 +57,6 @@ class CeilingMutations:
                 value=input.value,
                 ceiling=input.ceiling,
             )
-        except FieldError as exc:
-            error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
-            raise error(str(exc), field=exc.field) from None
         return SetCostCeilingPayload(ceiling=CostCeiling.from_stored(input.workflow_key, stored))
 
 
@@ -82,24 +78,11 @@ class CeilingQueries:
         ] = 30,
     ) -> list[CeilingStatus] | None:
         workflow = await require_workflow(info, workflow_key)
-        try:
+        with field_errors():
             states = await info.context.call(
                 ceilings.ceiling_status,
                 workflow_id=workflow.workflow_id,
                 now=info.context.now,
                 window_days=window_days if window_days is not None else 30,
             )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
-        return [
-            CeilingStatus(
-                rung=s.rung,
-                dimension=CostDimension(split_dimension(s.dimension)[0]),
-                dimension_key=split_dimension(s.dimension)[1],
-                value=s.value,
-                ceiling=s.ceiling,
-                cost_per_rung=s.cost_per_rung,
-                throttle=s.throttle,
-            )
-            for s in states
-        ]
+        return [CeilingStatus.from_state(s) for s in states]

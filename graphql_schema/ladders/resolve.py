@@ -13,13 +13,12 @@ from decimal import Decimal
 
 from app.services.costs.scope import CostScope
 from app.services.costs.slices import custom_dimension
-from app.services.ingest.errors import FieldError
 from app.services.ladders import figures as ladders
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
 from graphql_schema.costs.inputs import TimeRangeInput, check_dimension_key
 from graphql_schema.costs.loaders import CohortKey
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import BadUserInput, field_errors
 from graphql_schema.ladders.loaders import SliceKey
 from graphql_schema.ladders.types import LadderCost, RisingSlice, SeriesPoint
 from graphql_schema.loaders import loaders
@@ -44,11 +43,9 @@ async def ladder_series(
 ) -> list[SeriesPoint]:
     window = time_range.to_range()
     load = loaders(info)
-    try:
+    with field_errors():
         step, buckets = ladders.series_plan(window, bucket)
         ladders.check_rung(await load.ladder.load(workflow_id), rung)
-    except FieldError as exc:
-        raise BadUserInput(str(exc), field=exc.field) from None
     found = await load.slices.load(SliceKey(workflow_id, window, scope, rung, step=step))
     return [SeriesPoint.from_point(p) for p in ladders.series_points(found, buckets, rung)]
 
@@ -69,11 +66,9 @@ async def rising_slices(
     sliced = custom_dimension(dimension_key) if custom and dimension_key else dimension.value
     window = time_range.to_range()
     load = loaders(info)
-    try:
+    with field_errors():
         ladders.check_dimension(sliced)
         ladders.check_rung(await load.ladder.load(workflow_id), rung)
-    except FieldError as exc:
-        raise BadUserInput(str(exc), field=exc.field) from None
     before, after = await asyncio.gather(
         *(
             load.slices.load(SliceKey(workflow_id, w, CostScope(), rung, dimension=sliced))

@@ -12,9 +12,8 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.ladder import RungCost
-from app.services.costs.slices import split_dimension
 from app.services.ladders import figures as ladders
-from graphql_schema.costs.enums import CostDimension
+from graphql_schema.costs.enums import CostDimension, dimension_fields, dimension_key_field
 from graphql_schema.shaping import copy_fields
 
 
@@ -72,9 +71,7 @@ class SeriesPoint:
 )
 class RisingSlice:
     dimension: CostDimension = strawberry.field(description="The dimension sliced.")
-    dimension_key: str | None = strawberry.field(
-        description="The run dimension's key when dimension is CUSTOM; null otherwise."
-    )
+    dimension_key: str | None = dimension_key_field()
     value: str = strawberry.field(
         description="The slice: a campaign, channel, variant, team or run dimension value, or a "
         'client id; "(none)" for runs without one.'
@@ -92,5 +89,4 @@ class RisingSlice:
 
     @classmethod
     def from_slice(cls, found: ladders.RisingSlice) -> RisingSlice:
-        name, key = split_dimension(found.dimension)
-        return copy_fields(cls, found, dimension=CostDimension(name), dimension_key=key)
+        return copy_fields(cls, found, **dimension_fields(found.dimension))

@@ -4,6 +4,10 @@ A cursor is base64url of a JSON array of the row's ordering key, rendered as str
 each connection parses it back with its own `parse` (a malformed one is BAD_USER_INPUT naming the
 argument). `first` with `after` reads forward, `last` with `before` backward; asking for both
 directions at once is refused. Sizes are 0..max_page_size.
+
+`Edge[N]` and `Connection[E]` hold what every page shares (`cursor`, `pageInfo`); a subclass names
+the GraphQL type and describes its `node` or `edges`. `connection_of` builds any of them from a
+service's `Page`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -70,11 +74,43 @@ class PageArgs:
         return {"first": self.first, "after": self.after, "last": self.last, "before": self.before}
 
 
-class Edge(Protocol):
-    cursor: str
+N = TypeVar("N")
+E = TypeVar("E", bound="Edge[Any]")
+C = TypeVar("C", bound="Connection[Any]")
 
 
-def page_info(page: Page, edges: Sequence[Edge]) -> PageInfo:
+@strawberry.type
+class Edge(Generic[N]):
+    """One node of a page with its cursor; a subclass names the type and describes `node`."""
+
+    node: N
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
+
+
+@strawberry.type
+class Connection(Generic[E]):
+    """A page of edges (Relay); a subclass names the type and describes `edges`."""
+
+    edges: list[E]
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+
+
+def connection_of(
+    connection: type[C],
+    edge: type[Edge[N]],
+    page: Page,
+    *,
+    node: Callable[[Any], N],
+    key: Callable[[Any], list[Any]],
+    **extra: Any,
+) -> C:
+    """`connection` of `page`'s rows: each row's `node` with the cursor of its ordering `key`;
+    `extra` fills the connection's own fields (e.g. totalCount)."""
+    edges = [edge(node=node(row), cursor=encode_cursor(key(row))) for row in page.rows]
+    return connection(edges=edges, page_info=page_info(page, edges), **extra)
+
+
+def page_info(page: Page, edges: Sequence[Edge[Any]]) -> PageInfo:
     return PageInfo(
         has_next_page=page.has_next_page,
         end_cursor=edges[-1].cursor if edges else None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from app import global_ids
+
 
 @strawberry.interface(
     description="An object with an opaque global id, unique across every type of the API: "
@@ -14,3 +16,9 @@ class Node:
         description="Opaque global id (base64url of the type and its key within the tenant); "
         "pass it to node(id:). Never parse it."
     )
+
+
+def opaque_id(type_name: str, *key: str | int) -> strawberry.ID:
+    """The `id` of the `type_name` object with this key: a Node's, which node(id:) resolves, or
+    a client-cache id of a type that is no Node (see app.global_ids)."""
+    return strawberry.ID(global_ids.encode(type_name, *key))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import strawberry
@@ -19,7 +19,8 @@ from graphql import GraphQLError
 
 from app import global_ids
 from app.auth.principal import Scope
-from app.domain.roi import roi_figures
+from app.domain.reconciliation import parse_month
+from app.domain.roi import roi_figures, window_start
 from app.services.costs import run_reads
 from app.services.costs.scope import TimeRange
 from app.services.gates import pages
@@ -96,8 +97,7 @@ async def _roi_window(info: Info, key: str) -> Node | None:
     workflow_text, client_text, day_text = global_ids.parts(key, 3)
     workflow_id = _uuid(workflow_text)
     client_id = _uuid(client_text) if client_text else None
-    day = date.fromisoformat(day_text)
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    start = window_start(date.fromisoformat(day_text))
     found = await info.context.call(
         list_windows,
         workflow_ids=[workflow_id],
@@ -113,8 +113,7 @@ async def _roi_window(info: Info, key: str) -> Node | None:
 
 async def _reconciliation(info: Info, key: str) -> Node | None:
     provider, month = global_ids.parts(key, 2)
-    year, number = (int(part) for part in month.split("-"))
-    first_day = date(year, number, 1)
+    first_day = parse_month(month)
     rows = await info.context.call(
         reconciliation, provider=provider, from_month=first_day, to_month=first_day
     )

@@ -7,11 +7,14 @@ from decimal import Decimal
 
 import strawberry
 
-from app import global_ids
-from app.services.costs.slices import split_dimension
-from app.services.ladders.ceilings import StoredCeiling
-from graphql_schema.costs.enums import CheckStatus, CostDimension
-from graphql_schema.nodes.interface import Node
+from app.services.ladders.ceilings import CeilingState, StoredCeiling
+from graphql_schema.costs.enums import (
+    CheckStatus,
+    CostDimension,
+    dimension_fields,
+    dimension_key_field,
+)
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.shaping import copy_fields
 
 
@@ -76,9 +79,7 @@ class AutonomyReadiness:
 class CeilingStatus:
     rung: str = strawberry.field(description="The rung the ceiling is on.")
     dimension: CostDimension = strawberry.field(description="The slice's dimension.")
-    dimension_key: str | None = strawberry.field(
-        description="The run dimension's key when dimension is CUSTOM; null otherwise."
-    )
+    dimension_key: str | None = dimension_key_field()
     value: str = strawberry.field(description="The slice's value (a client id for CLIENT).")
     ceiling: Decimal = strawberry.field(description="The most one rung may cost (USD).")
     cost_per_rung: Decimal | None = strawberry.field(
@@ -87,6 +88,10 @@ class CeilingStatus:
     throttle: bool = strawberry.field(
         description="Over the ceiling, or money spent and nobody reached the rung."
     )
+
+    @classmethod
+    def from_state(cls, state: CeilingState) -> CeilingStatus:
+        return copy_fields(cls, state, **dimension_fields(state.dimension))
 
 
 @strawberry.type(description="The most one rung may cost for a slice of a workflow.")
@@ -97,9 +102,7 @@ class CostCeiling:
     workflow_key: str = strawberry.field(description="The workflow.")
     rung: str = strawberry.field(description="The rung.")
     dimension: CostDimension = strawberry.field(description="The slice's dimension.")
-    dimension_key: str | None = strawberry.field(
-        description="The run dimension's key when dimension is CUSTOM; null otherwise."
-    )
+    dimension_key: str | None = dimension_key_field()
     value: str = strawberry.field(description="The slice's value (a client's UUID for CLIENT).")
     ceiling: Decimal = strawberry.field(description="USD per rung, as stored (10 dp).")
 
@@ -109,10 +112,9 @@ class CostCeiling:
         return copy_fields(
             cls,
             stored,
-            id=strawberry.ID(global_ids.encode("CostCeiling", *parts)),
+            id=opaque_id("CostCeiling", *parts),
             workflow_key=workflow_key,
-            dimension=CostDimension(split_dimension(stored.dimension)[0]),
-            dimension_key=split_dimension(stored.dimension)[1],
+            **dimension_fields(stored.dimension),
         )
 
 

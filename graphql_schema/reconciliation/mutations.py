@@ -7,10 +7,9 @@ from typing import Annotated
 import strawberry
 
 from app.domain.reconciliation import parse_month
-from app.services.ingest import FieldError
 from app.services.pricing.invoices import reconciliation, record_invoice
 from graphql_schema.context import Info
-from graphql_schema.errors import BadUserInput
+from graphql_schema.errors import field_errors
 from graphql_schema.ingest.inputs import InvoiceInput
 from graphql_schema.permissions import CanConfigure
 from graphql_schema.reconciliation.types import ProviderReconciliation, RecordInvoicePayload
@@ -30,7 +29,7 @@ class ReconciliationMutations:
         input: Annotated[InvoiceInput, strawberry.argument(description="The invoice.")],
     ) -> RecordInvoicePayload:
         principal = info.context.principal
-        try:
+        with field_errors():
             await info.context.call(
                 record_invoice,
                 provider=input.provider,
@@ -42,6 +41,4 @@ class ReconciliationMutations:
             [row] = await info.context.call(
                 reconciliation, provider=input.provider, from_month=first_day, to_month=first_day
             )
-        except FieldError as exc:
-            raise BadUserInput(str(exc), field=exc.field) from None
         return RecordInvoicePayload(invoice=ProviderReconciliation.from_month(row))

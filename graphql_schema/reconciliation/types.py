@@ -6,9 +6,8 @@ from decimal import Decimal
 
 import strawberry
 
-from app import global_ids
 from app.services.pricing.invoices import ProviderMonth
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.shaping import copy_fields
 
 
@@ -36,8 +35,8 @@ class ProviderReconciliation(Node):
     @classmethod
     def from_month(cls, row: ProviderMonth) -> ProviderReconciliation:
         month = f"{row.month.year:04d}-{row.month.month:02d}"
-        opaque = global_ids.encode("ProviderReconciliation", row.provider, month)
-        return copy_fields(cls, row, id=strawberry.ID(opaque), month=month)
+        opaque = opaque_id("ProviderReconciliation", row.provider, month)
+        return copy_fields(cls, row, id=opaque, month=month)
 
 
 @strawberry.type(

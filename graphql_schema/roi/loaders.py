@@ -69,11 +69,10 @@ def roi_windows(context: Context) -> RoiWindowsLoader:
         for key in keys:
             groups[(key.client_id, key.time_range, key.status)].append(key.workflow_id)
         found: dict[WindowsKey, list[StoredWindow]] = {}
-        async with context.session() as session:
+        async with context.transaction() as tx:
             for (client_id, time_range, status), workflow_ids in groups.items():
-                result = await list_windows(
-                    session=session,
-                    tenant_id=context.principal.tenant_id,
+                result = await tx.call(
+                    list_windows,
                     workflow_ids=sorted(set(workflow_ids)),
                     client_id=client_id,
                     time_range=time_range,
@@ -112,27 +111,21 @@ def roi_totals(context: Context) -> RoiTotalsLoader:
         for key in keys:
             by_range[key.time_range].append(key)
         found: dict[TotalsKey, RoiTotals] = {}
-        tenant_id = context.principal.tenant_id
-        async with context.session() as session:
+        async with context.transaction() as tx:
             for time_range, wanted in by_range.items():
                 workflows = {k.workflow_id for k in wanted}
                 clients = {k.client_id for k in wanted}
-                groups = await group_totals(
-                    session=session,
-                    tenant_id=tenant_id,
+                client_ids = None if None in clients else sorted(c for c in clients if c)
+                groups = await tx.call(
+                    group_totals,
                     time_range=time_range,
                     workflow_ids=None if None in workflows else sorted(w for w in workflows if w),
-                    client_ids=None if None in clients else sorted(c for c in clients if c),
+                    client_ids=client_ids,
                 )
-                amounts = await unattributed_revenue(
-                    session=session,
-                    tenant_id=tenant_id,
-                    time_range=time_range,
-                    client_ids=None if None in clients else sorted(c for c in clients if c),
+                amounts = await tx.call(
+                    unattributed_revenue, time_range=time_range, client_ids=client_ids
                 )
-                pending = await workflows_pending(
-                    session=session, tenant_id=tenant_id, time_range=time_range
-                )
+                pending = await tx.call(workflows_pending, time_range=time_range)
                 days = days_in_range(time_range.start, time_range.end)
                 for key in wanted:
                     mine = [g for g in groups if _matches(g, key)]

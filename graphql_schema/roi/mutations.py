@@ -7,11 +7,10 @@ from typing import Annotated
 
 import strawberry
 
-from app.services.ingest import FieldError
 from app.services.roi.baselines import set_baseline
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import parse_id
-from graphql_schema.errors import BadUserInput, NotFound
+from graphql_schema.errors import field_errors
 from graphql_schema.ingest.inputs import BaselineInput
 from graphql_schema.loaders import require_workflow
 from graphql_schema.permissions import CanConfigure
@@ -35,19 +34,13 @@ class RoiMutations:
         # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
         await require_workflow(info, input.workflow_key)
         client_id = parse_id(input.client_id, field="clientId") if input.client_id else None
-        tenant_id = info.context.principal.tenant_id
-        try:
-            async with info.context.session() as session:
-                stored = await set_baseline(
-                    session=session,
-                    tenant_id=tenant_id,
-                    workflow_key=input.workflow_key,
-                    client_id=client_id,
-                    revenue_per_success=input.revenue_per_success,
-                    human_cost_per_task=input.human_cost_per_task,
-                )
-        except FieldError as exc:
-            error = NotFound if exc.field == "workflowKey" else BadUserInput  # deleted meanwhile
-            raise error(str(exc), field=exc.field) from None
-        await enqueue_recompute(info.context.arq, tenant_id, stored.marked)
+        with field_errors(not_found="workflowKey"):  # deleted meanwhile
+            stored = await info.context.call(
+                set_baseline,
+                workflow_key=input.workflow_key,
+                client_id=client_id,
+                revenue_per_success=input.revenue_per_success,
+                human_cost_per_task=input.human_cost_per_task,
+            )
+        await enqueue_recompute(info.context.arq, info.context.principal.tenant_id, stored.marked)
         return SetBaselinePayload(baseline=Baseline.from_stored(input.workflow_key, stored))

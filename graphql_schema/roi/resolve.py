@@ -7,6 +7,7 @@ windows the workers stored (see app.services.roi.reads); nothing is computed fro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,12 +17,13 @@ from app.db.tables.roi import NO_CLIENT
 from app.domain.roi import WindowStatus as DomainWindowStatus
 from app.domain.roi import roi_figures
 from app.services.roi import window_pages
+from app.services.roi.reads import StoredWindow
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import WindowStatus
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, parse_id, scope_of
 from graphql_schema.errors import BadUserInput
 from graphql_schema.loaders import loaders
-from graphql_schema.nodes.connections import PageArgs, encode_cursor, page_info, page_request
+from graphql_schema.nodes.connections import PageArgs, connection_of, page_request
 from graphql_schema.roi.loaders import TotalsKey, WindowsKey
 from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection, RoiWindowEdge
 
@@ -29,23 +31,28 @@ RUN_ONLY_FILTERS = ("campaign", "channel", "variant", "team")
 WINDOWS_PAGE = 50
 
 
-async def roi_windows(
-    info: Info,
-    *,
+def windows_key(
     workflow_id: uuid.UUID,
-    workflow_key: str,
     client_id: strawberry.ID | None,
     time_range: TimeRangeInput | None,
     status: WindowStatus | None,
-) -> list[RoiWindow]:
-    key = WindowsKey(
+) -> WindowsKey:
+    """The windows of a workflow that the optional filters of roiWindows(Connection) select."""
+    return WindowsKey(
         workflow_id=workflow_id,
         client_id=parse_id(client_id, field="clientId") if client_id is not None else None,
         time_range=time_range.to_range() if time_range is not None else None,
         status=DomainWindowStatus(status.value) if status is not None else None,
     )
+
+
+def _shaper(workflow_key: str) -> Callable[[StoredWindow], RoiWindow]:
+    return lambda w: RoiWindow.from_stored(workflow_key, w, roi_figures(w.totals))
+
+
+async def roi_windows(info: Info, key: WindowsKey, workflow_key: str) -> list[RoiWindow]:
     windows = await loaders(info).roi_windows.load(key)
-    return [RoiWindow.from_stored(workflow_key, w, roi_figures(w.totals)) for w in windows]
+    return [_shaper(workflow_key)(w) for w in windows]
 
 
 def _client_of(scope: ScopeInput | None) -> uuid.UUID | None:
@@ -81,35 +88,20 @@ async def workflow_roi(
     return await summary(info, key)
 
 
+def _window_key(window: StoredWindow) -> list[Any]:
+    return [window.cohort_day.isoformat(), str(window.client_id or NO_CLIENT)]
+
+
 def _window_position(values: list[Any]) -> tuple[Any, ...]:
     day, client = values
     return (date.fromisoformat(str(day)), uuid.UUID(str(client)))
 
 
 async def roi_windows_connection(
-    info: Info,
-    *,
-    workflow_id: uuid.UUID,
-    workflow_key: str,
-    client_id: strawberry.ID | None,
-    time_range: TimeRangeInput | None,
-    status: WindowStatus | None,
-    args: PageArgs,
+    info: Info, key: WindowsKey, workflow_key: str, args: PageArgs
 ) -> RoiWindowConnection:
     request = page_request(info, **args.asdict(), default=WINDOWS_PAGE, parse=_window_position)
-    page = await info.context.call(
-        window_pages.page_of_windows,
-        workflow_id=workflow_id,
-        client_id=parse_id(client_id, field="clientId") if client_id is not None else None,
-        time_range=time_range.to_range() if time_range is not None else None,
-        status=DomainWindowStatus(status.value) if status is not None else None,
-        request=request,
+    page = await info.context.call(window_pages.page_of_windows, **vars(key), request=request)
+    return connection_of(
+        RoiWindowConnection, RoiWindowEdge, page, node=_shaper(workflow_key), key=_window_key
     )
-    edges = [
-        RoiWindowEdge(
-            node=RoiWindow.from_stored(workflow_key, w, roi_figures(w.totals)),
-            cursor=encode_cursor([w.cohort_day.isoformat(), str(w.client_id or NO_CLIENT)]),
-        )
-        for w in page.rows
-    ]
-    return RoiWindowConnection(edges=edges, page_info=page_info(page, edges))

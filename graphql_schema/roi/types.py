@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -17,8 +18,8 @@ from app.domain.roi import RoiFigures, window_end, window_start
 from app.services.roi.baselines import BaselineSet
 from app.services.roi.reads import StoredWindow
 from graphql_schema.costs.enums import WindowStatus
-from graphql_schema.nodes.connections import PageInfo
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.connections import Connection, Edge
+from graphql_schema.nodes.interface import Node, opaque_id
 
 ZERO = Decimal(0)
 
@@ -36,6 +37,20 @@ def _money(value: Decimal) -> Decimal:
 
 def _optional_money(value: Decimal | None) -> Decimal | None:
     return None if value is None else _money(value)
+
+
+def _figure_fields(figures: RoiFigures) -> dict[str, Any]:
+    """The fields RoiWindow and RoiSummary both take from `roi_figures`, money zeros as "0"."""
+    return {
+        "successes": figures.successes,
+        "cost": _money(figures.cost),
+        "cost_per_success": _optional_money(figures.cost_per_success),
+        "attributed_revenue": _money(figures.attributed_revenue),
+        "baseline_revenue": _money(figures.baseline_revenue),
+        "lift": _money(figures.lift),
+        "roi": figures.roi,
+        "cost_vs_labor": figures.cost_vs_labor,
+    }
 
 
 @strawberry.type(description="ROI of one day-cohort of runs over its 30-day attribution window.")
@@ -86,16 +101,9 @@ class RoiWindow(Node):
             window_end=window_end(window.cohort_day),
             status=WindowStatus(window.status.value),
             runs=window.totals.runs,
-            successes=figures.successes,
-            cost=_money(figures.cost),
-            cost_per_success=_optional_money(figures.cost_per_success),
-            attributed_revenue=_money(figures.attributed_revenue),
-            baseline_revenue=_money(figures.baseline_revenue),
-            lift=_money(figures.lift),
-            roi=figures.roi,
-            cost_vs_labor=figures.cost_vs_labor,
             computed_at=window.computed_at,
             revision=window.revision,
+            **_figure_fields(figures),
         )
 
 
@@ -133,16 +141,7 @@ class RoiSummary:
         cls, figures: RoiFigures, *, unattributed: Decimal, complete: bool
     ) -> RoiSummary:
         return cls(
-            cost=_money(figures.cost),
-            successes=figures.successes,
-            cost_per_success=_optional_money(figures.cost_per_success),
-            attributed_revenue=_money(figures.attributed_revenue),
-            unattributed_revenue=_money(unattributed),
-            baseline_revenue=_money(figures.baseline_revenue),
-            lift=_money(figures.lift),
-            roi=figures.roi,
-            cost_vs_labor=figures.cost_vs_labor,
-            complete=complete,
+            unattributed_revenue=_money(unattributed), complete=complete, **_figure_fields(figures)
         )
 
 
@@ -167,7 +166,7 @@ class Baseline:
     def from_stored(cls, workflow_key: str, stored: BaselineSet) -> Baseline:
         client = str(stored.client_id) if stored.client_id is not None else ""
         return cls(
-            id=strawberry.ID(global_ids.encode("Baseline", str(stored.workflow_id), client)),
+            id=opaque_id("Baseline", str(stored.workflow_id), client),
             workflow_key=workflow_key,
             client_id=strawberry.ID(client) if client else None,
             revenue_per_success=stored.revenue_per_success,
@@ -182,12 +181,10 @@ class SetBaselinePayload:
 
 
 @strawberry.type(description="One ROI window of a page, with its cursor.")
-class RoiWindowEdge:
+class RoiWindowEdge(Edge[RoiWindow]):
     node: RoiWindow = strawberry.field(description="The window.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of a workflow's ROI windows, by day then client (Relay).")
-class RoiWindowConnection:
+class RoiWindowConnection(Connection[RoiWindowEdge]):
     edges: list[RoiWindowEdge] = strawberry.field(description="The windows, in order.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")

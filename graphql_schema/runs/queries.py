@@ -16,12 +16,11 @@ from graphql_schema.nodes.connections import (
     AfterArg,
     BeforeArg,
     LastArg,
-    encode_cursor,
-    page_info,
+    connection_of,
     page_request,
 )
 from graphql_schema.permissions import CanRead
-from graphql_schema.runs.types import Run, RunConnection, RunEdge, run_position
+from graphql_schema.runs.types import Run, RunConnection, RunEdge, run_key, run_position
 
 RUNS_PAGE = 50
 OptionalRangeArg = Annotated[
@@ -103,11 +102,4 @@ class RunQueries:
         page = await info.context.call(
             run_reads.page_of_runs, run_filter=run_filter, request=request
         )
-        edges = [
-            RunEdge(
-                node=Run.from_row(row),
-                cursor=encode_cursor([row.started_at.isoformat(), row.correlation_id]),
-            )
-            for row in page.rows
-        ]
-        return RunConnection(edges=edges, page_info=page_info(page, edges))
+        return connection_of(RunConnection, RunEdge, page, node=Run.from_row, key=run_key)

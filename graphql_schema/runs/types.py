@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 
-from app import global_ids
 from app.db.tables import Run as RunRow
 from app.db.tables import UsageEvent as UsageEventRow
 from app.services.costs import run_reads
@@ -18,15 +17,15 @@ from graphql_schema.loaders import loaders
 from graphql_schema.nodes.connections import (
     AfterArg,
     BeforeArg,
+    Connection,
+    Edge,
     FirstArg,
     LastArg,
-    PageInfo,
     aware,
-    encode_cursor,
-    page_info,
+    connection_of,
     page_request,
 )
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.shaping import copy_fields
 
 USAGE_PAGE = 50
@@ -51,8 +50,8 @@ class UsageEvent(Node):
 
     @classmethod
     def from_row(cls, row: UsageEventRow) -> UsageEvent:
-        opaque = global_ids.encode("UsageEvent", row.event_id)
-        return copy_fields(cls, row, id=strawberry.ID(opaque), kind=UsageKind(row.kind))
+        opaque = opaque_id("UsageEvent", row.event_id)
+        return copy_fields(cls, row, id=opaque, kind=UsageKind(row.kind))
 
 
 @strawberry.type(description="A run's value of one of the tenant's own dimensions.")
@@ -98,7 +97,7 @@ class Run(Node):
         return copy_fields(
             cls,
             row,
-            id=strawberry.ID(global_ids.encode("Run", row.correlation_id)),
+            id=opaque_id("Run", row.correlation_id),
             client_id=strawberry.ID(str(row.client_id)) if row.client_id else None,
             status=RunStatus(row.status),
             row=row,
@@ -136,33 +135,30 @@ class Run(Node):
             info, first=first, after=after, last=last, before=before,
             default=USAGE_PAGE, parse=usage_position,
         )  # fmt: skip
-        async with info.context.session() as session:
-            page = await run_reads.page_of_usage(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                correlation_id=self.correlation_id,
-                request=request,
+        async with info.context.transaction() as tx:
+            page = await tx.call(
+                run_reads.page_of_usage, correlation_id=self.correlation_id, request=request
             )
-            total = await run_reads.usage_count(
-                session=session,
-                tenant_id=info.context.principal.tenant_id,
-                correlation_id=self.correlation_id,
-            )
-        edges = [
-            UsageEventEdge(
-                node=UsageEvent.from_row(row),
-                cursor=encode_cursor([row.occurred_at.isoformat(), row.event_id]),
-            )
-            for row in page.rows
-        ]
-        return UsageEventConnection(
-            edges=edges, page_info=page_info(page, edges), total_count=total
-        )
+            total = await tx.call(run_reads.usage_count, correlation_id=self.correlation_id)
+        return connection_of(
+            UsageEventConnection, UsageEventEdge, page,
+            node=UsageEvent.from_row, key=usage_key, total_count=total,
+        )  # fmt: skip
+
+
+def usage_key(row: UsageEventRow) -> list[Any]:
+    """A usage event's place in its run's order: the cursor's values (see usage_position)."""
+    return [row.occurred_at.isoformat(), row.event_id]
 
 
 def usage_position(values: list[Any]) -> tuple[Any, ...]:
     occurred_at, event_id = values
     return (aware(occurred_at), str(event_id))
+
+
+def run_key(row: RunRow) -> list[Any]:
+    """A run's place in the runs' order: the cursor's values (see run_position)."""
+    return [row.started_at.isoformat(), row.correlation_id]
 
 
 def run_position(values: list[Any]) -> tuple[Any, ...]:
@@ -171,25 +167,21 @@ def run_position(values: list[Any]) -> tuple[Any, ...]:
 
 
 @strawberry.type(description="One run of a page, with its cursor.")
-class RunEdge:
+class RunEdge(Edge[Run]):
     node: Run = strawberry.field(description="The run.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of runs (Relay connection).")
-class RunConnection:
+class RunConnection(Connection[RunEdge]):
     edges: list[RunEdge] = strawberry.field(description="The runs of this page, in order.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
 
 
 @strawberry.type(description="One usage event of a page, with its cursor.")
-class UsageEventEdge:
+class UsageEventEdge(Edge[UsageEvent]):
     node: UsageEvent = strawberry.field(description="The usage event.")
-    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
 
 
 @strawberry.type(description="A page of a run's usage events (Relay connection).")
-class UsageEventConnection:
+class UsageEventConnection(Connection[UsageEventEdge]):
     edges: list[UsageEventEdge] = strawberry.field(description="The events of this page.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
     total_count: int = strawberry.field(description="Usage events of the run, all pages.")

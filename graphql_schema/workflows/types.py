@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app import global_ids
 from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
@@ -21,6 +20,7 @@ from graphql_schema.costs.inputs import (
     BasisArg,
     CohortRangeArg,
     ScopeArg,
+    ScopeInput,
     TimeRangeInput,
     WindowRangeArg,
     checked_scope,
@@ -43,7 +43,7 @@ from graphql_schema.loaders import loaders
 from graphql_schema.mix import resolve as mix_resolve
 from graphql_schema.mix.types import CachingView, SliceCost
 from graphql_schema.nodes.connections import AfterArg, BeforeArg, FirstArg, LastArg, PageArgs
-from graphql_schema.nodes.interface import Node
+from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.readiness.types import AutonomyGate, AutonomyReadiness
 from graphql_schema.roi import resolve as roi_resolve
 from graphql_schema.roi.types import RoiSummary, RoiWindow, RoiWindowConnection
@@ -78,19 +78,36 @@ class LadderRung:
 
 
 def cohort_field(
-    fetch: Callable[[Info, CohortKey], Awaitable[Any]], returns: Any, description: str
+    fetch: Callable[[Info, CohortKey], Awaitable[Any]],
+    returns: Any,
+    description: str,
+    *,
+    priced: bool = False,
 ) -> Any:
     """A Workflow field answered from its cohort (the runs started in `range`, narrowed by
-    `scope`; rack rate): `fetch` loads the figures of the cohort's key through the request's
-    loaders. The field's type is `returns`, or null."""
+    `scope`): `fetch` loads the figures of the cohort's key through the request's loaders. At
+    rack rate, or with `priced` at the `basis` the field then takes. The field's type is
+    `returns`, or null."""
 
-    async def resolver(
+    async def at_rack_rate(
         root: Workflow, info: Info, time_range: CohortRangeArg, scope: ScopeArg = None
     ) -> Any:
-        scoped = await checked_scope(info, scope)
-        return await fetch(info, resolve.cohort_key(root.workflow_id, time_range, scoped))
+        return await fetch(info, await root.cohort(info, time_range, scope))
 
-    return strawberry.field(resolver=resolver, graphql_type=returns | None, description=description)
+    async def at_basis(
+        root: Workflow,
+        info: Info,
+        time_range: CohortRangeArg,
+        scope: ScopeArg = None,
+        basis: BasisArg = CostBasis.RACK_RATE,
+    ) -> Any:
+        return await fetch(info, await root.cohort(info, time_range, scope, basis))
+
+    return strawberry.field(
+        resolver=at_basis if priced else at_rack_rate,
+        graphql_type=returns | None,
+        description=description,
+    )
 
 
 def page_field(
@@ -128,47 +145,42 @@ class Workflow(Node):
 
     @classmethod
     def from_row(cls, row: WorkflowRow) -> Workflow:
-        opaque = global_ids.encode("Workflow", str(row.workflow_id))
-        return copy_fields(cls, row, id=strawberry.ID(opaque))
+        return copy_fields(cls, row, id=opaque_id("Workflow", str(row.workflow_id)))
+
+    async def cohort(
+        self,
+        info: Info,
+        time_range: TimeRangeInput,
+        scope: ScopeInput | None,
+        basis: CostBasis | None = CostBasis.RACK_RATE,
+    ) -> CohortKey:
+        """The key of this workflow's cohort: runs started in `time_range`, `scope` checked."""
+        return resolve.cohort_key(
+            self.workflow_id, time_range, await checked_scope(info, scope), basis
+        )
 
     @strawberry.field(description="The outcome ladder's rungs, in position order.")
     async def ladder(self, info: Info) -> list[LadderRung]:
         rungs = await loaders(info).ladder.load(self.workflow_id)
-        return [LadderRung(key=r.key, name=r.name, position=r.position) for r in rungs]
+        return [copy_fields(LadderRung, r) for r in rungs]
 
-    @strawberry.field(
-        description="Cost per accepted outcome of the cohort of runs started in range "
+    cost_per_outcome = cohort_field(
+        resolve.cost_per_outcome,
+        CostPerOutcome,
+        "Cost per accepted outcome of the cohort of runs started in range "
         "(all their usage, whenever it occurred, plus workflow-level costs booked in range)."
-        + RECONCILED_NOTE
+        + RECONCILED_NOTE,
+        priced=True,
     )
-    async def cost_per_outcome(
-        self,
-        info: Info,
-        time_range: CohortRangeArg,
-        scope: ScopeArg = None,
-        basis: BasisArg = CostBasis.RACK_RATE,
-    ) -> CostPerOutcome | None:
-        key = resolve.cohort_key(
-            self.workflow_id, time_range, await checked_scope(info, scope), basis
-        )
-        return await resolve.cost_per_outcome(info, key)
 
-    @strawberry.field(
-        description="One entry per active rung, in ladder order, for the cohort of runs started "
+    ladder_costs = cohort_field(
+        ladder_resolve.ladder_costs,
+        list[LadderCost],
+        "One entry per active rung, in ladder order, for the cohort of runs started "
         "in range: count = distinct subjects (runs without one) that reached the rung, whenever; "
-        "totalCost = costPerOutcome.totalCost." + RECONCILED_NOTE
+        "totalCost = costPerOutcome.totalCost." + RECONCILED_NOTE,
+        priced=True,
     )
-    async def ladder_costs(
-        self,
-        info: Info,
-        time_range: CohortRangeArg,
-        scope: ScopeArg = None,
-        basis: BasisArg = CostBasis.RACK_RATE,
-    ) -> list[LadderCost] | None:
-        key = resolve.cohort_key(
-            self.workflow_id, time_range, await checked_scope(info, scope), basis
-        )
-        return await ladder_resolve.ladder_costs(info, key)
 
     @strawberry.field(
         description="A rung's figures as consecutive half-open buckets from range.from (the "
@@ -273,7 +285,7 @@ class Workflow(Node):
         scope: decisions_args.ScopeArg = None,
         min_finished: decisions_args.MinFinishedArg = 30,
     ) -> decisions_effort.EffortEconomics | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
+        key = await self.cohort(info, time_range, scope)
         return await decisions_effort.effort_tiers(info, key, min_finished)
 
     @strawberry.field(
@@ -287,7 +299,7 @@ class Workflow(Node):
         scope: decisions_args.ScopeArg = None,
         top: decisions_args.TopArg = 10,
     ) -> decisions_failures.FailureReasons | None:
-        key = resolve.cohort_key(self.workflow_id, time_range, await checked_scope(info, scope))
+        key = await self.cohort(info, time_range, scope)
         return await decisions_failures.workflow_failure_reasons(info, key, top)
 
     @strawberry.field(
@@ -301,14 +313,8 @@ class Workflow(Node):
         time_range: OptionalRangeArg = None,
         status: StatusFilter = None,
     ) -> list[RoiWindow] | None:
-        return await roi_resolve.roi_windows(
-            info,
-            workflow_id=self.workflow_id,
-            workflow_key=self.key,
-            client_id=client_id,
-            time_range=time_range,
-            status=status,
-        )
+        key = roi_resolve.windows_key(self.workflow_id, client_id, time_range, status)
+        return await roi_resolve.roi_windows(info, key, self.key)
 
     @strawberry.field(
         description="ROI of the day-cohorts whose windowStart is in range (sums of roiWindows); "
@@ -382,12 +388,6 @@ class Workflow(Node):
         last: LastArg = None,
         before: BeforeArg = None,
     ) -> RoiWindowConnection | None:
-        return await roi_resolve.roi_windows_connection(
-            info,
-            workflow_id=self.workflow_id,
-            workflow_key=self.key,
-            client_id=client_id,
-            time_range=time_range,
-            status=status,
-            args=PageArgs(first=first, after=after, last=last, before=before),
-        )
+        key = roi_resolve.windows_key(self.workflow_id, client_id, time_range, status)
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await roi_resolve.roi_windows_connection(info, key, self.key, args)

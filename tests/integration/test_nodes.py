@@ -234,6 +234,13 @@ async def test_mutations_answer_the_entity_they_changed(make_tenant):
     # the payload's entity is the one the list shows, under the same id
     listed = await tenant.gql("{ reconciliation { id invoiced } }")
     assert listed["data"]["reconciliation"] == [{"id": invoice["id"], "invoiced": "10.0000000000"}]
+    refetched = await tenant.gql(
+        "query($id: ID!) { node(id: $id) { id ... on ProviderReconciliation { month invoiced } } }",
+        {"id": invoice["id"]},
+    )
+    assert refetched["data"]["node"] == {
+        "id": invoice["id"], "month": "2026-03", "invoiced": "10.0000000000",
+    }  # fmt: skip
     gate = await tenant.gql(
         "query($id: ID!) { node(id: $id) { id ... on AutonomyGate { version } } }",
         {"id": data["setAutonomyGate"]["id"]},
