@@ -19,10 +19,18 @@ Revises: 0002
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from migrations.columns import set_now
+from migrations.columns import (
+    integer,
+    money,
+    references_client,
+    references_workflow,
+    set_now,
+    string,
+    timestamp,
+    uuid,
+)
 from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
 
 revision: str = "0003"
@@ -31,36 +39,21 @@ down_revision: str | None = "0002"
 SCHEDULER_READ = ("roi_dirty", "roi_windows")
 
 
-def _money(name: str, *, nullable: bool = False, total: bool = False) -> sa.Column:
-    precision = 28 if total else 20
-    return sa.Column(name, sa.Numeric(precision=precision, scale=10), nullable=nullable)
-
-
-def _workflow_fk(ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id", "workflow_id"],
-        ["workflows.tenant_id", "workflows.workflow_id"],
-        ondelete=ondelete,
-    )
-
-
 def upgrade() -> None:
     create_tenant_table(
         "revenue_events",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        _money("amount"),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=True),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        string("event_id", 200),
+        uuid("client_id"),
+        money("amount"),
+        timestamp("occurred_at"),
+        uuid("workflow_id", nullable=True),
+        string("subject", 200, nullable=True),
+        string("correlation_id", 200, nullable=True),
+        string("kind", 100, nullable=True),
         set_now("recorded_at"),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
-        _workflow_fk(ondelete=None),
+        timestamp("processed_at", nullable=True),
+        references_client(),
+        references_workflow(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     )
     op.create_index(
@@ -75,23 +68,23 @@ def upgrade() -> None:
 
     create_tenant_table(
         "roi_baselines",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        _money("revenue_per_success"),
-        _money("human_cost_per_task", nullable=True),
+        uuid("workflow_id"),
+        uuid("client_id"),
+        money("revenue_per_success"),
+        money("human_cost_per_task", nullable=True),
         set_now("updated_at"),
-        _workflow_fk(),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
     )
 
     create_tenant_table(
         "revenue_allocations",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        string("event_id", 200),
+        uuid("workflow_id"),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        _money("amount"),
-        sa.Column("runs", sa.Integer(), nullable=False),
+        uuid("client_id"),
+        money("amount"),
+        integer("runs"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "event_id"],
             ["revenue_events.tenant_id", "revenue_events.event_id"],
@@ -105,22 +98,22 @@ def upgrade() -> None:
 
     create_tenant_table(
         "roi_windows",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        uuid("workflow_id"),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        sa.Column("status", sa.String(length=5), nullable=False),
-        sa.Column("runs", sa.Integer(), nullable=False),
-        sa.Column("successes", sa.Integer(), nullable=False),
-        _money("cost", total=True),
-        _money("attributed_revenue", total=True),
-        _money("baseline_revenue", total=True),
-        _money("labor_cost", nullable=True, total=True),
+        uuid("client_id"),
+        string("status", 5),
+        integer("runs"),
+        integer("successes"),
+        money("cost", total=True),
+        money("attributed_revenue", total=True),
+        money("baseline_revenue", total=True),
+        money("labor_cost", nullable=True, total=True),
         sa.Column("revision", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recheck_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("claimants", sa.String(length=32), nullable=True),
+        timestamp("computed_at"),
+        timestamp("recheck_at", nullable=True),
+        string("claimants", 32, nullable=True),
         sa.CheckConstraint("status IN ('OPEN', 'FINAL')", name="ck_roi_windows_status"),
-        _workflow_fk(),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day", "client_id"),
     )
     op.create_index(
@@ -132,10 +125,10 @@ def upgrade() -> None:
 
     create_tenant_table(
         "roi_dirty",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        uuid("workflow_id"),
         sa.Column("cohort_day", sa.Date(), nullable=False),
         set_now("marked_at"),
-        _workflow_fk(),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day"),
     )
 

@@ -20,12 +20,11 @@ Revises: 0006
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from migrations.columns import references_tenant
+from migrations.columns import references_tenant, string
 from migrations.rls import app_role, create_tenant_table, drop_tenant_table
-from migrations.triggers import create_statement_triggers, drop_statement_triggers
+from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -83,29 +82,24 @@ DROP_EMPTY = """
 """
 
 TRIGGERS = (
-    # (name, table, event, transition clause, body)
-    ("usage_events_rollup_ins", "usage_events", "INSERT", "NEW TABLE AS new_usage", USAGE_INSERTED),
-    (
-        "usage_events_rollup_del",
+    *on_writes(
         "usage_events",
-        "DELETE",
-        "OLD TABLE AS old_usage",
-        USAGE_DELETED + ";" + DROP_EMPTY.format(table="old_usage"),
+        "usage",
+        "usage_events_rollup_{event}",
+        {
+            "INSERT": USAGE_INSERTED,
+            "DELETE": USAGE_DELETED + ";" + DROP_EMPTY.format(table="old_usage"),
+            "UPDATE": USAGE_UPDATED + ";" + DROP_EMPTY.format(table="old_usage"),
+        },
     ),
-    (
-        "usage_events_rollup_upd",
-        "usage_events",
-        "UPDATE",
-        "OLD TABLE AS old_usage NEW TABLE AS new_usage",
-        USAGE_UPDATED + ";" + DROP_EMPTY.format(table="old_usage"),
-    ),
-    ("runs_rollup_ins", "runs", "INSERT", "NEW TABLE AS new_runs", RUNS_INSERTED),
-    (
-        "runs_rollup_del",
+    *on_writes(
         "runs",
-        "DELETE",
-        "OLD TABLE AS old_runs",
-        RUNS_DELETED + ";" + DROP_EMPTY.format(table="old_runs"),
+        "runs",
+        "runs_rollup_{event}",
+        {
+            "INSERT": RUNS_INSERTED,
+            "DELETE": RUNS_DELETED + ";" + DROP_EMPTY.format(table="old_runs"),
+        },
     ),
 )
 
@@ -164,7 +158,7 @@ $$
 def upgrade() -> None:
     create_tenant_table(
         "run_costs",
-        sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        string("correlation_id", 200),
         sa.Column("cost", sa.Numeric(), server_default=sa.text("0"), nullable=False),
         sa.Column("events", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("has_run", sa.Boolean(), server_default=sa.text("false"), nullable=False),

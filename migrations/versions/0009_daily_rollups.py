@@ -51,9 +51,9 @@ Revises: 0008
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.columns import references_tenant
+from migrations.columns import references_tenant, string, uuid
 from migrations.rls import app_role, create_tenant_table, drop_tenant_table
-from migrations.triggers import create_statement_triggers, drop_statement_triggers
+from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -145,36 +145,18 @@ USAGE_UPDATED = USAGE_DELTA.format(
 )
 
 TRIGGERS = (
-    # (name, table, event, transition clause, body); each name sorts after its 0007 trigger.
-    ("runs_rollup_ins_days", "runs", "INSERT", "NEW TABLE AS new_runs", RUNS_INSERTED),
-    ("runs_rollup_del_days", "runs", "DELETE", "OLD TABLE AS old_runs", RUNS_DELETED),
-    (
-        "runs_rollup_upd_days",
+    # Each name sorts after its 0007 trigger ("..._ins_days" after "..._ins").
+    *on_writes(
         "runs",
-        "UPDATE",
-        "OLD TABLE AS old_runs NEW TABLE AS new_runs",
-        RUNS_UPDATED,
+        "runs",
+        "runs_rollup_{event}_days",
+        {"INSERT": RUNS_INSERTED, "DELETE": RUNS_DELETED, "UPDATE": RUNS_UPDATED},
     ),
-    (
-        "usage_events_rollup_ins_days",
+    *on_writes(
         "usage_events",
-        "INSERT",
-        "NEW TABLE AS new_usage",
-        USAGE_INSERTED,
-    ),
-    (
-        "usage_events_rollup_del_days",
-        "usage_events",
-        "DELETE",
-        "OLD TABLE AS old_usage",
-        USAGE_DELETED,
-    ),
-    (
-        "usage_events_rollup_upd_days",
-        "usage_events",
-        "UPDATE",
-        "OLD TABLE AS old_usage NEW TABLE AS new_usage",
-        USAGE_UPDATED,
+        "usage",
+        "usage_events_rollup_{event}_days",
+        {"INSERT": USAGE_INSERTED, "DELETE": USAGE_DELETED, "UPDATE": USAGE_UPDATED},
     ),
 )
 
@@ -258,10 +240,10 @@ def upgrade() -> None:
     create_tenant_table(
         "cohort_days",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        uuid("workflow_id"),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        uuid("client_id", nullable=True),
+        string("status", 20),
         sa.Column("all_clients", sa.Boolean(), nullable=False),
         sa.Column("runs", sa.BigInteger(), nullable=False),
         sa.Column("cost", sa.Numeric(), nullable=False),

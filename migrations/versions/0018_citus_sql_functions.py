@@ -28,9 +28,9 @@ Revision ID: 0018
 Revises: 0017
 """
 
-import sqlalchemy as sa
 from alembic import op
 
+from migrations.citus import citus_installed
 from migrations.rls import app_role
 
 revision: str = "0018"
@@ -152,16 +152,8 @@ $function$
 IDENTITY_COLUMNS = (("cohort_days", "id"), ("ladder_reach_dirty", "id"))
 
 
-def _citus(connection: sa.Connection) -> bool:
-    return bool(
-        connection.execute(
-            sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'")
-        ).scalar()
-    )
-
-
 def upgrade() -> None:
-    if not _citus(op.get_bind()):
+    if not citus_installed():
         return
     op.execute(REACH_ROWS)
     op.execute(DIRTY_TENANTS)

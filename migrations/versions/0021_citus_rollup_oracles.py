@@ -33,6 +33,8 @@ import importlib
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.citus import citus_installed
+
 revision: str = "0021"
 down_revision: str | None = "0020"
 
@@ -142,16 +144,8 @@ def _insertable() -> list[str]:
     return found
 
 
-def _citus() -> bool:
-    return bool(
-        op.get_bind()
-        .execute(sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'"))
-        .scalar()
-    )
-
-
 def upgrade() -> None:
-    if not _citus():
+    if not citus_installed():
         return
     for name, columns, body in (RUN_COSTS, COHORT_DAYS):
         op.execute(
