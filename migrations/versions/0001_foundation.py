@@ -6,7 +6,6 @@ Create Date: 2026-11-22 22:48:45.853238
 """
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations.columns import (
     integer,
@@ -108,12 +107,8 @@ def upgrade() -> None:
         references_client(),
         references_workflow(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "correlation_id"),
-    )
-    op.create_index(
-        "ix_runs_client_started", "runs", ["tenant_id", "client_id", "started_at"], unique=False
-    )
-    op.create_index(
-        "ix_runs_workflow_started", "runs", ["tenant_id", "workflow_id", "started_at"], unique=False
+        sa.Index("ix_runs_client_started", "tenant_id", "client_id", "started_at"),
+        sa.Index("ix_runs_workflow_started", "tenant_id", "workflow_id", "started_at"),
     )
     create_tenant_table(
         "usage_events",
@@ -137,16 +132,9 @@ def upgrade() -> None:
         references_client(),
         references_workflow(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_usage_correlation", "usage_events", ["tenant_id", "correlation_id"], unique=False
-    )
-    op.create_index("ix_usage_occurred", "usage_events", ["tenant_id", "occurred_at"], unique=False)
-    op.create_index(
-        "ix_usage_workflow_occurred",
-        "usage_events",
-        ["tenant_id", "workflow_id", "occurred_at"],
-        unique=False,
+        sa.Index("ix_usage_correlation", "tenant_id", "correlation_id"),
+        sa.Index("ix_usage_occurred", "tenant_id", "occurred_at"),
+        sa.Index("ix_usage_workflow_occurred", "tenant_id", "workflow_id", "occurred_at"),
     )
     create_tenant_table(
         "run_labels",
@@ -172,12 +160,7 @@ def _tokens(kind: str) -> sa.Column:
 
 def downgrade() -> None:
     drop_tenant_table("run_labels")
-    op.drop_index("ix_usage_workflow_occurred", table_name="usage_events")
-    op.drop_index("ix_usage_occurred", table_name="usage_events")
-    op.drop_index("ix_usage_correlation", table_name="usage_events")
     drop_tenant_table("usage_events")
-    op.drop_index("ix_runs_workflow_started", table_name="runs")
-    op.drop_index("ix_runs_client_started", table_name="runs")
     drop_tenant_table("runs")
     drop_tenant_table("ladder_rungs")
     drop_tenant_table("workflows")

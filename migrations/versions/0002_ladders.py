@@ -37,16 +37,14 @@ def upgrade() -> None:
         # The rung (hence the workflow) must exist; rungs are retired, never deleted.
         references_rung(),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_outcome_events_correlation",
-        "outcome_events",
-        ["tenant_id", "workflow_id", "rung_key", "correlation_id"],
-    )
-    op.create_index(
-        "ix_outcome_events_subject",
-        "outcome_events",
-        ["tenant_id", "workflow_id", "rung_key", "subject"],
+        sa.Index(
+            "ix_outcome_events_correlation",
+            "tenant_id",
+            "workflow_id",
+            "rung_key",
+            "correlation_id",
+        ),
+        sa.Index("ix_outcome_events_subject", "tenant_id", "workflow_id", "rung_key", "subject"),
     )
     create_tenant_table(
         "cost_ceilings",
@@ -68,7 +66,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_tenant_table("cost_ceilings")
-    op.drop_index("ix_outcome_events_subject", table_name="outcome_events")
-    op.drop_index("ix_outcome_events_correlation", table_name="outcome_events")
     drop_tenant_table("outcome_events")
     op.drop_column("ladder_rungs", "retired_at")

@@ -55,15 +55,14 @@ def upgrade() -> None:
         references_client(),
         references_workflow(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_revenue_client_occurred", "revenue_events", ["tenant_id", "client_id", "occurred_at"]
-    )
-    op.create_index(
-        "ix_revenue_unprocessed",
-        "revenue_events",
-        ["tenant_id", "client_id", "occurred_at"],
-        postgresql_where=sa.text("processed_at IS NULL"),
+        sa.Index("ix_revenue_client_occurred", "tenant_id", "client_id", "occurred_at"),
+        sa.Index(
+            "ix_revenue_unprocessed",
+            "tenant_id",
+            "client_id",
+            "occurred_at",
+            postgresql_where=sa.text("processed_at IS NULL"),
+        ),
     )
 
     create_tenant_table(
@@ -91,9 +90,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "event_id", "workflow_id", "cohort_day"),
-    )
-    op.create_index(
-        "ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"]
+        sa.Index("ix_allocations_window", "tenant_id", "workflow_id", "cohort_day"),
     )
 
     create_tenant_table(
@@ -115,12 +112,11 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('OPEN', 'FINAL')", name="ck_roi_windows_status"),
         references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day", "client_id"),
-    )
-    op.create_index(
-        "ix_roi_windows_recheck",
-        "roi_windows",
-        ["recheck_at"],
-        postgresql_where=sa.text("recheck_at IS NOT NULL"),
+        sa.Index(
+            "ix_roi_windows_recheck",
+            "recheck_at",
+            postgresql_where=sa.text("recheck_at IS NOT NULL"),
+        ),
     )
 
     create_tenant_table(
@@ -182,11 +178,7 @@ def downgrade() -> None:
         op.execute(f"DROP POLICY IF EXISTS roi_scheduler ON {table}")
     op.drop_index("ix_runs_accepted_client_ended", table_name="runs")
     drop_tenant_table("roi_dirty")
-    op.drop_index("ix_roi_windows_recheck", table_name="roi_windows")
     drop_tenant_table("roi_windows")
-    op.drop_index("ix_allocations_window", table_name="revenue_allocations")
     drop_tenant_table("revenue_allocations")
     drop_tenant_table("roi_baselines")
-    op.drop_index("ix_revenue_unprocessed", table_name="revenue_events")
-    op.drop_index("ix_revenue_client_occurred", table_name="revenue_events")
     drop_tenant_table("revenue_events")

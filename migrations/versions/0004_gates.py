@@ -77,11 +77,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "evaluation_id"),
-    )
-    op.create_index(
-        "ix_gate_evaluations_workflow",
-        "gate_evaluations",
-        ["tenant_id", "workflow_id", "evaluated_at"],
+        sa.Index("ix_gate_evaluations_workflow", "tenant_id", "workflow_id", "evaluated_at"),
     )
     create_tenant_table(
         "autonomy_events",
@@ -98,9 +94,7 @@ def upgrade() -> None:
         sa.CheckConstraint(one_of("kind", EVENT_KINDS), name="ck_autonomy_events_kind"),
         references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_autonomy_events_workflow", "autonomy_events", ["tenant_id", "workflow_id", "at"]
+        sa.Index("ix_autonomy_events_workflow", "tenant_id", "workflow_id", "at"),
     )
     _create_tenant_registry()
 
@@ -129,8 +123,6 @@ def _create_tenant_registry() -> None:
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_tenant_ids()")
     op.execute("DROP POLICY IF EXISTS tenant_registry ON tenants")
-    op.drop_index("ix_autonomy_events_workflow", table_name="autonomy_events")
     drop_tenant_table("autonomy_events")
-    op.drop_index("ix_gate_evaluations_workflow", table_name="gate_evaluations")
     drop_tenant_table("gate_evaluations")
     drop_tenant_table("autonomy_gates")

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations.columns import references_tenant, string
+from migrations.functions import tenant_rewrite
 from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
@@ -104,23 +105,16 @@ TRIGGERS = (
 )
 
 # The current tenant's rows recomputed from raw usage and runs (RLS scopes every read).
-REBUILD = """
-CREATE FUNCTION rebuild_run_costs() RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER AS $$
-DECLARE
-    tenant uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
-    written bigint;
-BEGIN
+REBUILD = tenant_rewrite(
+    "rebuild_run_costs",
+    """
     DELETE FROM run_costs WHERE tenant_id = tenant;
     INSERT INTO run_costs (tenant_id, correlation_id, cost, events, has_run)
     SELECT tenant_id, correlation_id, cost, events, has_run
     FROM run_costs_recomputed() WHERE tenant_id = tenant
     ORDER BY tenant_id, correlation_id;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END
-$$
-"""
+""",
+)
 
 # What run_costs must hold, recomputed from raw usage and runs (RLS scopes every read).
 RECOMPUTED = """
@@ -164,13 +158,7 @@ def upgrade() -> None:
         sa.Column("has_run", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "correlation_id"),
-    )
-    op.create_index(
-        "ix_run_costs_orphans",
-        "run_costs",
-        ["tenant_id"],
-        unique=False,
-        postgresql_where=sa.text("NOT has_run"),
+        sa.Index("ix_run_costs_orphans", "tenant_id", postgresql_where=sa.text("NOT has_run")),
     )
     op.create_index(
         "ix_usage_workflow_level",
@@ -216,5 +204,4 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS run_costs_recomputed()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_usage_workflow_level", table_name="usage_events")
-    op.drop_index("ix_run_costs_orphans", table_name="run_costs")
     drop_tenant_table("run_costs")

@@ -52,6 +52,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations.columns import references_tenant, string, uuid
+from migrations.functions import tenant_rewrite
 from migrations.rls import app_role, create_tenant_table, drop_tenant_table
 from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
@@ -178,35 +179,24 @@ LANGUAGE sql STABLE SECURITY INVOKER AS $$
 $$
 """
 
-REBUILD = """
-CREATE FUNCTION rebuild_cohort_days() RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER AS $$
-DECLARE
-    tenant uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
-    written bigint;
-BEGIN
+REBUILD = tenant_rewrite(
+    "rebuild_cohort_days",
+    """
     DELETE FROM cohort_days WHERE tenant_id = tenant;
     INSERT INTO cohort_days
         (tenant_id, workflow_id, day, client_id, status, all_clients, runs, cost)
     SELECT tenant_id, workflow_id, day, client_id, status, all_clients, runs, cost
     FROM cohort_days_recomputed() WHERE tenant_id = tenant
     ORDER BY all_clients DESC, workflow_id, day;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END
-$$
-"""
+""",
+)
 
 # One row per bucket: the rows this statement's snapshot sees, deleted and summed. Rows appended
 # meanwhile by uncommitted writers are not seen, so not deleted: nothing is lost or counted twice
 # (a concurrent compaction deletes, so returns, only rows the other has not).
-COMPACT = """
-CREATE FUNCTION compact_cohort_days() RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER AS $$
-DECLARE
-    tenant uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
-    written bigint;
-BEGIN
+COMPACT = tenant_rewrite(
+    "compact_cohort_days",
+    """
     -- Only buckets holding more than one row are rewritten, so a compaction of an already
     -- compact tenant reads the table once and writes nothing.
     WITH split AS (
@@ -227,11 +217,8 @@ BEGIN
     GROUP BY tenant_id, workflow_id, day, client_id, status, all_clients
     HAVING sum(runs) <> 0 OR sum(cost) <> 0
     ORDER BY all_clients DESC, workflow_id, day;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END
-$$
-"""
+""",
+)
 
 FUNCTIONS = ("cohort_days_recomputed", "rebuild_cohort_days", "compact_cohort_days")
 
@@ -249,11 +236,7 @@ def upgrade() -> None:
         sa.Column("cost", sa.Numeric(), nullable=False),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
-    )
-    op.create_index(
-        "ix_cohort_days_workflow_day",
-        "cohort_days",
-        ["tenant_id", "workflow_id", "all_clients", "day"],
+        sa.Index("ix_cohort_days_workflow_day", "tenant_id", "workflow_id", "all_clients", "day"),
     )
     op.create_index(
         "ix_runs_accepted_status_at",
@@ -298,5 +281,4 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_runs_accepted_status_at", table_name="runs")
-    op.drop_index("ix_cohort_days_workflow_day", table_name="cohort_days")
     drop_tenant_table("cohort_days")

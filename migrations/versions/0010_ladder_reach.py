@@ -48,13 +48,16 @@ down_revision: str | None = "0009"
 
 WHO_OF_RUN = "coalesce('s:' || {r}.subject, 'r:' || {r}.correlation_id)"
 
+# The row type of `ladder_reach` as functions return it (0018 and 0021 redefine them on Citus).
+REACH_TABLE = """RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
+               correlation_id varchar, started_at timestamptz, status_at timestamptz,
+               prev_at timestamptz, next_at timestamptz)"""
+
 # The rows of the given reachers (parallel arrays), from raw runs and outcome events (RLS
 # scopes every read). `ladder_reach` holds exactly these rows for every clean reacher.
-ROWS = """
+ROWS = f"""
 CREATE FUNCTION ladder_reach_rows(tenants uuid[], workflows uuid[], whos text[])
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{REACH_TABLE}
 LANGUAGE sql STABLE SECURITY INVOKER AS $$
 WITH keys AS MATERIALIZED (
     SELECT DISTINCT k.tenant_id, k.workflow_id, k.who::varchar AS who,
@@ -133,9 +136,7 @@ ALL_KEYS = f"""
 
 RECOMPUTED = f"""
 CREATE FUNCTION ladder_reach_recomputed()
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{REACH_TABLE}
 LANGUAGE sql STABLE SECURITY INVOKER AS $$
     SELECT f.* FROM (SELECT array_agg(k.tenant_id) AS t, array_agg(k.workflow_id) AS w,
                             array_agg(k.who) AS k

@@ -15,7 +15,6 @@ Revises: 0011
 """
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from migrations.columns import string, timestamp
@@ -33,13 +32,13 @@ def upgrade() -> None:
         sa.Column("detail", sa.SmallInteger(), nullable=False),
         string("parent_span_id", 16, nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "call_key"),
-    )
-    op.create_index("ix_provider_calls_event", "provider_calls", ["tenant_id", "event_id"])
-    op.create_index(
-        "ix_provider_calls_parent",
-        "provider_calls",
-        ["tenant_id", "parent_span_id"],
-        postgresql_where=sa.text("parent_span_id IS NOT NULL"),
+        sa.Index("ix_provider_calls_event", "tenant_id", "event_id"),
+        sa.Index(
+            "ix_provider_calls_parent",
+            "tenant_id",
+            "parent_span_id",
+            postgresql_where=sa.text("parent_span_id IS NOT NULL"),
+        ),
     )
     create_tenant_table(
         "ingest_health",
@@ -56,6 +55,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_tenant_table("ingest_health")
-    op.drop_index("ix_provider_calls_parent", table_name="provider_calls")
-    op.drop_index("ix_provider_calls_event", table_name="provider_calls")
     drop_tenant_table("provider_calls")

@@ -5,7 +5,6 @@ Revises: 0014
 """
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from migrations.columns import (
@@ -77,11 +76,10 @@ def upgrade() -> None:
         sa.Column("detail", postgresql.JSONB(), nullable=False),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+        sa.Index("ix_audit_log_at", "tenant_id", "at", "event_id"),
     )
-    op.create_index("ix_audit_log_at", "audit_log", ["tenant_id", "at", "event_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_audit_log_at", table_name="audit_log")
     for table in reversed(TABLES):
         drop_tenant_table(table)

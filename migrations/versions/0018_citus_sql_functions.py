@@ -28,6 +28,10 @@ Revision ID: 0018
 Revises: 0017
 """
 
+# ruff: noqa: S608 — the SQL is assembled from constants of this module and 0010, never from input.
+
+import importlib
+
 from alembic import op
 
 from migrations.citus import citus_installed
@@ -36,12 +40,12 @@ from migrations.rls import app_role
 revision: str = "0018"
 down_revision: str | None = "0017"
 
+REACH_TABLE = importlib.import_module("migrations.versions.0010_ladder_reach").REACH_TABLE
+
 # 0010's statement for one tenant (%L: the tenant, as a literal; $1, $2: workflows, whos).
-REACH_ROWS = r"""
+REACH_ROWS = f"""
 CREATE OR REPLACE FUNCTION ladder_reach_rows(tenants uuid[], workflows uuid[], whos text[])
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{REACH_TABLE}
 LANGUAGE plpgsql STABLE SECURITY INVOKER AS $function$
 DECLARE
     one uuid;
