@@ -1,8 +1,8 @@
 """Validate a whole batch before anything is written: shape, references, and LLM pricing.
 
 All-or-nothing: the batch is valid only when every record is. References are resolved with one
-query per kind (workflows by key, clients by id, stored runs by correlation id, prices by
-(provider, model)), never one query per record. A batch's usage records, when all their fields
+query per kind (`references`: workflows by key, clients by id, stored runs by correlation id;
+`price_book`: prices by (provider, model)), never one query per record. A batch's usage records, when all their fields
 read cleanly, are checked and priced a column at a time straight into the rows to write (no object
 per event; integer pricing by `ScaledPrice`); at any problem in the batch the whole batch is
 validated record by record instead, which reports every error exactly.
@@ -41,6 +41,7 @@ from app.services.ingest.records import (
     parse_records,
     read_usage_columns,
 )
+from app.services.ingest.references import known_clients, stored_runs, workflow_ids
 from app.services.ingest.revenue import RevenueRecord, check_revenue
 
 REPORTED = "reported"
@@ -179,14 +180,7 @@ async def _check_workflows(
         for r in drafts.records
         if isinstance(r, RunRecord | UsageRecord | OutcomeRecord) and drafts.sound(r, "workflowKey")
     ]
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
-        "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])",
-        tenant_id,
-        sorted({r.workflow_key for r in wanted}),
-    )
-    known: dict[str, uuid.UUID] = {row["key"]: row["workflow_id"] for row in rows}
+    known = await workflow_ids(conn, tenant_id, {r.workflow_key for r in wanted})
     for r in wanted:
         if r.workflow_key not in known:
             drafts.add(
@@ -205,14 +199,9 @@ async def _check_clients(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> No
         for r in drafts.records
         if isinstance(r, RunRecord | UsageRecord) and r.client_id is not None
     ]
-    if not wanted:
-        return
-    rows = await conn.fetch(
-        "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])",
-        tenant_id,
-        sorted({r.client_id for r in wanted if r.client_id is not None}),
+    known = await known_clients(
+        conn, tenant_id, {r.client_id for r in wanted if r.client_id is not None}
     )
-    known = {row["client_id"] for row in rows}
     for r in wanted:
         if r.client_id not in known:
             drafts.add(RecordError(r.index, "clientId", f"no client {r.client_id} in this tenant"))
@@ -232,14 +221,7 @@ async def _check_label_runs(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) ->
         and drafts.sound(r, "correlationId")
         and r.correlation_id not in in_batch
     ]
-    if not wanted:
-        return
-    rows = await conn.fetch(
-        "SELECT correlation_id FROM runs WHERE tenant_id = $1 AND correlation_id = ANY($2::text[])",
-        tenant_id,
-        sorted({r.correlation_id for r in wanted}),
-    )
-    stored = {row["correlation_id"] for row in rows}
+    stored = await stored_runs(conn, tenant_id, {r.correlation_id for r in wanted})
     for r in wanted:
         if r.correlation_id not in stored:
             drafts.add(
@@ -330,23 +312,12 @@ async def _validate_usage_columns(
         correlation_ids, workflow_keys, client_ids, occurred, providers, models, steps,
         teams, efforts, latencies, reported,
     ) = columns  # fmt: skip
-    rows = await conn.fetch(
-        "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])",
-        tenant_id,
-        sorted(set(workflow_keys)),
-    )
-    workflows: dict[str, uuid.UUID] = {row["key"]: row["workflow_id"] for row in rows}
+    workflows = await workflow_ids(conn, tenant_id, workflow_keys)
     if not workflows.keys() >= set(workflow_keys):
         return None
     clients = {c for c in client_ids if c is not None}
-    if clients:
-        rows = await conn.fetch(
-            "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])",
-            tenant_id,
-            sorted(clients),
-        )
-        if {row["client_id"] for row in rows} != clients:
-            return None
+    if await known_clients(conn, tenant_id, clients) != clients:
+        return None
 
     # Reported costs as given; the others (LLM usage, see read_usage_columns) are priced.
     to_price = [i for i, cost in enumerate(reported) if cost is None]
