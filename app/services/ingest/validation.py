@@ -2,10 +2,11 @@
 
 All-or-nothing: the batch is valid only when every record is. References are resolved with one
 query per kind (`references`: workflows by key, clients by id, stored runs by correlation id;
-`price_book`: prices by (provider, model)), never one query per record. A batch's usage records, when all their fields
-read cleanly, are checked and priced a column at a time straight into the rows to write (no object
-per event; integer pricing by `ScaledPrice`); at any problem in the batch the whole batch is
-validated record by record instead, which reports every error exactly.
+`price_book`: prices by (provider, model)), never one query per record. A batch's usage
+records, when all their fields read cleanly, are checked and priced a column at a time straight
+into the rows to write (no object per event; integer pricing by `ScaledPrice`); at any problem in
+the batch the whole batch is validated record by record instead, which reports every error
+exactly.
 
 Pricing (a decision, not an accident): LLM usage that reports no `cost` is priced from the
 tenant's price book in force at `occurredAt` (the latest `effective_from <= occurredAt`) and stored
@@ -18,7 +19,7 @@ never re-priced. Every non-LLM kind must report its cost (checked in `records`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -89,6 +90,25 @@ class _Drafts:
 
     def sound(self, record: Record, name: str) -> bool:
         return (record.index, name) not in self.failed
+
+    def require(
+        self, records: Sequence[Record], found: Container[object], name: str, message: str
+    ) -> None:
+        """An error on `name` for each of `records` whose value there (the record's attribute of
+        that field) is not in `found`; `message` is formatted with the value."""
+        attribute = FIELD_ATTRIBUTES[name]
+        for record in records:
+            value = getattr(record, attribute)
+            if value not in found:
+                self.add(RecordError(record.index, name, message.format(value)))
+
+
+# The record attribute behind each field a reference check names.
+FIELD_ATTRIBUTES = {
+    "workflowKey": "workflow_key",
+    "clientId": "client_id",
+    "correlationId": "correlation_id",
+}
 
 
 async def validate_batch(
@@ -181,15 +201,12 @@ async def _check_workflows(
         if isinstance(r, RunRecord | UsageRecord | OutcomeRecord) and drafts.sound(r, "workflowKey")
     ]
     known = await workflow_ids(conn, tenant_id, {r.workflow_key for r in wanted})
-    for r in wanted:
-        if r.workflow_key not in known:
-            drafts.add(
-                RecordError(
-                    r.index,
-                    "workflowKey",
-                    f"no workflow {r.workflow_key!r} in this tenant; create it with upsertWorkflow",
-                )
-            )
+    drafts.require(
+        wanted,
+        known,
+        "workflowKey",
+        "no workflow {!r} in this tenant; create it with upsertWorkflow",
+    )
     return known
 
 
@@ -202,9 +219,7 @@ async def _check_clients(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> No
     known = await known_clients(
         conn, tenant_id, {r.client_id for r in wanted if r.client_id is not None}
     )
-    for r in wanted:
-        if r.client_id not in known:
-            drafts.add(RecordError(r.index, "clientId", f"no client {r.client_id} in this tenant"))
+    drafts.require(wanted, known, "clientId", "no client {} in this tenant")
 
 
 async def _check_label_runs(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> None:
@@ -222,15 +237,9 @@ async def _check_label_runs(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) ->
         and r.correlation_id not in in_batch
     ]
     stored = await stored_runs(conn, tenant_id, {r.correlation_id for r in wanted})
-    for r in wanted:
-        if r.correlation_id not in stored:
-            drafts.add(
-                RecordError(
-                    r.index,
-                    "correlationId",
-                    f"no run {r.correlation_id!r} is stored or started in this batch",
-                )
-            )
+    drafts.require(
+        wanted, stored, "correlationId", "no run {!r} is stored or started in this batch"
+    )
 
 
 async def _check_dimensions(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> None:
