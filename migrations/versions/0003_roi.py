@@ -31,7 +31,13 @@ from migrations.columns import (
     timestamp,
     uuid,
 )
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
+from migrations.rls import (
+    create_tenant_table,
+    drop_tenant_table,
+    only_app_may_execute,
+    owner_reads_all,
+    refuse_app_role,
+)
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -139,13 +145,9 @@ def upgrade() -> None:
 
 
 def _create_scheduler_function() -> None:
-    role = app_role()
     refuse_app_role()
     for table in SCHEDULER_READ:
-        op.execute(
-            f"CREATE POLICY roi_scheduler ON {table} AS PERMISSIVE FOR SELECT TO CURRENT_USER "
-            "USING (true)"
-        )
+        owner_reads_all("roi_scheduler", table)
     op.execute(
         """
         CREATE FUNCTION ledger_dirty_tenants(at timestamptz)
@@ -168,8 +170,7 @@ def _create_scheduler_function() -> None:
         $$
         """
     )
-    op.execute("REVOKE ALL ON FUNCTION ledger_dirty_tenants(timestamptz) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_dirty_tenants(timestamptz) TO {role}")
+    only_app_may_execute("ledger_dirty_tenants(timestamptz)")
 
 
 def downgrade() -> None:

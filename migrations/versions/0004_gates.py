@@ -20,7 +20,13 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from migrations.columns import integer, money, one_of, references_workflow, string, timestamp, uuid
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
+from migrations.rls import (
+    create_tenant_table,
+    drop_tenant_table,
+    only_app_may_execute,
+    owner_reads_all,
+    refuse_app_role,
+)
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -100,14 +106,10 @@ def upgrade() -> None:
 
 
 def _create_tenant_registry() -> None:
-    role = app_role()
     # The registry must be owned by a role other than the application role, or it would hand
     # the application role the cross-tenant read that RLS exists to deny.
     refuse_app_role()
-    op.execute(
-        "CREATE POLICY tenant_registry ON tenants AS PERMISSIVE FOR SELECT TO CURRENT_USER "
-        "USING (true)"
-    )
+    owner_reads_all("tenant_registry", "tenants")
     op.execute(
         """
         CREATE FUNCTION ledger_tenant_ids() RETURNS SETOF uuid
@@ -116,8 +118,7 @@ def _create_tenant_registry() -> None:
         AS $$ SELECT tenant_id FROM public.tenants ORDER BY tenant_id $$
         """
     )
-    op.execute("REVOKE ALL ON FUNCTION ledger_tenant_ids() FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_tenant_ids() TO {role}")
+    only_app_may_execute("ledger_tenant_ids()")
 
 
 def downgrade() -> None:

@@ -24,7 +24,13 @@ from alembic import op
 
 from migrations.columns import references_tenant, string
 from migrations.functions import tenant_rewrite
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table
+from migrations.rls import (
+    app_may_execute,
+    app_role,
+    create_tenant_table,
+    drop_tenant_table,
+    every_tenant,
+)
 from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0007"
@@ -167,33 +173,29 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("correlation_id IS NULL"),
     )
-    # Backfill from raw rows. The owner reads every tenant: lift FORCE for this transaction
-    # only (the owner is then exempt from the policies), and put it back below.
-    for table in ("usage_events", "runs"):
-        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-    op.execute(
-        """
+    # Backfill from raw rows, every tenant's.
+    with every_tenant("usage_events", "runs"):
+        op.execute(
+            """
         INSERT INTO run_costs (tenant_id, correlation_id, cost, events, has_run)
         SELECT tenant_id, correlation_id, sum(cost), count(*), false
         FROM usage_events WHERE correlation_id IS NOT NULL
         GROUP BY tenant_id, correlation_id
         """
-    )
-    op.execute(
-        """
+        )
+        op.execute(
+            """
         INSERT INTO run_costs AS rc (tenant_id, correlation_id, cost, events, has_run)
         SELECT tenant_id, correlation_id, 0, 0, true FROM runs
         ON CONFLICT (tenant_id, correlation_id) DO UPDATE SET has_run = true
         """
-    )
-    for table in ("usage_events", "runs"):
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        )
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
     op.execute(REBUILD)
     for function in ("run_costs_recomputed", "rebuild_run_costs"):
-        op.execute(f"GRANT EXECUTE ON FUNCTION {function}() TO {app_role()}")
+        app_may_execute(f"{function}()")
     op.execute("ANALYZE run_costs")
     op.execute(JIT.format(role=app_role(), action="SET jit = off"))
 

@@ -53,7 +53,7 @@ from alembic import op
 
 from migrations.columns import references_tenant, string, uuid
 from migrations.functions import tenant_rewrite
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table
+from migrations.rls import app_may_execute, create_tenant_table, drop_tenant_table, every_tenant
 from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0009"
@@ -244,12 +244,10 @@ def upgrade() -> None:
         ["tenant_id", "workflow_id", "status_at"],
         postgresql_where=sa.text("status = 'ACCEPTED'"),
     )
-    # Backfill: each run's cost from run_costs (0007 keeps it equal to its raw usage sum). The
-    # owner reads every tenant: FORCE lifted for this transaction only, put back below.
-    op.execute("ALTER TABLE runs NO FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE run_costs NO FORCE ROW LEVEL SECURITY")
-    op.execute(
-        """
+    # Backfill: each run's cost from run_costs (0007 keeps it equal to its raw usage sum).
+    with every_tenant("runs", "run_costs"):
+        op.execute(
+            """
         INSERT INTO cohort_days
         (tenant_id, workflow_id, day, client_id, status, all_clients, runs, cost)
         SELECT r.tenant_id, r.workflow_id, ((r.started_at AT TIME ZONE 'UTC')::date),
@@ -263,16 +261,14 @@ def upgrade() -> None:
         -- The all-clients rows together, by workflow and day: what unscoped reads scan.
         ORDER BY 6 DESC, 1, 2, 3
         """
-    )
-    op.execute("ALTER TABLE runs FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE run_costs FORCE ROW LEVEL SECURITY")
+        )
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
     op.execute(REBUILD)
     op.execute(COMPACT)
     for function in FUNCTIONS:
-        op.execute(f"GRANT EXECUTE ON FUNCTION {function}() TO {app_role()}")
+        app_may_execute(f"{function}()")
     op.execute("ANALYZE cohort_days")
 
 

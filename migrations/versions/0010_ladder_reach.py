@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations.columns import references_tenant, string, timestamp, uuid
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table
+from migrations.rls import app_may_execute, create_tenant_table, drop_tenant_table, every_tenant
 from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0010"
@@ -357,12 +357,10 @@ def upgrade() -> None:
     )
     op.execute(ROWS)
     op.execute(RECOMPUTED)
-    # Backfill every tenant as the owner: FORCE lifted for this transaction only, put back below.
-    op.execute("ALTER TABLE runs NO FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE outcome_events NO FORCE ROW LEVEL SECURITY")
-    op.execute(f"INSERT INTO ladder_reach {INSERT_COLUMNS} SELECT * FROM ladder_reach_recomputed()")
-    op.execute("ALTER TABLE runs FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE outcome_events FORCE ROW LEVEL SECURITY")
+    with every_tenant("runs", "outcome_events"):
+        op.execute(
+            f"INSERT INTO ladder_reach {INSERT_COLUMNS} SELECT * FROM ladder_reach_recomputed()"
+        )
     op.execute(DAYS_OF_ROWS.format(rows="ladder_reach", sign=""))
     op.create_index(
         "ix_ladder_reach_prev",
@@ -389,7 +387,7 @@ def upgrade() -> None:
     op.execute(REBUILD)
     op.execute(DRAIN)
     for function, args in FUNCTIONS:
-        op.execute(f"GRANT EXECUTE ON FUNCTION {function}({args}) TO {app_role()}")
+        app_may_execute(f"{function}({args})")
     op.execute("ANALYZE ladder_reach")
     op.execute("ANALYZE ladder_reach_days")
 
