@@ -5,41 +5,42 @@ belongs to one table)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 
-def tenant_id() -> sa.Column:
+def tenant_id() -> sa.Column[Any]:
     """The tenant key every tenant table starts with."""
     return sa.Column("tenant_id", sa.Uuid(), nullable=False)
 
 
-def string(name: str, length: int, *, nullable: bool = False) -> sa.Column:
+def string(name: str, length: int, *, nullable: bool = False) -> sa.Column[Any]:
     """A VARCHAR(length) column."""
     return sa.Column(name, sa.String(length=length), nullable=nullable)
 
 
-def uuid(name: str, *, nullable: bool = False) -> sa.Column:
+def uuid(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.Uuid(), nullable=nullable)
 
 
-def integer(name: str, *, nullable: bool = False) -> sa.Column:
+def integer(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.Integer(), nullable=nullable)
 
 
-def timestamp(name: str, *, nullable: bool = False) -> sa.Column:
+def timestamp(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     """A timestamp with time zone the application sets."""
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def set_now(name: str) -> sa.Column:
+def set_now(name: str) -> sa.Column[Any]:
     """A timestamp the database sets when the row is inserted (created_at, recorded_at, ...)."""
     return sa.Column(
         name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
     )
 
 
-def money(name: str, *, nullable: bool = False, total: bool = False) -> sa.Column:
+def money(name: str, *, nullable: bool = False, total: bool = False) -> sa.Column[Any]:
     """An exact amount (USD), NUMERIC(20, 10); a `total` of many amounts NUMERIC(28, 10)."""
     precision = 28 if total else 20
     return sa.Column(name, sa.Numeric(precision=precision, scale=10), nullable=nullable)

@@ -107,7 +107,7 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
-def create_tenant_table(name: str, *items: sa.SchemaItem) -> None:
+def create_tenant_table(name: str, *items: sa.schema.SchemaItem) -> None:
     """Create the tenant table `name` (tenant_id first, then `items`) with RLS and its grants."""
     op.create_table(name, tenant_id(), *items)
     enable_tenant_rls(name)
