@@ -3,6 +3,9 @@ revisions (autogenerate does not see them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -52,6 +55,40 @@ def refuse_app_role() -> None:
     )
 
 
+def app_may_execute(function: str) -> None:
+    """Grant the application role EXECUTE on `function` (its signature: "name(arg types)")."""
+    op.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {app_role()}")
+
+
+def only_app_may_execute(function: str) -> None:
+    """Only the application role may execute `function` (a cross-tenant SECURITY DEFINER one):
+    revoked from PUBLIC, granted to the app role."""
+    op.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+    app_may_execute(function)
+
+
+def owner_reads_all(policy: str, table: str) -> None:
+    """A SELECT-only policy `policy` on `table` for the migrating (owner) role: FORCE ROW LEVEL
+    SECURITY binds the owner too, and the SECURITY DEFINER functions it owns read every tenant's
+    rows through this policy. The owner could disable RLS at will: it gains nothing new, and the
+    application role still sees only its own tenant."""
+    op.execute(
+        f"CREATE POLICY {policy} ON {table} AS PERMISSIVE FOR SELECT TO CURRENT_USER USING (true)"
+    )
+
+
+@contextmanager
+def every_tenant(*tables: str) -> Iterator[None]:
+    """A backfill by the owner of every tenant's rows of `tables`: FORCE is lifted for the block
+    (so the owner is exempt from their policies), in this transaction only, and put back after.
+    (Not in a `finally`: a failed backfill aborts the migration's transaction, FORCE with it.)"""
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    yield
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+
+
 def enable_tenant_rls(table: str) -> None:
     """Enable and force RLS on `table`, with one policy for reads and writes, and grant DML."""
     role = app_role()
@@ -70,7 +107,7 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
-def create_tenant_table(name: str, *items: sa.SchemaItem) -> None:
+def create_tenant_table(name: str, *items: sa.schema.SchemaItem) -> None:
     """Create the tenant table `name` (tenant_id first, then `items`) with RLS and its grants."""
     op.create_table(name, tenant_id(), *items)
     enable_tenant_rls(name)

@@ -7,11 +7,34 @@ of the same name calling it. Triggers of one event fire in name order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from alembic import op
 
 Trigger = tuple[str, str, str, str, str]
+
+# Per event: its short name in trigger names, and the transition tables it sees.
+EVENTS = {
+    "INSERT": ("ins", "NEW TABLE AS new_{rows}"),
+    "DELETE": ("del", "OLD TABLE AS old_{rows}"),
+    "UPDATE": ("upd", "OLD TABLE AS old_{rows} NEW TABLE AS new_{rows}"),
+}
+
+
+def on_writes(table: str, rows: str, name: str, bodies: Mapping[str, str]) -> list[Trigger]:
+    """One trigger on `table` per event of `bodies` (INSERT, DELETE, UPDATE), in that mapping's
+    order: named `name` with `{event}` replaced by ins, del or upd, its body seeing the
+    statement's rows as `new_<rows>` (INSERT, UPDATE) and `old_<rows>` (DELETE, UPDATE)."""
+    return [
+        (
+            name.format(event=EVENTS[event][0]),
+            table,
+            event,
+            EVENTS[event][1].format(rows=rows),
+            body,
+        )
+        for event, body in bodies.items()
+    ]
 
 
 def create_statement_triggers(triggers: Sequence[Trigger]) -> None:

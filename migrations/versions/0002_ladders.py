@@ -9,10 +9,9 @@ Revises: 0001
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from migrations.columns import money, set_now
+from migrations.columns import money, one_of, references_rung, set_now, string, timestamp, uuid
 from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0002"
@@ -22,65 +21,50 @@ CEILING_DIMENSIONS = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM")
 
 
 def upgrade() -> None:
-    op.add_column(
-        "ladder_rungs", sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    op.add_column("ladder_rungs", timestamp("retired_at", nullable=True))
     create_tenant_table(
         "outcome_events",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("rung_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        string("event_id", 200),
+        uuid("workflow_id"),
+        string("rung_key", 100),
+        string("subject", 200, nullable=True),
+        string("correlation_id", 200, nullable=True),
+        timestamp("occurred_at"),
         set_now("recorded_at"),
         sa.CheckConstraint(
             "subject IS NOT NULL OR correlation_id IS NOT NULL", name="ck_outcome_events_link"
         ),
         # The rung (hence the workflow) must exist; rungs are retired, never deleted.
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "workflow_id", "rung_key"],
-            ["ladder_rungs.tenant_id", "ladder_rungs.workflow_id", "ladder_rungs.key"],
-            ondelete="CASCADE",
-        ),
+        references_rung(),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_outcome_events_correlation",
-        "outcome_events",
-        ["tenant_id", "workflow_id", "rung_key", "correlation_id"],
-    )
-    op.create_index(
-        "ix_outcome_events_subject",
-        "outcome_events",
-        ["tenant_id", "workflow_id", "rung_key", "subject"],
+        sa.Index(
+            "ix_outcome_events_correlation",
+            "tenant_id",
+            "workflow_id",
+            "rung_key",
+            "correlation_id",
+        ),
+        sa.Index("ix_outcome_events_subject", "tenant_id", "workflow_id", "rung_key", "subject"),
     )
     create_tenant_table(
         "cost_ceilings",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("rung_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("dimension", sa.String(length=20), nullable=False),
-        sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        uuid("workflow_id"),
+        string("rung_key", 100),
+        string("dimension", 20),
+        string("value", 200),
         money("ceiling"),
         set_now("created_at"),
         set_now("updated_at"),
         sa.CheckConstraint(
-            "dimension IN (" + ", ".join(f"'{d}'" for d in CEILING_DIMENSIONS) + ")",
-            name="ck_cost_ceilings_dimension",
+            one_of("dimension", CEILING_DIMENSIONS), name="ck_cost_ceilings_dimension"
         ),
         sa.CheckConstraint("ceiling >= 0", name="ck_cost_ceilings_non_negative"),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "workflow_id", "rung_key"],
-            ["ladder_rungs.tenant_id", "ladder_rungs.workflow_id", "ladder_rungs.key"],
-            ondelete="CASCADE",
-        ),
+        references_rung(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "rung_key", "dimension", "value"),
     )
 
 
 def downgrade() -> None:
     drop_tenant_table("cost_ceilings")
-    op.drop_index("ix_outcome_events_subject", table_name="outcome_events")
-    op.drop_index("ix_outcome_events_correlation", table_name="outcome_events")
     drop_tenant_table("outcome_events")
     op.drop_column("ladder_rungs", "retired_at")

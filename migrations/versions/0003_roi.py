@@ -19,11 +19,25 @@ Revises: 0002
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from migrations.columns import set_now
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
+from migrations.columns import (
+    integer,
+    money,
+    references_client,
+    references_workflow,
+    set_now,
+    string,
+    timestamp,
+    uuid,
+)
+from migrations.rls import (
+    create_tenant_table,
+    drop_tenant_table,
+    only_app_may_execute,
+    owner_reads_all,
+    refuse_app_role,
+)
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -31,111 +45,92 @@ down_revision: str | None = "0002"
 SCHEDULER_READ = ("roi_dirty", "roi_windows")
 
 
-def _money(name: str, *, nullable: bool = False, total: bool = False) -> sa.Column:
-    precision = 28 if total else 20
-    return sa.Column(name, sa.Numeric(precision=precision, scale=10), nullable=nullable)
-
-
-def _workflow_fk(ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id", "workflow_id"],
-        ["workflows.tenant_id", "workflows.workflow_id"],
-        ondelete=ondelete,
-    )
-
-
 def upgrade() -> None:
     create_tenant_table(
         "revenue_events",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        _money("amount"),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=True),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        string("event_id", 200),
+        uuid("client_id"),
+        money("amount"),
+        timestamp("occurred_at"),
+        uuid("workflow_id", nullable=True),
+        string("subject", 200, nullable=True),
+        string("correlation_id", 200, nullable=True),
+        string("kind", 100, nullable=True),
         set_now("recorded_at"),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
-        _workflow_fk(ondelete=None),
+        timestamp("processed_at", nullable=True),
+        references_client(),
+        references_workflow(ondelete=None),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_revenue_client_occurred", "revenue_events", ["tenant_id", "client_id", "occurred_at"]
-    )
-    op.create_index(
-        "ix_revenue_unprocessed",
-        "revenue_events",
-        ["tenant_id", "client_id", "occurred_at"],
-        postgresql_where=sa.text("processed_at IS NULL"),
+        sa.Index("ix_revenue_client_occurred", "tenant_id", "client_id", "occurred_at"),
+        sa.Index(
+            "ix_revenue_unprocessed",
+            "tenant_id",
+            "client_id",
+            "occurred_at",
+            postgresql_where=sa.text("processed_at IS NULL"),
+        ),
     )
 
     create_tenant_table(
         "roi_baselines",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        _money("revenue_per_success"),
-        _money("human_cost_per_task", nullable=True),
+        uuid("workflow_id"),
+        uuid("client_id"),
+        money("revenue_per_success"),
+        money("human_cost_per_task", nullable=True),
         set_now("updated_at"),
-        _workflow_fk(),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "client_id"),
     )
 
     create_tenant_table(
         "revenue_allocations",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        string("event_id", 200),
+        uuid("workflow_id"),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        _money("amount"),
-        sa.Column("runs", sa.Integer(), nullable=False),
+        uuid("client_id"),
+        money("amount"),
+        integer("runs"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "event_id"],
             ["revenue_events.tenant_id", "revenue_events.event_id"],
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "event_id", "workflow_id", "cohort_day"),
-    )
-    op.create_index(
-        "ix_allocations_window", "revenue_allocations", ["tenant_id", "workflow_id", "cohort_day"]
+        sa.Index("ix_allocations_window", "tenant_id", "workflow_id", "cohort_day"),
     )
 
     create_tenant_table(
         "roi_windows",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        uuid("workflow_id"),
         sa.Column("cohort_day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        sa.Column("status", sa.String(length=5), nullable=False),
-        sa.Column("runs", sa.Integer(), nullable=False),
-        sa.Column("successes", sa.Integer(), nullable=False),
-        _money("cost", total=True),
-        _money("attributed_revenue", total=True),
-        _money("baseline_revenue", total=True),
-        _money("labor_cost", nullable=True, total=True),
+        uuid("client_id"),
+        string("status", 5),
+        integer("runs"),
+        integer("successes"),
+        money("cost", total=True),
+        money("attributed_revenue", total=True),
+        money("baseline_revenue", total=True),
+        money("labor_cost", nullable=True, total=True),
         sa.Column("revision", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recheck_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("claimants", sa.String(length=32), nullable=True),
+        timestamp("computed_at"),
+        timestamp("recheck_at", nullable=True),
+        string("claimants", 32, nullable=True),
         sa.CheckConstraint("status IN ('OPEN', 'FINAL')", name="ck_roi_windows_status"),
-        _workflow_fk(),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day", "client_id"),
-    )
-    op.create_index(
-        "ix_roi_windows_recheck",
-        "roi_windows",
-        ["recheck_at"],
-        postgresql_where=sa.text("recheck_at IS NOT NULL"),
+        sa.Index(
+            "ix_roi_windows_recheck",
+            "recheck_at",
+            postgresql_where=sa.text("recheck_at IS NOT NULL"),
+        ),
     )
 
     create_tenant_table(
         "roi_dirty",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        uuid("workflow_id"),
         sa.Column("cohort_day", sa.Date(), nullable=False),
         set_now("marked_at"),
-        _workflow_fk(),
+        references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "cohort_day"),
     )
 
@@ -150,13 +145,9 @@ def upgrade() -> None:
 
 
 def _create_scheduler_function() -> None:
-    role = app_role()
     refuse_app_role()
     for table in SCHEDULER_READ:
-        op.execute(
-            f"CREATE POLICY roi_scheduler ON {table} AS PERMISSIVE FOR SELECT TO CURRENT_USER "
-            "USING (true)"
-        )
+        owner_reads_all("roi_scheduler", table)
     op.execute(
         """
         CREATE FUNCTION ledger_dirty_tenants(at timestamptz)
@@ -179,8 +170,7 @@ def _create_scheduler_function() -> None:
         $$
         """
     )
-    op.execute("REVOKE ALL ON FUNCTION ledger_dirty_tenants(timestamptz) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_dirty_tenants(timestamptz) TO {role}")
+    only_app_may_execute("ledger_dirty_tenants(timestamptz)")
 
 
 def downgrade() -> None:
@@ -189,11 +179,7 @@ def downgrade() -> None:
         op.execute(f"DROP POLICY IF EXISTS roi_scheduler ON {table}")
     op.drop_index("ix_runs_accepted_client_ended", table_name="runs")
     drop_tenant_table("roi_dirty")
-    op.drop_index("ix_roi_windows_recheck", table_name="roi_windows")
     drop_tenant_table("roi_windows")
-    op.drop_index("ix_allocations_window", table_name="revenue_allocations")
     drop_tenant_table("revenue_allocations")
     drop_tenant_table("roi_baselines")
-    op.drop_index("ix_revenue_unprocessed", table_name="revenue_events")
-    op.drop_index("ix_revenue_client_occurred", table_name="revenue_events")
     drop_tenant_table("revenue_events")

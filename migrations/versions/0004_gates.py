@@ -15,15 +15,18 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.columns import money, references_workflow
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table, refuse_app_role
+from migrations.columns import integer, money, one_of, references_workflow, string, timestamp, uuid
+from migrations.rls import (
+    create_tenant_table,
+    drop_tenant_table,
+    only_app_may_execute,
+    owner_reads_all,
+    refuse_app_role,
+)
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -32,25 +35,21 @@ CHECK_STATUSES = ("PASS", "FAIL", "INSUFFICIENT_DATA")
 EVENT_KINDS = ("PROMOTED", "REFUSED", "DEMOTED", "AUTO_DEMOTED")
 
 
-def _one_of(column: str, values: Sequence[str]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 def upgrade() -> None:
     create_tenant_table(
         "autonomy_gates",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("target_level", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        uuid("workflow_id"),
+        integer("target_level"),
+        integer("version"),
         sa.Column("min_acceptance_rate", sa.Double(), nullable=False),
-        sa.Column("min_sample_size", sa.Integer(), nullable=False),
+        integer("min_sample_size"),
         sa.Column("confidence", sa.Double(), nullable=False),
         money("max_cost_per_outcome"),
         sa.Column("max_drift_pct", sa.Double(), nullable=False),
-        sa.Column("window_days", sa.Integer(), nullable=False),
-        sa.Column("auto_demote_after", sa.Integer(), nullable=True),
-        sa.Column("set_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        integer("window_days"),
+        integer("auto_demote_after", nullable=True),
+        string("set_by", 200),
+        timestamp("set_at"),
         sa.CheckConstraint(
             "target_level >= 1 AND version >= 1 AND min_sample_size >= 1"
             " AND min_acceptance_rate BETWEEN 0 AND 1 AND confidence > 0 AND confidence < 1"
@@ -64,15 +63,15 @@ def upgrade() -> None:
     )
     create_tenant_table(
         "gate_evaluations",
-        sa.Column("evaluation_id", sa.Uuid(), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("target_level", sa.Integer(), nullable=False),
-        sa.Column("gate_version", sa.Integer(), nullable=False),
-        sa.Column("workflow_level", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        uuid("evaluation_id"),
+        uuid("workflow_id"),
+        integer("target_level"),
+        integer("gate_version"),
+        integer("workflow_level"),
+        string("status", 20),
         sa.Column("readiness", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(_one_of("status", CHECK_STATUSES), name="ck_gate_evaluations_status"),
+        timestamp("evaluated_at"),
+        sa.CheckConstraint(one_of("status", CHECK_STATUSES), name="ck_gate_evaluations_status"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "workflow_id", "target_level", "gate_version"],
             [
@@ -84,43 +83,33 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "evaluation_id"),
-    )
-    op.create_index(
-        "ix_gate_evaluations_workflow",
-        "gate_evaluations",
-        ["tenant_id", "workflow_id", "evaluated_at"],
+        sa.Index("ix_gate_evaluations_workflow", "tenant_id", "workflow_id", "evaluated_at"),
     )
     create_tenant_table(
         "autonomy_events",
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("from_level", sa.Integer(), nullable=False),
-        sa.Column("requested_level", sa.Integer(), nullable=False),
-        sa.Column("level_after", sa.Integer(), nullable=False),
-        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        uuid("event_id"),
+        uuid("workflow_id"),
+        string("kind", 20),
+        string("actor", 200),
+        integer("from_level"),
+        integer("requested_level"),
+        integer("level_after"),
+        string("reason", 2000, nullable=True),
         sa.Column("readiness", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(_one_of("kind", EVENT_KINDS), name="ck_autonomy_events_kind"),
+        timestamp("at"),
+        sa.CheckConstraint(one_of("kind", EVENT_KINDS), name="ck_autonomy_events_kind"),
         references_workflow(),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
-    )
-    op.create_index(
-        "ix_autonomy_events_workflow", "autonomy_events", ["tenant_id", "workflow_id", "at"]
+        sa.Index("ix_autonomy_events_workflow", "tenant_id", "workflow_id", "at"),
     )
     _create_tenant_registry()
 
 
 def _create_tenant_registry() -> None:
-    role = app_role()
     # The registry must be owned by a role other than the application role, or it would hand
     # the application role the cross-tenant read that RLS exists to deny.
     refuse_app_role()
-    op.execute(
-        "CREATE POLICY tenant_registry ON tenants AS PERMISSIVE FOR SELECT TO CURRENT_USER "
-        "USING (true)"
-    )
+    owner_reads_all("tenant_registry", "tenants")
     op.execute(
         """
         CREATE FUNCTION ledger_tenant_ids() RETURNS SETOF uuid
@@ -129,15 +118,12 @@ def _create_tenant_registry() -> None:
         AS $$ SELECT tenant_id FROM public.tenants ORDER BY tenant_id $$
         """
     )
-    op.execute("REVOKE ALL ON FUNCTION ledger_tenant_ids() FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_tenant_ids() TO {role}")
+    only_app_may_execute("ledger_tenant_ids()")
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_tenant_ids()")
     op.execute("DROP POLICY IF EXISTS tenant_registry ON tenants")
-    op.drop_index("ix_autonomy_events_workflow", table_name="autonomy_events")
     drop_tenant_table("autonomy_events")
-    op.drop_index("ix_gate_evaluations_workflow", table_name="gate_evaluations")
     drop_tenant_table("gate_evaluations")
     drop_tenant_table("autonomy_gates")

@@ -8,9 +8,8 @@ Revises: 0004
 """
 
 import sqlalchemy as sa
-import sqlmodel
 
-from migrations.columns import money, references_tenant, set_now
+from migrations.columns import money, references_tenant, set_now, string
 from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0005"
@@ -20,10 +19,10 @@ down_revision: str | None = "0004"
 def upgrade() -> None:
     create_tenant_table(
         "provider_invoices",
-        sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        string("provider", 100),
         sa.Column("month", sa.Date(), nullable=False),
         money("amount"),
-        sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        string("recorded_by", 200),
         set_now("recorded_at"),
         sa.CheckConstraint(
             "amount >= 0 AND EXTRACT(DAY FROM month) = 1", name="ck_provider_invoices_ranges"

@@ -8,9 +8,8 @@ Revises: 0005
 """
 
 import sqlalchemy as sa
-import sqlmodel
 
-from migrations.columns import money
+from migrations.columns import money, string, timestamp
 from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0006"
@@ -20,12 +19,12 @@ down_revision: str | None = "0005"
 def upgrade() -> None:
     create_tenant_table(
         "usage_repricings",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("repriced_at", sa.DateTime(timezone=True), nullable=False),
+        string("event_id", 200),
+        timestamp("repriced_at"),
         money("old_cost"),
         money("new_cost"),
-        sa.Column("old_price_from", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("new_price_from", sa.DateTime(timezone=True), nullable=False),
+        timestamp("old_price_from", nullable=True),
+        timestamp("new_price_from"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "event_id"],
             ["usage_events.tenant_id", "usage_events.event_id"],

@@ -20,12 +20,18 @@ Revises: 0006
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-from migrations.columns import references_tenant
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table
-from migrations.triggers import create_statement_triggers, drop_statement_triggers
+from migrations.columns import references_tenant, string
+from migrations.functions import tenant_rewrite
+from migrations.rls import (
+    app_may_execute,
+    app_role,
+    create_tenant_table,
+    drop_tenant_table,
+    every_tenant,
+)
+from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -83,50 +89,38 @@ DROP_EMPTY = """
 """
 
 TRIGGERS = (
-    # (name, table, event, transition clause, body)
-    ("usage_events_rollup_ins", "usage_events", "INSERT", "NEW TABLE AS new_usage", USAGE_INSERTED),
-    (
-        "usage_events_rollup_del",
+    *on_writes(
         "usage_events",
-        "DELETE",
-        "OLD TABLE AS old_usage",
-        USAGE_DELETED + ";" + DROP_EMPTY.format(table="old_usage"),
+        "usage",
+        "usage_events_rollup_{event}",
+        {
+            "INSERT": USAGE_INSERTED,
+            "DELETE": USAGE_DELETED + ";" + DROP_EMPTY.format(table="old_usage"),
+            "UPDATE": USAGE_UPDATED + ";" + DROP_EMPTY.format(table="old_usage"),
+        },
     ),
-    (
-        "usage_events_rollup_upd",
-        "usage_events",
-        "UPDATE",
-        "OLD TABLE AS old_usage NEW TABLE AS new_usage",
-        USAGE_UPDATED + ";" + DROP_EMPTY.format(table="old_usage"),
-    ),
-    ("runs_rollup_ins", "runs", "INSERT", "NEW TABLE AS new_runs", RUNS_INSERTED),
-    (
-        "runs_rollup_del",
+    *on_writes(
         "runs",
-        "DELETE",
-        "OLD TABLE AS old_runs",
-        RUNS_DELETED + ";" + DROP_EMPTY.format(table="old_runs"),
+        "runs",
+        "runs_rollup_{event}",
+        {
+            "INSERT": RUNS_INSERTED,
+            "DELETE": RUNS_DELETED + ";" + DROP_EMPTY.format(table="old_runs"),
+        },
     ),
 )
 
 # The current tenant's rows recomputed from raw usage and runs (RLS scopes every read).
-REBUILD = """
-CREATE FUNCTION rebuild_run_costs() RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER AS $$
-DECLARE
-    tenant uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
-    written bigint;
-BEGIN
+REBUILD = tenant_rewrite(
+    "rebuild_run_costs",
+    """
     DELETE FROM run_costs WHERE tenant_id = tenant;
     INSERT INTO run_costs (tenant_id, correlation_id, cost, events, has_run)
     SELECT tenant_id, correlation_id, cost, events, has_run
     FROM run_costs_recomputed() WHERE tenant_id = tenant
     ORDER BY tenant_id, correlation_id;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END
-$$
-"""
+""",
+)
 
 # What run_costs must hold, recomputed from raw usage and runs (RLS scopes every read).
 RECOMPUTED = """
@@ -164,19 +158,13 @@ $$
 def upgrade() -> None:
     create_tenant_table(
         "run_costs",
-        sa.Column("correlation_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        string("correlation_id", 200),
         sa.Column("cost", sa.Numeric(), server_default=sa.text("0"), nullable=False),
         sa.Column("events", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("has_run", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "correlation_id"),
-    )
-    op.create_index(
-        "ix_run_costs_orphans",
-        "run_costs",
-        ["tenant_id"],
-        unique=False,
-        postgresql_where=sa.text("NOT has_run"),
+        sa.Index("ix_run_costs_orphans", "tenant_id", postgresql_where=sa.text("NOT has_run")),
     )
     op.create_index(
         "ix_usage_workflow_level",
@@ -185,33 +173,29 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("correlation_id IS NULL"),
     )
-    # Backfill from raw rows. The owner reads every tenant: lift FORCE for this transaction
-    # only (the owner is then exempt from the policies), and put it back below.
-    for table in ("usage_events", "runs"):
-        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-    op.execute(
-        """
+    # Backfill from raw rows, every tenant's.
+    with every_tenant("usage_events", "runs"):
+        op.execute(
+            """
         INSERT INTO run_costs (tenant_id, correlation_id, cost, events, has_run)
         SELECT tenant_id, correlation_id, sum(cost), count(*), false
         FROM usage_events WHERE correlation_id IS NOT NULL
         GROUP BY tenant_id, correlation_id
         """
-    )
-    op.execute(
-        """
+        )
+        op.execute(
+            """
         INSERT INTO run_costs AS rc (tenant_id, correlation_id, cost, events, has_run)
         SELECT tenant_id, correlation_id, 0, 0, true FROM runs
         ON CONFLICT (tenant_id, correlation_id) DO UPDATE SET has_run = true
         """
-    )
-    for table in ("usage_events", "runs"):
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        )
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
     op.execute(REBUILD)
     for function in ("run_costs_recomputed", "rebuild_run_costs"):
-        op.execute(f"GRANT EXECUTE ON FUNCTION {function}() TO {app_role()}")
+        app_may_execute(f"{function}()")
     op.execute("ANALYZE run_costs")
     op.execute(JIT.format(role=app_role(), action="SET jit = off"))
 
@@ -222,5 +206,4 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS run_costs_recomputed()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_usage_workflow_level", table_name="usage_events")
-    op.drop_index("ix_run_costs_orphans", table_name="run_costs")
     drop_tenant_table("run_costs")

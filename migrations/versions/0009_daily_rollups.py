@@ -51,9 +51,10 @@ Revises: 0008
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.columns import references_tenant
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table
-from migrations.triggers import create_statement_triggers, drop_statement_triggers
+from migrations.columns import references_tenant, string, uuid
+from migrations.functions import tenant_rewrite
+from migrations.rls import app_may_execute, create_tenant_table, drop_tenant_table, every_tenant
+from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -145,36 +146,18 @@ USAGE_UPDATED = USAGE_DELTA.format(
 )
 
 TRIGGERS = (
-    # (name, table, event, transition clause, body); each name sorts after its 0007 trigger.
-    ("runs_rollup_ins_days", "runs", "INSERT", "NEW TABLE AS new_runs", RUNS_INSERTED),
-    ("runs_rollup_del_days", "runs", "DELETE", "OLD TABLE AS old_runs", RUNS_DELETED),
-    (
-        "runs_rollup_upd_days",
+    # Each name sorts after its 0007 trigger ("..._ins_days" after "..._ins").
+    *on_writes(
         "runs",
-        "UPDATE",
-        "OLD TABLE AS old_runs NEW TABLE AS new_runs",
-        RUNS_UPDATED,
+        "runs",
+        "runs_rollup_{event}_days",
+        {"INSERT": RUNS_INSERTED, "DELETE": RUNS_DELETED, "UPDATE": RUNS_UPDATED},
     ),
-    (
-        "usage_events_rollup_ins_days",
+    *on_writes(
         "usage_events",
-        "INSERT",
-        "NEW TABLE AS new_usage",
-        USAGE_INSERTED,
-    ),
-    (
-        "usage_events_rollup_del_days",
-        "usage_events",
-        "DELETE",
-        "OLD TABLE AS old_usage",
-        USAGE_DELETED,
-    ),
-    (
-        "usage_events_rollup_upd_days",
-        "usage_events",
-        "UPDATE",
-        "OLD TABLE AS old_usage NEW TABLE AS new_usage",
-        USAGE_UPDATED,
+        "usage",
+        "usage_events_rollup_{event}_days",
+        {"INSERT": USAGE_INSERTED, "DELETE": USAGE_DELETED, "UPDATE": USAGE_UPDATED},
     ),
 )
 
@@ -196,35 +179,24 @@ LANGUAGE sql STABLE SECURITY INVOKER AS $$
 $$
 """
 
-REBUILD = """
-CREATE FUNCTION rebuild_cohort_days() RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER AS $$
-DECLARE
-    tenant uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
-    written bigint;
-BEGIN
+REBUILD = tenant_rewrite(
+    "rebuild_cohort_days",
+    """
     DELETE FROM cohort_days WHERE tenant_id = tenant;
     INSERT INTO cohort_days
         (tenant_id, workflow_id, day, client_id, status, all_clients, runs, cost)
     SELECT tenant_id, workflow_id, day, client_id, status, all_clients, runs, cost
     FROM cohort_days_recomputed() WHERE tenant_id = tenant
     ORDER BY all_clients DESC, workflow_id, day;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END
-$$
-"""
+""",
+)
 
 # One row per bucket: the rows this statement's snapshot sees, deleted and summed. Rows appended
 # meanwhile by uncommitted writers are not seen, so not deleted: nothing is lost or counted twice
 # (a concurrent compaction deletes, so returns, only rows the other has not).
-COMPACT = """
-CREATE FUNCTION compact_cohort_days() RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER AS $$
-DECLARE
-    tenant uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
-    written bigint;
-BEGIN
+COMPACT = tenant_rewrite(
+    "compact_cohort_days",
+    """
     -- Only buckets holding more than one row are rewritten, so a compaction of an already
     -- compact tenant reads the table once and writes nothing.
     WITH split AS (
@@ -245,11 +217,8 @@ BEGIN
     GROUP BY tenant_id, workflow_id, day, client_id, status, all_clients
     HAVING sum(runs) <> 0 OR sum(cost) <> 0
     ORDER BY all_clients DESC, workflow_id, day;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END
-$$
-"""
+""",
+)
 
 FUNCTIONS = ("cohort_days_recomputed", "rebuild_cohort_days", "compact_cohort_days")
 
@@ -258,20 +227,16 @@ def upgrade() -> None:
     create_tenant_table(
         "cohort_days",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
+        uuid("workflow_id"),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        uuid("client_id", nullable=True),
+        string("status", 20),
         sa.Column("all_clients", sa.Boolean(), nullable=False),
         sa.Column("runs", sa.BigInteger(), nullable=False),
         sa.Column("cost", sa.Numeric(), nullable=False),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
-    )
-    op.create_index(
-        "ix_cohort_days_workflow_day",
-        "cohort_days",
-        ["tenant_id", "workflow_id", "all_clients", "day"],
+        sa.Index("ix_cohort_days_workflow_day", "tenant_id", "workflow_id", "all_clients", "day"),
     )
     op.create_index(
         "ix_runs_accepted_status_at",
@@ -279,12 +244,10 @@ def upgrade() -> None:
         ["tenant_id", "workflow_id", "status_at"],
         postgresql_where=sa.text("status = 'ACCEPTED'"),
     )
-    # Backfill: each run's cost from run_costs (0007 keeps it equal to its raw usage sum). The
-    # owner reads every tenant: FORCE lifted for this transaction only, put back below.
-    op.execute("ALTER TABLE runs NO FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE run_costs NO FORCE ROW LEVEL SECURITY")
-    op.execute(
-        """
+    # Backfill: each run's cost from run_costs (0007 keeps it equal to its raw usage sum).
+    with every_tenant("runs", "run_costs"):
+        op.execute(
+            """
         INSERT INTO cohort_days
         (tenant_id, workflow_id, day, client_id, status, all_clients, runs, cost)
         SELECT r.tenant_id, r.workflow_id, ((r.started_at AT TIME ZONE 'UTC')::date),
@@ -298,16 +261,14 @@ def upgrade() -> None:
         -- The all-clients rows together, by workflow and day: what unscoped reads scan.
         ORDER BY 6 DESC, 1, 2, 3
         """
-    )
-    op.execute("ALTER TABLE runs FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE run_costs FORCE ROW LEVEL SECURITY")
+        )
 
     create_statement_triggers(TRIGGERS)
     op.execute(RECOMPUTED)
     op.execute(REBUILD)
     op.execute(COMPACT)
     for function in FUNCTIONS:
-        op.execute(f"GRANT EXECUTE ON FUNCTION {function}() TO {app_role()}")
+        app_may_execute(f"{function}()")
     op.execute("ANALYZE cohort_days")
 
 
@@ -316,5 +277,4 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     drop_statement_triggers(TRIGGERS)
     op.drop_index("ix_runs_accepted_status_at", table_name="runs")
-    op.drop_index("ix_cohort_days_workflow_day", table_name="cohort_days")
     drop_tenant_table("cohort_days")

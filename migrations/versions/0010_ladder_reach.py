@@ -39,22 +39,25 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.columns import references_tenant
-from migrations.rls import app_role, create_tenant_table, drop_tenant_table
-from migrations.triggers import create_statement_triggers, drop_statement_triggers
+from migrations.columns import references_tenant, string, timestamp, uuid
+from migrations.rls import app_may_execute, create_tenant_table, drop_tenant_table, every_tenant
+from migrations.triggers import create_statement_triggers, drop_statement_triggers, on_writes
 
 revision: str = "0010"
 down_revision: str | None = "0009"
 
 WHO_OF_RUN = "coalesce('s:' || {r}.subject, 'r:' || {r}.correlation_id)"
 
+# The row type of `ladder_reach` as functions return it (0018 and 0021 redefine them on Citus).
+REACH_TABLE = """RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
+               correlation_id varchar, started_at timestamptz, status_at timestamptz,
+               prev_at timestamptz, next_at timestamptz)"""
+
 # The rows of the given reachers (parallel arrays), from raw runs and outcome events (RLS
 # scopes every read). `ladder_reach` holds exactly these rows for every clean reacher.
-ROWS = """
+ROWS = f"""
 CREATE FUNCTION ladder_reach_rows(tenants uuid[], workflows uuid[], whos text[])
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{REACH_TABLE}
 LANGUAGE sql STABLE SECURITY INVOKER AS $$
 WITH keys AS MATERIALIZED (
     SELECT DISTINCT k.tenant_id, k.workflow_id, k.who::varchar AS who,
@@ -133,9 +136,7 @@ ALL_KEYS = f"""
 
 RECOMPUTED = f"""
 CREATE FUNCTION ladder_reach_recomputed()
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{REACH_TABLE}
 LANGUAGE sql STABLE SECURITY INVOKER AS $$
     SELECT f.* FROM (SELECT array_agg(k.tenant_id) AS t, array_agg(k.workflow_id) AS w,
                             array_agg(k.who) AS k
@@ -258,22 +259,31 @@ CHANGED_RUNS = """(SELECT o.* FROM old_runs AS o JOIN new_runs AS n USING (tenan
            IS DISTINCT FROM (n.workflow_id, n.started_at, n.status, n.status_at, n.subject))"""
 
 TRIGGERS = (
-    # (name, table, event, transition clause, body)
-    ("runs_ladder_reach_ins", "runs", "INSERT", "NEW TABLE AS new_runs",
-     MARK.format(keys=RUN_KEYS.format(runs="new_runs"))),
-    ("runs_ladder_reach_del", "runs", "DELETE", "OLD TABLE AS old_runs",
-     MARK.format(keys=RUN_KEYS.format(runs="old_runs"))),
-    ("runs_ladder_reach_upd", "runs", "UPDATE", "OLD TABLE AS old_runs NEW TABLE AS new_runs",
-     MARK.format(keys=RUN_KEYS.format(runs=CHANGED_RUNS))),
-    ("outcome_events_ladder_reach_ins", "outcome_events", "INSERT", "NEW TABLE AS new_events",
-     MARK.format(keys=EVENT_KEYS.format(events="new_events"))),
-    ("outcome_events_ladder_reach_del", "outcome_events", "DELETE", "OLD TABLE AS old_events",
-     MARK.format(keys=EVENT_KEYS.format(events="old_events"))),
-    ("outcome_events_ladder_reach_upd", "outcome_events", "UPDATE",
-     "OLD TABLE AS old_events NEW TABLE AS new_events",
-     MARK.format(keys=EVENT_KEYS.format(
-         events="(SELECT * FROM old_events UNION ALL SELECT * FROM new_events)"))),
-)  # fmt: skip
+    *on_writes(
+        "runs",
+        "runs",
+        "runs_ladder_reach_{event}",
+        {
+            "INSERT": MARK.format(keys=RUN_KEYS.format(runs="new_runs")),
+            "DELETE": MARK.format(keys=RUN_KEYS.format(runs="old_runs")),
+            "UPDATE": MARK.format(keys=RUN_KEYS.format(runs=CHANGED_RUNS)),
+        },
+    ),
+    *on_writes(
+        "outcome_events",
+        "events",
+        "outcome_events_ladder_reach_{event}",
+        {
+            "INSERT": MARK.format(keys=EVENT_KEYS.format(events="new_events")),
+            "DELETE": MARK.format(keys=EVENT_KEYS.format(events="old_events")),
+            "UPDATE": MARK.format(
+                keys=EVENT_KEYS.format(
+                    events="(SELECT * FROM old_events UNION ALL SELECT * FROM new_events)"
+                )
+            ),
+        },
+    ),
+)
 
 FUNCTIONS = (
     ("ladder_reach_rows", "uuid[], uuid[], text[]"),
@@ -286,21 +296,21 @@ FUNCTIONS = (
 def upgrade() -> None:
     create_tenant_table(
         "ladder_reach",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("who", sa.String(length=210), nullable=False),
-        sa.Column("rung_key", sa.String(length=100), nullable=False),
-        sa.Column("correlation_id", sa.String(length=200), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("status_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("prev_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("next_at", sa.DateTime(timezone=True), nullable=True),
+        uuid("workflow_id"),
+        string("who", 210),
+        string("rung_key", 100),
+        string("correlation_id", 200),
+        timestamp("started_at"),
+        timestamp("status_at", nullable=True),
+        timestamp("prev_at", nullable=True),
+        timestamp("next_at", nullable=True),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "workflow_id", "who", "rung_key", "correlation_id"),
     )
     create_tenant_table(
         "ladder_reach_days",
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("rung_key", sa.String(length=100), nullable=False),
+        uuid("workflow_id"),
+        string("rung_key", 100),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("prev_day", sa.Date(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
@@ -320,8 +330,8 @@ def upgrade() -> None:
     create_tenant_table(
         "ladder_reach_dirty",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("workflow_id", sa.Uuid(), nullable=False),
-        sa.Column("who", sa.String(length=210), nullable=False),
+        uuid("workflow_id"),
+        string("who", 210),
         references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
     )
@@ -347,12 +357,10 @@ def upgrade() -> None:
     )
     op.execute(ROWS)
     op.execute(RECOMPUTED)
-    # Backfill every tenant as the owner: FORCE lifted for this transaction only, put back below.
-    op.execute("ALTER TABLE runs NO FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE outcome_events NO FORCE ROW LEVEL SECURITY")
-    op.execute(f"INSERT INTO ladder_reach {INSERT_COLUMNS} SELECT * FROM ladder_reach_recomputed()")
-    op.execute("ALTER TABLE runs FORCE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE outcome_events FORCE ROW LEVEL SECURITY")
+    with every_tenant("runs", "outcome_events"):
+        op.execute(
+            f"INSERT INTO ladder_reach {INSERT_COLUMNS} SELECT * FROM ladder_reach_recomputed()"
+        )
     op.execute(DAYS_OF_ROWS.format(rows="ladder_reach", sign=""))
     op.create_index(
         "ix_ladder_reach_prev",
@@ -379,7 +387,7 @@ def upgrade() -> None:
     op.execute(REBUILD)
     op.execute(DRAIN)
     for function, args in FUNCTIONS:
-        op.execute(f"GRANT EXECUTE ON FUNCTION {function}({args}) TO {app_role()}")
+        app_may_execute(f"{function}({args})")
     op.execute("ANALYZE ladder_reach")
     op.execute("ANALYZE ladder_reach_days")
 

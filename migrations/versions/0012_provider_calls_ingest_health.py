@@ -15,9 +15,9 @@ Revises: 0011
 """
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations.columns import string, timestamp
 from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0012"
@@ -27,34 +27,32 @@ down_revision: str | None = "0011"
 def upgrade() -> None:
     create_tenant_table(
         "provider_calls",
-        sa.Column("call_key", sa.String(length=300), nullable=False),
-        sa.Column("event_id", sa.String(length=200), nullable=False),
+        string("call_key", 300),
+        string("event_id", 200),
         sa.Column("detail", sa.SmallInteger(), nullable=False),
-        sa.Column("parent_span_id", sa.String(length=16), nullable=True),
+        string("parent_span_id", 16, nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "call_key"),
-    )
-    op.create_index("ix_provider_calls_event", "provider_calls", ["tenant_id", "event_id"])
-    op.create_index(
-        "ix_provider_calls_parent",
-        "provider_calls",
-        ["tenant_id", "parent_span_id"],
-        postgresql_where=sa.text("parent_span_id IS NOT NULL"),
+        sa.Index("ix_provider_calls_event", "tenant_id", "event_id"),
+        sa.Index(
+            "ix_provider_calls_parent",
+            "tenant_id",
+            "parent_span_id",
+            postgresql_where=sa.text("parent_span_id IS NOT NULL"),
+        ),
     )
     create_tenant_table(
         "ingest_health",
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("workflow_key", sa.String(length=200), nullable=False),
-        sa.Column("reason", sa.String(length=300), nullable=False),
+        string("source", 200),
+        string("workflow_key", 200),
+        string("reason", 300),
         sa.Column("spans", sa.BigInteger(), nullable=False),
         sa.Column("examples", postgresql.ARRAY(sa.Text()), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("last_seen_at"),
         sa.PrimaryKeyConstraint("tenant_id", "day", "source", "workflow_key", "reason"),
     )
 
 
 def downgrade() -> None:
     drop_tenant_table("ingest_health")
-    op.drop_index("ix_provider_calls_parent", table_name="provider_calls")
-    op.drop_index("ix_provider_calls_event", table_name="provider_calls")
     drop_tenant_table("provider_calls")

@@ -9,9 +9,8 @@ Revises: 0012
 """
 
 import sqlalchemy as sa
-import sqlmodel
 
-from migrations.columns import references_tenant, set_now
+from migrations.columns import references_tenant, set_now, string
 from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0013"
@@ -21,8 +20,8 @@ down_revision: str | None = "0012"
 def upgrade() -> None:
     create_tenant_table(
         "failure_reason_codes",
-        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        string("code", 200),
+        string("label", 200),
         set_now("created_at"),
         sa.CheckConstraint("code <> '' AND label <> ''", name="ck_failure_reason_codes_text"),
         references_tenant(),

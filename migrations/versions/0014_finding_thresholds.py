@@ -8,9 +8,8 @@ Revises: 0013
 """
 
 import sqlalchemy as sa
-import sqlmodel
 
-from migrations.columns import references_tenant, set_now
+from migrations.columns import references_tenant, set_now, string
 from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0014"
@@ -20,7 +19,7 @@ down_revision: str | None = "0013"
 def upgrade() -> None:
     create_tenant_table(
         "finding_thresholds",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        string("name", 100),
         sa.Column("value", sa.Numeric(precision=30, scale=10), nullable=False),
         set_now("updated_at"),
         sa.CheckConstraint("value >= 0", name="ck_finding_thresholds_value"),

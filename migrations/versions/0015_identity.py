@@ -5,11 +5,17 @@ Revises: 0014
 """
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.columns import references_tenant
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.columns import (
+    references_client,
+    references_tenant,
+    set_now,
+    string,
+    timestamp,
+    uuid,
+)
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -18,72 +24,62 @@ TABLES = ("identity_providers", "users", "invitations", "audit_log")
 
 
 def upgrade() -> None:
-    now = sa.text("now()")
-    op.create_table(
+    create_tenant_table(
         "identity_providers",
-        sa.Column("tenant_id", sa.Uuid(), primary_key=True),
-        sa.Column("issuer", sa.String(500), nullable=False),
-        sa.Column("client_id", sa.String(500), nullable=False),
-        sa.Column("client_secret_encrypted", sa.String(2000), nullable=False),
+        string("issuer", 500),
+        string("client_id", 500),
+        string("client_secret_encrypted", 2000),
         sa.Column("allowed_domains", postgresql.ARRAY(sa.String()), nullable=False),
-        sa.Column("role_claim", sa.String(200), nullable=False),
+        string("role_claim", 200),
         sa.Column("role_map", postgresql.JSONB(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        set_now("updated_at"),
         references_tenant(),
+        sa.PrimaryKeyConstraint("tenant_id"),
     )
-    op.create_table(
+    create_tenant_table(
         "users",
-        sa.Column("tenant_id", sa.Uuid(), primary_key=True),
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
-        sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("subject", sa.String(900), nullable=False),
-        sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
-        sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        uuid("user_id"),
+        string("email", 320),
+        string("subject", 900),
+        string("role", 20),
+        uuid("client_id", nullable=True),
+        set_now("created_at"),
+        timestamp("last_sign_in_at", nullable=True),
+        timestamp("removed_at", nullable=True),
         references_tenant(),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
+        references_client(),
+        sa.PrimaryKeyConstraint("tenant_id", "user_id"),
         sa.UniqueConstraint("tenant_id", "subject", name="uq_users_tenant_subject"),
     )
-    op.create_table(
+    create_tenant_table(
         "invitations",
-        sa.Column("tenant_id", sa.Uuid(), primary_key=True),
-        sa.Column("invitation_id", sa.Uuid(), primary_key=True),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_by", sa.String(300), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("user_id", sa.Uuid(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"]
-        ),
+        uuid("invitation_id"),
+        uuid("client_id"),
+        string("email", 320),
+        string("token_hash", 64),
+        string("created_by", 300),
+        set_now("created_at"),
+        timestamp("expires_at"),
+        timestamp("accepted_at", nullable=True),
+        timestamp("revoked_at", nullable=True),
+        uuid("user_id", nullable=True),
+        references_client(),
+        sa.PrimaryKeyConstraint("tenant_id", "invitation_id"),
         sa.UniqueConstraint("tenant_id", "token_hash", name="uq_invitations_token"),
     )
-    op.create_table(
+    create_tenant_table(
         "audit_log",
-        sa.Column("tenant_id", sa.Uuid(), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), primary_key=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(900), nullable=False),
-        sa.Column("action", sa.String(60), nullable=False),
+        uuid("event_id"),
+        timestamp("at"),
+        string("actor", 900),
+        string("action", 60),
         sa.Column("detail", postgresql.JSONB(), nullable=False),
         references_tenant(),
+        sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+        sa.Index("ix_audit_log_at", "tenant_id", "at", "event_id"),
     )
-    op.create_index("ix_audit_log_at", "audit_log", ["tenant_id", "at", "event_id"])
-    for table in TABLES:
-        enable_tenant_rls(table)
 
 
 def downgrade() -> None:
-    for table in TABLES:
-        disable_tenant_rls(table)
-    op.drop_index("ix_audit_log_at", table_name="audit_log")
     for table in reversed(TABLES):
-        op.drop_table(table)
+        drop_tenant_table(table)

@@ -25,7 +25,7 @@ Revises: 0015
 
 from alembic import op
 
-from migrations.rls import app_role, refuse_app_role
+from migrations.rls import only_app_may_execute, refuse_app_role
 
 revision: str = "0016"
 down_revision: str | None = "0015"
@@ -70,8 +70,7 @@ def upgrade() -> None:
             " autovacuum_analyze_threshold = 1000)"
         )
     op.execute(FUNCTION.format(tables=", ".join(f"'{t}'" for t in GROWING)))
-    op.execute("REVOKE ALL ON FUNCTION ledger_analyze_grown(bigint, float8) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION ledger_analyze_grown(bigint, float8) TO {app_role()}")
+    only_app_may_execute("ledger_analyze_grown(bigint, float8)")
 
 
 def downgrade() -> None:

@@ -31,6 +31,7 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.citus import citus_installed
 from migrations.rls import app_role
 
 revision: str = "0017"
@@ -161,14 +162,6 @@ ROLE_SETTINGS = (
 )
 
 
-def _citus(connection: sa.Connection) -> bool:
-    return bool(
-        connection.execute(
-            sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'")
-        ).scalar()
-    )
-
-
 def _public_tables(connection: sa.Connection) -> tuple[list[str], list[str]]:
     """(tenant tables, global tables) of the public schema, alembic's own table excluded."""
     rows = connection.execute(
@@ -219,7 +212,7 @@ def _referenced_first(connection: sa.Connection, tables: list[str]) -> list[str]
 
 def upgrade() -> None:
     connection = op.get_bind()
-    if not _citus(connection):
+    if not citus_installed():
         return
     role = app_role()
     op.execute("SET LOCAL citus.enable_unsafe_triggers = on")
@@ -253,7 +246,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     connection = op.get_bind()
-    if not _citus(connection):
+    if not citus_installed():
         return
     role = app_role()
     for name, _value in ROLE_SETTINGS:

@@ -28,20 +28,24 @@ Revision ID: 0018
 Revises: 0017
 """
 
-import sqlalchemy as sa
+# ruff: noqa: S608 — the SQL is assembled from constants of this module and 0010, never from input.
+
+import importlib
+
 from alembic import op
 
+from migrations.citus import citus_installed
 from migrations.rls import app_role
 
 revision: str = "0018"
 down_revision: str | None = "0017"
 
+REACH_TABLE = importlib.import_module("migrations.versions.0010_ladder_reach").REACH_TABLE
+
 # 0010's statement for one tenant (%L: the tenant, as a literal; $1, $2: workflows, whos).
-REACH_ROWS = r"""
+REACH_ROWS = f"""
 CREATE OR REPLACE FUNCTION ladder_reach_rows(tenants uuid[], workflows uuid[], whos text[])
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{REACH_TABLE}
 LANGUAGE plpgsql STABLE SECURITY INVOKER AS $function$
 DECLARE
     one uuid;
@@ -152,16 +156,8 @@ $function$
 IDENTITY_COLUMNS = (("cohort_days", "id"), ("ladder_reach_dirty", "id"))
 
 
-def _citus(connection: sa.Connection) -> bool:
-    return bool(
-        connection.execute(
-            sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'")
-        ).scalar()
-    )
-
-
 def upgrade() -> None:
-    if not _citus(op.get_bind()):
+    if not citus_installed():
         return
     op.execute(REACH_ROWS)
     op.execute(DIRTY_TENANTS)

@@ -21,11 +21,12 @@ Revises: 0018
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from migrations.rls import disable_tenant_rls, enable_tenant_rls
+from migrations.citus import citus_installed
+from migrations.columns import one_of, references_tenant, set_now, string, timestamp
+from migrations.rls import create_tenant_table, drop_tenant_table
 
 revision: str = "0019"
 down_revision: str | None = "0018"
@@ -33,20 +34,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _citus() -> bool:
-    return bool(
-        op.get_bind()
-        .execute(sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'"))
-        .scalar()
-    )
-
-
 CEILING_DIMENSIONS = ("CAMPAIGN", "CHANNEL", "VARIANT", "CLIENT", "TEAM")
 CEILING_KEY = ("tenant_id", "workflow_id", "rung_key", "dimension", "value")
-
-
-def _ceiling_check(dimensions: Sequence[str], extra: str = "") -> str:
-    return "dimension IN (" + ", ".join(f"'{d}'" for d in dimensions) + ")" + extra
 
 
 def upgrade() -> None:
@@ -57,24 +46,17 @@ def upgrade() -> None:
     op.create_check_constraint(
         "ck_runs_dimensions_object", "runs", "jsonb_typeof(dimensions) = 'object'"
     )
-    op.create_table(
+    create_tenant_table(
         "run_dimensions",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=63), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        string("key", 63),
+        string("description", 500),
         sa.Column("allowed_values", ARRAY(sa.Text()), nullable=True),
-        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp("retired_at", nullable=True),
+        set_now("created_at"),
         sa.CheckConstraint("key ~ '^[a-z][a-z0-9_]{0,62}$'", name="ck_run_dimensions_key"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+        references_tenant(),
         sa.PrimaryKeyConstraint("tenant_id", "key"),
     )
-    enable_tenant_rls("run_dimensions")
 
     op.add_column(
         "cost_ceilings",
@@ -84,9 +66,8 @@ def upgrade() -> None:
     op.create_check_constraint(
         "ck_cost_ceilings_dimension",
         "cost_ceilings",
-        _ceiling_check(
-            (*CEILING_DIMENSIONS, "CUSTOM"), " AND ((dimension = 'CUSTOM') = (dimension_key <> ''))"
-        ),
+        one_of("dimension", (*CEILING_DIMENSIONS, "CUSTOM"))
+        + " AND ((dimension = 'CUSTOM') = (dimension_key <> ''))",
     )
     op.drop_constraint("cost_ceilings_pkey", "cost_ceilings", type_="primary")
     op.create_primary_key(
@@ -94,7 +75,7 @@ def upgrade() -> None:
         "cost_ceilings",
         ["tenant_id", "workflow_id", "rung_key", "dimension", "dimension_key", "value"],
     )
-    if _citus():
+    if citus_installed():
         op.execute(
             "SELECT create_distributed_table('run_dimensions', 'tenant_id', "
             "colocate_with => 'tenants')"
@@ -107,10 +88,9 @@ def downgrade() -> None:
     op.create_primary_key("cost_ceilings_pkey", "cost_ceilings", list(CEILING_KEY))
     op.drop_constraint("ck_cost_ceilings_dimension", "cost_ceilings")
     op.create_check_constraint(
-        "ck_cost_ceilings_dimension", "cost_ceilings", _ceiling_check(CEILING_DIMENSIONS)
+        "ck_cost_ceilings_dimension", "cost_ceilings", one_of("dimension", CEILING_DIMENSIONS)
     )
     op.drop_column("cost_ceilings", "dimension_key")
-    disable_tenant_rls("run_dimensions")
-    op.drop_table("run_dimensions")
+    drop_tenant_table("run_dimensions")
     op.drop_constraint("ck_runs_dimensions_object", "runs")
     op.drop_column("runs", "dimensions")

@@ -22,6 +22,8 @@ Revises: 0019
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.citus import citus_installed
+
 revision: str = "0020"
 down_revision: str | None = "0019"
 
@@ -38,14 +40,6 @@ BEGIN
 END
 $ledger_fn$
 """
-
-
-def _citus(connection: sa.Connection) -> bool:
-    return bool(
-        connection.execute(
-            sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'")
-        ).scalar()
-    )
 
 
 def _identity_columns(connection: sa.Connection) -> list[tuple[str, str, str]]:
@@ -68,7 +62,7 @@ def _identity_columns(connection: sa.Connection) -> list[tuple[str, str, str]]:
 
 def upgrade() -> None:
     connection = op.get_bind()
-    if not _citus(connection):
+    if not citus_installed():
         return
     op.execute("SET LOCAL citus.enable_unsafe_triggers = on")
     op.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
@@ -85,7 +79,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     connection = op.get_bind()
-    if not _citus(connection):
+    if not citus_installed():
         return
     op.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
     for table, column, _ in _identity_columns(connection):

@@ -33,6 +33,8 @@ import importlib
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.citus import citus_installed
+
 revision: str = "0021"
 down_revision: str | None = "0020"
 
@@ -91,9 +93,7 @@ COHORT_DAYS = (
 
 LADDER_REACH = """
 CREATE OR REPLACE FUNCTION ladder_reach_recomputed()
-RETURNS TABLE (tenant_id uuid, workflow_id uuid, who varchar, rung_key varchar,
-               correlation_id varchar, started_at timestamptz, status_at timestamptz,
-               prev_at timestamptz, next_at timestamptz)
+{row}
 LANGUAGE plpgsql STABLE SECURITY INVOKER AS $ledger_fn$
 DECLARE
     one uuid;
@@ -123,7 +123,7 @@ def _ladder_reach() -> str:
     keys = keys.replace(first, "FROM runs AS r WHERE r.tenant_id = %1$L\n    UNION").replace(
         join, join.rstrip() + " AND r.tenant_id = %1$L\n    WHERE e.tenant_id = %1$L\n"
     )
-    return LADDER_REACH.format(keys=keys)
+    return LADDER_REACH.format(row=reach.REACH_TABLE, keys=keys)
 
 
 def _insertable() -> list[str]:
@@ -142,16 +142,8 @@ def _insertable() -> list[str]:
     return found
 
 
-def _citus() -> bool:
-    return bool(
-        op.get_bind()
-        .execute(sa.text("SELECT true FROM pg_extension WHERE extname = 'citus'"))
-        .scalar()
-    )
-
-
 def upgrade() -> None:
-    if not _citus():
+    if not citus_installed():
         return
     for name, columns, body in (RUN_COSTS, COHORT_DAYS):
         op.execute(

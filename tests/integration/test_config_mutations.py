@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
 
 from app import global_ids
 from app.auth.principal import Role
+from tests.integration.tenant_rows import rows
 
 CREATE_CLIENT = (
     "mutation($input: ClientInput!) { createClient(input: $input) { id clientId name } }"
@@ -26,12 +26,6 @@ mutation($input: WorkflowInput!) {
 }"""
 SET_PRICE = """mutation($input: ModelPriceInput!) {
   setModelPrice(input: $input) { modelPrice { id provider model inputPerMillion } } }"""
-
-
-async def rows(sessions, tenant_id: uuid.UUID, sql: str, **params) -> list[dict]:
-    async with sessions(tenant_id) as session:
-        result = await session.execute(text(sql), params)
-        return [dict(row) for row in result.mappings()]
 
 
 def error_of(body: dict) -> dict:

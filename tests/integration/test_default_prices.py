@@ -13,7 +13,8 @@ from app.cli.prices import parse_defaults
 from app.domain.pricing import Price
 from app.services.pricing.prices import set_model_price
 from tests.integration.cli_support import ledger
-from tests.integration.test_ingest_events import ingest_tenant, post, rows
+from tests.integration.tenant_rows import rows, usage_costs
+from tests.integration.test_ingest_events import ingest_tenant, post
 
 pytestmark = [
     pytest.mark.usefixtures("cli_env"),
@@ -62,11 +63,7 @@ async def test_defaults_then_ingest_prices_usage_without_a_cost(
     ]
     response = await post(http, key, records)
     assert response.json()["errors"] == [], response.text
-    [event] = await rows(
-        sessions,
-        tenant.tenant_id,
-        "SELECT cost, cost_source, price_effective_from FROM usage_events",
-    )
+    [event] = await usage_costs(sessions, tenant.tenant_id)
     # 3/M input, 15/M output, 0.30/M cache read, 3.75/M cache write (list prices from
     # 2025-09-29): (1,000·3 + 500·15 + 2,000·0.30 + 400·3.75) / 10^6 = 12,600 / 10^6.
     assert event == {

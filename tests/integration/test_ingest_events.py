@@ -9,16 +9,11 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
 
 from app.auth.principal import Role
 from app.services.tenancy.tenants import create_api_key, revoke_api_key
 from app.services.tenancy.workflows import upsert_workflow
-
-
-async def rows(sessions, tenant_id: uuid.UUID, sql: str) -> list[dict]:
-    async with sessions(tenant_id) as session:
-        return [dict(row) for row in (await session.execute(text(sql))).mappings()]
+from tests.integration.tenant_rows import rows
 
 
 async def ingest_tenant(make_tenant, sessions, scopes: list[str] | None = None):

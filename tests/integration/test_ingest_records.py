@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+
+from tests.integration.tenant_rows import rows, usage_costs
 
 UPSERT_WORKFLOW = "mutation($input: WorkflowInput!) { upsertWorkflow(input: $input) { id } }"
 CREATE_CLIENT = "mutation($input: ClientInput!) { createClient(input: $input) { clientId } }"
@@ -46,12 +47,6 @@ def make_owner(make_tenant):
         return Owner(handle, handle.token())
 
     return _make
-
-
-async def rows(sessions, tenant_id: uuid.UUID, sql: str, **params) -> list[dict]:
-    async with sessions(tenant_id) as session:
-        result = await session.execute(text(sql), params)
-        return [dict(row) for row in result.mappings()]
 
 
 async def workflow(tenant, key: str = "outreach", hold: int = 0) -> None:
@@ -177,11 +172,7 @@ async def test_llm_usage_is_priced_from_the_book(make_owner, sessions) -> None:
         reasoningTokens=250_000,  # 0.25 M x $12  = $3.00
     )  # total $15.60
     assert (await ingest(tenant, INGEST_USAGE, "events", [event]))["accepted"] == 1
-    [usage] = await rows(
-        sessions,
-        tenant.tenant_id,
-        "SELECT cost, cost_source, price_effective_from FROM usage_events",
-    )
+    [usage] = await usage_costs(sessions, tenant.tenant_id)
     assert usage == {
         "cost": Decimal("15.60"),
         "cost_source": "priced",

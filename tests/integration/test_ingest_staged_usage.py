@@ -14,7 +14,8 @@ import pytest
 
 from app.domain.money import quantize_money
 from app.services.ingest import writes
-from tests.integration.test_ingest_events import ingest_tenant, post, rows
+from tests.integration.tenant_rows import rows
+from tests.integration.test_ingest_events import ingest_tenant, post
 
 USAGE_SQL = """
 SELECT event_id, correlation_id, client_id, kind, occurred_at, provider, model, step, team,

@@ -125,6 +125,28 @@ async def test_a_bad_record_is_named_and_nothing_is_written(
     assert await stored_rows(sessions, tenant.tenant_id) == 0
 
 
+async def test_an_unknown_reference_is_named_in_its_message(http, tenant_with_key) -> None:
+    """The workflow key, client id or correlation id that was not found, in the message."""
+    _, key = tenant_with_key
+    client = uuid.uuid4()
+    response = await http.post(
+        "/v1/events",
+        json=[
+            GOOD_RUN,
+            TOOL | {"workflowKey": "nope"},
+            RUN | {"clientId": str(client)},
+            LABEL | {"correlationId": "ghost"},
+        ],
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 422, response.text
+    assert sorted((e["index"], e["field"], e["message"]) for e in response.json()["errors"]) == [
+        (1, "workflowKey", "no workflow 'nope' in this tenant; create it with upsertWorkflow"),
+        (2, "clientId", f"no client {client} in this tenant"),
+        (3, "correlationId", "no run 'ghost' is stored or started in this batch"),
+    ]
+
+
 async def test_a_label_may_name_a_run_started_in_the_same_batch(
     http, sessions, tenant_with_key
 ) -> None:

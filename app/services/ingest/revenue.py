@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain.money import quantize_money
+from app.services.ingest import references
 from app.services.ingest.arrays import columns, unique_sorted
 from app.services.ingest.errors import RecordError
 from app.services.ingest.fields import MONEY_LIMIT, Reader
@@ -113,23 +114,9 @@ async def check_revenue(
         r.workflow_key for r in records if r.workflow_key is not None and sound(r, "workflowKey")
     }
     known = dict(workflow_ids)
-    missing = sorted(keys - set(known))
-    if missing:
-        rows = await conn.fetch(
-            "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])",
-            tenant_id,
-            missing,
-        )
-        known.update({row["key"]: row["workflow_id"] for row in rows})
+    known.update(await references.workflow_ids(conn, tenant_id, keys - set(known)))
     clients = {r.client_id for r in records if r.client_id is not None and sound(r, "clientId")}
-    found: set[uuid.UUID] = set()
-    if clients:
-        rows = await conn.fetch(
-            "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])",
-            tenant_id,
-            sorted(clients),
-        )
-        found = {row["client_id"] for row in rows}
+    found = await references.known_clients(conn, tenant_id, clients)
     for r in records:
         if r.workflow_key in keys and r.workflow_key not in known:
             message = f"no workflow {r.workflow_key!r} in this tenant; create it first"

@@ -1,11 +1,12 @@
 """Validate a whole batch before anything is written: shape, references, and LLM pricing.
 
 All-or-nothing: the batch is valid only when every record is. References are resolved with one
-query per kind (workflows by key, clients by id, stored runs by correlation id, prices by
-(provider, model)), never one query per record. A batch's usage records, when all their fields
-read cleanly, are checked and priced a column at a time straight into the rows to write (no object
-per event; integer pricing by `ScaledPrice`); at any problem in the batch the whole batch is
-validated record by record instead, which reports every error exactly.
+query per kind (`references`: workflows by key, clients by id, stored runs by correlation id;
+`price_book`: prices by (provider, model)), never one query per record. A batch's usage
+records, when all their fields read cleanly, are checked and priced a column at a time straight
+into the rows to write (no object per event; integer pricing by `ScaledPrice`); at any problem in
+the batch the whole batch is validated record by record instead, which reports every error
+exactly.
 
 Pricing (a decision, not an accident): LLM usage that reports no `cost` is priced from the
 tenant's price book in force at `occurredAt` (the latest `effective_from <= occurredAt`) and stored
@@ -18,7 +19,7 @@ never re-priced. Every non-LLM kind must report its cost (checked in `records`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ from app.services.ingest.records import (
     parse_records,
     read_usage_columns,
 )
+from app.services.ingest.references import known_clients, stored_runs, workflow_ids
 from app.services.ingest.revenue import RevenueRecord, check_revenue
 
 REPORTED = "reported"
@@ -88,6 +90,25 @@ class _Drafts:
 
     def sound(self, record: Record, name: str) -> bool:
         return (record.index, name) not in self.failed
+
+    def require(
+        self, records: Sequence[Record], found: Container[object], name: str, message: str
+    ) -> None:
+        """An error on `name` for each of `records` whose value there (the record's attribute of
+        that field) is not in `found`; `message` is formatted with the value."""
+        attribute = FIELD_ATTRIBUTES[name]
+        for record in records:
+            value = getattr(record, attribute)
+            if value not in found:
+                self.add(RecordError(record.index, name, message.format(value)))
+
+
+# The record attribute behind each field a reference check names.
+FIELD_ATTRIBUTES = {
+    "workflowKey": "workflow_key",
+    "clientId": "client_id",
+    "correlationId": "correlation_id",
+}
 
 
 async def validate_batch(
@@ -179,23 +200,13 @@ async def _check_workflows(
         for r in drafts.records
         if isinstance(r, RunRecord | UsageRecord | OutcomeRecord) and drafts.sound(r, "workflowKey")
     ]
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
-        "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])",
-        tenant_id,
-        sorted({r.workflow_key for r in wanted}),
+    known = await workflow_ids(conn, tenant_id, {r.workflow_key for r in wanted})
+    drafts.require(
+        wanted,
+        known,
+        "workflowKey",
+        "no workflow {!r} in this tenant; create it with upsertWorkflow",
     )
-    known: dict[str, uuid.UUID] = {row["key"]: row["workflow_id"] for row in rows}
-    for r in wanted:
-        if r.workflow_key not in known:
-            drafts.add(
-                RecordError(
-                    r.index,
-                    "workflowKey",
-                    f"no workflow {r.workflow_key!r} in this tenant; create it with upsertWorkflow",
-                )
-            )
     return known
 
 
@@ -205,17 +216,10 @@ async def _check_clients(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> No
         for r in drafts.records
         if isinstance(r, RunRecord | UsageRecord) and r.client_id is not None
     ]
-    if not wanted:
-        return
-    rows = await conn.fetch(
-        "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])",
-        tenant_id,
-        sorted({r.client_id for r in wanted if r.client_id is not None}),
+    known = await known_clients(
+        conn, tenant_id, {r.client_id for r in wanted if r.client_id is not None}
     )
-    known = {row["client_id"] for row in rows}
-    for r in wanted:
-        if r.client_id not in known:
-            drafts.add(RecordError(r.index, "clientId", f"no client {r.client_id} in this tenant"))
+    drafts.require(wanted, known, "clientId", "no client {} in this tenant")
 
 
 async def _check_label_runs(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> None:
@@ -232,23 +236,10 @@ async def _check_label_runs(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) ->
         and drafts.sound(r, "correlationId")
         and r.correlation_id not in in_batch
     ]
-    if not wanted:
-        return
-    rows = await conn.fetch(
-        "SELECT correlation_id FROM runs WHERE tenant_id = $1 AND correlation_id = ANY($2::text[])",
-        tenant_id,
-        sorted({r.correlation_id for r in wanted}),
+    stored = await stored_runs(conn, tenant_id, {r.correlation_id for r in wanted})
+    drafts.require(
+        wanted, stored, "correlationId", "no run {!r} is stored or started in this batch"
     )
-    stored = {row["correlation_id"] for row in rows}
-    for r in wanted:
-        if r.correlation_id not in stored:
-            drafts.add(
-                RecordError(
-                    r.index,
-                    "correlationId",
-                    f"no run {r.correlation_id!r} is stored or started in this batch",
-                )
-            )
 
 
 async def _check_dimensions(conn: Any, tenant_id: uuid.UUID, drafts: _Drafts) -> None:
@@ -330,23 +321,12 @@ async def _validate_usage_columns(
         correlation_ids, workflow_keys, client_ids, occurred, providers, models, steps,
         teams, efforts, latencies, reported,
     ) = columns  # fmt: skip
-    rows = await conn.fetch(
-        "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])",
-        tenant_id,
-        sorted(set(workflow_keys)),
-    )
-    workflows: dict[str, uuid.UUID] = {row["key"]: row["workflow_id"] for row in rows}
+    workflows = await workflow_ids(conn, tenant_id, workflow_keys)
     if not workflows.keys() >= set(workflow_keys):
         return None
     clients = {c for c in client_ids if c is not None}
-    if clients:
-        rows = await conn.fetch(
-            "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])",
-            tenant_id,
-            sorted(clients),
-        )
-        if {row["client_id"] for row in rows} != clients:
-            return None
+    if await known_clients(conn, tenant_id, clients) != clients:
+        return None
 
     # Reported costs as given; the others (LLM usage, see read_usage_columns) are priced.
     to_price = [i for i, cost in enumerate(reported) if cost is None]
