@@ -177,8 +177,9 @@ async def store_export(
         usage = by_span[span_id]
         rejection = SpanRejection(span_id, reason, usage.workflow_key, usage.source)
         _note_rejection(health, span_id, reason, rejection, now)
+    not_stored = result.stored.rejected_spans.keys() | result.replayed
     for usage in charged:
-        if usage.span_id not in result.stored.rejected_spans.keys() | result.replayed:
+        if usage.gaps and usage.span_id not in not_stored:
             _note_gaps(health, usage, now)
     await _write_health(conn, tenant_id, health, now)
     return result
