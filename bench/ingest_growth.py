@@ -21,6 +21,11 @@ serve` process. The figure to hold: each path's last step within 20 % of its fir
     DATABASE_URL=… REDIS_URL=… .venv/bin/python -m bench.ingest_growth \\
         --generated ledger_gen_1m --runs 50000                     # into the 1M-run tenant
 
+With `--cpu` each step also shows the CPU per request of the `ledger serve` process and of the
+database's server processes (from /proc, so the database server must run on this machine): the
+measure that moves least with the machine's load, where wall time on a shared machine moves
+with everything else running.
+
 With `--generated NAME` both paths write into the 1M-run tenant of `bench.generate` (a
 workflow `ingest-growth` and a price of its own are added; the rows stay: regenerate the
 database for read benchmarks afterwards).
@@ -33,6 +38,8 @@ import asyncio
 import contextlib
 import dataclasses
 import gzip
+import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -45,6 +52,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from sqlalchemy.engine import make_url
 
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
@@ -180,16 +188,70 @@ async def targets(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, lis
 
 
 @contextlib.contextmanager
-def api_server(settings: Settings) -> Iterator[str]:
-    """`ledger serve` in a subprocess, given up to 5 minutes to start on a loaded machine."""
+def serving(settings: Settings) -> Iterator[tuple[str, int]]:
+    """`ledger serve` in a subprocess, given up to 5 minutes to start on a loaded machine;
+    (its base URL, its pid)."""
     port = free_port()
     process = spawn_api(settings, port)
     try:
         wait_until_serving(f"http://127.0.0.1:{port}", process, timeout=300)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings) -> Iterator[str]:
+    """`serving`'s base URL."""
+    with serving(settings) as (base, _):
+        yield base
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def database_cpu(database_url: str, database: str) -> dict[int, float]:
+    """CPU seconds so far of each server process connected to `database` (needs the
+    database server on this machine and /proc)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await conn.close()
+    found = {}
+    for row in rows:
+        with contextlib.suppress(FileNotFoundError):
+            found[row["pid"]] = cpu_seconds(row["pid"])
+    return found
+
+
+@dataclasses.dataclass
+class CpuMeter:
+    """CPU per request of the `ledger serve` process and of the database's server processes."""
+
+    database_url: str
+    database: str
+    server_pid: int
+
+    async def snapshot(self) -> tuple[float, dict[int, float]]:
+        return cpu_seconds(self.server_pid), await database_cpu(self.database_url, self.database)
+
+    @staticmethod
+    def spent(
+        before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]]
+    ) -> tuple[float, float]:
+        """(server, database) CPU seconds between two snapshots (connections opened in
+        between count from zero; ones closed in between are lost)."""
+        database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+        return after[0] - before[0], database
 
 
 def _spans_s(spans: int, seconds: float) -> str:
@@ -208,13 +270,21 @@ async def main(args: argparse.Namespace) -> None:
         flush=True,
     )
     header = ["step", "runs after", "traces spans/s", "events spans/s", "traces/events time"]
+    if args.cpu:
+        header += ["traces server ms", "traces db ms", "events server ms", "events db ms"]
+    cpu: list[tuple[float, float]] = []  # (server, database) CPU s per request, traces/events
     rows: list[list[str]] = []
     traces_times: list[float] = []
     events_times: list[float] = []
     async with targets(args) as (settings, (traces, events)):
         database_url = settings.database_url or ""
         start_runs = await tenant_runs(database_url, traces.tenant_id)
-        with api_server(settings) as base:
+        with serving(settings) as (base, pid):
+            meter = (
+                CpuMeter(database_url, make_url(database_url).database or "", pid)
+                if args.cpu
+                else None
+            )
             async with httpx.AsyncClient(base_url=base, timeout=300) as client:
                 for step in range(steps):
                     first = step * spans_per_step
@@ -229,12 +299,15 @@ async def main(args: argparse.Namespace) -> None:
                         )
                         for r in range(requests_per_step)
                     ]
+                    marks = [await meter.snapshot()] if meter else []
                     t = await post_all(
                         client, "/v1/traces", traces.api_key, gzipped, args.concurrency
                     )
+                    marks += [await meter.snapshot()] if meter else []
                     e = await post_all(
                         client, "/v1/events", events.api_key, json_bodies, args.concurrency
                     )
+                    marks += [await meter.snapshot()] if meter else []
                     traces_times.append(t)
                     events_times.append(e)
                     # With --generated both paths write into the one tenant.
@@ -247,6 +320,15 @@ async def main(args: argparse.Namespace) -> None:
                         _spans_s(spans_per_step, e),
                         f"{t / e:.2f}",
                     ]
+                    if meter:
+                        for before, after in itertools.pairwise(marks):
+                            server, db = CpuMeter.spent(before, after)
+                            cpu.append((server / requests_per_step, db / requests_per_step))
+                        row += [
+                            f"{ms:.1f}"
+                            for pair in (cpu[-2], cpu[-1])
+                            for ms in (pair[0] * 1000, pair[1] * 1000)
+                        ]
                     rows.append(row)
                     print("  ".join(row), flush=True)
         stored = await tenant_runs(database_url, traces.tenant_id)
@@ -264,6 +346,15 @@ async def main(args: argparse.Namespace) -> None:
         )
     ratio = statistics.median(t / e for t, e in zip(traces_times, events_times, strict=True))
     summary.append(f"traces/events time per step, median: {ratio:.2f}")
+    if cpu:
+        servers_ms = [statistics.median(c[0] for c in cpu[k::2]) * 1000 for k in (0, 1)]
+        databases_ms = [statistics.median(c[1] for c in cpu[k::2]) * 1000 for k in (0, 1)]
+        summary.append(
+            f"CPU per request, median of the steps: server process traces {servers_ms[0]:.1f} "
+            f"ms, events {servers_ms[1]:.1f} ms ({servers_ms[0] / servers_ms[1]:.2f}x); "
+            f"database traces {databases_ms[0]:.1f} ms, events {databases_ms[1]:.1f} ms "
+            f"({databases_ms[0] / databases_ms[1]:.2f}x)"
+        )
     summary.append(f"runs stored in the traces tenant at the end: {stored:,}")
     print("\n".join(summary))
 
@@ -275,5 +366,11 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=512, help="spans per request")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--generated", help="write into this bench.generate database's tenant")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also report the CPU per request of the server process and of the database's "
+        "server processes (Linux /proc; the database server on this machine)",
+    )
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)

@@ -146,6 +146,54 @@ def read_tokens(attrs: Mapping[str, Any]) -> TokenReport:
     )
 
 
+_KIND_NAMES = (INPUT_NAMES, OUTPUT_NAMES, CACHE_READ_NAMES, CACHE_WRITE_NAMES, REASONING_NAMES)
+
+
+def read_counts(attrs: Mapping[str, Any]) -> tuple[TokenCounts, frozenset[str]]:
+    """`disjoint_counts(read_tokens(attrs))` and the kinds the span reports, in one reading:
+    the same values and the same errors (ConventionError, ValueError) in the same order, without
+    a TokenReport per span (the mapping of every metered span goes through here)."""
+    get = attrs.get
+    found: list[int | None] = []
+    mask = 0
+    bit = 1
+    for names in _KIND_NAMES:
+        value = None
+        for name in names:
+            raw = get(name)
+            if raw is not None:
+                # A plain non-negative int (nearly every count) needs no further reading.
+                value = raw if raw.__class__ is int and raw >= 0 else _as_count(name, raw)
+                mask |= bit
+                break
+        found.append(value)
+        bit <<= 1
+    total_in, total_out, cache_read, cache_write, reasoning = found
+    cache_read = cache_read or 0
+    cache_write = cache_write or 0
+    reasoning = reasoning or 0
+    input_total = total_in if total_in is not None else cache_read + cache_write
+    output_total = total_out or 0
+    uncached = input_total - cache_read - cache_write
+    plain_output = output_total - reasoning
+    if uncached < 0 or plain_output < 0:  # raises, worded by the one place that words it
+        disjoint_tokens(
+            input_total=input_total,
+            output_total=output_total,
+            cache_read=cache_read,
+            cache_write=cache_write,
+            reasoning=reasoning,
+        )
+    counts = TokenCounts(uncached, plain_output, cache_read, cache_write, reasoning)
+    return counts, _KNOWN_BY_MASK[mask]
+
+
+def expected_gaps(provider: str | None, known: frozenset[str]) -> frozenset[str]:
+    """`detail_gaps` from the reported kinds (`read_counts`) rather than a TokenReport."""
+    expected = PROVIDER_REPORTS.get(provider_key(provider) or "", frozenset())
+    return expected - known if expected else frozenset()
+
+
 def disjoint_tokens(
     *, input_total: int, output_total: int, cache_read: int, cache_write: int, reasoning: int
 ) -> TokenCounts:

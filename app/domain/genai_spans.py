@@ -37,12 +37,9 @@ from app.domain.genai_conventions import (
     OPENINFERENCE_KIND,
     OPENINFERENCE_LLM_KINDS,
     TOKEN_NAMES,
-    ConventionError,
-    detail_gaps,
-    detail_rank,
-    disjoint_counts,
+    expected_gaps,
     provider_key,
-    read_tokens,
+    read_counts,
 )
 from app.domain.genai_tags import (
     DIMENSION_TAG_PREFIX,
@@ -67,7 +64,10 @@ _MODEL_NAME_SET = frozenset(MODEL)
 
 MAX_LATENCY_MS = 2**31 - 1  # the column is an int4
 _HEX_SPAN_ID = re.compile(r"[0-9a-f]{16}")
+_ZERO_SPAN_ID = "0" * 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_GAPS: frozenset[str] = frozenset()
+_RUN_TAG_NAMES = (*RUN_TAGS, "team", "client_id")  # SpanUsage.tags, in reading order
 
 
 @dataclass(slots=True)
@@ -141,7 +141,7 @@ def from_unix_nanos(nanos: int) -> datetime | None:
     if nanos <= 0:
         return None
     try:
-        return _EPOCH + timedelta(microseconds=nanos // 1000)
+        return _EPOCH + timedelta(0, 0, nanos // 1000)  # (days, seconds, microseconds)
     except OverflowError:
         return None
 
@@ -201,7 +201,8 @@ def _is_retrieval(attrs: Mapping[str, Any]) -> bool:
 
 
 def _usage(span: Span, kind: UsageKind, tags: Mapping[str, str | InvalidTag]) -> SpanUsage:
-    if not _HEX_SPAN_ID.fullmatch(span.span_id) or span.span_id == "0" * 16:
+    span_id = span.span_id
+    if not _HEX_SPAN_ID.fullmatch(span_id) or span_id == _ZERO_SPAN_ID:
         raise _Refused("spanId must be 8 non-zero bytes (16 hex digits)")
     started = from_unix_nanos(span.start_ns)
     if started is None:
@@ -209,10 +210,12 @@ def _usage(span: Span, kind: UsageKind, tags: Mapping[str, str | InvalidTag]) ->
     # Every tag is read through `tag`: a plain lookup when all of them are text (the usual
     # case), else `_tag`, which refuses an invalid one when (and in the order) it is read.
     tag: Callable[[str], str | None]
-    if all(isinstance(value, str) for value in tags.values()):
-        tag = cast("Mapping[str, str]", tags).get
+    for value in tags.values():
+        if value.__class__ is not str:
+            tag = partial(_tag, tags)
+            break
     else:
-        tag = partial(_tag, tags)
+        tag = cast("Mapping[str, str]", tags).get
     workflow = tag("workflow")
     if not workflow:
         raise _Refused(
@@ -220,48 +223,44 @@ def _usage(span: Span, kind: UsageKind, tags: Mapping[str, str | InvalidTag]) ->
         )
     attrs = span.attributes
     try:
-        report = read_tokens(attrs)
-    except ConventionError as exc:
+        tokens, known = read_counts(attrs)
+    except ValueError as exc:  # a ConventionError, or counts that contradict each other
         raise _Refused(str(exc)) from exc
-    try:
-        tokens = disjoint_counts(report)
-    except ValueError as exc:
-        raise _Refused(str(exc)) from exc
-    cost = _cost(attrs)
-    if kind is UsageKind.LLM and cost is None and not report.any:
+    cost = _cost(attrs) if COST in attrs else None
+    if kind is UsageKind.LLM and cost is None and not known:
         raise _Refused(
             f"no gen_ai.usage.* token counts (nor llm.token_count.*) and no {COST}: "
             "nothing to meter"
         )
     provider = tag("provider")
-    run_tags = {name: tag(name) for name in RUN_TAGS}
-    run_tags["team"] = tag("team")
-    run_tags["client_id"] = tag("client_id")
-    run_tags.update((name, tag(name)) for name in tags if name.startswith(DIMENSION_TAG_PREFIX))
-    latency = (span.end_ns - span.start_ns) // 1_000_000 if span.end_ns >= span.start_ns else None
+    run_tags = {name: tag(name) for name in _RUN_TAG_NAMES}
+    for name in tags:
+        if name.startswith(DIMENSION_TAG_PREFIX):
+            run_tags[name] = tag(name)
+    end_ns, start_ns = span.end_ns, span.start_ns
+    latency = (end_ns - start_ns) // 1_000_000 if end_ns >= start_ns else None
     if latency is not None and latency > MAX_LATENCY_MS:
         latency = None  # a span open for weeks says nothing about a call's latency
-    return SpanUsage(
-        span_id=span.span_id,
-        correlation_id=tag("correlation_id") or span.trace_id or span.span_id,
-        workflow_key=workflow,
-        kind=kind,
-        occurred_at=started,
-        provider=provider_key(provider),
-        model=tag("model"),
-        step=tag("step"),
-        tokens=tokens,
-        reasoning_effort=tag("reasoning_effort"),
-        latency_ms=latency,
-        cost=cost,
-        tags=run_tags,
-        response_id=tag("response_id") if kind is UsageKind.LLM else None,
-        detail=detail_rank(report),
-        gaps=detail_gaps(provider, report)
-        if kind is UsageKind.LLM and cost is None
-        else frozenset(),
-        source=span.scope,
-        parent_span_id=span.parent_span_id,
+    llm = kind is UsageKind.LLM
+    return SpanUsage(  # positionally, in field order: keyword arguments cost more per span
+        span_id,
+        tag("correlation_id") or span.trace_id or span_id,
+        workflow,
+        kind,
+        started,
+        provider_key(provider),
+        tag("model"),
+        tag("step"),
+        tokens,
+        tag("reasoning_effort"),
+        latency,
+        cost,
+        run_tags,
+        tag("response_id") if llm else None,
+        len(known),  # the detail rank (detail_rank): how many token kinds the span reports
+        expected_gaps(provider, known) if llm and cost is None else _NO_GAPS,
+        span.scope,
+        span.parent_span_id,
     )
 
 

@@ -70,10 +70,10 @@ def collapse(usages: Sequence[SpanUsage]) -> tuple[list[SpanUsage], list[SameCal
         parent[high] = low
         response[low] = ida or idb
 
+    keys = [call_key(usage) for usage in usages]
     by_key: dict[str, int] = {}
     by_span: dict[str, int] = {}
-    for i, usage in enumerate(usages):
-        key = call_key(usage)
+    for i, (usage, key) in enumerate(zip(usages, keys, strict=True)):
         if key is None:
             continue
         by_span[usage.span_id] = i
@@ -82,18 +82,22 @@ def collapse(usages: Sequence[SpanUsage]) -> tuple[list[SpanUsage], list[SameCal
             union(by_key[key], i)
         else:
             by_key[key] = i
+    # Model-call spans whose parent is a model-call span of this export (most have none).
+    nested = [
+        (i, by_span[usage.parent_span_id])
+        for i, (usage, key) in enumerate(zip(usages, keys, strict=True))
+        if key is not None and usage.parent_span_id in by_span
+    ]
     children: dict[int, set[str]] = {}
-    for usage in usages:
-        if call_key(usage) is not None and usage.parent_span_id in by_span:
-            children.setdefault(by_span[usage.parent_span_id], set()).add(
-                call_key(usage) or usage.span_id
-            )
+    for i, up in nested:
+        children.setdefault(up, set()).add(keys[i] or usages[i].span_id)
     wrappers = {i for i, calls in children.items() if len(calls) > 1}
-    for i, usage in enumerate(usages):
-        up = by_span.get(usage.parent_span_id) if call_key(usage) is not None else None
-        if up is not None and up not in wrappers:
+    for i, up in nested:
+        if up not in wrappers:
             union(up, i)
 
+    if not parent and not wrappers:  # every span is a call of its own (the usual export)
+        return list(usages), []
     groups: dict[int, list[int]] = {}
     for i in range(len(usages)):
         if i not in wrappers:

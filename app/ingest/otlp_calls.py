@@ -41,10 +41,12 @@ from app.services.ingest.writes import usage_rows
 from app.services.roi.dirty import mark_ingest
 
 # The claims and, in the same round trip, the stored model-call spans that are the parent of
-# one of these spans or a child of one (rows with `new` null). Both parts read the snapshot
-# taken before the insert: this export's own claims are not among the nested rows. When a claim
-# conflicted (the insert may have waited for another export), the nested rows are read again
-# after it (NESTED), as a separate statement sees that export's commit.
+# one of these spans or a child of one (rows with `taken` null). Of the claims only the keys
+# that were claimed already come back (`taken` true; usually none): answering a row per new
+# claim cost the server and the driver more than the insert itself. Both parts read the
+# snapshot taken before the insert: this export's own claims are not among the nested rows.
+# When a claim conflicted (the insert may have waited for another export), the nested rows are
+# read again after it (NESTED), as a separate statement sees that export's commit.
 CLAIM = """
 WITH claim AS (
     INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
@@ -53,9 +55,10 @@ WITH claim AS (
     ON CONFLICT (tenant_id, call_key) DO NOTHING
     RETURNING call_key
 )
-SELECT true AS new, call_key, NULL::varchar AS event_id, NULL::int2 AS detail,
+SELECT true AS taken, k AS call_key, NULL::varchar AS event_id, NULL::int2 AS detail,
        NULL::varchar AS parent_span_id
-FROM claim
+FROM unnest($2::text[]) AS k
+WHERE k NOT IN (SELECT call_key FROM claim)
 UNION ALL
 SELECT NULL, call_key, event_id, detail, parent_span_id FROM provider_calls
 WHERE tenant_id = $1 AND (event_id = ANY($6::text[]) OR parent_span_id = ANY($3::text[]))
@@ -177,8 +180,9 @@ async def store_export(
         usage = by_span[span_id]
         rejection = SpanRejection(span_id, reason, usage.workflow_key, usage.source)
         _note_rejection(health, span_id, reason, rejection, now)
+    not_stored = result.stored.rejected_spans.keys() | result.replayed
     for usage in charged:
-        if usage.span_id not in result.stored.rejected_spans.keys() | result.replayed:
+        if usage.gaps and usage.span_id not in not_stored:
             _note_gaps(health, usage, now)
     await _write_health(conn, tenant_id, health, now)
     return result
@@ -207,9 +211,10 @@ async def _settle_stored_calls(
         [u.parent_span_id or None for _, u in claims],
         parents_of_claims,
     )
-    new = {row["call_key"] for row in rows if row["new"]}
+    taken_keys = {row["call_key"] for row in rows if row["taken"]}
+    new = {key for key, _ in claims if key not in taken_keys}
     result.claimed |= {u.span_id for key, u in claims if key in new}
-    taken = [key for key, _ in claims if key not in new]
+    taken = [key for key, _ in claims if key in taken_keys]
     stored_for: dict[str, tuple[str, int]] = {}
     if taken:
         for row in await conn.fetch(CLAIMED, tenant_id, taken):
@@ -223,7 +228,7 @@ async def _settle_stored_calls(
             parents = [u.parent_span_id for _, u in fresh if u.parent_span_id]
             nested = await conn.fetch(NESTED, tenant_id, parents, spans)
         else:
-            nested = [row for row in rows if row["new"] is None]
+            nested = [row for row in rows if row["taken"] is None]
         mine = set(spans)
         for key, usage in fresh:
             for row in nested:

@@ -121,11 +121,16 @@ def run_records(usages: Sequence[SpanUsage]) -> list[dict[str, Any]]:
             "startedAt": ordered[0].occurred_at,
         }
         for key, tag in _RUN_RECORD_TAGS:
-            record[key] = next((u.tags[tag] for u in ordered if u.tags.get(tag)), None)
+            value = None
+            for u in ordered:
+                value = u.tags.get(tag)
+                if value:
+                    break
+            record[key] = value or None
         dimensions: dict[str, str] = {}
         for u in ordered:  # each key's first value in time order (ledger.dimension.<key>)
             for tag, value in u.tags.items():
-                if tag.startswith(DIMENSION_TAG_PREFIX) and value:
+                if value and tag.startswith(DIMENSION_TAG_PREFIX):
                     dimensions.setdefault(tag[len(DIMENSION_TAG_PREFIX) :], value)
         if dimensions:
             record["dimensions"] = dimensions

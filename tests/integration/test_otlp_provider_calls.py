@@ -218,6 +218,39 @@ async def test_a_more_detailed_span_corrects_the_stored_charge_in_place(
     assert Decimal(again["cost"]) == FULL_COST
 
 
+async def test_an_export_mixing_charged_and_new_calls_charges_only_the_new_ones(
+    make_tenant, sessions, live
+) -> None:
+    """The claim statement answers only the keys claimed before (not one row per new claim):
+    a later export holding a repeat of a charged call, a replay of a charged span and a new
+    call stores the new calls alone, with no span rejected."""
+    t = await otlp_tenant(make_tenant, sessions)
+    run, a, b = ids()
+    c, d = f"{b[:12]}0003", f"{b[:12]}0004"
+    other_call = {**SDK_SPAN, "gen_ai.response.id": "msg_01LedgerFakeProvider0002"}
+    await send(live, t.ingest_key, export_body([(trace_of(a), a, SDK_SPAN)], run))
+
+    answer = await send(
+        live,
+        t.ingest_key,
+        export_body(
+            [
+                (trace_of(b), b, OPENLLMETRY_SPAN),  # the same call as `a`: not charged
+                (trace_of(a), a, SDK_SPAN),  # `a` itself again: a duplicate
+                (trace_of(c), c, other_call),  # a new call: charged
+                (trace_of(d), d, {k: v for k, v in TOTALS_SPAN.items() if "response" not in k}),
+            ],
+            run,
+        ),
+    )
+
+    assert "partialSuccess" not in answer, answer
+    events = sorted(await charged(t, run), key=lambda e: e["eventId"])
+    assert [e["eventId"] for e in events] == sorted([a, c, d])
+    by_id = {e["eventId"]: Decimal(e["cost"]) for e in events}
+    assert by_id == {a: FULL_COST, c: FULL_COST, d: TOTALS_COST}
+
+
 @pytest.mark.parametrize("child_first", [True, False], ids=["child first", "parent first"])
 async def test_a_model_call_span_nested_in_another_is_the_same_call(
     make_tenant, sessions, live, child_first

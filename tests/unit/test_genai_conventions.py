@@ -12,7 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.enums import UsageKind
-from app.domain.genai_conventions import TokenReport, detail_gaps, detail_rank, read_tokens
+from app.domain.genai_conventions import (
+    TOKEN_NAMES,
+    TokenReport,
+    detail_gaps,
+    detail_rank,
+    disjoint_counts,
+    expected_gaps,
+    read_counts,
+    read_tokens,
+)
 from app.domain.genai_spans import Span, SpanRejection, SpanUsage, map_span
 from app.domain.pricing import TokenCounts
 from app.domain.provider_calls import call_key, collapse, replaces
@@ -182,6 +191,36 @@ def test_detail_rank_and_gaps() -> None:
     assert detail_rank(report) == 2
     assert detail_gaps("OpenAI", report) == {"cache_read", "reasoning"}
     assert detail_gaps("some-local-model", report) == frozenset()
+
+
+# Token attribute values as spans carry them: absent, plain counts, integral doubles, digit
+# strings, and values every convention refuses (negative, fractional, text, booleans).
+_COUNT_VALUES = st.one_of(
+    st.none(),
+    st.integers(min_value=0, max_value=10**9),
+    st.integers(min_value=0, max_value=10**6).map(float),
+    st.integers(min_value=0, max_value=10**6).map(str),
+    st.sampled_from([-1, 2.5, "12k", True, " 7 "]),
+)
+
+
+@given(st.dictionaries(st.sampled_from(TOKEN_NAMES), _COUNT_VALUES, max_size=8))
+def test_read_counts_is_disjoint_counts_of_read_tokens(attrs: dict[str, object]) -> None:
+    """The one-pass reading the mapping uses gives the values, kinds and errors of the two-step
+    one (`read_tokens`, then `disjoint_counts`)."""
+    present = {name: value for name, value in attrs.items() if value is not None}
+    try:
+        report = read_tokens(present)
+        expected: object = (disjoint_counts(report), report.known)
+    except ValueError as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: object = read_counts(present)
+    except ValueError as exc:
+        got = (type(exc), str(exc))
+    assert got == expected
+    if isinstance(got, tuple) and isinstance(got[1], frozenset):
+        assert expected_gaps("openai", got[1]) == detail_gaps("openai", report)
 
 
 def usage(attrs: dict[str, object], span_id: str, parent: str = "") -> SpanUsage:
