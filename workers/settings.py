@@ -18,7 +18,7 @@ from app.settings import Settings, get_settings
 from workers.jobs.gates import GATE_EVALUATION_MINUTE, evaluate_gates, evaluate_tenant_gates
 from workers.jobs.health import record_heartbeat
 from workers.jobs.repricing import reprice
-from workers.jobs.roi import CRON_MINUTES, drain_roi, recompute_roi, roi_cron
+from workers.jobs.roi import CRON_MINUTES, continue_drains, drain_roi, recompute_roi, roi_cron
 from workers.jobs.rollups import (
     COMPACTION_MINUTES,
     compact_rollups,
@@ -76,6 +76,7 @@ class WorkerSettings:
     ]
     on_startup = startup
     on_shutdown = shutdown
+    after_job_end = continue_drains  # a drain that spent its time budget goes on in a new job
     health_check_interval = 30
     max_tries = 5
     job_timeout = 300
@@ -93,9 +94,11 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
     base = {name: value for name, value in vars(WorkerSettings).items() if not name.startswith("_")}
+    # An ROI drain stops starting batches after half the job timeout (workers.jobs.roi).
+    budget = overrides.get("job_timeout", WorkerSettings.job_timeout) / 2
     return {
         **base,
         "redis_settings": redis_settings(settings.redis_url),
-        "ctx": {"settings": settings},
+        "ctx": {"settings": settings, "roi_time_budget": budget},
         **overrides,
     }

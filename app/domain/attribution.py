@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import bisect
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -151,38 +151,101 @@ def split_evenly(amount: Decimal, n: int) -> list[Decimal]:
     return [Decimal(sign * (share + (1 if i < remainder else 0))).scaleb(-2) for i in range(n)]
 
 
-class _ClientRuns:
-    """One client's runs sorted by ``ended_at``: the covering runs of an instant by bisection."""
+class _Runs:
+    """Runs sorted in split order (hence by ``ended_at``), with a parallel list of their group
+    numbers: the covering runs of an instant are one slice, found by bisection."""
 
-    def __init__(self, runs: Sequence[AcceptedRun]) -> None:
-        self.runs = sorted(runs, key=split_order)
-        self.ends = [r.ended_at for r in self.runs]
+    def __init__(self) -> None:
+        self.runs: list[AcceptedRun] = []
+        self.ends: list[datetime] = []
+        self.groups: list[int] = []
 
-    def covering(self, occurred_at: datetime) -> list[AcceptedRun]:
+    def covering(self, occurred_at: datetime) -> slice:
         # ended_at in [occurred_at - 30 days, occurred_at): both ends from covers().
         lo = bisect.bisect_left(self.ends, occurred_at - ATTRIBUTION_WINDOW)
-        hi = bisect.bisect_left(self.ends, occurred_at)
-        return self.runs[lo:hi]
+        return slice(lo, bisect.bisect_left(self.ends, occurred_at, lo))
+
+
+class _Index:
+    """Runs with a client, by client and by the links an event may name (built on first use),
+    each in split order. Group numbers are ``group(run)`` numbered in order of first appearance
+    (``None``: every run is group 0), so claimants can be counted per group at C speed."""
+
+    def __init__(self, runs: Iterable[AcceptedRun], group: Callable[[AcceptedRun], Any] | None):
+        numbers: dict[Any, int] = {}
+        self.ordered: list[tuple[AcceptedRun, int]] = []
+        self.by_correlation: dict[str, tuple[AcceptedRun, int]] = {}
+        seen: set[str] = set()
+        for run in runs:
+            if run.correlation_id in seen:
+                raise ValueError(f"run {run.correlation_id!r} given twice")
+            seen.add(run.correlation_id)
+            if run.client_id is None:
+                continue
+            key = group(run) if group is not None else None
+            number = numbers.setdefault(key, len(numbers))
+            self.ordered.append((run, number))
+            self.by_correlation[run.correlation_id] = (run, number)
+        self.ordered.sort(key=lambda pair: split_order(pair[0]))
+        self.keys = list(numbers)  # group number -> group key
+        self.pools: dict[str, dict[Any, _Runs]] = {}
+
+    def pool(self, link: str, key: Any) -> _Runs | None:
+        """The runs of ``key``: a client (``link`` "client"), or a (client, subject) or
+        (client, workflow) pair (``link`` "subject", "workflow"); each kind indexed on first use."""
+        pools = self.pools.get(link)
+        if pools is None:
+            pools = self.pools[link] = {}
+            for run, number in self.ordered:
+                if link == "client":
+                    k: Any = run.client_id
+                else:
+                    k = (run.client_id, run.subject if link == "subject" else run.workflow_id)
+                found = pools.get(k) or pools.setdefault(k, _Runs())
+                found.runs.append(run)
+                found.ends.append(run.ended_at)
+                found.groups.append(number)
+        return pools.get(key)
+
+    def claims(self, event: RevenueEvent) -> tuple[list[AcceptedRun], list[int]]:
+        """The event's claimants in split order, and their group numbers."""
+        if event.correlation_id is not None:  # at most one run: check it directly
+            pair = self.by_correlation.get(event.correlation_id)
+            if (
+                pair
+                and matches_links(pair[0], event)
+                and covers(pair[0].ended_at, event.occurred_at)
+            ):
+                return [pair[0]], [pair[1]]
+            return [], []
+        if event.subject is not None:
+            pool = self.pool("subject", (event.client_id, event.subject))
+        elif event.workflow_id is not None:
+            pool = self.pool("workflow", (event.client_id, event.workflow_id))
+        else:
+            pool = self.pool("client", event.client_id)
+        if pool is None:
+            return [], []
+        span = pool.covering(event.occurred_at)
+        runs, groups = pool.runs[span], pool.groups[span]
+        if event.subject is not None and event.workflow_id is not None:
+            kept = [i for i, run in enumerate(runs) if run.workflow_id == event.workflow_id]
+            runs, groups = [runs[i] for i in kept], [groups[i] for i in kept]
+        return runs, groups
 
 
 def _claims(
-    events: Iterable[RevenueEvent], runs: Iterable[AcceptedRun]
-) -> Iterator[tuple[RevenueEvent, list[AcceptedRun]]]:
-    """Each event (in ``event_id`` order) with its claimants in split order."""
-    by_client: dict[uuid.UUID, list[AcceptedRun]] = defaultdict(list)
-    seen: set[str] = set()
-    for run in runs:
-        if run.correlation_id in seen:
-            raise ValueError(f"run {run.correlation_id!r} given twice")
-        seen.add(run.correlation_id)
-        if run.client_id is not None:
-            by_client[run.client_id].append(run)
-    index = {client: _ClientRuns(client_runs) for client, client_runs in by_client.items()}
+    events: Iterable[RevenueEvent],
+    runs: Iterable[AcceptedRun],
+    group: Callable[[AcceptedRun], Any] | None = None,
+) -> Iterator[tuple[RevenueEvent, list[AcceptedRun], list[int], list[Any]]]:
+    """Each event (in ``event_id`` order) with its claimants in split order, their group numbers
+    and the group keys those number (see `_Index`)."""
+    index = _Index(runs, group)
     for event in sorted(events, key=lambda e: e.event_id):
         _cents(event.amount)  # refuse sub-cent amounts even when nothing claims them
-        pool = index.get(event.client_id)
-        found = pool.covering(event.occurred_at) if pool is not None else []
-        yield event, [r for r in found if matches_links(r, event)]
+        found, groups = index.claims(event)
+        yield event, found, groups, index.keys
 
 
 def attribute(events: Iterable[RevenueEvent], runs: Iterable[AcceptedRun]) -> Attribution:
@@ -195,7 +258,7 @@ def attribute(events: Iterable[RevenueEvent], runs: Iterable[AcceptedRun]) -> At
     whole number of cents, and for two runs sharing a correlation id.
     """
     result = Attribution()
-    for event, found in _claims(events, runs):
+    for event, found, _, _ in _claims(events, runs):
         if not found:
             result.unattributed.append(event)
             continue
@@ -217,18 +280,16 @@ def attribute_grouped(
     event may have thousands of claimants).
     """
     grouped: dict[str, dict[K, tuple[Decimal, int]]] = {}
-    for event, found in _claims(events, runs):
+    for event, found, groups, keys in _claims(events, runs, group):
         if not found:
             continue
         cents = _cents(event.amount)
         sign = -1 if cents < 0 else 1
         share, remainder = divmod(abs(cents), len(found))
-        sums: dict[K, list[int]] = {}
-        for i, run in enumerate(found):
-            acc = sums.setdefault(group(run), [0, 0])
-            acc[0] += share + (1 if i < remainder else 0)
-            acc[1] += 1
+        counts = Counter(groups)
+        firsts = Counter(groups[:remainder])  # the claimants that get a remainder cent
         grouped[event.event_id] = {
-            key: (Decimal(sign * total).scaleb(-2), count) for key, (total, count) in sums.items()
+            keys[number]: (Decimal(sign * (share * n + firsts[number])).scaleb(-2), n)
+            for number, n in counts.items()
         }
     return grouped

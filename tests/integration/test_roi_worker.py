@@ -212,3 +212,55 @@ async def test_a_job_failing_mid_way_is_retried_to_the_same_windows_with_no_part
     assert clean.changed == 0
     assert await window_rows(sessions, t) == windows
     assert await allocation_rows(sessions, t) == allocations
+
+
+async def test_a_drain_that_spends_its_time_budget_goes_on_in_a_new_job(
+    migrated, sessions, make_tenant, queue
+):
+    t = (await make_tenant()).tenant_id
+    await three_days_of_runs(sessions, t)
+    batches: list[tuple[int, int]] = []
+
+    async def record(stats):
+        if stats.tenant_id == t:
+            markers = len(await fetch(sessions, t, "SELECT * FROM roi_dirty"))
+            batches.append((stats.number, markers))
+
+    # Given a budget already spent when the job starts: each job runs one batch, then hands over
+    await queue.enqueue_job("drain_roi", str(t), _job_id=drain_job_id(t))
+    complete = runs = 0
+    while await queue.zcard(queue.default_queue_name) and runs < 10:
+        worker = await run_worker(
+            migrated, queue, roi_batch_size=1, roi_time_budget=0, roi_before_commit=record
+        )
+        complete, runs = complete + worker.jobs_complete, runs + 1
+        assert worker.jobs_failed == 0
+
+    # Then three jobs of one batch each drained the three markers (the batch's own markers are
+    # still there when it is about to commit), and the windows equal a clean recompute.
+    assert complete == 3
+    assert batches == [(1, 3), (1, 2), (1, 1)]
+    assert await fetch(sessions, t, "SELECT * FROM roi_dirty") == []
+    windows = await window_rows(sessions, t)
+    assert len(windows) == 3
+    assert (await rebuild(sessions, t, now=LATER)).changed == 0
+    assert await window_rows(sessions, t) == windows
+
+
+async def test_without_a_budget_one_drain_job_runs_every_batch(
+    migrated, sessions, make_tenant, queue
+):
+    t = (await make_tenant()).tenant_id
+    await three_days_of_runs(sessions, t)
+    await queue.enqueue_job("drain_roi", str(t), _job_id=drain_job_id(t))
+
+    worker = await run_worker(migrated, queue, roi_batch_size=1)
+
+    assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    assert await queue.zcard(queue.default_queue_name) == 0
+    assert await fetch(sessions, t, "SELECT * FROM roi_dirty") == []
+
+
+def test_the_worker_gives_a_drain_half_its_job_timeout(migrated) -> None:
+    assert worker_settings(migrated)["ctx"]["roi_time_budget"] == 150
+    assert worker_settings(migrated, job_timeout=30)["ctx"]["roi_time_budget"] == 15

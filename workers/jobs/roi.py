@@ -6,7 +6,12 @@
   marker, re-attributing revenue and recomputing every window whose split changed.
 - `drain_roi(tenant)` — job id `roi:{tenant}:drain`: every marker of the tenant, in batches, after
   marking the windows due for a recheck (turning FINAL, acceptance holds ending). Ingest enqueues
-  it instead of per-window jobs when a batch touches more than `ENQUEUE_LIMIT` windows.
+  it instead of per-window jobs when a batch touches more than `ENQUEUE_LIMIT` windows. With a
+  time budget (`roi_time_budget` in the worker context: half the job timeout from
+  `workers.settings.worker_settings`) it starts no batch once the budget is spent and leaves the
+  rest to a new `drain_roi` under the same id, enqueued by `continue_drains` (arq's
+  `after_job_end`) as soon as this job's id is free: arq cancels a job that outlives its timeout
+  (the batch in flight rolls back) and does not retry it, so a long drain must end before.
 - `roi_cron` — every five minutes (and at worker start-up): asks `ledger_dirty_tenants(now)`
   (SECURITY DEFINER, migration 0003) which tenants have markers or windows due, and enqueues one
   `drain_roi` per tenant. Markers live in PostgreSQL, so a job lost with Redis is caught up here.
@@ -18,14 +23,16 @@ until `MAX_TRIES`; its markers stay, so the cron retries it after that too.
 
 Worker context keys read here besides arq's and `workers.settings.startup`'s: `clock` (a
 zero-argument callable returning an aware datetime; default: the system clock),
-`roi_batch_size`, `roi_retry_seconds`, and `roi_before_commit` (an async hook run inside each
-batch's transaction before commit — used to inject faults in tests).
+`roi_batch_size`, `roi_retry_seconds`, `roi_time_budget` (seconds; none: no budget), and
+`roi_before_commit` (an async hook run inside each batch's transaction before commit — used to
+inject faults in tests).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
@@ -46,6 +53,8 @@ CRON_MINUTES = set(range(0, 60, 5))
 FAILURE_KEY = "ledger:roi:last_failure"
 SUCCESS_KEY = "ledger:roi:last_success"
 STATUS_TTL_SECONDS = 7 * 24 * 3600
+CONTINUE = "roi_continue"
+"""Job context key: the tenant whose drain `continue_drains` enqueues again after the job."""
 
 
 def pair_job_id(tenant_id: uuid.UUID, workflow_id: uuid.UUID, day: date) -> str:
@@ -117,9 +126,32 @@ async def recompute_roi(
 
 
 async def drain_roi(ctx: dict[str, Any], tenant_id: str) -> dict[str, Any]:
-    """Recompute every dirty or due window of the tenant, batch by batch."""
+    """Recompute every dirty or due window of the tenant, batch by batch, within the time budget
+    (see the module docstring); what is left goes on in a new job."""
     tenant = uuid.UUID(tenant_id)
-    return await _run(ctx, drain_job_id(tenant), tenant, _drain(ctx, tenant, include_due=True))
+    budget: float | None = ctx.get("roi_time_budget")
+    deadline = None if budget is None else time.monotonic() + budget
+    work = _drain(ctx, tenant, include_due=True, deadline=deadline)
+    result = await _run(ctx, drain_job_id(tenant), tenant, work)
+    if deadline is not None and result["remaining"] and time.monotonic() >= deadline:
+        ctx[CONTINUE] = tenant_id
+        log.info(
+            "ROI drain of tenant %s: budget spent, %d markers left", tenant, result["remaining"]
+        )
+    return result
+
+
+async def continue_drains(ctx: dict[str, Any]) -> None:
+    """arq's `after_job_end`: enqueue the rest of a drain that spent its budget (the job's id is
+    free once arq has finished the job)."""
+    tenant_id = ctx.pop(CONTINUE, None)
+    if tenant_id is None:
+        return
+    try:
+        job_id = drain_job_id(uuid.UUID(tenant_id))
+        await ctx["redis"].enqueue_job("drain_roi", tenant_id, _job_id=job_id)
+    except Exception:  # the markers are in PostgreSQL: the cron finds them
+        log.warning("could not enqueue the rest of tenant %s's ROI drain", tenant_id, exc_info=True)
 
 
 async def roi_cron(ctx: dict[str, Any]) -> int:

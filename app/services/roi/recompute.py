@@ -26,6 +26,7 @@ stay), and running a batch twice writes nothing the second time.
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -188,6 +189,7 @@ async def drain(
     force: bool = False,
     before_commit: Hook | None = None,
     after_commit: Hook | None = None,
+    deadline: float | None = None,
 ) -> DrainReport:
     """Drain the tenant's markers (only those of `pairs` when given) batch by batch.
 
@@ -195,7 +197,9 @@ async def drain(
     windows turning FINAL, acceptance holds ending). `force` re-attributes the revenue of every
     drained window, changed claimants or not (a rebuild). `before_commit` runs inside each batch's
     transaction after its writes (an exception rolls the whole batch back); `after_commit` runs
-    once it committed (progress reporting). Stops after `max_batches` batches when given.
+    once it committed (progress reporting). Stops after `max_batches` batches when given, and
+    starts no batch after the first once `time.monotonic()` has passed `deadline` (the report's
+    `remaining` says what is left).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -205,6 +209,8 @@ async def drain(
         async with sessions(tenant_id) as session:
             await mark_due(await raw_connection(session), tenant_id, now)
     while max_batches is None or len(report.batches) < max_batches:
+        if deadline is not None and report.batches and time.monotonic() >= deadline:
+            break
         async with sessions(tenant_id) as session:
             conn = await raw_connection(session)
             await conn.execute(LOCK, str(tenant_id))
