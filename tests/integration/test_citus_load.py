@@ -23,7 +23,7 @@ import pytest
 
 from app.db.citus import workers_from_env
 from app.db.urls import asyncpg_dsn
-from bench.citus_load import SEQUENCES, TENANT_TABLES, copy_database, foreign_key_order
+from bench.citus_load import SEQUENCES, TENANT_TABLES, copy_database
 from bench.generate import SECONDARY_INDEXES, database_url, generate
 from tests.conftest import Servers
 from tests.scratch_databases import drop_database
@@ -40,16 +40,6 @@ USER_TRIGGERS = """
 SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2
 """
-
-
-def test_foreign_key_order_puts_referenced_tables_first() -> None:
-    edges = [("runs", "workflows"), ("workflows", "tenants"), ("runs", "clients"),
-             ("clients", "tenants"), ("tenants", "tenants")]  # fmt: skip
-    assert foreign_key_order(["runs", "workflows", "clients", "tenants"], edges) == [
-        "tenants", "clients", "workflows", "runs",
-    ]  # fmt: skip
-    with pytest.raises(ValueError, match="cycle"):
-        foreign_key_order(["a", "b"], [("a", "b"), ("b", "a")])
 
 
 async def rows_of(conn: asyncpg.Connection, tables: list[str], tenant: str) -> dict[str, list[str]]:
