@@ -26,7 +26,7 @@ one OWNER and one CLIENT_VIEWER token, the 30 days before the generator's `now`)
 - timed: `--rounds` rounds of `--requests` sequential requests per read and server, the order of
   the servers alternating (both servers up throughout), p50 / p99 ms over all rounds;
 - then `--ingest-events` usage events posted to `/v1/events` in batches of `--batch`, 2 at a time
-  (events/s), on each.
+  (events/s; each batch's p50 / p99 ms in the same row), on each.
 
 See docs/scale-out.md for measured figures.
 """
@@ -185,18 +185,22 @@ def usage(i: int, workflow: str, prefix: str, now: datetime) -> dict[str, Any]:
 
 async def ingest(
     base: str, key: str, workflow: str, now: datetime, events: int, batch: int
-) -> float:
-    """Events per second posting `events` usage events in batches of `batch`, 2 at a time."""
+) -> tuple[float, list[float]]:
+    """Events per second posting `events` usage events in batches of `batch`, 2 at a time, and
+    each batch's latency (ms, sorted)."""
     prefix = f"cmp-{uuid.uuid4().hex[:8]}"
     records = [usage(i, workflow, prefix, now) for i in range(events)]
     bodies = [json.dumps(records[o : o + batch]).encode() for o in range(0, events, batch)]
     limit = asyncio.Semaphore(2)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
+        latencies: list[float] = []
 
         async def post(body: bytes) -> int:
             async with limit:
+                t = time.perf_counter()
                 response = await client.post("/v1/events", content=body)
+                latencies.append(1000 * (time.perf_counter() - t))
                 response.raise_for_status()
                 return int(response.json()["accepted"])
 
@@ -205,7 +209,7 @@ async def ingest(
         wall = time.perf_counter() - started
     if accepted != events:
         raise SystemExit(f"ingest: {accepted} of {events} events accepted")
-    return events / wall
+    return events / wall, sorted(latencies)
 
 
 async def from_generated(
@@ -319,7 +323,7 @@ async def main(args: argparse.Namespace) -> int:
         status = 0
         latencies: dict[tuple[str, str], list[float]] = {}
         bodies: dict[str, dict[str, Any]] = {}
-        rates: dict[str, float] = {}
+        rates: dict[str, tuple[float, list[float]]] = {}
         with contextlib.ExitStack() as stack:
             bases = {label: stack.enter_context(api_server(g.settings))
                      for label, g in generated.items()}  # fmt: skip
@@ -363,7 +367,9 @@ async def main(args: argparse.Namespace) -> int:
                 rows.append([name, label, f"{percentile(lat, 0.5):.1f}",
                              f"{percentile(lat, 0.99):.1f}", ""])  # fmt: skip
         for label in generated:
-            rows.append([f"ingest ({args.batch}/batch)", label, "", "", f"{rates[label]:.0f}"])
+            rate, lat = rates[label]
+            rows.append([f"ingest ({args.batch}/batch)", label, f"{percentile(lat, 0.5):.1f}",
+                         f"{percentile(lat, 0.99):.1f}", f"{rate:.0f}"])  # fmt: skip
         for name in ("dashboard", "client view"):
             a, b = bodies[f"single {name}"], bodies[f"cluster {name}"]
             diff = differences(a, b)
