@@ -209,11 +209,17 @@ def events_body(protobuf: bytes) -> bytes:
 
 
 async def post_events(
-    base: str, key: str, records: list[dict[str, Any]], batch: int, concurrency: int
+    base: str,
+    key: str,
+    records: list[dict[str, Any]],
+    batch: int,
+    concurrency: int,
+    latencies: list[float] | None = None,
 ) -> tuple[list[int], float]:
     """POST `records` to /v1/events with the API key `key`, in batches of `batch`, `concurrency`
     at a time. Returns the `accepted` count of each batch and the wall seconds of the posting
-    (the bodies are encoded before the clock starts)."""
+    (the bodies are encoded before the clock starts); each batch's latency (ms) is appended to
+    `latencies` when given."""
     bodies = [
         json.dumps(records[offset : offset + batch]).encode()
         for offset in range(0, len(records), batch)
@@ -224,7 +230,10 @@ async def post_events(
 
         async def post(body: bytes) -> int:
             async with limit:
+                sent = time.perf_counter()
                 response = await client.post("/v1/events", content=body)
+                if latencies is not None:
+                    latencies.append(1000 * (time.perf_counter() - sent))
                 response.raise_for_status()
                 return int(response.json()["accepted"])
 

@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from app.db.citus import workers_from_env
 from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange, split_whole_days
 from app.services.tenancy.workflows import upsert_workflow
@@ -319,6 +320,10 @@ async def test_daily_rollup_property(make_tenant, sessions, property_state, ops,
 
 
 WAITING = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :q"
+# On Citus the statement waits on the worker that holds the shard (its backend runs the shard's
+# rewritten statement there), and the coordinator's backend waits on that worker, not on a lock:
+# the cluster-wide lock graph names the coordinator's statement as blocked.
+WAITING_CITUS = "SELECT count(*) FROM citus_lock_waits WHERE blocked_statement LIKE :q"
 RUN_SQL = (
     "INSERT INTO runs (tenant_id, correlation_id, workflow_id, started_at)"
     " VALUES (:t, :cid, :w, :at)"
@@ -343,10 +348,11 @@ LABEL_SQL = (
     ],
 )
 async def test_concurrent_usage_and_run_writes_keep_buckets_exact(
-    make_tenant, sessions, existing, first, second
+    make_tenant, sessions, owner_engine, existing, first, second
 ):
     """Two transactions write the same run: the second statement waits for the first's lock
-    (seen in pg_stat_activity, no sleeps), then both commit; the buckets stay exact."""
+    (seen in pg_stat_activity — on Citus in `citus_lock_waits`, read as the owner — no sleeps),
+    then both commit; the buckets stay exact."""
     t, workflow_id, _ = await setup(make_tenant, sessions)
     cid = uuid.uuid4().hex
     params = {
@@ -370,8 +376,14 @@ async def test_concurrent_usage_and_run_writes_keep_buckets_exact(
         await session.execute(text(first), params)
         task = asyncio.create_task(run_second())
         while not task.done():
-            async with sessions(t) as probe:
-                waiting = (await probe.execute(text(WAITING), {"q": second[:20] + "%"})).scalar()
+            if workers_from_env():
+                async with owner_engine.connect() as probe:
+                    found = await probe.execute(text(WAITING_CITUS), {"q": second[:20] + "%"})
+                    waiting = found.scalar()
+            else:
+                async with sessions(t) as probe:
+                    found = await probe.execute(text(WAITING), {"q": second[:20] + "%"})
+                    waiting = found.scalar()
             if waiting:
                 break
             await asyncio.sleep(0.01)
