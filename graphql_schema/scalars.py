@@ -31,7 +31,7 @@ def serialize_decimal(value: Decimal) -> str:
 
 def parse_decimal(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError("expected a decimal number as a string, e.g. \"12.50\"")
+        raise ValueError('expected a decimal number as a string, e.g. "12.50"')
     try:
         parsed = Decimal(str(value).strip())
     except InvalidOperation as exc:
