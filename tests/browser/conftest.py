@@ -25,10 +25,12 @@ from redis.asyncio import Redis
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
+from app.db.sessions import tenant_sessions
 from app.demo.seed import ensure_clients, seed_demo
 from app.main import create_app
 from app.portal.links import LinkGrant, create_link, link_url
 from app.portal.sessions import SessionStore
+from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
 from tests.live_server import serving_in_thread
 
@@ -96,10 +98,28 @@ class Portal:
 
         return _run(revoke())
 
-    def api(self, query: str, variables: dict[str, Any] | None = None, **token: Any) -> Any:
-        """The API's own answer, asked with a bearer token (the reference for the screen)."""
+    def other_tenant(self, name: str) -> uuid.UUID:
+        """A second, empty tenant (for cross-tenant checks), made on an engine of its own."""
+
+        async def make() -> uuid.UUID:
+            async with tenant_sessions(self.settings, pool_size=1) as own:
+                return await create_tenant(sessions=own, name=name)
+
+        return _run(make())
+
+    def api(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        tenant_id: uuid.UUID | None = None,
+        **token: Any,
+    ) -> Any:
+        """The API's own answer, asked with a bearer token (the reference for the screen), as
+        the portal's tenant unless `tenant_id` names another."""
         bearer = issue_token(
-            self.settings, tenant_id=self.tenant_id, **(token or {"role": Role.OWNER})
+            self.settings,
+            tenant_id=tenant_id or self.tenant_id,
+            **(token or {"role": Role.OWNER}),
         )
         response = httpx.post(
             f"{self.base_url}/graphql",
@@ -115,9 +135,6 @@ class Portal:
 @pytest.fixture(scope="session")
 async def portal(chromium_path: str, migrated: Settings, sessions: Any) -> Any:
     """A seeded demo tenant (two weeks, a few runs a day) and the app served by uvicorn."""
-    tenant_id = uuid.uuid4()
-    from app.services.tenancy.tenants import create_tenant
-
     tenant_id = await create_tenant(sessions=sessions, name="Portal browser tests")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     await seed_demo(sessions=sessions, tenant_id=tenant_id, now=now, days=14, runs_per_day=12)

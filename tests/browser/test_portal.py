@@ -109,6 +109,98 @@ def test_walk_from_the_dashboard_to_a_runs_usage_and_a_gates_blockers(portal, co
     screenshot(page, "breakdown")
 
 
+SEGMENTS = ["enterprise", "mid-market", "smb", "startup"]  # the demo's, app/demo/segments.py
+BY_SEGMENT = """query($range: TimeRange!, $wf: String) {
+  costBreakdown(range: $range, groupBy: [CUSTOM], dimensionKey: "segment", workflowKey: $wf)
+  { key cost events } }"""
+DECLARE = """mutation($key: String!) {
+  declareRunDimension(input: {key: $key, description: "a test dimension"}) { key } }"""
+
+
+def test_breakdown_groups_by_the_tenants_own_run_dimensions(portal, context) -> None:
+    # Given a live and a retired dimension beside the demo's segment, and another tenant's own.
+    portal.api(DECLARE, {"key": "region"})
+    portal.api(DECLARE, {"key": "legacy_band"})
+    portal.api('mutation { retireRunDimension(key: "legacy_band") { retired } }')
+    other = portal.other_tenant("Another agency")
+    portal.api(DECLARE, {"key": "other_agency_tier"}, tenant_id=other)
+    declared = portal.api("{ runDimensions { key retired } }")["runDimensions"]
+    live = [d["key"] for d in declared if not d["retired"]]
+    assert live == ["region", "segment"] and len(declared) == 3
+
+    page = context.new_page()
+    sign_in(page, portal.link(Role.ANALYST))
+    page.goto(f"{portal.base_url}/portal/#/breakdown?range=30d")
+    page.wait_for_selector("[data-testid=bucket-sum]")
+    group_by = page.get_by_label("Group by")
+    offered = group_by.locator("optgroup[label='Run dimensions'] option").all_inner_texts()
+    assert offered == live  # not the retired one, not the other tenant's
+
+    # When the analyst groups by segment, one request brings the buckets.
+    requests = graphql_requests(page)
+    group_by.select_option("segment")
+    page.wait_for_selector("tr[data-bucket=enterprise]")
+    page.wait_for_load_state("networkidle")
+    assert requests == ["POST"]
+    assert "by=segment" in page.url
+
+    # Then every row is the API's bucket for the same range (outreach runs carry a segment, the
+    # other workflows' usage is "(none)"), and the rows add up to the range's total.
+    def shown_rows() -> list[list[str]]:
+        rows = page.locator("tbody tr")
+        return [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
+
+    def api_rows(wf: str | None) -> list[list[str]]:
+        buckets = portal.api(BY_SEGMENT, {"range": page_range(), "wf": wf})["costBreakdown"]
+        return [[*b["key"], money(b["cost"], 2), f"{b['events']:,}"] for b in buckets]
+
+    expected = api_rows(None)
+    assert [row[:3] for row in shown_rows()] == expected
+    assert {row[0] for row in expected} == {*SEGMENTS, "(none)"}
+    assert page.locator("thead th").first.inner_text().lower() == "segment"
+    assert (
+        page.get_by_test_id("bucket-sum").inner_text()
+        == page.get_by_test_id("range-total").inner_text()
+    )
+    assert "adds up" in page.locator("tfoot").inner_text()
+
+    # Within outreach: the demo's four segments, beside the workflow-level usage that has no
+    # run (so no segment); then by model as well.
+    page.goto(f"{portal.base_url}/portal/#/breakdown?range=30d&by=segment&wf=outreach")
+    page.wait_for_selector("text=Breakdown of outreach")
+    page.wait_for_selector("tr[data-bucket=startup]")
+    expected = api_rows("outreach")
+    assert sorted(row[0] for row in expected if row[0] != "(none)") == SEGMENTS
+    assert [row[:3] for row in shown_rows()] == expected
+    screenshot(page, "breakdown-segment")
+    page.get_by_label("then by").select_option("MODEL")
+    page.wait_for_selector("th:has-text('model')")
+    page.wait_for_selector("[data-testid=bucket-sum]")
+    assert (
+        page.get_by_test_id("bucket-sum").inner_text()
+        == page.get_by_test_id("range-total").inner_text()
+    )
+    # The API takes one run dimension per breakdown: the second menu offers none.
+    assert (
+        page.get_by_label("then by")
+        .locator("optgroup[label='Run dimensions'] option:not([disabled])")
+        .count()
+        == 0
+    )
+
+    # A link naming the retired dimension still groups by it (no run carries it: one row).
+    page.goto(f"{portal.base_url}/portal/#/breakdown?range=30d&by=legacy_band")
+    page.wait_for_selector("tr[data-bucket='(none)']")
+    assert page.locator("tbody tr").count() == 1
+    assert "legacy_band (retired)" in group_by.inner_text()
+
+    # A stale link to a key nobody declared shows the API's refusal, not an empty table.
+    page.goto(f"{portal.base_url}/portal/#/breakdown?range=30d&by=regoin")
+    page.get_by_role("alert").wait_for()
+    assert "UNDECLARED_DIMENSION" in page.get_by_role("alert").inner_text()
+    assert "regoin (not declared)" in group_by.inner_text()
+
+
 CLIENT_FIGURES = """query($id: ID!, $range: TimeRange!) { client(id: $id) { name
   workflows { key }
   roi(range: $range) { attributedRevenue lift unattributedRevenue } } }"""
@@ -154,10 +246,12 @@ def test_client_view_shows_its_own_figures_and_nothing_else(portal, context) -> 
     screenshot(page, "client-view")
 
     # Agency pages are not reachable: any address shows the client's own view.
-    page.goto(f"{portal.base_url}/portal/#/workflow/outreach")
-    page.wait_for_selector("[data-testid^=cpo-]")
-    assert page.locator("h1").inner_text() == CLIENT_NAME
-    assert page.get_by_role("link", name="Runs").count() == 0
+    for address in ("#/workflow/outreach", "#/breakdown?by=segment"):
+        page.goto(f"{portal.base_url}/portal/{address}")
+        page.wait_for_selector("[data-testid^=cpo-]")
+        assert page.locator("h1").inner_text() == CLIENT_NAME
+        assert page.get_by_role("link", name="Runs").count() == 0
+        assert page.locator("tr[data-bucket]").count() == 0
 
     # Nor is another client's data, through the same session and its CSRF token.
     answers = page.evaluate(
@@ -168,13 +262,18 @@ def test_client_view_shows_its_own_figures_and_nothing_else(portal, context) -> 
             body: JSON.stringify({query, variables})})).json();
           return [await ask('query($id: ID!) { client(id: $id) { name } }', {id: other}),
                   await ask('{ workflows { key } }', {}),
-                  await ask('{ runs { edges { node { correlationId } } } }', {})];
+                  await ask('{ runs { edges { node { correlationId } } } }', {}),
+                  await ask('{ runDimensions { key } }', {}),
+                  await ask('query($r: TimeRange!) { costBreakdown(range: $r, groupBy: [CUSTOM],'
+                            + ' dimensionKey: "segment") { key cost } }',
+                            {r: {from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z'}})];
         }""",
         [str(other_id)],
     )
     for answer in answers:
         assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN", answer
         assert CLIENT_NAME not in str(answer) and str(other_id) not in str(answer.get("data"))
+        assert "segment" not in str(answer.get("data"))
 
     # At phone width the page fits (wide tables scroll inside their card).
     page.set_viewport_size({"width": 390, "height": 844})
