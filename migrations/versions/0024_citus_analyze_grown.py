@@ -60,21 +60,26 @@ DECLARE
     grown text[];
     failed text[] := '{}';
     counters jsonb := '[]';
+    shard_tables jsonb;
     answer record;
 BEGIN
     -- One analyser at a time: a concurrent batch skips (the tables are being analysed).
     IF NOT pg_try_advisory_xact_lock(hashtext('ledger_analyze_grown')) THEN
         RETURN analysed;
     END IF;
-    -- Every shard of the growing tables, grouped by the node holding its placement.
+    -- Every shard of the growing tables (Citus's name for it, which it shortens for long
+    -- table names, and its table), grouped by the node holding its placement.
+    SELECT jsonb_object_agg('public.' || shard_name(s.logicalrelid, s.shardid), c.relname)
+    INTO shard_tables
+    FROM pg_dist_shard AS s JOIN pg_class AS c ON c.oid = s.logicalrelid
+    WHERE s.logicalrelid = ANY (ARRAY[{tables}]::regclass[]);
     SELECT array_agg(n.nodename), array_agg(n.nodeport), array_agg(format('{counters}', n.shards))
     INTO nodes, ports, commands
     FROM (
         SELECT d.nodename, d.nodeport,
-               array_agg(format('public.%I', c.relname || '_' || s.shardid) ORDER BY s.shardid)
+               array_agg('public.' || shard_name(s.logicalrelid, s.shardid) ORDER BY s.shardid)
                    AS shards
         FROM pg_dist_shard AS s
-        JOIN pg_class AS c ON c.oid = s.logicalrelid
         JOIN pg_dist_placement AS p ON p.shardid = s.shardid
         JOIN pg_dist_node AS d ON d.groupid = p.groupid AND d.isactive AND d.noderole = 'primary'
         WHERE s.logicalrelid = ANY (ARRAY[{tables}]::regclass[])
@@ -94,7 +99,7 @@ BEGIN
         counters := counters || coalesce((
             SELECT jsonb_agg(jsonb_build_object(
                 'node', answer.node_name, 'port', answer.node_port, 'shard', e ->> 0,
-                'tab', regexp_replace(e ->> 0, '^public\.(.*)_[0-9]+$', '\1'),
+                'tab', shard_tables ->> (e ->> 0),
                 'changes', e -> 1, 'tuples', e -> 2))
             FROM jsonb_array_elements(answer.result::jsonb) AS e), '[]');
     END LOOP;
