@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -206,17 +207,25 @@ async def ingest_counted(
 
 
 async def export_counted(
-    fresh: Fresh, spans: list[Span], monkeypatch: pytest.MonkeyPatch
+    fresh: Fresh,
+    spans: list[Span],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    rejected: int = 0,
+    accepted: int | None = None,
 ) -> Recorder:
-    """Store one decoded export exactly as `POST /v1/traces` does (claims, records, health)."""
+    """Store one decoded export exactly as `POST /v1/traces` does (claims, records, health);
+    by default every span and its trace's run is stored."""
     recorder = Recorder(monkeypatch)
     async with fresh.sessions(fresh.tenant_id) as session:
         result = await otlp_calls.store_export(
             session=session, tenant_id=fresh.tenant_id, batch=map_spans(spans), max_records=10_000
         )
     monkeypatch.undo()
-    assert not result.rejected, result.rejected
-    assert result.stored.accepted == len(spans) + len(spans) // 5
+    assert len(result.rejected) == rejected, result.rejected
+    if accepted is None:
+        accepted = len(spans) + len(spans) // 5
+    assert result.stored.accepted == accepted
     return recorder
 
 
@@ -241,6 +250,26 @@ def export_spans(batch: int) -> list[Span]:
         for t in range(100)
         for s in range(5)
     ]
+
+
+def realistic_spans(batch: int) -> list[Span]:
+    """500 model-call spans as instrumentations export them: each with the provider's response
+    id and a parent (its trace's agent span, exported later, so not in this export)."""
+    spans = export_spans(100 + batch)
+    for i, span in enumerate(spans):
+        span.parent_span_id = f"{100 + batch:08x}{i // 5:08x}"
+        span.attributes = {**span.attributes, "gen_ai.response.id": f"msg_{100 + batch}_{i}"}
+    return spans
+
+
+# Two claims per seeded run, as realistic spans leave them: response-id keys, and the run's
+# agent span as every claim's parent.
+SEED_CALLS = """
+INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
+SELECT $1, 'response:anthropic:msg_seed-' || i || '-' || j, 'seed-' || i || '-' || j, 2,
+       lpad(to_hex(i), 16, '0')
+FROM generate_series(1, $2::int) AS i, generate_series(1, 2) AS j
+"""
 
 
 def otlp_shaped(batch: int) -> list[dict[str, Any]]:
@@ -328,6 +357,50 @@ async def test_an_otlp_export_reads_a_bounded_number_of_rows_per_span(
         # then it reads at most ROWS_PER_RECORD rows per span, claims and health included
         bound = ROWS_PER_RECORD * len(spans)
         assert recorder.total() <= bound, f"export {batch}:\n{recorder.report()}"
+
+
+async def test_an_export_of_realistic_spans_reads_a_bounded_number_of_rows_per_span(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given every table analysed (the other tests cover the rest of the path unanalysed), then
+    # provider_calls grown by 100,000 claims (parents, response ids) since its last analyse
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        await owner.execute("ANALYZE")
+        await owner.execute(SEED_CALLS, fresh.tenant_id, SEED_RUNS)
+        await owner.execute("SELECT pg_stat_force_next_flush()")  # at the next idle
+        grown = await owner.fetchval(
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'provider_calls'"
+        )
+    finally:
+        await owner.close()
+    assert grown >= 2 * SEED_RUNS
+    growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
+    first = realistic_spans(0)
+    # one span names a workflow the tenant does not have: claimed, refused, its claim withdrawn
+    first[-1].attributes = {**first[-1].attributes, "ledger.workflow": "no-such-workflow"}
+    second = realistic_spans(1)
+    stored = len(first) - 1 + len(first) // 5  # the refused span's trace still gets its run
+    exports = [  # (export, spans, rejected, accepted)
+        ("new", first, 1, stored),
+        ("a replay of the first", first, 1, 0),
+        ("new, once analysed", second, 0, len(second) + len(second) // 5),
+    ]
+    try:
+        for name, spans, rejected, accepted in exports:
+            if name.endswith("analysed"):
+                owner = await asyncpg.connect(fresh.owner_dsn)
+                await owner.execute("ANALYZE provider_calls")
+                await owner.close()
+            # when an export of 500 nested model-call spans with response ids is stored
+            recorder = await export_counted(
+                fresh, spans, monkeypatch, rejected=rejected, accepted=accepted
+            )
+            # then it reads at most ROWS_PER_RECORD rows per span
+            bound = ROWS_PER_RECORD * len(spans)
+            assert recorder.total() <= bound, f"export {name}:\n{recorder.report()}"
+    finally:
+        growth_check.next_at = 0.0
 
 
 async def test_labels_for_stored_runs_read_a_bounded_number_of_rows_per_record(
