@@ -156,6 +156,20 @@ async def tenant_runs(database_url: str, tenant_id: uuid.UUID) -> int:
         await conn.close()
 
 
+async def analyse_counts(database_url: str) -> list[tuple[str, int]]:
+    """ANALYZEs of each table of the database so far (by the ingest path's tiers or by
+    autovacuum), the tables analysed at least once."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT relname::text, analyze_count + autoanalyze_count AS n FROM pg_stat_user_tables"
+            " WHERE analyze_count + autoanalyze_count > 0 ORDER BY n DESC, relname"
+        )
+        return [(row["relname"], int(row["n"])) for row in rows]
+    finally:
+        await conn.close()
+
+
 async def growth_target(settings: Settings, tenant_id: uuid.UUID, name: str) -> Target:
     """A workflow, a price and an API key of their own in an existing (generated) tenant."""
     engine = create_engine(settings, pool_size=2)
@@ -355,6 +369,7 @@ async def main(args: argparse.Namespace) -> None:
                     rows.append(row)
                     print("  ".join(row), flush=True)
         stored = await tenant_runs(database_url, traces.tenant_id)
+        analyses = await analyse_counts(database_url)
     print()
     print(table(rows, header))
     first_n = max(1, min(3, steps // 5))
@@ -379,6 +394,10 @@ async def main(args: argparse.Namespace) -> None:
             f"({databases_ms[0] / databases_ms[1]:.2f}x)"
         )
     summary.append(f"runs stored in the traces tenant at the end: {stored:,}")
+    summary.append(
+        "ANALYZEs of the database's tables so far: "
+        + ", ".join(f"{table} {count}" for table, count in analyses)
+    )
     print("\n".join(summary))
 
 

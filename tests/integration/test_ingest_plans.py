@@ -448,3 +448,46 @@ async def test_a_table_grown_since_its_last_analyse_is_analysed_after_the_batch(
     assert analyse_background.task is not None and analyse_background.task is not earlier
     assert "runs" in await analyse_background.task
     assert await analysed(fresh, "runs") == before + 1
+
+
+GROW_CALLS = """
+INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
+SELECT $1, 'span:grown-' || $2::text || '-' || i, 'grown-' || $2::text || '-' || i, 2, NULL
+FROM generate_series(1, $3::int) AS i
+"""
+
+
+async def test_provider_calls_is_analysed_per_doubling_not_per_growth_tier(
+    fresh: Fresh,
+) -> None:
+    """Its statements are lookups by full key (the test of realistic spans above): the
+    background tier (growth 0.2) analyses it once it doubled, not at +20 % like `runs`."""
+    earlier = analyse_background.task
+    if earlier is not None and earlier.get_loop() is asyncio.get_running_loop():
+        await earlier  # it holds the analyser's lock while it runs
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        calls = await owner.fetchval("SELECT count(*) FROM provider_calls")
+        if calls < 20_000:  # grown by more than min_changes below, whichever tests ran before
+            await owner.execute(GROW_CALLS, fresh.tenant_id, "base", 20_000 - calls)
+        await owner.execute("SELECT pg_stat_force_next_flush()")  # counted before the ANALYZE
+        await owner.execute("ANALYZE provider_calls")
+        await owner.execute("ANALYZE runs")
+        calls = await owner.fetchval("SELECT count(*) FROM provider_calls")
+        runs = await owner.fetchval("SELECT count(*) FROM runs")
+
+        async def grow_and_check(label: str, share: float) -> list[str]:
+            await owner.execute(GROW_CALLS, fresh.tenant_id, label, int(calls * share) + 1)
+            await owner.execute(GROW_RUNS.replace("'grown-'", f"'{label}-'"), int(runs * share) + 1)
+            await owner.execute("SELECT pg_stat_force_next_flush()")  # at the next idle
+            return list(await owner.fetchval("SELECT ledger_analyze_grown(1000, 0.2)"))
+
+        # given both tables grown by 60 % since their last analyse
+        # then the background tier analyses runs, not provider_calls
+        analysed = await grow_and_check("by60", 0.6)
+        assert "runs" in analysed and "provider_calls" not in analysed
+        # and once provider_calls more than doubled since its last analyse, it analyses it too
+        analysed = await grow_and_check("by120", 0.6)
+        assert "provider_calls" in analysed
+    finally:
+        await owner.close()
