@@ -17,6 +17,7 @@ there but would break a per-record bound.)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -269,6 +270,7 @@ INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_i
 SELECT $1, 'response:anthropic:msg_seed-' || i || '-' || j, 'seed-' || i || '-' || j, 2,
        lpad(to_hex(i), 16, '0')
 FROM generate_series(1, $2::int) AS i, generate_series(1, 2) AS j
+ON CONFLICT DO NOTHING
 """
 
 
@@ -399,6 +401,35 @@ async def test_an_export_of_realistic_spans_reads_a_bounded_number_of_rows_per_s
             # then it reads at most ROWS_PER_RECORD rows per span
             bound = ROWS_PER_RECORD * len(spans)
             assert recorder.total() <= bound, f"export {name}:\n{recorder.report()}"
+    finally:
+        growth_check.next_at = 0.0
+
+
+async def test_an_export_for_a_tenant_newer_than_the_statistics_reads_a_bounded_number_of_rows(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given statistics of the first tenant's claims taken before a second tenant existed, then
+    # 100,000 claims of that tenant
+    tenant_id = await create_tenant(sessions=fresh.sessions, name="newer")
+    async with fresh.sessions(tenant_id) as session:
+        await upsert_workflow(session=session, tenant_id=tenant_id, key="outreach", name="O")
+        await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        await owner.execute(SEED_CALLS, fresh.tenant_id, SEED_RUNS)  # if not seeded yet
+        await owner.execute("SELECT pg_stat_force_next_flush()")  # counted before the ANALYZE
+        await owner.execute("ANALYZE")
+        await owner.execute(SEED_CALLS, tenant_id, SEED_RUNS)
+    finally:
+        await owner.close()
+    growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
+    try:
+        # when that tenant's export of realistic spans is stored
+        spans = realistic_spans(5)
+        newer = dataclasses.replace(fresh, tenant_id=tenant_id)
+        recorder = await export_counted(newer, spans, monkeypatch)
+        # then it reads at most ROWS_PER_RECORD rows per span
+        assert recorder.total() <= ROWS_PER_RECORD * len(spans), recorder.report()
     finally:
         growth_check.next_at = 0.0
 
