@@ -26,6 +26,10 @@ database's server processes (from /proc, so the database server must run on this
 measure that moves least with the machine's load, where wall time on a shared machine moves
 with everything else running.
 
+With `--realistic` every span also carries a provider response id and a parent span id (its
+trace's agent span), as instrumentations send them: the provider-call claims then key calls by
+response id and look up stored parents and children of every span.
+
 With `--generated NAME` both paths write into the 1M-run tenant of `bench.generate` (a
 workflow `ingest-growth` and a price of its own are added; the rows stay: regenerate the
 database for read benchmarks afterwards).
@@ -90,8 +94,13 @@ class Target:
     workflow: str
 
 
-def export_request(prefix: int, first_span: int, size: int, workflow: str) -> bytes:
-    """One OTLP export of `size` LLM spans (5 per trace), ids unique per (prefix, span)."""
+def export_request(
+    prefix: int, first_span: int, size: int, workflow: str, realistic: bool = False
+) -> bytes:
+    """One OTLP export of `size` LLM spans (5 per trace), ids unique per (prefix, span).
+
+    `realistic`: each span also carries what instrumentations send, a provider response id and a
+    parent span id (its trace's agent span, which is not exported: it ends after its calls)."""
     request = ExportTraceServiceRequest()
     resource_spans = request.resource_spans.add()
     resource_spans.resource.attributes.add(key="ledger.workflow").value.string_value = workflow
@@ -106,6 +115,12 @@ def export_request(prefix: int, first_span: int, size: int, workflow: str) -> by
             model=GROWTH_PRICE.model,
             i=i,
         )
+        if realistic:
+            span = spans[-1]
+            span.parent_span_id = (prefix << 40 | 1 << 39 | (i // SPANS_PER_RUN + 1)).to_bytes(
+                8, "big"
+            )
+            span.attributes.add(key="gen_ai.response.id").value.string_value = f"msg_{prefix}_{i}"
     return request.SerializeToString()
 
 
@@ -137,6 +152,20 @@ async def tenant_runs(database_url: str, tenant_id: uuid.UUID) -> int:
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         return int(await conn.fetchval("SELECT count(*) FROM runs WHERE tenant_id = $1", tenant_id))
+    finally:
+        await conn.close()
+
+
+async def analyse_counts(database_url: str) -> list[tuple[str, int]]:
+    """ANALYZEs of each table of the database so far (by the ingest path's tiers or by
+    autovacuum), the tables analysed at least once."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT relname::text, analyze_count + autoanalyze_count AS n FROM pg_stat_user_tables"
+            " WHERE analyze_count + autoanalyze_count > 0 ORDER BY n DESC, relname"
+        )
+        return [(row["relname"], int(row["n"])) for row in rows]
     finally:
         await conn.close()
 
@@ -289,13 +318,21 @@ async def main(args: argparse.Namespace) -> None:
                 for step in range(steps):
                     first = step * spans_per_step
                     protobuf = [
-                        export_request(1, first + r * args.batch, args.batch, traces.workflow)
+                        export_request(
+                            1, first + r * args.batch, args.batch, traces.workflow, args.realistic
+                        )
                         for r in range(requests_per_step)
                     ]
                     gzipped = [gzip.compress(body) for body in protobuf]
                     json_bodies = [
                         events_body(
-                            export_request(2, first + r * args.batch, args.batch, events.workflow)
+                            export_request(
+                                2,
+                                first + r * args.batch,
+                                args.batch,
+                                events.workflow,
+                                args.realistic,
+                            )
                         )
                         for r in range(requests_per_step)
                     ]
@@ -332,6 +369,7 @@ async def main(args: argparse.Namespace) -> None:
                     rows.append(row)
                     print("  ".join(row), flush=True)
         stored = await tenant_runs(database_url, traces.tenant_id)
+        analyses = await analyse_counts(database_url)
     print()
     print(table(rows, header))
     first_n = max(1, min(3, steps // 5))
@@ -356,6 +394,10 @@ async def main(args: argparse.Namespace) -> None:
             f"({databases_ms[0] / databases_ms[1]:.2f}x)"
         )
     summary.append(f"runs stored in the traces tenant at the end: {stored:,}")
+    summary.append(
+        "ANALYZEs of the database's tables so far: "
+        + ", ".join(f"{table} {count}" for table, count in analyses)
+    )
     print("\n".join(summary))
 
 
@@ -371,6 +413,12 @@ if __name__ == "__main__":
         action="store_true",
         help="also report the CPU per request of the server process and of the database's "
         "server processes (Linux /proc; the database server on this machine)",
+    )
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="spans carry a provider response id and a parent span id, as instrumentations "
+        "send them (by default neither)",
     )
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)

@@ -18,6 +18,7 @@ traces side split into decode, map and store. With `--profile`, cProfile of the 
 
     .venv/bin/python -m bench.otlp_profile --exports 60
     .venv/bin/python -m bench.otlp_profile --exports 20 --profile
+    .venv/bin/python -m bench.otlp_profile --exports 60 --realistic   # response and parent ids
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-async def main(exports: int, batch: int, profile: bool) -> None:
+async def main(exports: int, batch: int, profile: bool, realistic: bool = False) -> None:
     with servers() as (admin_url, redis_url), tempfile.TemporaryDirectory() as tmp:
         async with fresh_database(admin_url, redis_url, Path(tmp)) as db:
             traces = await fresh_target(db.settings, "traces")
@@ -62,8 +63,12 @@ async def main(exports: int, batch: int, profile: bool) -> None:
             wall: dict[str, list[float]] = {"traces": [], "events": []}
             try:
                 for k in range(exports):
-                    body = gzip.compress(export_request(1, k * batch, batch, traces.workflow))
-                    json_body = events_body(export_request(2, k * batch, batch, events.workflow))
+                    body = gzip.compress(
+                        export_request(1, k * batch, batch, traces.workflow, realistic)
+                    )
+                    json_body = events_body(
+                        export_request(2, k * batch, batch, events.workflow, realistic)
+                    )
 
                     if profile:
                         profiler.enable()
@@ -128,5 +133,10 @@ if __name__ == "__main__":
     parser.add_argument("--exports", type=int, default=60)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="spans with a provider response id and a parent span id (bench.ingest_growth)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.exports, args.batch, args.profile))
+    asyncio.run(main(args.exports, args.batch, args.profile, args.realistic))

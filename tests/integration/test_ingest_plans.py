@@ -17,8 +17,10 @@ there but would break a per-record bound.)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -211,17 +213,25 @@ async def ingest_counted(
 
 
 async def export_counted(
-    fresh: Fresh, spans: list[Span], monkeypatch: pytest.MonkeyPatch
+    fresh: Fresh,
+    spans: list[Span],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    rejected: int = 0,
+    accepted: int | None = None,
 ) -> Recorder:
-    """Store one decoded export exactly as `POST /v1/traces` does (claims, records, health)."""
+    """Store one decoded export exactly as `POST /v1/traces` does (claims, records, health);
+    by default every span and its trace's run is stored."""
     recorder = Recorder(monkeypatch)
     async with fresh.sessions(fresh.tenant_id) as session:
         result = await otlp_calls.store_export(
             session=session, tenant_id=fresh.tenant_id, batch=map_spans(spans), max_records=10_000
         )
     monkeypatch.undo()
-    assert not result.rejected, result.rejected
-    assert result.stored.accepted == len(spans) + len(spans) // 5
+    assert len(result.rejected) == rejected, result.rejected
+    if accepted is None:
+        accepted = len(spans) + len(spans) // 5
+    assert result.stored.accepted == accepted
     return recorder
 
 
@@ -246,6 +256,27 @@ def export_spans(batch: int) -> list[Span]:
         for t in range(100)
         for s in range(5)
     ]
+
+
+def realistic_spans(batch: int) -> list[Span]:
+    """500 model-call spans as instrumentations export them: each with the provider's response
+    id and a parent (its trace's agent span, exported later, so not in this export)."""
+    spans = export_spans(100 + batch)
+    for i, span in enumerate(spans):
+        span.parent_span_id = f"{100 + batch:08x}{i // 5:08x}"
+        span.attributes = {**span.attributes, "gen_ai.response.id": f"msg_{100 + batch}_{i}"}
+    return spans
+
+
+# Two claims per seeded run, as realistic spans leave them: response-id keys, and the run's
+# agent span as every claim's parent.
+SEED_CALLS = """
+INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
+SELECT $1, 'response:anthropic:msg_seed-' || i || '-' || j, 'seed-' || i || '-' || j, 2,
+       lpad(to_hex(i), 16, '0')
+FROM generate_series(1, $2::int) AS i, generate_series(1, 2) AS j
+ON CONFLICT DO NOTHING
+"""
 
 
 def otlp_shaped(batch: int) -> list[dict[str, Any]]:
@@ -335,6 +366,79 @@ async def test_an_otlp_export_reads_a_bounded_number_of_rows_per_span(
         assert recorder.total() <= bound, f"export {batch}:\n{recorder.report()}"
 
 
+async def test_an_export_of_realistic_spans_reads_a_bounded_number_of_rows_per_span(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given every table analysed (the other tests cover the rest of the path unanalysed), then
+    # provider_calls grown by 100,000 claims (parents, response ids) since its last analyse
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        await owner.execute("ANALYZE")
+        await owner.execute(SEED_CALLS, fresh.tenant_id, SEED_RUNS)
+        await owner.execute("SELECT pg_stat_force_next_flush()")  # at the next idle
+        grown = await owner.fetchval(
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'provider_calls'"
+        )
+    finally:
+        await owner.close()
+    assert grown >= 2 * SEED_RUNS
+    growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
+    first = realistic_spans(0)
+    # one span names a workflow the tenant does not have: claimed, refused, its claim withdrawn
+    first[-1].attributes = {**first[-1].attributes, "ledger.workflow": "no-such-workflow"}
+    second = realistic_spans(1)
+    stored = len(first) - 1 + len(first) // 5  # the refused span's trace still gets its run
+    exports = [  # (export, spans, rejected, accepted)
+        ("new", first, 1, stored),
+        ("a replay of the first", first, 1, 0),
+        ("new, once analysed", second, 0, len(second) + len(second) // 5),
+    ]
+    try:
+        for name, spans, rejected, accepted in exports:
+            if name.endswith("analysed"):
+                owner = await asyncpg.connect(fresh.owner_dsn)
+                await owner.execute("ANALYZE provider_calls")
+                await owner.close()
+            # when an export of 500 nested model-call spans with response ids is stored
+            recorder = await export_counted(
+                fresh, spans, monkeypatch, rejected=rejected, accepted=accepted
+            )
+            # then it reads at most ROWS_PER_RECORD rows per span
+            bound = ROWS_PER_RECORD * len(spans)
+            assert recorder.total() <= bound, f"export {name}:\n{recorder.report()}"
+    finally:
+        growth_check.next_at = 0.0
+
+
+async def test_an_export_for_a_tenant_newer_than_the_statistics_reads_a_bounded_number_of_rows(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given statistics of the first tenant's claims taken before a second tenant existed, then
+    # 100,000 claims of that tenant
+    tenant_id = await create_tenant(sessions=fresh.sessions, name="newer")
+    async with fresh.sessions(tenant_id) as session:
+        await upsert_workflow(session=session, tenant_id=tenant_id, key="outreach", name="O")
+        await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        await owner.execute(SEED_CALLS, fresh.tenant_id, SEED_RUNS)  # if not seeded yet
+        await owner.execute("SELECT pg_stat_force_next_flush()")  # counted before the ANALYZE
+        await owner.execute("ANALYZE")
+        await owner.execute(SEED_CALLS, tenant_id, SEED_RUNS)
+    finally:
+        await owner.close()
+    growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
+    try:
+        # when that tenant's export of realistic spans is stored
+        spans = realistic_spans(5)
+        newer = dataclasses.replace(fresh, tenant_id=tenant_id)
+        recorder = await export_counted(newer, spans, monkeypatch)
+        # then it reads at most ROWS_PER_RECORD rows per span
+        assert recorder.total() <= ROWS_PER_RECORD * len(spans), recorder.report()
+    finally:
+        growth_check.next_at = 0.0
+
+
 async def test_labels_for_stored_runs_read_a_bounded_number_of_rows_per_record(
     fresh: Fresh, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -380,3 +484,46 @@ async def test_a_table_grown_since_its_last_analyse_is_analysed_after_the_batch(
     assert analyse_background.task is not None and analyse_background.task is not earlier
     assert "runs" in await analyse_background.task
     assert await analysed(fresh, "runs") == before + 1
+
+
+GROW_CALLS = """
+INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
+SELECT $1, 'span:grown-' || $2::text || '-' || i, 'grown-' || $2::text || '-' || i, 2, NULL
+FROM generate_series(1, $3::int) AS i
+"""
+
+
+async def test_provider_calls_is_analysed_per_doubling_not_per_growth_tier(
+    fresh: Fresh,
+) -> None:
+    """Its statements are lookups by full key (the test of realistic spans above): the
+    background tier (growth 0.2) analyses it once it doubled, not at +20 % like `runs`."""
+    earlier = analyse_background.task
+    if earlier is not None and earlier.get_loop() is asyncio.get_running_loop():
+        await earlier  # it holds the analyser's lock while it runs
+    owner = await asyncpg.connect(fresh.owner_dsn)
+    try:
+        calls = await owner.fetchval("SELECT count(*) FROM provider_calls")
+        if calls < 20_000:  # grown by more than min_changes below, whichever tests ran before
+            await owner.execute(GROW_CALLS, fresh.tenant_id, "base", 20_000 - calls)
+        await owner.execute("SELECT pg_stat_force_next_flush()")  # counted before the ANALYZE
+        await owner.execute("ANALYZE provider_calls")
+        await owner.execute("ANALYZE runs")
+        calls = await owner.fetchval("SELECT count(*) FROM provider_calls")
+        runs = await owner.fetchval("SELECT count(*) FROM runs")
+
+        async def grow_and_check(label: str, share: float) -> list[str]:
+            await owner.execute(GROW_CALLS, fresh.tenant_id, label, int(calls * share) + 1)
+            await owner.execute(GROW_RUNS.replace("'grown-'", f"'{label}-'"), int(runs * share) + 1)
+            await owner.execute("SELECT pg_stat_force_next_flush()")  # at the next idle
+            return list(await owner.fetchval("SELECT ledger_analyze_grown(1000, 0.2)"))
+
+        # given both tables grown by 60 % since their last analyse
+        # then the background tier analyses runs, not provider_calls
+        analysed = await grow_and_check("by60", 0.6)
+        assert "runs" in analysed and "provider_calls" not in analysed
+        # and once provider_calls more than doubled since its last analyse, it analyses it too
+        analysed = await grow_and_check("by120", 0.6)
+        assert "provider_calls" in analysed
+    finally:
+        await owner.close()
