@@ -12,7 +12,7 @@ enough for the proportions in the statistics (tenants, key selectivities) that p
 lookups.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 """
 
 from alembic import op
@@ -20,7 +20,7 @@ from alembic import op
 from migrations.rls import only_app_may_execute, refuse_app_role
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0022"
 
 GROWING = (
     "runs", "usage_events", "run_labels", "run_costs", "cohort_days", "outcome_events",

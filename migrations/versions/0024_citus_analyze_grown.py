@@ -1,12 +1,13 @@
 """citus analyze grown: `ledger_analyze_grown()` decides from the shards' counters
 
 Only when the `citus` extension is installed in this database; on plain PostgreSQL this
-revision does nothing (migration 0016's function stays as it is).
+revision does nothing (migration 0023's function stays as it is).
 
 On a Citus coordinator the distributed tables are empty shells: the rows, their changes and the
 planning of every routed statement are on the workers' shards, so 0016's function, which reads
 the coordinator's `pg_stat_user_tables`, never sees a table grow. On Citus the function keeps
-its contract (the same arguments and thresholds, one caller at a time through the same advisory
+its contract (the same arguments and thresholds — 0023's larger growth for the tables read
+only by full key included — one caller at a time through the same advisory
 lock, SECURITY DEFINER, executable by the application role only) and:
 
 - reads every shard's `n_mod_since_analyze` and `reltuples` on the node holding its placement,
@@ -24,7 +25,7 @@ first. The statistics written by the separate ANALYZE are committed before the f
 so the rest of the batch is planned from them on the workers. docs/scale-out.md has the rest.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 import importlib
@@ -35,9 +36,10 @@ from migrations.citus import citus_installed
 from migrations.rls import only_app_may_execute, refuse_app_role
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 
 GROWTH = importlib.import_module("migrations.versions.0016_analyse_growing_tables")
+BY_KEY = importlib.import_module("migrations.versions.0023_provider_calls_analyse_per_doubling")
 
 # Run on each node: the counters of the shards named in the array, as JSON [[name, changes,
 # rows], ...]. Shards are visible to Citus's run-command connections whatever
@@ -107,7 +109,10 @@ BEGIN
     FROM (
         SELECT r.tab FROM jsonb_to_recordset(counters) AS r (tab text, changes float8, tuples float8)
         GROUP BY r.tab
-        HAVING sum(r.changes) >= greatest(min_changes, growth * sum(r.tuples))
+        HAVING sum(r.changes) >= greatest(
+            min_changes,
+            CASE WHEN r.tab = ANY (ARRAY[{by_key}]) THEN {factor} * growth ELSE growth END
+                * sum(r.tuples))
     ) AS k;
     IF grown IS NULL THEN
         RETURN analysed;
@@ -148,7 +153,12 @@ def upgrade() -> None:
         return
     refuse_app_role()
     tables = ", ".join(f"'{t}'" for t in GROWTH.GROWING)
-    body = FUNCTION.replace("{counters}", COUNTERS.replace("'", "''")).replace("{tables}", tables)
+    body = (
+        FUNCTION.replace("{counters}", COUNTERS.replace("'", "''"))
+        .replace("{tables}", tables)
+        .replace("{by_key}", ", ".join(f"'{t}'" for t in BY_KEY.BY_KEY))
+        .replace("{factor}", str(BY_KEY.BY_KEY_FACTOR))
+    )
     op.get_bind().exec_driver_sql(body)
     only_app_may_execute("ledger_analyze_grown(bigint, float8)")
 
@@ -156,9 +166,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     if not citus_installed():
         return
-    tables = ", ".join(f"'{t}'" for t in GROWTH.GROWING)
-    body = GROWTH.FUNCTION.format(tables=tables).replace(
-        "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+    quoted = BY_KEY._quoted  # the previous revision's own formatting
+    op.execute(
+        BY_KEY.FUNCTION.format(
+            tables=quoted(BY_KEY.GROWING), by_key=quoted(BY_KEY.BY_KEY), factor=BY_KEY.BY_KEY_FACTOR
+        )
     )
-    op.get_bind().exec_driver_sql(body)
     only_app_may_execute("ledger_analyze_grown(bigint, float8)")
