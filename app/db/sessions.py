@@ -37,7 +37,7 @@ NO_JIT = text("SET LOCAL jit = off")
 (`jit_above_cost`, 100,000 by default): compiling its expressions took 50–70 ms per statement on
 the 1M-run tenant, for statements that run in 5–25 ms. The cost estimates of the held-run
 ranges are what cross it: `status_at > since`, a value computed in the statement, is guessed to
-keep a third of a workflow's ACCEPTED runs (docs/benchmarks.md). `SET LOCAL`: this transaction
+keep a third of a workflow's ACCEPTED runs (docs/changelog.md). `SET LOCAL`: this transaction
 only, and forwarded to Citus workers like the tenant."""
 
 

@@ -84,7 +84,7 @@ def held_by_day(
     subquery per workflow (grouped, so the planner cannot flatten it into a join): each
     workflow's held runs are then one range of that index. As a plain join, the planner cannot
     tell how few runs `status_at > since` keeps (it guesses a third) and reads every ACCEPTED
-    run of the window instead (~140k rows, 200+ ms on the 1M-run tenant, docs/benchmarks.md)."""
+    run of the window instead (~140k rows, 200+ ms on the 1M-run tenant, docs/changelog.md)."""
     bounds = hold_bounds(
         tenant_id=tenant_id, workflow_ids=workflow_ids, now=now, name="gate_hold_bounds"
     )
