@@ -31,10 +31,12 @@ RUN_PAGE = """
 { runs(first: 100) { edges { node { correlationId workflowKey cost usage { cost } } } } }
 """
 
-# Measured: 8 for both, at 5 and at 50 workflows. Workflow figures: four transactions (the list,
-# the ladders, the cohort totals shared by costPerOutcome and failureCostShare, the per-run costs),
-# each a set_config and one SELECT. A page of runs: the page, workflow keys, costs, usage.
-BOUND = 8
+# Measured: 9 for workflow figures and 8 for a page of runs, at 5 and at 50 workflows. Workflow
+# figures: four transactions (the list, the ladders, the cohort totals shared by costPerOutcome
+# and failureCostShare, the per-run costs), each a set_config and one SELECT, and the cohort
+# totals' `SET LOCAL jit = off`. A page of runs: the page, workflow keys, costs, usage.
+BOUND = 9
+RUNS_BOUND = 8
 
 
 def workflow_rows(t, wf, i: int) -> list[Any]:
@@ -64,7 +66,7 @@ async def test_a_page_of_runs_costs_the_same_few_queries_for_10_or_100(app, make
     small = await statements_for(app, ten, RUN_PAGE)
     large = await statements_for(app, hundred, RUN_PAGE)
 
-    assert len(small) == len(large) <= BOUND, (len(small), len(large))
+    assert len(small) == len(large) <= RUNS_BOUND, (len(small), len(large))
 
 
 async def test_readiness_of_listed_workflows_reads_the_workflows_once(app, make_tenant, sessions):

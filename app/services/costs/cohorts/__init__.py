@@ -37,6 +37,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.sessions import NO_JIT
 from app.services.costs.basis import CostBasis, factors_for
 from app.services.costs.cohorts.live import (
     CohortQuestion,
@@ -64,6 +65,7 @@ async def cohort_figures(
     """
     factors = factors_for(basis, question.tenant_id)
     cover = cover_with_days(question.time_range)
+    await session.execute(NO_JIT)  # estimated above the JIT thresholds, read in a few ms
     if cover is not None and factors is None and question.scope.client_only and use_rollup:
         statement, params = rollup_statement(question, cover)
         result = await session.execute(statement, params)

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.sessions import NO_JIT
 from app.domain.gate_cost import DayTotals
 from app.domain.readiness import WindowFigures
 from app.services.costs.scope import TimeRange
@@ -73,6 +74,7 @@ async def daily_totals(
             use_rollup=use_rollup,
         )
     found: dict[uuid.UUID, WindowDays] = {}
+    await session.execute(NO_JIT)  # a few ms of reading, estimated above the JIT thresholds
     rows = await session.execute(statement, params)
     for workflow_id, days, attempts, accepted, costs, finished in rows:
         # positional: DayTotals(day, attempts, accepted, cost)
