@@ -182,6 +182,16 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def pct(rate: float | None) -> str:
+    """The portal's percent format (web/src/lib/format.ts `pct`): `(rate * 100).toFixed(1)`,
+    which rounds the double's exact value and an exact tie (13/16 = 81.25 %) away from zero —
+    not Python's `:.1f`, which rounds a tie to even (81.2)."""
+    if rate is None:
+        return "not enough data yet"
+    exact = Decimal(rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{exact}%"
+
+
 def money(text: str | None, places: int | None = None) -> str:
     """The portal's money format (web/src/lib/decimal.ts), from the API's exact string."""
     if text is None:

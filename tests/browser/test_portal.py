@@ -11,6 +11,7 @@ from tests.browser.conftest import (
     graphql_requests,
     money,
     page_range,
+    pct,
     screenshot,
     sign_in,
 )
@@ -38,7 +39,7 @@ def test_agency_dashboard_shows_the_apis_figures_in_one_request(portal, context)
         assert cell.inner_text() == money(figures["costPerOutcome"]), workflow["key"]
         rate = figures["successRate"]
         shown = page.get_by_test_id(f"success-{workflow['key']}").inner_text()
-        assert shown == ("not enough data yet" if rate is None else f"{rate * 100:.1f}%")
+        assert shown == pct(rate)
     assert requests == ["POST"]
     screenshot(page, "agency-dashboard")
 
