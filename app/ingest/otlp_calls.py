@@ -62,6 +62,23 @@ from app.services.roi.dirty import mark_ingest
 # it is what routes the statement to the tenant's one shard (a sub-select cannot be pruned on,
 # and the multi-shard planner refuses these LATERAL probes); there each shard's own statistics
 # on its worker plan the probes.
+# A stored model-call span that is the parent of one of the spans `{spans}` (one of the parent
+# span ids `{parents}`), or a child of one.
+_NESTED_OF = """
+SELECT c.call_key, c.event_id, c.detail, c.parent_span_id
+FROM unnest({parents}::text[]) AS p(id)
+CROSS JOIN LATERAL (
+    SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
+    WHERE tenant_id = {tenant} AND event_id = p.id OFFSET 0
+) AS c
+UNION ALL
+SELECT c.call_key, c.event_id, c.detail, c.parent_span_id
+FROM unnest({spans}::text[]) AS s(id)
+CROSS JOIN LATERAL (
+    SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
+    WHERE tenant_id = {tenant} AND parent_span_id = s.id OFFSET 0
+) AS c
+"""
 _CLAIM = """
 WITH claim AS (
     INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
@@ -70,19 +87,7 @@ WITH claim AS (
     ON CONFLICT (tenant_id, call_key) DO NOTHING
     RETURNING call_key
 ), nested AS (
-    SELECT c.call_key, c.event_id, c.detail, c.parent_span_id
-    FROM unnest($6::text[]) AS p(id)
-    CROSS JOIN LATERAL (
-        SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
-        WHERE tenant_id = {tenant} AND event_id = p.id OFFSET 0
-    ) AS c
-    UNION ALL
-    SELECT c.call_key, c.event_id, c.detail, c.parent_span_id
-    FROM unnest($3::text[]) AS s(id)
-    CROSS JOIN LATERAL (
-        SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
-        WHERE tenant_id = {tenant} AND parent_span_id = s.id OFFSET 0
-    ) AS c
+{nested}
 )
 SELECT true AS taken, k AS call_key, NULL::varchar AS event_id, NULL::int2 AS detail,
        NULL::varchar AS parent_span_id
@@ -90,29 +95,14 @@ FROM unnest($2::text[]) AS k
 WHERE k NOT IN (SELECT call_key FROM claim)
 UNION ALL
 SELECT NULL, call_key, event_id, detail, parent_span_id FROM nested
-"""
+""".replace("{nested}", _NESTED_OF.replace("{parents}", "$6").replace("{spans}", "$3").strip())
+_NESTED = _NESTED_OF.replace("{parents}", "$2").replace("{spans}", "$3")
 _CLAIMED = """
 SELECT c.call_key, c.event_id, c.detail
 FROM unnest($2::text[]) AS k(key)
 CROSS JOIN LATERAL (
     SELECT call_key, event_id, detail FROM provider_calls
     WHERE tenant_id = {tenant} AND call_key = k.key OFFSET 0
-) AS c
-"""
-# A stored model-call span that is the parent of one of these spans, or a child of one.
-_NESTED = """
-SELECT c.call_key, c.event_id, c.detail, c.parent_span_id
-FROM unnest($2::text[]) AS p(id)
-CROSS JOIN LATERAL (
-    SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
-    WHERE tenant_id = {tenant} AND event_id = p.id OFFSET 0
-) AS c
-UNION ALL
-SELECT c.call_key, c.event_id, c.detail, c.parent_span_id
-FROM unnest($3::text[]) AS s(id)
-CROSS JOIN LATERAL (
-    SELECT call_key, event_id, detail, parent_span_id FROM provider_calls
-    WHERE tenant_id = {tenant} AND parent_span_id = s.id OFFSET 0
 ) AS c
 """
 REPOINT = """

@@ -15,6 +15,8 @@ Revision ID: 0023
 Revises: 0022
 """
 
+import importlib
+
 from alembic import op
 
 from migrations.rls import only_app_may_execute, refuse_app_role
@@ -22,68 +24,23 @@ from migrations.rls import only_app_may_execute, refuse_app_role
 revision: str = "0023"
 down_revision: str | None = "0022"
 
-GROWING = (
-    "runs", "usage_events", "run_labels", "run_costs", "cohort_days", "outcome_events",
-    "revenue_events", "roi_dirty", "ladder_reach_dirty", "ladder_reach", "ladder_reach_days",
-    "provider_calls",
-)  # fmt: skip
+GROWTH = importlib.import_module("migrations.versions.0016_analyse_growing_tables")
+GROWING = GROWTH.GROWING
 # Tables whose statements are all lookups by full key, and their growth factor.
 BY_KEY = ("provider_calls",)
 BY_KEY_FACTOR = 5
 
-FUNCTION = """
-CREATE OR REPLACE FUNCTION ledger_analyze_grown(min_changes bigint, growth float8)
-RETURNS text[]
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-    t text;
-    analysed text[] := '{{}}';
-BEGIN
-    -- One analyser at a time: a concurrent batch skips (the tables are being analysed).
-    IF NOT pg_try_advisory_xact_lock(hashtext('ledger_analyze_grown')) THEN
-        RETURN analysed;
-    END IF;
-    FOR t IN
-        SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
-        WHERE s.schemaname = 'public' AND s.relname = ANY (ARRAY[{tables}])
-          AND s.n_mod_since_analyze >= greatest(
+# Migration 0016's function (the downgrade's), and this revision's: the same but for the growth.
+PREVIOUS = GROWTH.FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+THRESHOLD = "greatest(min_changes, growth * greatest(c.reltuples, 0))"
+assert THRESHOLD in PREVIOUS
+FUNCTION = PREVIOUS.replace(
+    THRESHOLD,
+    """greatest(
               min_changes,
               CASE WHEN s.relname = ANY (ARRAY[{by_key}]) THEN {factor} * growth
-                   ELSE growth END * greatest(c.reltuples, 0))
-        ORDER BY s.relname
-    LOOP
-        EXECUTE format('ANALYZE public.%I', t);
-        analysed := analysed || t;
-    END LOOP;
-    RETURN analysed;
-END
-$$
-"""
-# Migration 0016's function, for the downgrade.
-PREVIOUS = """
-CREATE OR REPLACE FUNCTION ledger_analyze_grown(min_changes bigint, growth float8)
-RETURNS text[]
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-    t text;
-    analysed text[] := '{{}}';
-BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('ledger_analyze_grown')) THEN
-        RETURN analysed;
-    END IF;
-    FOR t IN
-        SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
-        WHERE s.schemaname = 'public' AND s.relname = ANY (ARRAY[{tables}])
-          AND s.n_mod_since_analyze >= greatest(min_changes, growth * greatest(c.reltuples, 0))
-        ORDER BY s.relname
-    LOOP
-        EXECUTE format('ANALYZE public.%I', t);
-        analysed := analysed || t;
-    END LOOP;
-    RETURN analysed;
-END
-$$
-"""
+                   ELSE growth END * greatest(c.reltuples, 0))""",
+)
 
 
 def _quoted(names: tuple[str, ...]) -> str:
