@@ -9,27 +9,21 @@ Skipped (with the reason) without a cluster, unless LEDGER_REQUIRE_CITUS=1 (the 
 
 from __future__ import annotations
 
-import os
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.db.citus import workers_from_env
 from app.db.urls import asyncpg_dsn
+from tests.integration.citus_cluster import require_cluster
 from tests.integration.test_ingest_events import post
 from tests.integration.test_rollups import label, run, setup, usage
 
-if not workers_from_env():
-    if os.environ.get("LEDGER_REQUIRE_CITUS") == "1":
-        raise RuntimeError("LEDGER_REQUIRE_CITUS=1 but LEDGER_CITUS_WORKERS is not set")
-    pytest.skip(
-        "no Citus cluster: set LEDGER_CITUS_WORKERS (scripts/citus up)", allow_module_level=True
-    )
+require_cluster()
 
 COUNT = "SELECT count(*) FROM workflows"
 INSERT_WORKFLOWS = """

@@ -14,7 +14,6 @@ another reason. Skipped without a cluster, unless LEDGER_REQUIRE_CITUS=1.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,17 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import app.services.ingest.analyse as analyse
-from app.db.citus import workers_from_env
 from app.db.urls import asyncpg_dsn
+from tests.integration.citus_cluster import require_cluster
 from tests.integration.test_ingest_events import post
 from tests.integration.test_rollups import run, setup, usage
 
-if not workers_from_env():
-    if os.environ.get("LEDGER_REQUIRE_CITUS") == "1":
-        raise RuntimeError("LEDGER_REQUIRE_CITUS=1 but LEDGER_CITUS_WORKERS is not set")
-    pytest.skip(
-        "no Citus cluster: set LEDGER_CITUS_WORKERS (scripts/citus up)", allow_module_level=True
-    )
+require_cluster()
 
 RUNS_PER_BATCH = 600
 # Every shard of a table with its node, and the shard holding one tenant's rows.

@@ -11,7 +11,6 @@ Skipped (with the reason) without a cluster, unless LEDGER_REQUIRE_CITUS=1 (the 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,19 +20,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app.db.citus import workers_from_env
 from app.db.urls import asyncpg_dsn
 from bench.citus_load import SEQUENCES, TENANT_TABLES, copy_database
 from bench.generate import SECONDARY_INDEXES, database_url, generate
 from tests.conftest import Servers
+from tests.integration.citus_cluster import require_cluster
 from tests.scratch_databases import drop_database
 
-if not workers_from_env():
-    if os.environ.get("LEDGER_REQUIRE_CITUS") == "1":
-        raise RuntimeError("LEDGER_REQUIRE_CITUS=1 but LEDGER_CITUS_WORKERS is not set")
-    pytest.skip(
-        "no Citus cluster: set LEDGER_CITUS_WORKERS (scripts/citus up)", allow_module_level=True
-    )
+require_cluster()
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 USER_TRIGGERS = """
