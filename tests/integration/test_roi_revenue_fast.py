@@ -6,6 +6,7 @@ and a full rebuild must then find nothing to change."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,8 +22,8 @@ from app.services.roi.rebuild import rebuild_tenant
 from app.services.roi.recompute import drain
 from app.services.roi.revenue_batch import revenue_batch
 from tests.integration.properties import database_settings
-from tests.integration.reads_factories import T0, insert
-from tests.integration.roi_helpers import STORED_ALLOCATIONS, STORED_WINDOWS, fetch
+from tests.integration.reads_factories import T0, client, insert, run, workflow
+from tests.integration.roi_helpers import STORED_ALLOCATIONS, STORED_WINDOWS, fetch, revenue
 from tests.integration.test_roi_reference import (
     add_revenue,
     assert_matches_reference,
@@ -167,3 +168,60 @@ async def test_new_revenue_on_a_window_counts_a_revision_only_when_final(
     (share,) = await fetch(sessions, t, "SELECT amount, runs FROM revenue_allocations "
                            "WHERE event_id = $1", new.event_id)  # fmt: skip
     assert (share["amount"], share["runs"]) == (Decimal("2.50"), 1)
+
+
+@pytest.mark.parametrize("fresh_first", [True, False])
+async def test_a_cascaded_window_whose_hold_ended_keeps_its_recheck_until_its_claimants_are_seen(
+    sessions, make_tenant, fresh_first
+):
+    """Hand-computed (a shrunk failure of the property above). Acme's run A of "outreach" (no
+    hold) ends at T0 + 1 h; its run B of "support" (24-hour hold) ends at T0 + 2 h, so it is
+    counted ACCEPTED from T0 + 26 h. Unlinked revenue: $0.03 at T0 + 10 h, known at T0 + 20 h
+    (A alone claims it); $0.01 at T0 + 12 h, new, drained at T0 + 30 h one marker per batch. Then
+    both runs claim both events: $0.03 is 0.02 (A, earlier end) + 0.01 (B), $0.01 is 0.01 (A) +
+    0.00 (B); A's window $0.03, B's $0.01 — whichever window's marker comes first (by workflow id).
+    When "outreach" came first, the fast path recomputed B's window as a cascade (its recheck
+    time had passed), moved its recheck time on without looking at its claimants, and B's own
+    marker then took the fast path as if the window were fresh: $0.03 stayed with A, B's window
+    showed $0.00, and a rebuild changed it."""
+    t = (await make_tenant()).tenant_id
+    outreach, support = workflow(t, "outreach"), workflow(t, "support", hold_hours=24)
+    low, high = sorted([uuid.uuid4(), uuid.uuid4()])
+    outreach.workflow_id, support.workflow_id = (low, high) if fresh_first else (high, low)
+    acme = client(t)
+    ran = {"started_at": T0, "status": "ACCEPTED", "client_id": acme.client_id}
+    a = run(t, outreach, "a", status_at=T0 + timedelta(hours=1), **ran)
+    b = run(t, support, "b", status_at=T0 + timedelta(hours=2), **ran)
+    known = revenue(t, acme, "0.03", T0 + timedelta(hours=10), event_id="e-known")
+    await insert(sessions, t, outreach, support, acme, a, b, known)
+    await rebuild_tenant(sessions=sessions, tenant_id=t, now=T0 + timedelta(hours=20))
+    new = revenue(t, acme, "0.01", T0 + timedelta(hours=12), event_id="e-new")
+    await insert(sessions, t, new)
+    async with sessions(t) as session:
+        await mark_ingest(await raw_connection(session), t, revenue=[new.event_id])
+
+    later = T0 + timedelta(hours=30)
+    await drain(sessions=sessions, tenant_id=t, now=later, batch_size=1)
+
+    assert await pending(sessions, t) == 0
+    windows = await fetch(
+        sessions, t, "SELECT workflow_id, attributed_revenue, successes, recheck_at "
+        "FROM roi_windows ORDER BY attributed_revenue DESC",
+    )  # fmt: skip
+    window_end = T0 + timedelta(days=31)  # the March 1 cohort's window closes on April 1
+    assert [tuple(w.values()) for w in windows] == [
+        (outreach.workflow_id, Decimal("0.03"), 1, window_end),
+        (support.workflow_id, Decimal("0.01"), 1, window_end),
+    ]
+    shares = await fetch(
+        sessions, t, "SELECT event_id, workflow_id, amount FROM revenue_allocations "
+        "ORDER BY event_id, amount DESC",
+    )  # fmt: skip
+    assert [tuple(s.values()) for s in shares] == [
+        ("e-known", outreach.workflow_id, Decimal("0.02")),
+        ("e-known", support.workflow_id, Decimal("0.01")),
+        ("e-new", outreach.workflow_id, Decimal("0.01")),
+        ("e-new", support.workflow_id, Decimal("0.00")),
+    ]
+    report = await rebuild_tenant(sessions=sessions, tenant_id=t, now=later)
+    assert (report.changed, report.allocations) == (0, 0)

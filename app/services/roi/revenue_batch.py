@@ -22,7 +22,9 @@ here is:
    a FINAL window whose figures change gets ``revision + 1``; `computed_at` moves only then;
 4. a changed window that is not fresh (missing, its `recheck_at` passed, or a marker naming
    every client of its pair waits) is recomputed whole (`compute_windows`), exactly as the
-   general path recomputes the windows a moved share touches.
+   general path recomputes the windows a moved share touches: its claimants are not looked at,
+   so it keeps its fingerprint and a recheck time that has passed (`app.services.roi.rules`),
+   and its own marker then takes the general path.
 
 Any batch that does not qualify takes the general path. Tests compare the two paths' rows
 after random revenue events.

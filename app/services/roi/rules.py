@@ -12,6 +12,12 @@ Storing is idempotent and never silent:
   claimants were not looked at, so they must keep what is stored — writing NULL would make the
   next drain treat the window as never attributed and re-split its revenue. The rebuild always
   computes every fingerprint (never NULL), so for it the rule is the same as a plain overwrite.
+- for the same reason, a NULL `claimants` keeps a stored `recheck_at` that has passed (at or
+  before the row's `computed_at`, the recompute's `now`). A passed recheck time is what makes the
+  drain look at the window's claimants again (`mark_due`; the revenue fast path treats such a
+  window as not fresh): an acceptance hold that ended may have added a claimant run, and the
+  revenue that run may claim must be re-split. A cascaded window did not look, so it leaves the
+  instant passed; the next recompute of the window that does look at its claimants moves it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ COLUMNS = (
 
 _OLD = ", ".join(f"w.{c}" for c in FIGURES)
 _NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
+# The recheck time to store (see the module docstring: a passed one stays unless the claimants
+# were looked at).
+_RECHECK = """CASE WHEN EXCLUDED.claimants IS NULL AND w.recheck_at <= EXCLUDED.computed_at
+         THEN w.recheck_at ELSE EXCLUDED.recheck_at END"""
 
 
 def upsert_windows(rows: str, *, returning: str = "") -> str:
@@ -47,9 +57,9 @@ ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
     computed_at = CASE
         WHEN (w.status, {_OLD}) IS DISTINCT FROM (EXCLUDED.status, {_NEW})
         THEN EXCLUDED.computed_at ELSE w.computed_at END,
-    recheck_at = EXCLUDED.recheck_at,
+    recheck_at = {_RECHECK},
     claimants = COALESCE(EXCLUDED.claimants, w.claimants)
 WHERE (w.status, {_OLD}, w.recheck_at, w.claimants)
-    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, EXCLUDED.recheck_at,
+    IS DISTINCT FROM (EXCLUDED.status, {_NEW}, {_RECHECK},
                       COALESCE(EXCLUDED.claimants, w.claimants))
 {returning}"""
