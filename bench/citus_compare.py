@@ -58,9 +58,16 @@ from app.db.citus import drop_database, parse_workers
 from app.db.urls import asyncpg_dsn
 from app.main import create_app
 from app.settings import Settings
-from bench.citus_load import load_into_cluster, manifest_of, store_manifest
+from bench.citus_load import load_into_cluster, store_manifest
 from bench.common import api_server, percentile, post_events, table
-from bench.generate import Generated, database_url, default_now, generate, open_generated
+from bench.generate import (
+    Generated,
+    database_url,
+    default_now,
+    generate,
+    manifest_of,
+    open_generated,
+)
 from bench.read_bench import BUSIEST, CLIENT, DASHBOARD, differences
 
 

@@ -46,7 +46,7 @@ from app.db.citus import parse_workers
 from app.db.urls import asyncpg_dsn
 from app.migrate import upgrade
 from app.settings import Settings
-from bench.generate import SECONDARY_INDEXES, database_url, target_database
+from bench.generate import SECONDARY_INDEXES, database_url, manifest_of, target_database
 
 TENANT_TABLES = """
 SELECT c.relname FROM pg_class c
@@ -222,18 +222,6 @@ async def copy_database(source_url: str, target_url: str) -> Copied:
     finally:
         await source.close()
         await target.close()
-
-
-async def manifest_of(admin_url: str, name: str) -> dict[str, Any] | None:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        comment = await conn.fetchval(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            name,
-        )
-    finally:
-        await conn.close()
-    return json.loads(comment) if comment else None
 
 
 async def store_manifest(url: str, name: str, manifest: dict[str, Any]) -> None:

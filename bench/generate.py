@@ -775,11 +775,8 @@ class Generated:
         return datetime.fromisoformat(self.manifest["now"])
 
 
-async def open_generated(name: str, *, admin_url: str, redis_url: str, data_dir: Path) -> Generated:
-    """The manifest of database `name` made by `bench.generate --database NAME`.
-
-    `admin_url` is the owner URL of the server (any database); raises LookupError when the
-    database does not exist or was not made by the generator."""
+async def manifest_of(admin_url: str, name: str) -> dict[str, Any] | None:
+    """The generator's manifest stored on database `name` (its comment), or None."""
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         comment = await conn.fetchval(
@@ -788,9 +785,17 @@ async def open_generated(name: str, *, admin_url: str, redis_url: str, data_dir:
         )
     finally:
         await conn.close()
-    if not comment:
+    return json.loads(comment) if comment else None
+
+
+async def open_generated(name: str, *, admin_url: str, redis_url: str, data_dir: Path) -> Generated:
+    """The manifest of database `name` made by `bench.generate --database NAME`.
+
+    `admin_url` is the owner URL of the server (any database); raises LookupError when the
+    database does not exist or was not made by the generator."""
+    manifest = await manifest_of(admin_url, name)
+    if manifest is None:
         raise LookupError(f"no generated database {name!r}: run bench.generate --database {name}")
-    manifest = json.loads(comment)
     settings = Settings(env="test", database_url=database_url(admin_url, name),
                         redis_url=redis_url, data_dir=data_dir, log_level="WARNING")  # fmt: skip
     return Generated(name, settings, manifest)
