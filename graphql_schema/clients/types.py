@@ -14,6 +14,7 @@ import strawberry
 
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
+from app.services.tenancy import catalog
 from app.services.tenancy.catalog import workflows_of_client
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
@@ -165,3 +166,12 @@ class Client(Node):
         return await ladder_resolve.ladder_series(
             info, workflow.workflow_id, time_range, bucket, rung, scope
         )
+
+
+async def visible_client(info: Info, client_id: uuid.UUID) -> Client | None:
+    """The client with `client_id`, null if unknown; FORBIDDEN when the caller is the viewer of
+    another client (known or not), as `client(id)` and `node(id)` both answer."""
+    ensure_client_visible(info.context.principal, client_id)
+    found = await info.context.call(catalog.clients_by_id, ids=[client_id])
+    row = found.get(client_id)
+    return Client.from_row(row) if row is not None else None
