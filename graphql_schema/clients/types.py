@@ -30,7 +30,7 @@ from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, SeriesPoint
-from graphql_schema.loaders import loaders, require_workflow
+from graphql_schema.loaders import loaders, optional_workflow_id, require_workflow
 from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
@@ -126,9 +126,7 @@ class Client(Node):
         self, info: Info, time_range: WindowRangeArg, workflow_key: OptionalWorkflowKeyArg = None
     ) -> RoiSummary | None:
         ensure_client_visible(info.context.principal, self.uuid)
-        workflow_id = None
-        if workflow_key is not None:
-            workflow_id = (await require_workflow(info, workflow_key)).workflow_id
+        workflow_id = await optional_workflow_id(info, workflow_key)
         key = TotalsKey(workflow_id, self.uuid, time_range.to_range())
         return await roi_resolve.summary(info, key)
 
