@@ -10,11 +10,9 @@ from typing import Annotated
 
 import strawberry
 
-from app.services.costs.slices import custom_dimension
 from app.services.ladders import ceilings
 from graphql_schema.context import Info
-from graphql_schema.costs.enums import CostDimension
-from graphql_schema.costs.inputs import WorkflowKeyArg, check_dimension_key
+from graphql_schema.costs.inputs import WorkflowKeyArg, sliced_dimension
 from graphql_schema.errors import field_errors
 from graphql_schema.ingest.inputs import CeilingInput
 from graphql_schema.loaders import require_workflow, workflow_write
@@ -40,13 +38,7 @@ class CeilingMutations:
         input: Annotated[CeilingInput, strawberry.argument(description="The ceiling.")],
     ) -> SetCostCeilingPayload:
         async with workflow_write(info, input.workflow_key):
-            custom = input.dimension is CostDimension.CUSTOM
-            await check_dimension_key(info, int(custom), input.dimension_key)
-            dimension = (
-                custom_dimension(input.dimension_key)
-                if custom and input.dimension_key is not None
-                else input.dimension.value
-            )
+            dimension = await sliced_dimension(info, input.dimension, input.dimension_key)
             stored = await info.context.call(
                 ceilings.set_cost_ceiling,
                 workflow_key=input.workflow_key,
