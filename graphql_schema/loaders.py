@@ -6,13 +6,16 @@ one AsyncSession cannot serve concurrent operations.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from app.db.tables import Workflow as WorkflowRow
 from graphql_schema.costs import loaders as costs
 from graphql_schema.decisions import loaders as decisions
-from graphql_schema.errors import NotFound
+from graphql_schema.errors import NotFound, field_errors
 from graphql_schema.gates import loaders as gates
 from graphql_schema.ladders import loaders as ladders
 from graphql_schema.mix import loaders as mix
@@ -72,3 +75,19 @@ async def require_workflow(info: Info, key: str, *, field: str = "workflowKey") 
     if workflow is None:
         raise NotFound(f"No workflow with key {key!r}.", field=field)
     return workflow
+
+
+async def optional_workflow_id(info: Info, key: str | None) -> uuid.UUID | None:
+    """The id of the workflow an optional `workflowKey` filter names (NOT_FOUND when the tenant
+    has none); None without a key, meaning every workflow."""
+    return None if key is None else (await require_workflow(info, key)).workflow_id
+
+
+@asynccontextmanager
+async def workflow_write(info: Info, key: str) -> AsyncIterator[WorkflowRow]:
+    """A mutation writing rows of the workflow `key`: NOT_FOUND when the tenant has none (like
+    every field taking one), checked before the block; inside it, a service's FieldError is
+    BAD_USER_INPUT, except one on workflowKey (the workflow deleted meanwhile): NOT_FOUND."""
+    workflow = await require_workflow(info, key)
+    with field_errors(not_found="workflowKey"):
+        yield workflow

@@ -7,10 +7,10 @@ from typing import Annotated
 import strawberry
 
 from app.services.tenancy import catalog
-from graphql_schema.clients.types import Client
+from graphql_schema.clients.types import Client, visible_client
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import parse_id
-from graphql_schema.permissions import CanRead, ensure_client_visible
+from graphql_schema.permissions import CanRead
 
 
 @strawberry.type
@@ -32,8 +32,4 @@ class ClientQueries:
             strawberry.argument(description="Client.id, or the client's UUID (Client.clientId)."),
         ],
     ) -> Client | None:
-        client_id = parse_id(id, field="id")
-        ensure_client_visible(info.context.principal, client_id)
-        found = await info.context.call(catalog.clients_by_id, ids=[client_id])
-        row = found.get(client_id)
-        return Client.from_row(row) if row is not None else None
+        return await visible_client(info, parse_id(id, field="id"))

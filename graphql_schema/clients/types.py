@@ -14,6 +14,7 @@ import strawberry
 
 from app.db.tables import Client as ClientRow
 from app.services.costs.scope import CostScope
+from app.services.tenancy import catalog
 from app.services.tenancy.catalog import workflows_of_client
 from graphql_schema.context import Info
 from graphql_schema.costs import resolve
@@ -29,7 +30,7 @@ from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.costs.types import CostPerOutcome
 from graphql_schema.ladders import resolve as ladder_resolve
 from graphql_schema.ladders.types import LadderCost, SeriesPoint
-from graphql_schema.loaders import loaders, require_workflow
+from graphql_schema.loaders import loaders, optional_workflow_id, require_workflow
 from graphql_schema.nodes.interface import Node, opaque_id
 from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.roi import resolve as roi_resolve
@@ -125,9 +126,7 @@ class Client(Node):
         self, info: Info, time_range: WindowRangeArg, workflow_key: OptionalWorkflowKeyArg = None
     ) -> RoiSummary | None:
         ensure_client_visible(info.context.principal, self.uuid)
-        workflow_id = None
-        if workflow_key is not None:
-            workflow_id = (await require_workflow(info, workflow_key)).workflow_id
+        workflow_id = await optional_workflow_id(info, workflow_key)
         key = TotalsKey(workflow_id, self.uuid, time_range.to_range())
         return await roi_resolve.summary(info, key)
 
@@ -165,3 +164,12 @@ class Client(Node):
         return await ladder_resolve.ladder_series(
             info, workflow.workflow_id, time_range, bucket, rung, scope
         )
+
+
+async def visible_client(info: Info, client_id: uuid.UUID) -> Client | None:
+    """The client with `client_id`, null if unknown; FORBIDDEN when the caller is the viewer of
+    another client (known or not), as `client(id)` and `node(id)` both answer."""
+    ensure_client_visible(info.context.principal, client_id)
+    found = await info.context.call(catalog.clients_by_id, ids=[client_id])
+    row = found.get(client_id)
+    return Client.from_row(row) if row is not None else None

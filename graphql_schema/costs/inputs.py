@@ -11,8 +11,9 @@ import strawberry
 from app import global_ids
 from app.domain.dimensions import key_problem
 from app.services.costs.scope import CostScope, TimeRange
+from app.services.costs.slices import custom_dimension
 from graphql_schema.context import Info
-from graphql_schema.costs.enums import CostBasis
+from graphql_schema.costs.enums import CostBasis, CostDimension
 from graphql_schema.errors import BadUserInput
 
 
@@ -122,6 +123,17 @@ async def check_dimension_key(
             "this tenant; declare it with declareRunDimension.",
             field=field,
         )
+
+
+async def sliced_dimension(info: Info, dimension: CostDimension, dimension_key: str | None) -> str:
+    """The slice dimension the services take for `dimension`: its value, or for CUSTOM the run
+    dimension `dimension_key` names (checked as in check_dimension_key: BAD_USER_INPUT naming
+    dimensionKey when missing, undeclared, or given without CUSTOM)."""
+    custom = dimension is CostDimension.CUSTOM
+    await check_dimension_key(info, int(custom), dimension_key)
+    if custom and dimension_key is not None:
+        return custom_dimension(dimension_key)
+    return dimension.value
 
 
 async def checked_scope(info: Info, scope: ScopeInput | None) -> CostScope:

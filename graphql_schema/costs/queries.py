@@ -18,7 +18,7 @@ from graphql_schema.costs.inputs import (
     checked_scope,
 )
 from graphql_schema.costs.types import CostBucket
-from graphql_schema.loaders import require_workflow
+from graphql_schema.loaders import optional_workflow_id
 from graphql_schema.permissions import CanRead
 
 
@@ -54,10 +54,7 @@ class CostQueries:
         ] = None,
     ) -> list[CostBucket] | None:
         await check_dimension_key(info, group_by.count(CostDimension.CUSTOM), dimension_key)
-        workflow_id = None
-        if workflow_key is not None:
-            workflow = await require_workflow(info, workflow_key)
-            workflow_id = workflow.workflow_id
+        workflow_id = await optional_workflow_id(info, workflow_key)
         cost_range, cost_scope = time_range.to_range(), await checked_scope(info, scope)
         buckets = await info.context.call(
             cost_breakdown,

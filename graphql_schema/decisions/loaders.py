@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
@@ -13,6 +14,7 @@ from app.services.decisions.dimensions import declared_dimensions
 from app.services.decisions.failure_reasons import reason_runs
 from app.services.decisions.reason_codes import declared_codes
 from app.services.decisions.roadmap import RunOutcome, run_outcomes
+from graphql_schema.batching import once_per_request
 from graphql_schema.costs.loaders import CohortKey, _grouped_loader
 
 if TYPE_CHECKING:
@@ -28,32 +30,21 @@ class DecisionLoaders:
     dimension_keys: DataLoader[None, frozenset[str]]
 
 
-def _reason_codes(context: Context) -> DataLoader[None, dict[str, str]]:
-    """The tenant's declared codes, read once per request whatever the number of workflows."""
-
-    async def load(keys: list[None]) -> list[dict[str, str]]:
-        codes = await context.call(declared_codes)
-        return [codes for _ in keys]
-
-    return DataLoader(load_fn=load)
-
-
 def _dimension_keys(context: Context) -> DataLoader[None, frozenset[str]]:
     """The keys of the tenant's declared run dimensions (retired too), once per request."""
 
-    async def load(keys: list[None]) -> list[frozenset[str]]:
-        stored = await context.call(declared_dimensions)
-        found = frozenset(d.key for d in stored)
-        return [found for _ in keys]
+    async def declared_keys() -> frozenset[str]:
+        return frozenset(d.key for d in await context.call(declared_dimensions))
 
-    return DataLoader(load_fn=load)
+    return once_per_request(declared_keys)
 
 
 def build(context: Context) -> DecisionLoaders:
     return DecisionLoaders(
         by_effort=_grouped_loader(context, effort_slices),
         by_reason=_grouped_loader(context, reason_runs),
-        reason_codes=_reason_codes(context),
+        # The tenant's declared codes, read once per request whatever the number of workflows.
+        reason_codes=once_per_request(partial(context.call, declared_codes)),
         run_outcomes=_grouped_loader(context, run_outcomes),
         dimension_keys=_dimension_keys(context),
     )

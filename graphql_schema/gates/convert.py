@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.db.tables import AutonomyEvent as EventRow
 from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import GateEvaluation as EvaluationRow
@@ -28,28 +30,28 @@ def check_type(check: domain.GateCheck) -> GateCheck:
     return copy_fields(GateCheck, check, status=status_type(check.status))
 
 
+def _checks_of(readiness: Readiness) -> dict[str, Any]:
+    """The three checks and the blockers of a readiness, as the fields AutonomyReadiness and
+    GateEvaluation both show them."""
+    return {
+        "quality": check_type(readiness.quality),
+        "cost": check_type(readiness.cost),
+        "drift": check_type(readiness.drift),
+        "blockers": list(readiness.blockers),
+    }
+
+
 def readiness_type(readiness: Readiness) -> AutonomyReadiness:
-    return copy_fields(
-        AutonomyReadiness,
-        readiness,
-        quality=check_type(readiness.quality),
-        cost=check_type(readiness.cost),
-        drift=check_type(readiness.drift),
-        blockers=list(readiness.blockers),
-    )
+    return copy_fields(AutonomyReadiness, readiness, **_checks_of(readiness))
 
 
 def evaluation_type(row: EvaluationRow) -> GateEvaluation:
-    readiness = readiness_from_json(row.readiness)
     return copy_fields(
         GateEvaluation,
         row,
         id=opaque_id("GateEvaluation", str(row.evaluation_id)),
         status=CheckStatus[row.status],
-        quality=check_type(readiness.quality),
-        cost=check_type(readiness.cost),
-        drift=check_type(readiness.drift),
-        blockers=list(readiness.blockers),
+        **_checks_of(readiness_from_json(row.readiness)),
     )
 
 

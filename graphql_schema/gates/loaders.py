@@ -25,6 +25,7 @@ from app.services.gates.autonomy import autonomy_history
 from app.services.gates.definitions import gate_history, gates_in_force
 from app.services.gates.evaluations import recent_evaluations
 from app.services.gates.readiness import readiness_of
+from graphql_schema.batching import keyed_loader
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context
@@ -40,16 +41,6 @@ class GateLoaders:
     readiness: DataLoader[uuid.UUID, Readiness]
     evaluations: DataLoader[PageKey, list[EvaluationRow]]
     events: DataLoader[PageKey, list[EventRow]]
-
-
-def _by_workflow(
-    context: Context, query: Callable[..., Awaitable[dict[uuid.UUID, T]]]
-) -> DataLoader[uuid.UUID, T]:
-    async def load(ids: list[uuid.UUID]) -> list[T]:
-        found = await context.call(query, workflow_ids=ids)
-        return [found[wid] for wid in ids]
-
-    return DataLoader(load_fn=load)
 
 
 def _paged(
@@ -83,8 +74,8 @@ def _readiness(context: Context) -> DataLoader[uuid.UUID, Readiness]:
 
 def build(context: Context) -> GateLoaders:
     return GateLoaders(
-        in_force=_by_workflow(context, gates_in_force),
-        history=_by_workflow(context, gate_history),
+        in_force=keyed_loader(context, gates_in_force, argument="workflow_ids"),
+        history=keyed_loader(context, gate_history, argument="workflow_ids"),
         readiness=_readiness(context),
         evaluations=_paged(context, recent_evaluations),
         events=_paged(context, autonomy_history),

@@ -10,14 +10,12 @@ from typing import Annotated
 
 import strawberry
 
-from app.services.costs.slices import custom_dimension
 from app.services.ladders import ceilings
 from graphql_schema.context import Info
-from graphql_schema.costs.enums import CostDimension
-from graphql_schema.costs.inputs import WorkflowKeyArg, check_dimension_key
+from graphql_schema.costs.inputs import WorkflowKeyArg, sliced_dimension
 from graphql_schema.errors import field_errors
 from graphql_schema.ingest.inputs import CeilingInput
-from graphql_schema.loaders import require_workflow
+from graphql_schema.loaders import require_workflow, workflow_write
 from graphql_schema.permissions import CanConfigure, CanRead
 from graphql_schema.readiness.types import (
     CeilingStatus,
@@ -39,16 +37,8 @@ class CeilingMutations:
         info: Info,
         input: Annotated[CeilingInput, strawberry.argument(description="The ceiling.")],
     ) -> SetCostCeilingPayload:
-        # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
-        await require_workflow(info, input.workflow_key)
-        custom = input.dimension is CostDimension.CUSTOM
-        await check_dimension_key(info, int(custom), input.dimension_key)
-        dimension = (
-            custom_dimension(input.dimension_key)
-            if custom and input.dimension_key is not None
-            else input.dimension.value
-        )
-        with field_errors(not_found="workflowKey"):  # deleted meanwhile
+        async with workflow_write(info, input.workflow_key):
+            dimension = await sliced_dimension(info, input.dimension, input.dimension_key)
             stored = await info.context.call(
                 ceilings.set_cost_ceiling,
                 workflow_key=input.workflow_key,

@@ -12,11 +12,10 @@ import uuid
 from decimal import Decimal
 
 from app.services.costs.scope import CostScope
-from app.services.costs.slices import custom_dimension
 from app.services.ladders import figures as ladders
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import CostDimension
-from graphql_schema.costs.inputs import TimeRangeInput, check_dimension_key
+from graphql_schema.costs.inputs import TimeRangeInput, sliced_dimension
 from graphql_schema.costs.loaders import CohortKey
 from graphql_schema.errors import BadUserInput, field_errors
 from graphql_schema.ladders.loaders import SliceKey
@@ -61,9 +60,7 @@ async def rising_slices(
 ) -> list[RisingSlice]:
     if not math.isfinite(min_rise_pct):
         raise BadUserInput("minRisePct must be a finite number.", field="minRisePct")
-    custom = dimension is CostDimension.CUSTOM
-    await check_dimension_key(info, int(custom), dimension_key)
-    sliced = custom_dimension(dimension_key) if custom and dimension_key else dimension.value
+    sliced = await sliced_dimension(info, dimension, dimension_key)
     window = time_range.to_range()
     load = loaders(info)
     with field_errors():

@@ -26,14 +26,12 @@ from app.services.costs.scope import TimeRange
 from app.services.gates import pages
 from app.services.pricing.invoices import reconciliation
 from app.services.roi.reads import list_windows
-from app.services.tenancy import catalog
-from graphql_schema.clients.types import Client
+from graphql_schema.clients.types import visible_client
 from graphql_schema.context import Info
 from graphql_schema.errors import BadUserInput, Forbidden, NotFound
 from graphql_schema.gates.convert import evaluation_type, event_type, gate_type
 from graphql_schema.loaders import loaders
 from graphql_schema.nodes.interface import Node
-from graphql_schema.permissions import ensure_client_visible
 from graphql_schema.reconciliation.types import ProviderReconciliation
 from graphql_schema.roi.types import RoiWindow
 from graphql_schema.runs.types import Run, UsageEvent
@@ -50,11 +48,7 @@ def _uuid(text: str) -> uuid.UUID:
 
 
 async def _client(info: Info, key: str) -> Node | None:
-    client_id = _uuid(key)
-    ensure_client_visible(info.context.principal, client_id)
-    found = await info.context.call(catalog.clients_by_id, ids=[client_id])
-    row = found.get(client_id)
-    return Client.from_row(row) if row is not None else None
+    return await visible_client(info, _uuid(key))
 
 
 async def _workflow(info: Info, key: str) -> Node | None:

@@ -10,9 +10,8 @@ import strawberry
 from app.services.roi.baselines import set_baseline
 from graphql_schema.context import Info
 from graphql_schema.costs.inputs import parse_id
-from graphql_schema.errors import field_errors
 from graphql_schema.ingest.inputs import BaselineInput
-from graphql_schema.loaders import require_workflow
+from graphql_schema.loaders import workflow_write
 from graphql_schema.permissions import CanConfigure
 from graphql_schema.roi.types import Baseline, SetBaselinePayload
 from workers.jobs.roi import enqueue_recompute
@@ -31,10 +30,8 @@ class RoiMutations:
         info: Info,
         input: Annotated[BaselineInput, strawberry.argument(description="The baseline.")],
     ) -> SetBaselinePayload:
-        # An unknown (or other tenant's) workflow is NOT_FOUND, like every field taking one.
-        await require_workflow(info, input.workflow_key)
-        client_id = parse_id(input.client_id, field="clientId") if input.client_id else None
-        with field_errors(not_found="workflowKey"):  # deleted meanwhile
+        async with workflow_write(info, input.workflow_key):
+            client_id = parse_id(input.client_id, field="clientId") if input.client_id else None
             stored = await info.context.call(
                 set_baseline,
                 workflow_key=input.workflow_key,

@@ -58,18 +58,15 @@ async def roi_windows(info: Info, key: WindowsKey, workflow_key: str) -> list[Ro
 def _client_of(scope: ScopeInput | None) -> uuid.UUID | None:
     """ROI windows are kept per workflow, client and day: only a client scope can be answered."""
     parsed = scope_of(scope)
-    for name in RUN_ONLY_FILTERS:
-        if getattr(parsed, name) is not None:
-            raise BadUserInput(
-                f"ROI is kept per workflow, client and day cohort; scope.{name} cannot filter "
-                "it (use costPerOutcome for per-dimension costs).",
-                field=f"scope.{name}",
-            )
+    refused = [name for name in RUN_ONLY_FILTERS if getattr(parsed, name) is not None]
     if parsed.dimensions:
+        refused.append("dimensions")
+    if refused:
+        name = refused[0]
         raise BadUserInput(
-            "ROI is kept per workflow, client and day cohort; scope.dimensions cannot filter "
+            f"ROI is kept per workflow, client and day cohort; scope.{name} cannot filter "
             "it (use costPerOutcome for per-dimension costs).",
-            field="scope.dimensions",
+            field=f"scope.{name}",
         )
     return parsed.client_id
 

@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from app.db.tables import UsageEvent as UsageEventRow
 from app.services.costs import run_reads
+from graphql_schema.batching import keyed_loader
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context
@@ -18,16 +19,8 @@ RunUsage = DataLoader[str, list[UsageEventRow]]
 
 
 def run_cost(context: Context) -> RunCost:
-    async def load(correlation_ids: list[str]) -> list[Decimal]:
-        found = await context.call(run_reads.run_costs, correlation_ids=correlation_ids)
-        return [found[cid] for cid in correlation_ids]
-
-    return DataLoader(load_fn=load)
+    return keyed_loader(context, run_reads.run_costs, argument="correlation_ids")
 
 
 def run_usage(context: Context) -> RunUsage:
-    async def load(correlation_ids: list[str]) -> list[list[UsageEventRow]]:
-        found = await context.call(run_reads.run_usage, correlation_ids=correlation_ids)
-        return [found[cid] for cid in correlation_ids]
-
-    return DataLoader(load_fn=load)
+    return keyed_loader(context, run_reads.run_usage, argument="correlation_ids")

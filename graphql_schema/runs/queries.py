@@ -11,7 +11,7 @@ from app.services.costs.run_reads import RunFilter
 from graphql_schema.context import Info
 from graphql_schema.costs.enums import RunStatus
 from graphql_schema.costs.inputs import ScopeInput, TimeRangeInput, checked_scope
-from graphql_schema.loaders import require_workflow
+from graphql_schema.loaders import optional_workflow_id
 from graphql_schema.nodes.connections import (
     AfterArg,
     BeforeArg,
@@ -42,12 +42,8 @@ async def _run_filter(
     scope: ScopeInput | None,
     time_range: TimeRangeInput | None,
 ) -> RunFilter:
-    workflow_id = None
-    if workflow_key is not None:
-        workflow = await require_workflow(info, workflow_key)
-        workflow_id = workflow.workflow_id
     return RunFilter(
-        workflow_id=workflow_id,
+        workflow_id=await optional_workflow_id(info, workflow_key),
         status=status.value if status is not None else None,
         scope=await checked_scope(info, scope),
         time_range=time_range.to_range() if time_range is not None else None,

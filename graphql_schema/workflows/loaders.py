@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from app.db.tables import LadderRung as LadderRungRow
 from app.db.tables import Workflow as WorkflowRow
 from app.services.tenancy import catalog
+from graphql_schema.batching import keyed_loader, lookup_loader
 
 if TYPE_CHECKING:
     from graphql_schema.context import Context
@@ -20,24 +21,12 @@ LadderOf = DataLoader[uuid.UUID, list[LadderRungRow]]
 
 
 def workflow_by_key(context: Context) -> WorkflowByKey:
-    async def load(keys: list[str]) -> list[WorkflowRow | None]:
-        found = await context.call(catalog.workflows_by_key, keys=keys)
-        return [found.get(key) for key in keys]
-
-    return DataLoader(load_fn=load)
+    return lookup_loader(context, catalog.workflows_by_key, argument="keys")
 
 
 def workflow_by_id(context: Context) -> WorkflowById:
-    async def load(ids: list[uuid.UUID]) -> list[WorkflowRow | None]:
-        found = await context.call(catalog.workflows_by_id, ids=ids)
-        return [found.get(wid) for wid in ids]
-
-    return DataLoader(load_fn=load)
+    return lookup_loader(context, catalog.workflows_by_id, argument="ids")
 
 
 def ladder_of(context: Context) -> LadderOf:
-    async def load(ids: list[uuid.UUID]) -> list[list[LadderRungRow]]:
-        found = await context.call(catalog.ladders, workflow_ids=ids)
-        return [found[wid] for wid in ids]
-
-    return DataLoader(load_fn=load)
+    return keyed_loader(context, catalog.ladders, argument="workflow_ids")
