@@ -11,24 +11,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
 from app.db.sessions import TenantSessions, create_engine
-from app.db.urls import asyncpg_dsn
 from app.migrate import upgrade
 from app.services.gates.evaluations import tenant_ids
 from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
+from tests.scratch_databases import connected
 
 
 async def _admin(servers, sql: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(servers.database_url))
-    try:
+    async with connected(servers.database_url) as conn:
         await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def test_the_registry_lists_tenants_for_a_plain_owner_role(

@@ -73,6 +73,14 @@ async def configure(tenant: Any, idp: Provider, **overrides: Any) -> str:
     return client_id
 
 
+@pytest.fixture
+async def tenant(make_tenant: Any, idp: Provider) -> Any:
+    """A fresh tenant whose staff sign in with the provider (`configure`d with its defaults)."""
+    tenant = await make_tenant()
+    await configure(tenant, idp)
+    return tenant
+
+
 async def provider_round_trip(
     browser: httpx.AsyncClient, idp: Provider, tenant_id: uuid.UUID, email: str
 ) -> httpx.URL:
@@ -90,6 +98,18 @@ async def provider_round_trip(
 
 async def come_back(browser: httpx.AsyncClient, callback: httpx.URL) -> httpx.Response:
     return await browser.get(callback.raw_path.decode())
+
+
+async def sign_in(
+    browser: httpx.AsyncClient, idp: Provider, tenant_id: uuid.UUID, email: str
+) -> httpx.Response:
+    """Signs `email` in to the tenant through the provider; returns the callback's answer."""
+    return await come_back(browser, await provider_round_trip(browser, idp, tenant_id, email))
+
+
+def second_browser(browser: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Another browser on the same app, with a cookie jar of its own."""
+    return httpx.AsyncClient(transport=browser._transport, base_url=browser.base_url)
 
 
 async def signed_in(browser: httpx.AsyncClient) -> dict[str, Any]:
@@ -111,16 +131,10 @@ async def audit_actions(tenant: Any) -> list[str]:
     return [event["action"] for event in body["data"]["auditLog"]]
 
 
-async def test_staff_sign_in_with_the_provider_gets_the_mapped_role(
-    make_tenant, idp, browser
-) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
+async def test_staff_sign_in_with_the_provider_gets_the_mapped_role(tenant, idp, browser) -> None:
     idp.person("ada@agency.example", ["ledger-engineers", "everyone"])
 
-    done = await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "ada@agency.example")
-    )
+    done = await sign_in(browser, idp, tenant.tenant_id, "ada@agency.example")
 
     assert done.status_code == 303 and done.headers["location"] == "/portal/#/"
     cookie = done.headers["set-cookie"]
@@ -141,38 +155,26 @@ async def test_staff_sign_in_with_the_provider_gets_the_mapped_role(
 
 
 async def test_the_most_capable_mapped_group_wins_and_unmapped_people_have_no_access(
-    make_tenant, idp, browser
+    tenant, idp, browser
 ) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
     idp.person("both@agency.example", ["ledger-analysts", "ledger-owners"])
     idp.person("nobody@agency.example", ["marketing"])
 
-    done = await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "both@agency.example")
-    )
+    done = await sign_in(browser, idp, tenant.tenant_id, "both@agency.example")
     assert done.status_code == 303
     assert (await signed_in(browser))["role"] == "OWNER"
 
-    async with httpx.AsyncClient(
-        transport=browser._transport, base_url="http://ledger.test"
-    ) as other:
-        refused = await come_back(
-            other, await provider_round_trip(other, idp, tenant.tenant_id, "nobody@agency.example")
-        )
+    async with second_browser(browser) as other:
+        refused = await sign_in(other, idp, tenant.tenant_id, "nobody@agency.example")
         assert refused.status_code == 403 and "no role in this agency" in refused.text
         assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
     events = (await tenant.gql(AUDIT))["data"]["auditLog"]
     assert any(e["action"] == "sign_in_refused" and '"no_role"' in e["detail"] for e in events)
 
 
-async def test_an_analyst_from_the_provider_cannot_configure(make_tenant, idp, browser) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
+async def test_an_analyst_from_the_provider_cannot_configure(tenant, idp, browser) -> None:
     idp.person("ana@agency.example", ["ledger-analysts"])
-    await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "ana@agency.example")
-    )
+    await sign_in(browser, idp, tenant.tenant_id, "ana@agency.example")
 
     body = (
         await as_session(browser, 'mutation { createClient(input: {name: "X"}) { clientId } }')
@@ -181,10 +183,8 @@ async def test_an_analyst_from_the_provider_cannot_configure(make_tenant, idp, b
 
 
 async def test_a_wrong_or_used_state_and_a_replayed_code_sign_nobody_in(
-    make_tenant, idp, browser
+    tenant, idp, browser
 ) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
     idp.person("eve@agency.example", ["ledger-owners"])
 
     bogus = await browser.get("/auth/callback?state=made-up&code=whatever")
@@ -205,30 +205,22 @@ async def test_a_wrong_or_used_state_and_a_replayed_code_sign_nobody_in(
 
 
 async def test_people_outside_the_allowed_domains_or_unverified_are_refused(
-    make_tenant, idp, browser
+    tenant, idp, browser
 ) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
     idp.person("mallory@elsewhere.example", ["ledger-owners"])
     idp.person("unverified@agency.example", ["ledger-owners"], verified=False)
 
     for email in ("mallory@elsewhere.example", "unverified@agency.example"):
-        refused = await come_back(
-            browser, await provider_round_trip(browser, idp, tenant.tenant_id, email)
-        )
+        refused = await sign_in(browser, idp, tenant.tenant_id, email)
         assert refused.status_code == 403 and "not in a domain this agency allows" in refused.text
     assert (await browser.get("/portal/session")).status_code == 401
 
 
 async def test_losing_the_group_ends_the_session_at_the_next_refresh(
-    app, make_tenant, idp, browser
+    app, tenant, idp, browser
 ) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
     person = idp.person("kim@agency.example", ["ledger-engineers"])
-    await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "kim@agency.example")
-    )
+    await sign_in(browser, idp, tenant.tenant_id, "kim@agency.example")
     session_id = (await signed_in(browser))["sessionId"]
     people = app.state.identity.people
 
@@ -249,13 +241,9 @@ async def test_losing_the_group_ends_the_session_at_the_next_refresh(
     assert "session_revoked" in await audit_actions(tenant)
 
 
-async def test_an_idle_session_ends(app, make_tenant, idp, browser) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
+async def test_an_idle_session_ends(app, tenant, idp, browser) -> None:
     idp.person("idle@agency.example", ["ledger-analysts"])
-    await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "idle@agency.example")
-    )
+    await sign_in(browser, idp, tenant.tenant_id, "idle@agency.example")
     session = await signed_in(browser)
     people = app.state.identity.people
     record = await people.get(session["sessionId"])
@@ -269,14 +257,10 @@ async def test_an_idle_session_ends(app, make_tenant, idp, browser) -> None:
 
 
 async def test_removing_a_person_or_the_provider_revokes_their_sessions(
-    make_tenant, idp, browser, app
+    tenant, idp, browser, app
 ) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
     idp.person("lee@agency.example", ["ledger-analysts"])
-    await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "lee@agency.example")
-    )
+    await sign_in(browser, idp, tenant.tenant_id, "lee@agency.example")
     assert (await as_session(browser, VIEWER)).status_code == 200
     person_id = (await tenant.gql("{ people { id } }"))["data"]["people"][0]["id"]
 
@@ -285,16 +269,12 @@ async def test_removing_a_person_or_the_provider_revokes_their_sessions(
     )
     assert removed["data"]["removePerson"]["removedAt"] is not None
     assert (await browser.get("/portal/session")).status_code == 401
-    again = await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "lee@agency.example")
-    )
+    again = await sign_in(browser, idp, tenant.tenant_id, "lee@agency.example")
     assert again.status_code == 403 and "removed" in again.text
 
     idp.person("sam@agency.example", ["ledger-analysts"])
     browser.cookies.clear()
-    await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "sam@agency.example")
-    )
+    await sign_in(browser, idp, tenant.tenant_id, "sam@agency.example")
     assert (await as_session(browser, VIEWER)).status_code == 200
     assert (await tenant.gql("mutation { removeIdentityProvider }"))["data"][
         "removeIdentityProvider"
@@ -304,21 +284,11 @@ async def test_removing_a_person_or_the_provider_revokes_their_sessions(
     assert {"user_removed", "provider_removed"} <= set(actions)
 
 
-async def test_sign_out_everywhere_ends_every_browser_of_the_person(
-    make_tenant, idp, browser
-) -> None:
-    tenant = await make_tenant()
-    await configure(tenant, idp)
+async def test_sign_out_everywhere_ends_every_browser_of_the_person(tenant, idp, browser) -> None:
     idp.person("two@agency.example", ["ledger-analysts"])
-    await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "two@agency.example")
-    )
-    async with httpx.AsyncClient(
-        transport=browser._transport, base_url="http://ledger.test"
-    ) as laptop:
-        await come_back(
-            laptop, await provider_round_trip(laptop, idp, tenant.tenant_id, "two@agency.example")
-        )
+    await sign_in(browser, idp, tenant.tenant_id, "two@agency.example")
+    async with second_browser(browser) as laptop:
+        await sign_in(laptop, idp, tenant.tenant_id, "two@agency.example")
         ended = (await as_session(browser, "mutation { signOutEverywhere }")).json()
         assert ended["data"]["signOutEverywhere"] == 2
         assert (await laptop.get("/portal/session")).status_code == 401
@@ -433,9 +403,7 @@ async def test_no_person_of_tenant_a_obtains_a_session_in_tenant_b(
     idp.person("alice@agency.example", ["ledger-owners"])
 
     # Alice (owner in A) opens B's sign-in: her groups grant nothing in B.
-    refused = await come_back(
-        browser, await provider_round_trip(browser, idp, b.tenant_id, "alice@agency.example")
-    )
+    refused = await sign_in(browser, idp, b.tenant_id, "alice@agency.example")
     assert refused.status_code == 403 and browser.cookies.get(SESSION_COOKIE) is None
 
     # A code issued to A's client, carried back with B's genuine state: B's client cannot
@@ -449,9 +417,7 @@ async def test_no_person_of_tenant_a_obtains_a_session_in_tenant_b(
 
     # Signed in to A, her session answers for A only; B's people, invitations and audit log
     # never show A's, and B's owner cannot revoke A's invitations.
-    await come_back(
-        browser, await provider_round_trip(browser, idp, a.tenant_id, "alice@agency.example")
-    )
+    await sign_in(browser, idp, a.tenant_id, "alice@agency.example")
     viewer = (await as_session(browser, VIEWER)).json()["data"]["viewer"]
     assert viewer["tenantId"] == str(a.tenant_id)
     a_client = (await a.gql('mutation { createClient(input: {name: "A1"}) { clientId } }'))["data"][
@@ -525,9 +491,7 @@ async def test_the_cli_sets_the_provider_invites_and_reads_the_audit_log(
     assert await ledger(command) == 0
     assert capsys.readouterr().out.split()[-1].endswith(f"/auth/{tenant.tenant_id}/sign-in")
     idp.person("cli@agency.example", ["ledger-analysts"])
-    signed = await come_back(
-        browser, await provider_round_trip(browser, idp, tenant.tenant_id, "cli@agency.example")
-    )
+    signed = await sign_in(browser, idp, tenant.tenant_id, "cli@agency.example")
     assert signed.status_code == 303 and (await signed_in(browser))["role"] == "ANALYST"
 
     invite = (

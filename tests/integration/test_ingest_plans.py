@@ -30,7 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 import app.ingest.otlp_calls as otlp_calls
@@ -49,7 +48,7 @@ from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_tenant
 from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
-from tests.scratch_databases import create_database, drop_database
+from tests.scratch_databases import connected, create_database, drop_database
 
 ROWS_PER_RECORD = 20
 SEED_RUNS = 50_000
@@ -114,8 +113,7 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
                 session=session, tenant_id=tenant_id, key="outreach", name="Outreach"
             )
             await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
-        owner = await asyncpg.connect(asyncpg_dsn(url))
-        try:
+        async with connected(url) as owner:
             # On a server that runs autovacuum it may analyse the seeded tables first, and the
             # growth check would then rightly find nothing to do: "never analysed" is the case.
             for table in ("runs", "usage_events"):
@@ -123,8 +121,6 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
             args = (tenant_id, workflow.workflow_id, T0, SEED_RUNS)
             await owner.execute(SEED.replace(";", ""), *args)
             await owner.execute(SEED_USAGE, *args)
-        finally:
-            await owner.close()
         yield Fresh(settings, asyncpg_dsn(url), tenant_id, sessions)
     finally:
         await engine.dispose()
@@ -326,14 +322,11 @@ def labels_for_seeded(first: int, count: int) -> list[dict[str, Any]]:
 
 
 async def analysed(fresh: Fresh, table: str) -> int:
-    conn = await asyncpg.connect(fresh.owner_dsn)
-    try:
+    async with connected(fresh.owner_dsn) as conn:
         count = await conn.fetchval(
             "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = $1", table
         )
         return int(count)
-    finally:
-        await conn.close()
 
 
 async def test_an_otlp_shaped_batch_reads_a_bounded_number_of_rows_per_record(
@@ -372,16 +365,13 @@ async def test_an_export_of_realistic_spans_reads_a_bounded_number_of_rows_per_s
 ) -> None:
     # given every table analysed (the other tests cover the rest of the path unanalysed), then
     # provider_calls grown by 100,000 claims (parents, response ids) since its last analyse
-    owner = await asyncpg.connect(fresh.owner_dsn)
-    try:
+    async with connected(fresh.owner_dsn) as owner:
         await owner.execute("ANALYZE")
         await owner.execute(SEED_CALLS, fresh.tenant_id, SEED_RUNS)
         await owner.execute("SELECT pg_stat_force_next_flush()")  # at the next idle
         grown = await owner.fetchval(
             "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'provider_calls'"
         )
-    finally:
-        await owner.close()
     assert grown >= 2 * SEED_RUNS
     growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
     first = realistic_spans(0)
@@ -397,9 +387,8 @@ async def test_an_export_of_realistic_spans_reads_a_bounded_number_of_rows_per_s
     try:
         for name, spans, rejected, accepted in exports:
             if name.endswith("analysed"):
-                owner = await asyncpg.connect(fresh.owner_dsn)
-                await owner.execute("ANALYZE provider_calls")
-                await owner.close()
+                async with connected(fresh.owner_dsn) as owner:
+                    await owner.execute("ANALYZE provider_calls")
             # when an export of 500 nested model-call spans with response ids is stored
             recorder = await export_counted(
                 fresh, spans, monkeypatch, rejected=rejected, accepted=accepted
@@ -420,14 +409,11 @@ async def test_an_export_for_a_tenant_newer_than_the_statistics_reads_a_bounded_
     async with fresh.sessions(tenant_id) as session:
         await upsert_workflow(session=session, tenant_id=tenant_id, key="outreach", name="O")
         await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
-    owner = await asyncpg.connect(fresh.owner_dsn)
-    try:
+    async with connected(fresh.owner_dsn) as owner:
         await owner.execute(SEED_CALLS, fresh.tenant_id, SEED_RUNS)  # if not seeded yet
         await owner.execute("SELECT pg_stat_force_next_flush()")  # counted before the ANALYZE
         await owner.execute("ANALYZE")
         await owner.execute(SEED_CALLS, tenant_id, SEED_RUNS)
-    finally:
-        await owner.close()
     growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
     try:
         # when that tenant's export of realistic spans is stored
@@ -508,14 +494,11 @@ async def test_a_table_grown_since_its_last_analyse_is_analysed_after_the_batch(
     fresh: Fresh, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given runs analysed, then grown by 60 % (past GROWTH, short of BLIND) by plain inserts
-    owner = await asyncpg.connect(fresh.owner_dsn)
-    try:
+    async with connected(fresh.owner_dsn) as owner:
         await owner.execute("ANALYZE runs")
         await owner.execute("ANALYZE usage_events")
         rows = await owner.fetchval("SELECT count(*) FROM runs")
         await owner.execute(GROW_RUNS, int(rows * 0.6))
-    finally:
-        await owner.close()
     earlier = analyse_background.task
     if earlier is not None and earlier.get_loop() is asyncio.get_running_loop():
         await earlier  # an earlier test's: this batch starts its own
@@ -547,8 +530,7 @@ async def test_provider_calls_is_analysed_per_doubling_not_per_growth_tier(
     earlier = analyse_background.task
     if earlier is not None and earlier.get_loop() is asyncio.get_running_loop():
         await earlier  # it holds the analyser's lock while it runs
-    owner = await asyncpg.connect(fresh.owner_dsn)
-    try:
+    async with connected(fresh.owner_dsn) as owner:
         calls = await owner.fetchval("SELECT count(*) FROM provider_calls")
         if calls < 20_000:  # grown by more than min_changes below, whichever tests ran before
             await owner.execute(GROW_CALLS, fresh.tenant_id, "base", 20_000 - calls)
@@ -571,5 +553,3 @@ async def test_provider_calls_is_analysed_per_doubling_not_per_growth_tier(
         # and once provider_calls more than doubled since its last analyse, it analyses it too
         analysed = await grow_and_check("by120", 0.6)
         assert "provider_calls" in analysed
-    finally:
-        await owner.close()

@@ -15,6 +15,7 @@ import pytest
 
 from app.cli.demo_env import example_variables, write_demo_env
 from app.cli.demo_setup import DemoAccess, prepare
+from tests.conftest import TenantHandle
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -47,19 +48,13 @@ def test_the_readme_has_the_examples_this_test_runs() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(graphql_blocks())))
-async def test_each_graphql_example_answers_without_an_error(demo, http, index) -> None:
+async def test_each_graphql_example_answers_without_an_error(demo, migrated, http, index) -> None:
     query = graphql_blocks()[index]
     # The client's own query runs with the client-viewer token, as the README says.
     token = demo.viewer_token if "$client" in query else demo.owner_token
     variables = example_variables(demo.viewer_client_id, datetime.now(UTC))
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    body = response.json()
-    assert response.status_code == 200 and "errors" not in body, body
-    assert all(value not in (None, [], {}) for value in body["data"].values()), body
+    data = await TenantHandle(demo.tenant_id, migrated, http).data(query, variables, token=token)
+    assert all(value not in (None, [], {}) for value in data.values()), data
 
 
 async def test_the_ingest_example_is_accepted_with_the_demo_api_key(demo, http) -> None:

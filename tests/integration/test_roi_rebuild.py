@@ -18,13 +18,13 @@ from app.services.roi.dirty import mark_ingest
 from app.services.roi.rebuild import SPLIT_QUERY, rebuild_tenant
 from app.services.roi.recompute import drain
 from tests.integration.properties import database_settings
-from tests.integration.reads_factories import T0, insert
+from tests.integration.reads_factories import T0
 from tests.integration.roi_helpers import STORED_ALLOCATIONS, STORED_WINDOWS, rebuild
 from tests.integration.test_roi_reference import (
     assert_matches_reference,
-    build,
     revenue_st,
     runs_st,
+    stored_world,
     world_st,
 )
 
@@ -69,10 +69,8 @@ def accepted_runs(world, now) -> list[AcceptedRun]:
 async def test_the_sql_split_equals_the_domain_split(
     sessions, make_tenant, run_specs, revenue_specs, now_days
 ):
-    t = (await make_tenant()).tenant_id
-    world = build(t, run_specs, [], revenue_specs, False)
+    t, world = await stored_world(make_tenant, sessions, run_specs, [], revenue_specs, False)
     now = T0 + timedelta(days=now_days)
-    await insert(sessions, t, *world.rows)
     window_of = {r.correlation_id: (r.workflow_id, r.started_at.date()) for r in world.cohort}
     expected = attribute_grouped(
         world.events, accepted_runs(world, now), lambda run: window_of[run.correlation_id]
@@ -92,15 +90,14 @@ async def test_the_split_gives_remainder_cents_in_end_then_id_order(sessions, ma
     """$100.01 over three runs: 3,333 cents each and 2 remainder cents, to the earliest end (r1,
     1 h) and then, of the two runs ending at 2 h, to "R9" before "r0" — code point order, which a
     linguistic collation would reverse ("r0" < "R9" there)."""
-    t = (await make_tenant()).tenant_id
-    world = build(
-        t,
+    t, world = await stored_world(
+        make_tenant,
+        sessions,
         [(0, 0, 0, "ACCEPTED", 2, None), (0, 0, 0, "ACCEPTED", 1, None)],
         [],
         [(0, 10_001, 5 * 60, "none", 0)],
         False,
     )
-    await insert(sessions, t, *world.rows)
     now = T0 + timedelta(days=40)
     other = world.wfs[1].workflow_id
     async with sessions(t) as session:
@@ -135,10 +132,10 @@ async def test_the_set_based_rebuild_equals_the_batched_drain(
     with_baselines,
     drain_first,
 ):
-    t = (await make_tenant()).tenant_id
-    world = build(t, run_specs, usage_specs, revenue_specs, with_baselines)
+    t, world = await stored_world(
+        make_tenant, sessions, run_specs, usage_specs, revenue_specs, with_baselines
+    )
     now = T0 + timedelta(days=now_days)
-    await insert(sessions, t, *world.rows)
     async with sessions(t) as session:
         await mark_ingest(
             await raw_connection(session), t, runs=[r.correlation_id for r in world.cohort]
@@ -167,15 +164,14 @@ async def test_revenue_marks_only_its_clients_windows_and_other_marks_widen_them
     """A revenue event marks its claimants' (workflow, day) with its own client (migration
     0008); the drain recomputes that client's windows only — another client's stale window of
     the same day stays as it was until a mark covering every client (a run) reaches it."""
-    t = (await make_tenant()).tenant_id
-    world = build(
-        t,
+    t, world = await stored_world(
+        make_tenant,
+        sessions,
         [(0, 0, 0, "ACCEPTED", 1, None), (1, 1, 0, "ACCEPTED", 1, None)],
         [],
         [(0, 1_000, 3 * 60, "none", 0)],
         False,
     )
-    await insert(sessions, t, *world.rows)
     now = T0 + timedelta(days=40)
     await rebuild_tenant(sessions=sessions, tenant_id=t, now=now)
     acme, globex = (c.client_id for c in world.clients)

@@ -3,6 +3,7 @@ on random tenants — and no cent of revenue is created or lost on the way."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.db.sessions import raw_connection
+from app.db.sessions import TenantSessions, raw_connection
 from app.domain.attribution import RevenueEvent as DomainEvent
 from app.domain.enums import RunStatus
 from app.domain.roi import Baseline, WindowTotals, window_status
@@ -129,6 +130,16 @@ def build(t, run_specs, usage_specs, revenue_specs, with_baselines) -> World:
     return world
 
 
+async def stored_world(
+    make_tenant: Any, sessions: TenantSessions, *specs: Any
+) -> tuple[uuid.UUID, World]:
+    """A fresh tenant holding the world `build` makes of `specs`, inserted: its id and the world."""
+    t = (await make_tenant()).tenant_id
+    world = build(t, *specs)
+    await insert(sessions, t, *world.rows)
+    return t, world
+
+
 def add_revenue(t, world: World, spec) -> Any:
     who, cents, minutes, link, target = spec
     links: dict = {}
@@ -192,10 +203,10 @@ SETTINGS = database_settings(12)
 async def test_sql_windows_equal_the_reference_and_conserve_revenue(
     sessions, make_tenant, run_specs, usage_specs, revenue_specs, now_days, with_baselines
 ):
-    t = (await make_tenant()).tenant_id
-    world = build(t, run_specs, usage_specs, revenue_specs, with_baselines)
+    t, world = await stored_world(
+        make_tenant, sessions, run_specs, usage_specs, revenue_specs, with_baselines
+    )
     now = T0 + timedelta(days=now_days)
-    await insert(sessions, t, *world.rows)
 
     await rebuild(sessions, t, now=now)
 
@@ -227,10 +238,8 @@ async def test_incremental_recomputes_equal_the_reference_and_a_full_rebuild(
     """Labels and revenue arrive after a first computation; each change is marked the way ingest
     marks it and drained without forcing: the windows must equal the reference on the final data,
     and a forced full rebuild must then find nothing to change."""
-    t = (await make_tenant()).tenant_id
-    world = build(t, run_specs, [], revenue_specs, False)
+    t, world = await stored_world(make_tenant, sessions, run_specs, [], revenue_specs, False)
     now = T0 + timedelta(days=70)
-    await insert(sessions, t, *world.rows)
     await rebuild(sessions, t, now=now)
 
     for change in changes:

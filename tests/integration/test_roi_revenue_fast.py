@@ -27,9 +27,9 @@ from tests.integration.roi_helpers import STORED_ALLOCATIONS, STORED_WINDOWS, fe
 from tests.integration.test_roi_reference import (
     add_revenue,
     assert_matches_reference,
-    build,
     revenue_st,
     runs_st,
+    stored_world,
     usage_st,
 )
 
@@ -93,9 +93,9 @@ async def test_new_revenue_fast_path_equals_the_general_drain(
     later = now + timedelta(hours=later_hours)  # some windows may be due for a recheck by then
     tenants = []
     for _ in range(2):
-        t = (await make_tenant()).tenant_id
-        world = build(t, run_specs, usage_specs, revenue_specs, True)
-        await insert(sessions, t, *world.rows)
+        t, world = await stored_world(
+            make_tenant, sessions, run_specs, usage_specs, revenue_specs, True
+        )
         await rebuild_tenant(sessions=sessions, tenant_id=t, now=now)
         new = [add_revenue(t, world, spec) for spec in new_specs]
         await insert(sessions, t, *new)
@@ -139,9 +139,14 @@ async def test_new_revenue_on_a_window_counts_a_revision_only_when_final(
     unlinked $2.50 of Acme at T0 + 3 h goes to it whole: $12.50, `revision + 1` only when the
     window is FINAL (now 40 days on) — not while it is OPEN (now 2 days on) — and computed_at
     moves to the recompute's `now`; the fast path (one batch, no marker left) did it."""
-    t = (await make_tenant()).tenant_id
-    world = build(t, [(0, 0, 0, "ACCEPTED", 1, None)], [], [(0, 1_000, 2 * 60, "none", 0)], False)
-    await insert(sessions, t, *world.rows)
+    t, world = await stored_world(
+        make_tenant,
+        sessions,
+        [(0, 0, 0, "ACCEPTED", 1, None)],
+        [],
+        [(0, 1_000, 2 * 60, "none", 0)],
+        False,
+    )
     now = T0 + timedelta(days=40 if final else 2)
     await rebuild_tenant(sessions=sessions, tenant_id=t, now=now - timedelta(minutes=1))
     new = add_revenue(t, world, (0, 250, 3 * 60, "none", 0))

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
 from app.db.tables import TENANT_TABLES
-from app.db.urls import asyncpg_dsn, owner_url
+from app.db.urls import owner_url
 from app.migrate import downgrade, upgrade
 from app.settings import Settings
-from tests.scratch_databases import create_database, drop_database
+from tests.scratch_databases import connected, create_database, drop_database
 
 
 async def test_every_tenant_table_has_rls_enabled_and_forced(owner_engine) -> None:
@@ -75,8 +74,7 @@ async def test_every_key_starts_with_tenant_id(owner_engine) -> None:
 
 
 async def test_app_role_is_not_owner_superuser_or_bypassrls(migrated: Settings) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(owner_url(migrated)))
-    try:
+    async with connected(owner_url(migrated)) as conn:
         role = await conn.fetchrow(
             "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1", migrated.app_role
         )
@@ -84,8 +82,6 @@ async def test_app_role_is_not_owner_superuser_or_bypassrls(migrated: Settings) 
             "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1",
             migrated.app_role,
         )
-    finally:
-        await conn.close()
     assert role is not None and not role["rolsuper"] and not role["rolbypassrls"]
     assert owners == []
 
@@ -129,14 +125,11 @@ async def test_migrations_go_down_and_up_again(servers, tmp_path) -> None:
     try:
         await asyncio.to_thread(upgrade, settings)
         await asyncio.to_thread(downgrade, settings, revision="base")
-        conn = await asyncpg.connect(asyncpg_dsn(url))
-        try:
+        async with connected(url) as conn:
             left = await conn.fetch(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                 "AND tablename <> 'alembic_version'"
             )
-        finally:
-            await conn.close()
         assert left == []
         await asyncio.to_thread(upgrade, settings)
     finally:

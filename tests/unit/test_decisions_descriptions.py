@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLEnumType, GraphQLObjectType
+from graphql import GraphQLObjectType
 
 from app.settings import Settings
+from graphql_schema.describe import missing_descriptions
 from graphql_schema.schema import build_schema
 
 TYPES = (
@@ -30,30 +31,19 @@ FIELDS = {
 }
 
 
+def is_decision_figure(coordinate: str) -> bool:
+    """Whether a schema coordinate ("Type", "Type.field", "Type.field(arg:)", "Enum.VALUE")
+    belongs to the decision figures: a decision type and all in it, or a decision field."""
+    type_name, _, rest = coordinate.partition(".")
+    return type_name in TYPES or rest.partition("(")[0] in FIELDS.get(type_name, ())
+
+
 def test_decision_types_fields_arguments_and_values_are_described() -> None:
     schema = build_schema(Settings())._schema
-    missing: list[str] = []
-    for name in TYPES:
-        kind = schema.type_map[name]
-        if not kind.description:
-            missing.append(name)
-        if isinstance(kind, GraphQLEnumType):
-            missing += [f"{name}.{v}" for v, value in kind.values.items() if not value.description]
-            continue
-        assert isinstance(kind, GraphQLObjectType)
-        for field_name, field in kind.fields.items():
-            if not field.description:
-                missing.append(f"{name}.{field_name}")
+    assert set(TYPES) <= set(schema.type_map)
     for parent, names in FIELDS.items():
         owner = schema.type_map[parent]
         assert isinstance(owner, GraphQLObjectType)
-        for field_name in names:
-            field = owner.fields[field_name]
-            if not field.description:
-                missing.append(f"{parent}.{field_name}")
-            missing += [
-                f"{parent}.{field_name}({arg})"
-                for arg, value in field.args.items()
-                if not value.description
-            ]
-    assert missing == []
+        assert set(names) <= set(owner.fields), parent
+    missing = missing_descriptions(schema)
+    assert [coordinate for coordinate in missing if is_decision_figure(coordinate)] == []

@@ -77,22 +77,23 @@ def test_all_three_passing_is_ready() -> None:
     assert readiness.evaluated_at == NOW
 
 
-def test_passing_quality_but_failing_cost_is_not_ready() -> None:
-    readiness = evaluate(EXPENSIVE)
-    assert readiness.quality.status is PASS
-    assert readiness.cost.status is FAIL
+@pytest.mark.parametrize(
+    ("figures", "passing", "failing", "why"),
+    [
+        pytest.param(EXPENSIVE, "quality", "cost", "Cost per outcome 7.00", id="cost fails"),
+        pytest.param(SLOPPY, "cost", "quality", "Acceptance rate 50%", id="quality fails"),
+    ],
+)
+def test_one_failing_check_is_not_ready_and_is_the_one_blocker(
+    figures: WindowFigures, passing: str, failing: str, why: str
+) -> None:
+    readiness = evaluate(figures)
+    assert getattr(readiness, passing).status is PASS
+    assert getattr(readiness, failing).status is FAIL
     assert readiness.ready is False
-    assert readiness.blockers == (readiness.cost.detail,)
-    assert readiness.blockers[0].startswith("Cost per outcome 7.00")
+    assert readiness.blockers == (getattr(readiness, failing).detail,)
+    assert readiness.blockers[0].startswith(why)
     assert readiness.status is FAIL
-
-
-def test_passing_cost_but_failing_quality_is_not_ready() -> None:
-    readiness = evaluate(SLOPPY)
-    assert readiness.quality.status is FAIL
-    assert readiness.cost.status is PASS
-    assert readiness.ready is False
-    assert readiness.blockers == (readiness.quality.detail,)
 
 
 def test_insufficient_data_never_passes() -> None:

@@ -175,17 +175,24 @@ def test_one_bad_record_reports_exactly_as_record_by_record() -> None:
 fields_of = {"usage": USAGE, "run": RUN, "label": LABEL}
 
 
+def altered(draw: st.DrawFn, kind: str, other_names: tuple[str, ...]) -> dict[str, Any]:
+    """A valid record of `kind` with up to two fields, its own or among `other_names`, set to
+    any JSON value (so replaced, or added)."""
+    record = dict(fields_of[kind])
+    for _ in range(draw(st.integers(min_value=0, max_value=2))):
+        name = draw(st.sampled_from([*record, *other_names]))
+        record[name] = draw(json_values)
+    return record
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> list[Any]:
     """Valid records of the three column-read types, some with fields replaced or added."""
-    out: list[Any] = []
-    for _ in range(draw(st.integers(min_value=0, max_value=6))):
-        record = dict(fields_of[draw(st.sampled_from(["usage", "run", "label"]))])
-        for _ in range(draw(st.integers(min_value=0, max_value=2))):
-            name = draw(st.sampled_from([*record, "cost", "clientId", "kind", "status", "extra"]))
-            record[name] = draw(json_values)
-        out.append(record)
-    return out
+    names = ("cost", "clientId", "kind", "status", "extra")
+    return [
+        altered(draw, draw(st.sampled_from(["usage", "run", "label"])), names)
+        for _ in range(draw(st.integers(min_value=0, max_value=6)))
+    ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -205,15 +212,11 @@ def test_reported_costs_are_read_exactly() -> None:
 @st.composite
 def usage_batches(draw: st.DrawFn) -> list[Any]:
     """Mostly usage records, valid or with fields replaced or added; now and then another type."""
-    out: list[Any] = []
-    for _ in range(draw(st.integers(min_value=1, max_value=6))):
-        kind = draw(st.sampled_from(["usage"] * 8 + ["run", "label"]))
-        record = dict(fields_of[kind])
-        for _ in range(draw(st.integers(min_value=0, max_value=2))):
-            name = draw(st.sampled_from([*record, "cost", "clientId", "kind", "extra"]))
-            record[name] = draw(json_values)
-        out.append(record)
-    return out
+    names = ("cost", "clientId", "kind", "extra")
+    return [
+        altered(draw, draw(st.sampled_from(["usage"] * 8 + ["run", "label"])), names)
+        for _ in range(draw(st.integers(min_value=1, max_value=6)))
+    ]
 
 
 @settings(max_examples=300, deadline=None)
