@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,6 +31,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.sessions import raw_connection
+from app.db.tenant_sql import TenantSql
 from app.domain.genai_spans import SpanRejection, SpanUsage
 from app.domain.provider_calls import SameCall, call_key, collapse, replaces
 from app.ingest.otlp_mapping import SpanBatch, records_of, usage_record
@@ -53,15 +53,8 @@ from app.services.roi.dirty import mark_ingest
 # a lookup by its full key), whatever the statistics say: a `key = ANY(…)` filter (or two, OR'd)
 # over many keys is planned, on a table grown since its last analyse, as a read of the tenant's
 # whole `tenant_id` index range, and on a small analysed one as a sequential scan — both grow
-# with the tenant (tests/integration/test_ingest_plans.py). On one PostgreSQL the tenant is
-# `(SELECT $1::uuid)`, a value the planner does not see: it costs "this tenant" at a tenant's
-# average share of the table. Given the value, for a tenant the statistics do not hold yet (one
-# that started after the last analyse) it expects one row, the tenant-only scan of another index
-# ties with the probe by full key, and the parent lookup read the tenant's whole range once per
-# span (12 s for 512 spans at 100,000 claims). On Citus the tenant must be the parameter itself:
-# it is what routes the statement to the tenant's one shard (a sub-select cannot be pruned on,
-# and the multi-shard planner refuses these LATERAL probes); there each shard's own statistics
-# on its worker plan the probes.
+# with the tenant (tests/integration/test_ingest_plans.py). The tenant is written `{tenant}`:
+# hidden from the planner on one PostgreSQL, the routing parameter on Citus (app.db.tenant_sql).
 # A stored model-call span that is the parent of one of the spans `{spans}` (one of the parent
 # span ids `{parents}`), or a child of one.
 _NESTED_OF = """
@@ -79,7 +72,8 @@ CROSS JOIN LATERAL (
     WHERE tenant_id = {tenant} AND parent_span_id = s.id OFFSET 0
 ) AS c
 """
-_CLAIM = """
+CLAIM = TenantSql(
+    """
 WITH claim AS (
     INSERT INTO provider_calls (tenant_id, call_key, event_id, detail, parent_span_id)
     SELECT $1::uuid, u.* FROM unnest($2::text[], $3::text[], $4::int2[], $5::text[]) AS u
@@ -96,21 +90,22 @@ WHERE k NOT IN (SELECT call_key FROM claim)
 UNION ALL
 SELECT NULL, call_key, event_id, detail, parent_span_id FROM nested
 """.replace("{nested}", _NESTED_OF.replace("{parents}", "$6").replace("{spans}", "$3").strip())
-_NESTED = _NESTED_OF.replace("{parents}", "$2").replace("{spans}", "$3")
-_CLAIMED = """
+)
+NESTED = TenantSql(_NESTED_OF.replace("{parents}", "$2").replace("{spans}", "$3"))
+CLAIMED = TenantSql("""
 SELECT c.call_key, c.event_id, c.detail
 FROM unnest($2::text[]) AS k(key)
 CROSS JOIN LATERAL (
     SELECT call_key, event_id, detail FROM provider_calls
     WHERE tenant_id = {tenant} AND call_key = k.key OFFSET 0
 ) AS c
-"""
+""")
 REPOINT = """
 UPDATE provider_calls SET event_id = $3, detail = $4
 WHERE tenant_id = $1 AND call_key = ANY($2::text[])
 """
 RAISE_DETAIL = "UPDATE provider_calls SET detail = $3 WHERE tenant_id = $1 AND event_id = $2"
-_WITHDRAW = """
+WITHDRAW = TenantSql("""
 DELETE FROM provider_calls
 WHERE tenant_id = $1 AND ctid = ANY(ARRAY(
     SELECT c.ctid FROM unnest($2::text[]) AS e(id)
@@ -119,36 +114,7 @@ WHERE tenant_id = $1 AND ctid = ANY(ARRAY(
         WHERE tenant_id = {tenant} AND event_id = e.id OFFSET 0
     ) AS c
 ))
-"""
-
-
-@dataclass(frozen=True)
-class _Statements:
-    claim: str
-    claimed: str
-    nested: str
-    withdraw: str
-
-
-def _statements(tenant: str) -> _Statements:
-    sqls = (_CLAIM, _CLAIMED, _NESTED, _WITHDRAW)
-    return _Statements(*(sql.replace("{tenant}", tenant) for sql in sqls))
-
-
-PLAIN = _statements("(SELECT $1::uuid)")
-CITUS = _statements("$1")
-# Per connection (a connection's database does not change): is it a Citus coordinator?
-_citus_connections: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-
-
-async def _statements_for(conn: Any) -> _Statements:
-    on_citus = _citus_connections.get(conn)
-    if on_citus is None:
-        on_citus = bool(
-            await conn.fetchval("SELECT true FROM pg_extension WHERE extname = 'citus'")
-        )
-        _citus_connections[conn] = on_citus
-    return CITUS if on_citus else PLAIN
+""")
 
 
 CORRECT = """
@@ -241,7 +207,7 @@ async def store_export(
     result.stored.roi_windows += result.corrected_windows
     refused = sorted(result.claimed.intersection(result.stored.rejected_spans))
     if refused:  # their claims point at nothing: withdrawn (a stored event's claim stays)
-        await conn.execute((await _statements_for(conn)).withdraw, tenant_id, refused)
+        await conn.execute(await WITHDRAW.on(conn), tenant_id, refused)
     result.rejected.update(result.stored.rejected_spans)
 
     for rejection in batch.rejections:
@@ -273,9 +239,8 @@ async def _settle_stored_calls(
     if not claims:
         return list(winners)
     parents_of_claims = sorted({u.parent_span_id for _, u in claims if u.parent_span_id})
-    statements = await _statements_for(conn)
     rows = await conn.fetch(
-        statements.claim,
+        await CLAIM.on(conn),
         tenant_id,
         [key for key, _ in claims],
         [u.span_id for _, u in claims],
@@ -289,7 +254,7 @@ async def _settle_stored_calls(
     taken = [key for key, _ in claims if key in taken_keys]
     stored_for: dict[str, tuple[str, int]] = {}
     if taken:
-        for row in await conn.fetch(statements.claimed, tenant_id, taken):
+        for row in await conn.fetch(await CLAIMED.on(conn), tenant_id, taken):
             stored_for[row["call_key"]] = (row["event_id"], row["detail"])
     # Newly claimed calls may still be nested in (or around) a stored model-call span. Rows
     # about spans not newly claimed match none of the fresh spans below.
@@ -298,7 +263,7 @@ async def _settle_stored_calls(
         spans = [u.span_id for _, u in fresh]
         if taken:  # the insert may have waited for another export: read after it
             parents = [u.parent_span_id for _, u in fresh if u.parent_span_id]
-            nested = await conn.fetch(statements.nested, tenant_id, parents, spans)
+            nested = await conn.fetch(await NESTED.on(conn), tenant_id, parents, spans)
         else:
             nested = [row for row in rows if row["taken"] is None]
         mine = set(spans)

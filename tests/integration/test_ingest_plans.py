@@ -34,6 +34,7 @@ import pytest
 
 import app.ingest.otlp_calls as otlp_calls
 import app.services.ingest.service as ingest_service
+import app.services.roi.dirty as dirty
 from app.db.sessions import TenantSessions, create_engine
 from app.db.urls import asyncpg_dsn
 from app.domain.genai_spans import Span
@@ -423,6 +424,54 @@ async def test_an_export_for_a_tenant_newer_than_the_statistics_reads_a_bounded_
         assert recorder.total() <= ROWS_PER_RECORD * len(spans), recorder.report()
     finally:
         growth_check.next_at = 0.0
+
+
+def statement_key(sql: str) -> str:
+    """How `Counting` names a statement."""
+    return " ".join(sql.split())[:100]
+
+
+async def test_a_tenant_newer_than_the_statistics_is_ingested_key_by_key(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given statistics taken before a tenant existed, then 50,000 runs and 100,000 usage events
+    # of that tenant
+    tenant_id = await create_tenant(sessions=fresh.sessions, name="newest")
+    async with fresh.sessions(tenant_id) as session:
+        workflow = await upsert_workflow(
+            session=session, tenant_id=tenant_id, key="outreach", name="O"
+        )
+        await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
+    async with connected(fresh.owner_dsn) as owner:
+        await owner.execute("ANALYZE")
+        args = (tenant_id, workflow.workflow_id, T0, SEED_RUNS)
+        await owner.execute(SEED.replace(";", ""), *args)
+        await owner.execute(SEED_USAGE, *args)
+    newest = dataclasses.replace(fresh, tenant_id=tenant_id)
+    growth_check.next_at = time.monotonic() + 3600  # planned from the statistics as they are
+    try:
+        # when a batch of its new runs and their usage is ingested, then labels for 100 of its
+        # stored runs
+        batches = [otlp_shaped(7), labels_for_seeded(1, 100)]
+        recorders = [await ingest_counted(newest, records, monkeypatch) for records in batches]
+    finally:
+        growth_check.next_at = 0.0
+    # then each batch reads at most ROWS_PER_RECORD rows per record, triggers included (given
+    # the tenant's value, the planner read its whole range of an index of `runs` or `run_costs`
+    # in the cohort_days triggers before migration 0025: 150,200 and 50,100 index entries)
+    for records, recorder in zip(batches, recorders, strict=True):
+        assert recorder.total() <= ROWS_PER_RECORD * len(records), recorder.report()
+    # and the statements that find the ROI windows to mark read about a row per record (they
+    # read that range once per key before: 3,110,600 index entries)
+    markers = {statement_key(s.plain) for s in (dirty.RUN_PAIRS, dirty.USAGE_REF_PAIRS)}
+    read = {
+        statement: sum(relations.values())
+        for counting in recorders[0].countings
+        for statement, relations in counting.rows.items()
+        if statement in markers
+    }
+    assert read.keys() == markers, recorders[0].report()
+    assert sum(read.values()) <= 2 * len(batches[0]), recorders[0].report()
 
 
 async def test_labels_for_stored_runs_read_a_bounded_number_of_rows_per_record(

@@ -7,9 +7,16 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
+from app.db.tenant_sql import TenantSql
+
 WORKFLOWS = "SELECT key, workflow_id FROM workflows WHERE tenant_id = $1 AND key = ANY($2::text[])"
 CLIENTS = "SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2::uuid[])"
-RUNS = "SELECT correlation_id FROM runs WHERE tenant_id = $1 AND correlation_id = ANY($2::text[])"
+# By key, the tenant written `{tenant}` (app.db.tenant_sql): given the value of a tenant newer
+# than the statistics, it read the tenant's whole range of another index of `runs`.
+RUNS = TenantSql(
+    "SELECT correlation_id FROM runs"
+    " WHERE tenant_id = {tenant} AND correlation_id = ANY($2::text[])"
+)
 
 
 async def workflow_ids(
@@ -38,5 +45,5 @@ async def stored_runs(
     """Those of `correlation_ids` that name a stored run of the tenant."""
     if not correlation_ids:
         return set()
-    rows = await conn.fetch(RUNS, tenant_id, sorted(set(correlation_ids)))
+    rows = await conn.fetch(await RUNS.on(conn), tenant_id, sorted(set(correlation_ids)))
     return {row["correlation_id"] for row in rows}

@@ -18,18 +18,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from app.db.tenant_sql import TenantSql
 from app.domain.acceptance import Label, current_state, labels_applied
 from app.domain.enums import RunStatus
 from app.services.ingest.arrays import columns
 
-LOCK_RUNS = """
+# The runs are found by key with the tenant written `{tenant}` (app.db.tenant_sql): given the
+# value of a tenant newer than the statistics, both statements read its whole range of runs.
+LOCK_RUNS = TenantSql("""
 SELECT r.correlation_id, w.acceptance_hold_hours
 FROM runs r
 JOIN workflows w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-WHERE r.tenant_id = $1 AND r.correlation_id = ANY($2::text[])
+WHERE r.tenant_id = {tenant} AND r.correlation_id = ANY($2::text[])
 ORDER BY r.correlation_id
 FOR UPDATE OF r
-"""
+""")
 
 LOAD_LABELS = """
 SELECT correlation_id, at, status, applied
@@ -38,14 +41,14 @@ WHERE tenant_id = $1 AND correlation_id = ANY($2::text[])
 ORDER BY correlation_id, at, recorded_at, status
 """
 
-UPDATE_RUNS = """
+UPDATE_RUNS = TenantSql("""
 UPDATE runs SET status = u.status, status_at = u.status_at, ended_at = u.ended_at
 FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
     AS u(correlation_id, status, status_at, ended_at)
-WHERE runs.tenant_id = $1 AND runs.correlation_id = u.correlation_id
+WHERE runs.tenant_id = {tenant} AND runs.correlation_id = u.correlation_id
   AND (runs.status, runs.status_at, runs.ended_at)
       IS DISTINCT FROM (u.status, u.status_at, u.ended_at)
-"""
+""")
 
 UPDATE_APPLIED = """
 UPDATE run_labels SET applied = u.applied
@@ -61,7 +64,7 @@ async def lock_runs(
     conn: Any, tenant_id: uuid.UUID, correlation_ids: Iterable[str]
 ) -> dict[str, int]:
     """Lock the runs `FOR UPDATE`; returns each run's acceptance hold in hours."""
-    rows = await conn.fetch(LOCK_RUNS, tenant_id, sorted(set(correlation_ids)))
+    rows = await conn.fetch(await LOCK_RUNS.on(conn), tenant_id, sorted(set(correlation_ids)))
     return {row["correlation_id"]: row["acceptance_hold_hours"] for row in rows}
 
 
@@ -90,6 +93,6 @@ async def recompute_run_states(
         for (at, status, _), applied in zip(stored, labels_applied(labels, hold), strict=True):
             label_rows.append((cid, at, status, applied))
 
-    await conn.execute(UPDATE_RUNS, tenant_id, *columns(run_rows, 4))
+    await conn.execute(await UPDATE_RUNS.on(conn), tenant_id, *columns(run_rows, 4))
     if label_rows:
         await conn.execute(UPDATE_APPLIED, tenant_id, *columns(label_rows, 4))

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from app.db.tenant_sql import TenantSql
+
 Pair = tuple[uuid.UUID, date]
 """(workflow id, cohort day)."""
 
@@ -55,13 +57,16 @@ ON CONFLICT (tenant_id, workflow_id, cohort_day) DO UPDATE SET
                               ORDER BY c) END
 """
 
-RUN_PAIRS = """
+# The tenant of the lookups by correlation id is `{tenant}` (app.db.tenant_sql): given the value
+# of a tenant newer than the statistics, the planner read the tenant's whole range of another
+# index of `runs` and of `usage_events` (tests/integration/test_ingest_plans.py).
+RUN_PAIRS = TenantSql("""
 SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day
-FROM runs r WHERE r.tenant_id = $1 AND r.correlation_id = ANY($2::text[])
+FROM runs r WHERE r.tenant_id = {tenant} AND r.correlation_id = ANY($2::text[])
 UNION
 SELECT u.workflow_id, (u.occurred_at AT TIME ZONE 'UTC')::date
-FROM usage_events u WHERE u.tenant_id = $1 AND u.correlation_id = ANY($2::text[])
-"""
+FROM usage_events u WHERE u.tenant_id = {tenant} AND u.correlation_id = ANY($2::text[])
+""")
 
 # LATERAL … LIMIT 1 and LATERAL range scans: per-row index lookups whatever the statistics say
 # (these run at the end of every ingest batch). A revenue event's window start is computed in an
@@ -83,17 +88,18 @@ WHERE u.tenant_id = $1 AND u.event_id = ANY($2::text[])
 # UTC day of occurrence) with one run lookup per correlation id, instead of reading every event
 # of the batch back by id (5-6 ms of PostgreSQL CPU per 1k events at 1k batches). A replayed
 # event id whose stored row differs can only add a window to recompute, never miss one: a
-# duplicate changed nothing.
-USAGE_REF_PAIRS = """
+# duplicate changed nothing. The lookup's tenant is `{tenant}`, as in RUN_PAIRS (~50 index
+# entries read per run otherwise).
+USAGE_REF_PAIRS = TenantSql("""
 SELECT DISTINCT COALESCE(r.workflow_id, b.workflow_id) AS workflow_id,
        CASE WHEN r.correlation_id IS NULL THEN b.day
             ELSE (r.started_at AT TIME ZONE 'UTC')::date END AS cohort_day
 FROM unnest($2::text[], $3::uuid[], $4::date[]) AS b(correlation_id, workflow_id, day)
 LEFT JOIN LATERAL (
     SELECT r.correlation_id, r.workflow_id, r.started_at FROM runs r
-    WHERE r.tenant_id = $1 AND r.correlation_id = b.correlation_id LIMIT 1
+    WHERE r.tenant_id = {tenant} AND r.correlation_id = b.correlation_id LIMIT 1
 ) AS r ON true
-"""
+""")
 
 UsageRef = tuple[str | None, uuid.UUID, date]
 """(correlation id, workflow id, UTC day it occurred) of a usage event."""
@@ -165,7 +171,7 @@ async def mark_pairs(conn: Any, tenant_id: uuid.UUID, pairs: Iterable[Pair]) -> 
 async def run_pairs(conn: Any, tenant_id: uuid.UUID, correlation_ids: Iterable[str]) -> list[Pair]:
     """Windows of these runs, and of their usage that was a workflow-level cost until now."""
     ids = sorted(set(correlation_ids))
-    return await _select(conn, RUN_PAIRS, tenant_id, ids) if ids else []
+    return await _select(conn, await RUN_PAIRS.on(conn), tenant_id, ids) if ids else []
 
 
 async def usage_pairs(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Pair]:
@@ -179,7 +185,7 @@ async def usage_ref_pairs(conn: Any, tenant_id: uuid.UUID, refs: Iterable[UsageR
     if not unique:
         return []
     columns = [list(c) for c in zip(*unique, strict=True)]
-    return await _select(conn, USAGE_REF_PAIRS, tenant_id, *columns)
+    return await _select(conn, await USAGE_REF_PAIRS.on(conn), tenant_id, *columns)
 
 
 async def revenue_keys(conn: Any, tenant_id: uuid.UUID, event_ids: Iterable[str]) -> list[Key]:
