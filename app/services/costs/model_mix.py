@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.cost_per_outcome import CohortTotals
 from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
+from app.records import copy_columns
 from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
 from app.services.costs.scope import RUNS, USAGE
 
@@ -131,14 +132,7 @@ async def slice_totals(
     )
     found: dict[uuid.UUID, list[SliceTotals]] = {wid: [] for wid in question.workflow_ids}
     for row in (await session.execute(statement)).mappings():
-        totals = CohortTotals(
-            attempts=row["attempts"],
-            accepted=row["accepted"],
-            pending=row["pending"],
-            finished=row["finished"],
-            total_cost=row["cost"],
-            failed_cost=row["failed_cost"],
-        )
+        totals = copy_columns(CohortTotals, row, total_cost=row["cost"])
         found[row["workflow_id"]].append(SliceTotals(row["value"], totals))
     return found
 
