@@ -38,10 +38,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.db.sessions import TenantSessions, raw_connection
+from app.db.sessions import NO_JIT_SQL, TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.services.costs.rules import counted_sql, hold_ends_sql, hold_sql
-from app.services.roi.recompute import CLAIM, LOCK, NO_JIT, RELEASE
+from app.services.roi.recompute import CLAIM, LOCK, RELEASE
 from app.services.roi.revenue_batch import split_select, write_split
 from app.services.roi.rules import FIGURES, upsert_windows
 
@@ -198,7 +198,7 @@ async def rebuild_tenant(
         await conn.execute(LOCK, str(tenant_id))
         # The planner's guesses (row-level security filters, unnest batches) put these
         # statements above the JIT thresholds: compiling them took seconds, running them less.
-        await conn.execute(NO_JIT)
+        await conn.execute(NO_JIT_SQL)
         markers = await conn.fetch(CLAIM, tenant_id, None, None, None)
         split = await conn.fetchrow(SPLIT, tenant_id, now, None)
         await conn.execute(PROCESSED, tenant_id, now)
