@@ -33,6 +33,8 @@ COLUMNS = (
 
 _OLD = ", ".join(f"w.{c}" for c in FIGURES)
 _NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
+# The status and the figures are stored as computed.
+_TAKEN = "".join(f"\n    {c} = EXCLUDED.{c}," for c in ("status", *FIGURES))
 # The recheck time to store (see the module docstring: a passed one stays unless the claimants
 # were looked at).
 _RECHECK = """CASE WHEN EXCLUDED.claimants IS NULL AND w.recheck_at <= EXCLUDED.computed_at
@@ -44,14 +46,7 @@ def upsert_windows(rows: str, *, returning: str = "") -> str:
     return f"""
 INSERT INTO roi_windows AS w ({COLUMNS})
 {rows}
-ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
-    status = EXCLUDED.status,
-    runs = EXCLUDED.runs,
-    successes = EXCLUDED.successes,
-    cost = EXCLUDED.cost,
-    attributed_revenue = EXCLUDED.attributed_revenue,
-    baseline_revenue = EXCLUDED.baseline_revenue,
-    labor_cost = EXCLUDED.labor_cost,
+ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET{_TAKEN}
     revision = w.revision + CASE
         WHEN w.status = 'FINAL' AND ({_OLD}) IS DISTINCT FROM ({_NEW}) THEN 1 ELSE 0 END,
     computed_at = CASE
