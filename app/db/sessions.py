@@ -32,13 +32,17 @@ def set_tenant(tenant_id: uuid.UUID) -> TextClause:
     return text(f"SET LOCAL app.tenant_id = '{uuid.UUID(str(tenant_id))}'")
 
 
-NO_JIT = text("SET LOCAL jit = off")
+NO_JIT_SQL = "SET LOCAL jit = off"
 """For a read of a few milliseconds whose estimated cost crosses PostgreSQL's JIT thresholds
 (`jit_above_cost`, 100,000 by default): compiling its expressions took 50–70 ms per statement on
 the 1M-run tenant, for statements that run in 5–25 ms. The cost estimates of the held-run
 ranges are what cross it: `status_at > since`, a value computed in the statement, is guessed to
 keep a third of a workflow's ACCEPTED runs (docs/changelog.md). `SET LOCAL`: this transaction
-only, and forwarded to Citus workers like the tenant."""
+only, and forwarded to Citus workers like the tenant. The text, for a raw (asyncpg) connection;
+`NO_JIT` is the statement for a session."""
+
+NO_JIT = text(NO_JIT_SQL)
+"""`NO_JIT_SQL` as a statement for an `AsyncSession`."""
 
 
 def create_engine(settings: Settings, *, url: str | None = None, **kwargs: Any) -> AsyncEngine:

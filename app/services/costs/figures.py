@@ -16,19 +16,14 @@ from decimal import Decimal
 from app.domain.cost_per_outcome import CohortTotals, CostPerOutcome, cost_per_outcome
 from app.domain.failure_share import FailureCostShare, failure_cost_share
 from app.domain.run_cost_stats import RunCostStats, run_cost_stats
+from app.records import copy_fields
 from app.services.costs.basis import CostBasis as CostBasis  # re-exported
 from app.services.costs.cohorts import CohortFigures
 
 
 def cohort_totals(figures: CohortFigures) -> CohortTotals:
-    return CohortTotals(
-        attempts=figures.attempts,
-        accepted=figures.accepted,
-        pending=figures.pending,
-        finished=figures.finished,
-        total_cost=figures.total_cost,
-        failed_cost=figures.failed_cost,
-    )
+    """The cohort's aggregates as the domain takes them (CohortFigures has each of them)."""
+    return copy_fields(CohortTotals, figures)
 
 
 def cost_per_outcome_of(figures: CohortFigures) -> CostPerOutcome:

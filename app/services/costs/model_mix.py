@@ -25,17 +25,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import CTE, and_, func, select, true
+from sqlalchemy import CTE, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.cost_per_outcome import CohortTotals
-from app.domain.enums import FAILURE_STATUSES, RunStatus, UsageKind
-from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
+from app.domain.enums import UsageKind
+from app.records import copy_columns
+from app.services.costs.cohorts import CohortQuestion, cohort_counts, cohort_runs, with_runs
+from app.services.costs.rules import failed
 from app.services.costs.scope import RUNS, USAGE
-
-ACCEPTED = RunStatus.ACCEPTED.value
-RUNNING = RunStatus.RUNNING.value
-FAILED = [s.value for s in FAILURE_STATUSES]
 
 
 class SliceBy(enum.StrEnum):
@@ -111,17 +109,13 @@ async def slice_totals(
     """Each workflow's slices (by value, NULL last); an empty list for an empty cohort."""
     cohort = cohort_runs(question)
     source, value = SLICERS[by](cohort, question.tenant_id)
-    runs = func.count(cohort.c.correlation_id)
     statement = (
         select(
             cohort.c.workflow_id,
             value.label("value"),
-            runs.label("attempts"),
-            runs.filter(and_(cohort.c.status == ACCEPTED, ~cohort.c.pending)).label("accepted"),
-            runs.filter(cohort.c.pending).label("pending"),
-            runs.filter(and_(cohort.c.status != RUNNING, ~cohort.c.pending)).label("finished"),
+            *cohort_counts(cohort),
             func.coalesce(func.sum(cohort.c.cost), 0).label("cost"),
-            func.coalesce(func.sum(cohort.c.cost).filter(cohort.c.status.in_(FAILED)), 0).label(
+            func.coalesce(func.sum(cohort.c.cost).filter(failed(cohort.c.status)), 0).label(
                 "failed_cost"
             ),
         )
@@ -131,14 +125,7 @@ async def slice_totals(
     )
     found: dict[uuid.UUID, list[SliceTotals]] = {wid: [] for wid in question.workflow_ids}
     for row in (await session.execute(statement)).mappings():
-        totals = CohortTotals(
-            attempts=row["attempts"],
-            accepted=row["accepted"],
-            pending=row["pending"],
-            finished=row["finished"],
-            total_cost=row["cost"],
-            failed_cost=row["failed_cost"],
-        )
+        totals = copy_columns(CohortTotals, row, total_cost=row["cost"])
         found[row["workflow_id"]].append(SliceTotals(row["value"], totals))
     return found
 

@@ -6,6 +6,9 @@ workflow's `acceptance_hold_hours` as an interval; an ACCEPTED run with `status_
 is *held* (pending: provisional, not an outcome yet). `app.domain.acceptance.is_counted_accepted`
 and `is_pending` are the pure reference; the tests hold every statement below to it.
 
+Beside it, the cohort's other two kinds of run in SQLAlchemy Core: `finished` (neither RUNNING nor
+held) and `failed` (a failure status).
+
 Two spellings of the same rule, because the service speaks two dialects:
 - SQLAlchemy Core (`hold_interval`, `held`, `hold_since`, `held_after`,
   `counted`) for the statements built with it
@@ -25,10 +28,12 @@ from typing import Any
 from sqlalchemy import DateTime, and_, func, literal
 from sqlalchemy.sql.elements import ClauseElement
 
-from app.domain.enums import RunStatus
+from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.services.costs.scope import RUNS
 
 ACCEPTED = RunStatus.ACCEPTED.value
+RUNNING = RunStatus.RUNNING.value
+FAILED = [s.value for s in FAILURE_STATUSES]
 
 
 def timestamp(value: Any) -> Any:
@@ -62,6 +67,16 @@ def held_after(since: Any, runs: Any = RUNS) -> Any:
 def counted(status: Any, pending: Any) -> Any:
     """A cohort row counts as an accepted outcome: ACCEPTED and not `pending` (held)."""
     return and_(status == ACCEPTED, ~pending)
+
+
+def finished(status: Any, pending: Any) -> Any:
+    """A cohort row is finished: neither RUNNING nor `pending` (a counted outcome or a failure)."""
+    return and_(status != RUNNING, ~pending)
+
+
+def failed(status: Any) -> Any:
+    """A cohort row is a failure: its status is one of FAILURE_STATUSES."""
+    return status.in_(FAILED)
 
 
 # --- SQL text (asyncpg statements) -----------------------------------------------------------

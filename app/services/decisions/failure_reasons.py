@@ -16,12 +16,12 @@ from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import RunLabel
-from app.domain.enums import FAILURE_STATUSES, RunStatus
+from app.domain.enums import RunStatus
 from app.domain.failure_reasons import ReasonRuns
 from app.services.costs.cohorts import CohortQuestion, cohort_runs
+from app.services.costs.rules import failed
 
 LABELS = RunLabel.__table__  # type: ignore[attr-defined]
-FAILED = [s.value for s in FAILURE_STATUSES]
 
 
 async def reason_runs(
@@ -52,7 +52,7 @@ async def reason_runs(
             func.coalesce(func.sum(cohort.c.cost), Decimal(0)).label("cost"),
         )
         .select_from(cohort.outerjoin(label, true()))
-        .where(cohort.c.status.in_(FAILED))
+        .where(failed(cohort.c.status))
         .group_by(cohort.c.workflow_id, cohort.c.status, label.c.reason)
     )
     found: dict[uuid.UUID, list[ReasonRuns]] = {wid: [] for wid in question.workflow_ids}

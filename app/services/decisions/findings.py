@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import FindingThreshold, ModelPrice
+from app.db.upserts import excluded_values
 from app.domain.enums import FAILURE_STATUSES, UsageKind
 from app.domain.finding_thresholds import BY_NAME, check_threshold
 from app.domain.pricing import TOKENS_PER_UNIT
@@ -226,7 +227,7 @@ async def set_threshold(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "name"],
-            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+            set_=excluded_values(statement, "value", "updated_at"),
         )
     )
 

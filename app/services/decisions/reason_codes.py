@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import FailureReasonCode
+from app.db.upserts import excluded_values
 from app.domain.failure_reasons import MAX_CODE_LENGTH, normalize_reason
 from app.services.ingest.errors import FieldError
 
@@ -52,7 +53,7 @@ async def declare_code(
     statement = insert(FailureReasonCode).values(tenant_id=tenant_id, code=normal, label=shown)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["tenant_id", "code"], set_={"label": statement.excluded.label}
+            index_elements=["tenant_id", "code"], set_=excluded_values(statement, "label")
         )
     )
     return normal, shown

@@ -34,15 +34,13 @@ from app.db.tables import RevenueEvent as RevenueRow
 from app.db.tables import RoiBaseline
 from app.db.tables.roi import NO_CLIENT
 from app.domain.attribution import ATTRIBUTION_WINDOW, AcceptedRun, RevenueEvent, attribute
-from app.domain.enums import RunStatus
 from app.services.costs.cohorts import CohortQuestion, cohort_runs, with_runs
+from app.services.costs.rules import ACCEPTED, finished
 from app.services.costs.scope import RUNS, cohort_source
 from app.services.tenancy.catalog import WORKFLOWS
 
 EVENTS = RevenueRow.__table__  # type: ignore[attr-defined]
 BASELINES = RoiBaseline.__table__  # type: ignore[attr-defined]
-ACCEPTED = RunStatus.ACCEPTED.value
-RUNNING = RunStatus.RUNNING.value
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ async def run_outcomes(
                 RUNS.c.ended_at,
             )
             .select_from(with_runs(cohort, tenant_id))
-            .where(cohort.c.status != RUNNING, ~cohort.c.pending)
+            .where(finished(cohort.c.status, cohort.c.pending))
         )
     ).all()
     accepted = [

@@ -20,6 +20,7 @@ from app.db.tables import AutonomyGate as GateRow
 from app.db.tables import Workflow as WorkflowRow
 from app.domain.gates import GateSpec
 from app.domain.money import quantize_money
+from app.records import copy_fields
 
 GATES = GateRow.__table__  # type: ignore[attr-defined]
 WORKFLOWS = WorkflowRow.__table__  # type: ignore[attr-defined]
@@ -52,16 +53,8 @@ async def lock_workflow(
 
 
 def spec_of(row: GateRow) -> GateSpec:
-    return GateSpec(
-        target_level=row.target_level,
-        min_acceptance_rate=row.min_acceptance_rate,
-        min_sample_size=row.min_sample_size,
-        confidence=row.confidence,
-        max_cost_per_outcome=row.max_cost_per_outcome,
-        max_drift_pct=row.max_drift_pct,
-        window_days=row.window_days,
-        auto_demote_after=row.auto_demote_after,
-    )
+    """The definition a stored gate version holds (its columns are GateSpec's fields)."""
+    return copy_fields(GateSpec, row)
 
 
 async def set_gate(

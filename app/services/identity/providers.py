@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.auth.principal import Role
 from app.db.tables import IdentityProvider
+from app.db.upserts import excluded_values
 from app.services.ingest.errors import FieldError
 
 STAFF_ROLES = (Role.OWNER, Role.ENGINEER, Role.ANALYST)
@@ -69,8 +70,7 @@ async def set_provider(
     statement = insert(IdentityProvider).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id"],
-        set_={k: statement.excluded[k] for k in values if k != "tenant_id"}
-        | {"updated_at": statement.excluded.updated_at},
+        set_=excluded_values(statement, *(k for k in values if k != "tenant_id"), "updated_at"),
     )
     await session.execute(statement)
 

@@ -142,15 +142,21 @@ def _count_value(value: Any, maximum: int) -> int | None:
     return value
 
 
+def _plain_counts(values: list[Any], maximum: int) -> bool:
+    """Whether every value is absent (None) or a plain int in [0, `maximum`]: the counts the
+    quick paths pass through as they are."""
+    for v in values:
+        if v is not None and (v.__class__ is not int or not 0 <= v <= maximum):
+            return False
+    return True
+
+
 @functools.cache
 def optional_count_rule(maximum: int = BIGINT_MAX) -> Rule:
     """A non-negative integer no larger than `maximum`; None when absent."""
 
     def quick(values: list[Any]) -> list[Any] | None:
-        for v in values:
-            if v is not None and (v.__class__ is not int or not 0 <= v <= maximum):
-                return None
-        return values
+        return values if _plain_counts(values, maximum) else None
 
     return Rule(lambda value: _count_value(value, maximum), None, quick)
 
@@ -160,9 +166,8 @@ def count_rule(maximum: int = BIGINT_MAX) -> Rule:
     """A non-negative integer that defaults to 0 when absent (token counts)."""
 
     def quick(values: list[Any]) -> list[Any] | None:
-        for v in values:
-            if v is not None and (v.__class__ is not int or not 0 <= v <= maximum):
-                return None
+        if not _plain_counts(values, maximum):
+            return None
         return [0 if v is None else v for v in values]
 
     return Rule(lambda value: _count_value(value, maximum) or 0, 0, quick)

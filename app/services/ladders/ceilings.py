@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import CostCeiling, LadderRung
+from app.db.upserts import excluded_values
 from app.domain import ladder
 from app.domain.money import quantize_money
 from app.services.costs.cohorts import CohortQuestion
@@ -120,10 +121,7 @@ async def set_cost_ceiling(
                 "dimension_key",
                 "value",
             ],
-            set_={
-                "ceiling": statement.excluded.ceiling,
-                "updated_at": statement.excluded.updated_at,
-            },
+            set_=excluded_values(statement, "ceiling", "updated_at"),
         )
     )
     return StoredCeiling(workflow_id, rung, dimension, value, amount)

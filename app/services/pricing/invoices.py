@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import ProviderInvoice
+from app.db.upserts import excluded_values
 from app.domain.money import quantize_money
 from app.domain.reconciliation import parse_month
 from app.services.costs.basis import (
@@ -91,11 +92,7 @@ async def record_invoice(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "provider", "month"],
-            set_={
-                "amount": statement.excluded.amount,
-                "recorded_by": statement.excluded.recorded_by,
-                "recorded_at": statement.excluded.recorded_at,
-            },
+            set_=excluded_values(statement, "amount", "recorded_by", "recorded_at"),
         )
     )
 

@@ -31,12 +31,10 @@ from app.domain.attribution import AcceptedRun, RevenueEvent, attribute_grouped
 from app.services.costs.rules import counted_sql, hold_sql
 from app.services.ingest.arrays import columns
 from app.services.roi.dirty import Key, Pair
+from app.services.roi.rules import DAY_END, DAY_START
 
 Triple = tuple[uuid.UUID, date, uuid.UUID]
 """(workflow id, cohort day, client id): a window whose runs can claim revenue."""
-
-DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
-DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
 
 # The batch's runs that may claim revenue at $4: counted ACCEPTED, with a client and an end.
 # LATERAL: one index range scan per pair, whatever the planner's statistics say. A batch key is
@@ -185,6 +183,8 @@ ON CONFLICT (tenant_id, event_id, workflow_id, cohort_day) DO UPDATE SET
     client_id = EXCLUDED.client_id, amount = EXCLUDED.amount, runs = EXCLUDED.runs
 """
 
+# The events a recompute has now seen (`processed_at` NULL: not yet), at $3; used by the fast
+# path too (app.services.roi.revenue_batch).
 PROCESSED = """
 UPDATE revenue_events SET processed_at = $3
 WHERE tenant_id = $1 AND event_id = ANY($2::text[]) AND processed_at IS NULL

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.sessions import raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.domain.roi import WindowStatus, WindowTotals, days_in_range
+from app.records import copy_columns
 from app.services.costs.scope import TimeRange
 
 
@@ -53,14 +54,7 @@ def _client(value: uuid.UUID) -> uuid.UUID | None:
 
 def window_totals(row: Mapping[str, Any]) -> WindowTotals:
     """The additive figures of a row named as roi_windows' columns (a window, or a sum)."""
-    return WindowTotals(
-        runs=row["runs"],
-        successes=row["successes"],
-        cost=row["cost"],
-        attributed_revenue=row["attributed_revenue"],
-        baseline_revenue=row["baseline_revenue"],
-        labor_cost=row["labor_cost"],
-    )
+    return copy_columns(WindowTotals, row)
 
 
 def stored_window(row: Mapping[str, Any]) -> StoredWindow:

@@ -38,14 +38,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.db.sessions import TenantSessions, raw_connection
-from app.db.tables.roi import NO_CLIENT
+from app.db.sessions import NO_JIT_SQL, TenantSessions, raw_connection
 from app.services.costs.rules import counted_sql, hold_ends_sql, hold_sql
-from app.services.roi.recompute import CLAIM, LOCK, NO_JIT, RELEASE
+from app.services.roi.recompute import CLAIM, LOCK, RELEASE
 from app.services.roi.revenue_batch import split_select, write_split
-from app.services.roi.rules import FIGURES, upsert_windows
-
-NONE = f"'{NO_CLIENT}'::uuid"
+from app.services.roi.rules import NO_CLIENT_SQL, figures_of, upsert_windows
 
 # Every (event, window) share of the tenant's revenue at $2 (app.services.roi.revenue_batch). `$3`
 # limits the events (NULL: all of them) — the tests compare single events with the domain.
@@ -64,8 +61,6 @@ PROCESSED = """
 UPDATE revenue_events SET processed_at = $2 WHERE tenant_id = $1 AND processed_at IS NULL
 """
 
-_OLD = ", ".join(f"w.{c}" for c in FIGURES)
-_CHANGED = ", ".join(f"c.{c}" for c in FIGURES)
 
 # The changed windows of WINDOWS, written by the one window upsert (every fingerprint computed).
 UPSERT_CHANGED = upsert_windows(
@@ -86,7 +81,8 @@ WITH hold AS (
 ),
 cohort AS (
     SELECT r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date AS cohort_day,
-           COALESCE(r.client_id, {NONE}) AS client_id, r.correlation_id, r.ended_at, r.subject,
+           COALESCE(r.client_id, {NO_CLIENT_SQL}) AS client_id, r.correlation_id, r.ended_at,
+           r.subject,
            {counted_sql("r", "h.hold", "$2")} AS counted,
            {hold_ends_sql("r", "h.hold", "$2")} AS hold_ends,
            c.cost
@@ -102,13 +98,13 @@ per_run AS (
            md5(string_agg(
                correlation_id || '|' || extract(epoch FROM ended_at)::text || '|'
                || COALESCE(subject, ''), ',' ORDER BY correlation_id
-           ) FILTER (WHERE counted AND client_id <> {NONE} AND ended_at IS NOT NULL))
+           ) FILTER (WHERE counted AND client_id <> {NO_CLIENT_SQL} AND ended_at IS NOT NULL))
                AS claimants
     FROM cohort GROUP BY 1, 2, 3
 ),
 workflow_level AS (
     SELECT u.workflow_id, (u.occurred_at AT TIME ZONE 'UTC')::date AS cohort_day,
-           COALESCE(u.client_id, {NONE}) AS client_id, sum(u.cost) AS cost
+           COALESCE(u.client_id, {NO_CLIENT_SQL}) AS client_id, sum(u.cost) AS cost
     FROM (
         SELECT workflow_id, occurred_at, client_id, cost FROM usage_events
         WHERE tenant_id = $1 AND correlation_id IS NULL
@@ -137,9 +133,9 @@ figures AS (
            COALESCE(a.amount, 0) AS attributed_revenue,
            p.hold_ends, COALESCE(p.claimants, '') AS claimants,
            (k.cohort_day::timestamp AT TIME ZONE 'UTC') + interval '744 hours' AS window_end,
-           CASE WHEN k.client_id <> {NONE} AND bc.workflow_id IS NOT NULL
+           CASE WHEN k.client_id <> {NO_CLIENT_SQL} AND bc.workflow_id IS NOT NULL
                 THEN bc.revenue_per_success ELSE bw.revenue_per_success END AS per_success,
-           CASE WHEN k.client_id <> {NONE} AND bc.workflow_id IS NOT NULL
+           CASE WHEN k.client_id <> {NO_CLIENT_SQL} AND bc.workflow_id IS NOT NULL
                 THEN bc.human_cost_per_task ELSE bw.human_cost_per_task END AS per_task
     FROM keys k
     LEFT JOIN per_run p USING (workflow_id, cohort_day, client_id)
@@ -148,7 +144,7 @@ figures AS (
     LEFT JOIN roi_baselines bc ON bc.tenant_id = $1 AND bc.workflow_id = k.workflow_id
         AND bc.client_id = k.client_id
     LEFT JOIN roi_baselines bw ON bw.tenant_id = $1 AND bw.workflow_id = k.workflow_id
-        AND bw.client_id = {NONE}
+        AND bw.client_id = {NO_CLIENT_SQL}
 ),
 computed AS (
     SELECT f.workflow_id, f.cohort_day, f.client_id,
@@ -165,8 +161,8 @@ changed AS (
     LEFT JOIN roi_windows w ON w.tenant_id = $1 AND w.workflow_id = c.workflow_id
         AND w.cohort_day = c.cohort_day AND w.client_id = c.client_id
     WHERE w.workflow_id IS NULL
-       OR (w.status, {_OLD}, w.recheck_at, w.claimants)
-          IS DISTINCT FROM (c.status, {_CHANGED}, c.recheck_at, c.claimants)
+       OR (w.status, {figures_of("w")}, w.recheck_at, w.claimants)
+          IS DISTINCT FROM (c.status, {figures_of("c")}, c.recheck_at, c.claimants)
 ),
 put AS ({UPSERT_CHANGED})
 SELECT count(*) FROM put
@@ -198,7 +194,7 @@ async def rebuild_tenant(
         await conn.execute(LOCK, str(tenant_id))
         # The planner's guesses (row-level security filters, unnest batches) put these
         # statements above the JIT thresholds: compiling them took seconds, running them less.
-        await conn.execute(NO_JIT)
+        await conn.execute(NO_JIT_SQL)
         markers = await conn.fetch(CLAIM, tenant_id, None, None, None)
         split = await conn.fetchrow(SPLIT, tenant_id, now, None)
         await conn.execute(PROCESSED, tenant_id, now)

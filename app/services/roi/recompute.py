@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.sessions import TenantSessions, raw_connection
+from app.db.sessions import NO_JIT_SQL, TenantSessions, raw_connection
 from app.db.tables.roi import NO_CLIENT
 from app.services.roi.allocation import changed_windows, fingerprints, reattribute
 from app.services.roi.dirty import Key, Pair, dirty_count, mark_due, mark_everything
@@ -44,13 +44,12 @@ from app.services.roi.revenue_batch import revenue_batch
 from app.services.roi.windows import compute_windows, store_windows
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ledger.roi:' || $1::text, 0))"
-NO_JIT = "SET LOCAL jit = off"
 # A drain batch's statements are keyed by arrays (unnest) whose size the plan must know:
 # PostgreSQL switches a prepared statement to a generic plan after five executions, which
 # guesses 10 keys and one marker — for RELEASE a nested loop unnesting all the batch's keys again
 # for every marker (55-76 ms for a 617-window retainer from the sixth drain of a connection on,
 # 2 ms planned for its arrays). Planning them each time costs ~4 ms per batch.
-DRAIN_PLANNING = f"{NO_JIT}; SET LOCAL plan_cache_mode = force_custom_plan"
+DRAIN_PLANNING = f"{NO_JIT_SQL}; SET LOCAL plan_cache_mode = force_custom_plan"
 
 CLAIM = """
 SELECT workflow_id, cohort_day, marked_at, clients FROM roi_dirty

@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from app.services.costs.rules import hold_sql
+from app.services.roi.allocation import PROCESSED
 from app.services.roi.dirty import Key
 from app.services.roi.windows import compute_windows, store_windows
 
@@ -181,11 +182,6 @@ SELECT workflow_id, cohort_day, client_id FROM gone
 UNION
 SELECT workflow_id, cohort_day, client_id FROM put
 """  # noqa: S608 (module constants only)
-
-PROCESSED = """
-UPDATE revenue_events SET processed_at = $3
-WHERE tenant_id = $1 AND event_id = ANY($2::text[]) AND processed_at IS NULL
-"""
 
 # Which changed windows (outside the batch) are fresh: stored, no recheck passed, no marker
 # naming every client of their pair.

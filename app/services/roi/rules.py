@@ -1,7 +1,12 @@
-"""The ROI window upsert in SQL: the one statement shape that writes `roi_windows`.
+"""The ROI windows in SQL: the parts of a window's key the statements share, and the window
+upsert, the one statement shape that writes `roi_windows`.
 
-Both writers use it: the batched drain (`app.services.roi.windows.store_windows`, rows from
-`unnest` arrays) and the full rebuild (`app.services.roi.rebuild.WINDOWS`, rows from a CTE).
+A window is (workflow, cohort day, client): `DAY_START` and `DAY_END` bound the UTC day
+`b.cohort_day` of a statement's batch `b`, and `NO_CLIENT_SQL` is the client key of the runs and
+usage that have no client.
+
+Both writers use the upsert: the batched drain (`app.services.roi.windows.store_windows`, rows
+from `unnest` arrays) and the full rebuild (`app.services.roi.rebuild.WINDOWS`, rows from a CTE).
 Storing is idempotent and never silent:
 - a window whose figures, status, recheck time and claimant fingerprint are unchanged is not
   written at all (`computed_at` included);
@@ -22,8 +27,20 @@ Storing is idempotent and never silent:
 
 from __future__ import annotations
 
+from app.db.tables.roi import NO_CLIENT
+
+DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
+DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
+NO_CLIENT_SQL = f"'{NO_CLIENT}'::uuid"
+
 FIGURES = ("runs", "successes", "cost", "attributed_revenue", "baseline_revenue", "labor_cost")
 """The figures of a window, in the column order of the upsert."""
+
+
+def figures_of(alias: str) -> str:
+    """The figures' columns of the row `alias` (`w.runs, w.successes, ...`), in FIGURES order."""
+    return ", ".join(f"{alias}.{c}" for c in FIGURES)
+
 
 COLUMNS = (
     "tenant_id, workflow_id, cohort_day, client_id, status, runs, successes, cost, "
@@ -31,8 +48,10 @@ COLUMNS = (
 )
 """The columns the upsert's `rows` must yield, in this order."""
 
-_OLD = ", ".join(f"w.{c}" for c in FIGURES)
-_NEW = ", ".join(f"EXCLUDED.{c}" for c in FIGURES)
+_OLD = figures_of("w")
+_NEW = figures_of("EXCLUDED")
+# The status and the figures are stored as computed.
+_TAKEN = "".join(f"\n    {c} = EXCLUDED.{c}," for c in ("status", *FIGURES))
 # The recheck time to store (see the module docstring: a passed one stays unless the claimants
 # were looked at).
 _RECHECK = """CASE WHEN EXCLUDED.claimants IS NULL AND w.recheck_at <= EXCLUDED.computed_at
@@ -44,14 +63,7 @@ def upsert_windows(rows: str, *, returning: str = "") -> str:
     return f"""
 INSERT INTO roi_windows AS w ({COLUMNS})
 {rows}
-ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET
-    status = EXCLUDED.status,
-    runs = EXCLUDED.runs,
-    successes = EXCLUDED.successes,
-    cost = EXCLUDED.cost,
-    attributed_revenue = EXCLUDED.attributed_revenue,
-    baseline_revenue = EXCLUDED.baseline_revenue,
-    labor_cost = EXCLUDED.labor_cost,
+ON CONFLICT (tenant_id, workflow_id, cohort_day, client_id) DO UPDATE SET{_TAKEN}
     revision = w.revision + CASE
         WHEN w.status = 'FINAL' AND ({_OLD}) IS DISTINCT FROM ({_NEW}) THEN 1 ELSE 0 END,
     computed_at = CASE

@@ -36,11 +36,7 @@ from app.domain.roi import (
 from app.services.costs.rules import counted_sql, hold_ends_sql, hold_sql
 from app.services.ingest.arrays import columns, counted
 from app.services.roi.dirty import Key
-from app.services.roi.rules import upsert_windows
-
-DAY_START = "(b.cohort_day::timestamp AT TIME ZONE 'UTC')"
-DAY_END = "((b.cohort_day + 1)::timestamp AT TIME ZONE 'UTC')"
-NONE = f"'{NO_CLIENT}'::uuid"
+from app.services.roi.rules import DAY_END, DAY_START, NO_CLIENT_SQL, upsert_windows
 
 # LATERAL joins drive one index range scan per batch pair (runs by workflow and start, usage by
 # workflow and time, allocations and windows by workflow and day), whatever the statistics say
@@ -53,7 +49,7 @@ NONE = f"'{NO_CLIENT}'::uuid"
 # The runs of a batch key: every client's (ix_runs_workflow_started) or one client's
 # (ix_runs_workflow_client_started, migration 0008); exactly one branch applies to a key.
 _COHORT_RUNS = f"""
-        SELECT COALESCE(r.client_id, {NONE}) AS client_id,
+        SELECT COALESCE(r.client_id, {NO_CLIENT_SQL}) AS client_id,
                {counted_sql("r", "h.hold", "$4")} AS counted,
                {hold_ends_sql("r", "h.hold", "$4")} AS hold_ends,
                (SELECT c.cost FROM run_costs c
@@ -92,11 +88,11 @@ workflow_level AS (
     SELECT b.workflow_id, b.cohort_day, u.client_id, sum(u.cost) AS cost
     FROM batch b
     CROSS JOIN LATERAL (
-        SELECT COALESCE(u.client_id, {NONE}) AS client_id, u.cost FROM usage_events u
+        SELECT COALESCE(u.client_id, {NO_CLIENT_SQL}) AS client_id, u.cost FROM usage_events u
         WHERE u.tenant_id = $1 AND u.workflow_id = b.workflow_id AND u.correlation_id IS NULL
           AND u.occurred_at >= {DAY_START} AND u.occurred_at < {DAY_END}
         UNION ALL
-        SELECT COALESCE(u.client_id, {NONE}), u.cost FROM orphans o
+        SELECT COALESCE(u.client_id, {NO_CLIENT_SQL}), u.cost FROM orphans o
         JOIN usage_events u ON u.tenant_id = $1 AND u.correlation_id = o.correlation_id
         WHERE u.workflow_id = b.workflow_id
           AND u.occurred_at >= {DAY_START} AND u.occurred_at < {DAY_END}

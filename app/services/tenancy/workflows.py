@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.db.tables import LadderRung
 from app.db.tables import Workflow as WorkflowRow
+from app.db.upserts import excluded_values
 from app.domain.ladder import ACCEPTED_RUNG
 from app.services.ingest.errors import FieldError
 
@@ -67,11 +68,7 @@ async def upsert_workflow(
     )
     upsert = statement.on_conflict_do_update(
         constraint="uq_workflows_tenant_key",
-        set_={
-            "name": statement.excluded.name,
-            "division": statement.excluded.division,
-            "acceptance_hold_hours": statement.excluded.acceptance_hold_hours,
-        },
+        set_=excluded_values(statement, "name", "division", "acceptance_hold_hours"),
     ).returning(col(WorkflowRow.workflow_id))
     workflow_id = (await session.execute(upsert)).scalar_one()
 
@@ -121,11 +118,7 @@ async def _replace_ladder(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "workflow_id", "key"],
-            set_={
-                "name": statement.excluded.name,
-                "position": statement.excluded.position,
-                "retired_at": None,
-            },
+            set_=excluded_values(statement, "name", "position") | {"retired_at": None},
         )
     )
     await session.execute(

@@ -41,6 +41,7 @@ from app.db.sessions import NO_JIT
 from app.services.costs.basis import CostBasis, factors_for
 from app.services.costs.cohorts.live import (
     CohortQuestion,
+    cohort_counts,
     cohort_runs,
     totals_statement,
     with_runs,
@@ -102,6 +103,7 @@ __all__ = [
     "CohortFigures",
     "CohortQuestion",
     "Span",
+    "cohort_counts",
     "cohort_figures",
     "cohort_run_costs",
     "cohort_runs",

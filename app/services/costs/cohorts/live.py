@@ -16,10 +16,10 @@ from sqlalchemy import (
     select,
 )
 
-from app.domain.enums import FAILURE_STATUSES, RunStatus
+from app.domain.enums import FAILURE_STATUSES
 from app.services.costs.basis import usage_cost
 from app.services.costs.cohorts.rows import ZERO
-from app.services.costs.rules import counted, held, hold_interval
+from app.services.costs.rules import counted, finished, held, hold_interval
 from app.services.costs.scope import (
     RUN_COSTS,
     RUNS,
@@ -32,11 +32,6 @@ from app.services.costs.scope import (
     workflow_level_source,
 )
 from app.services.tenancy.catalog import WORKFLOWS
-
-ACCEPTED = RunStatus.ACCEPTED.value
-
-
-RUNNING = RunStatus.RUNNING.value
 
 
 @dataclass(frozen=True)
@@ -160,6 +155,18 @@ def totals_statement(cohort: CTE, workflow_level: Any) -> Any:
     return final_statement(per_run_totals(cohort).subquery("per_run"), workflow_level)
 
 
+def cohort_counts(cohort: CTE) -> list[Any]:
+    """The cohort's counts of runs per group of `cohort_runs` rows, labelled as CohortFigures
+    and CohortTotals name them: attempts, accepted (counted), pending (held), finished."""
+    runs_count = func.count(cohort.c.correlation_id)
+    return [
+        runs_count.label("attempts"),
+        runs_count.filter(counted(cohort.c.status, cohort.c.pending)).label("accepted"),
+        runs_count.filter(cohort.c.pending).label("pending"),
+        runs_count.filter(finished(cohort.c.status, cohort.c.pending)).label("finished"),
+    ]
+
+
 def per_run_totals(cohort: CTE) -> Any:
     """The per-workflow totals of the cohort's runs (the columns `final_statement` reads)."""
     runs_count = func.count(cohort.c.correlation_id)
@@ -174,10 +181,7 @@ def per_run_totals(cohort: CTE) -> Any:
         )
     per_run = select(
         cohort.c.workflow_id,
-        runs_count.label("attempts"),
-        runs_count.filter(counted(cohort.c.status, cohort.c.pending)).label("accepted"),
-        runs_count.filter(cohort.c.pending).label("pending"),
-        runs_count.filter(and_(cohort.c.status != RUNNING, ~cohort.c.pending)).label("finished"),
+        *cohort_counts(cohort),
         func.coalesce(func.sum(cohort.c.cost), ZERO).label("run_cost"),
         *per_status,
     ).group_by(cohort.c.workflow_id)

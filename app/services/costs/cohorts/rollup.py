@@ -20,13 +20,11 @@ from sqlalchemy import (
 
 from app.domain.enums import FAILURE_STATUSES
 from app.services.costs.cohorts.live import (
-    ACCEPTED,
-    RUNNING,
     CohortQuestion,
     cohort_runs,
     per_run_totals,
 )
-from app.services.costs.rules import held_after, hold_interval, hold_since
+from app.services.costs.rules import ACCEPTED, RUNNING, held_after, hold_interval, hold_since
 from app.services.costs.scope import (
     COHORT_DAYS,
     RUNS,
