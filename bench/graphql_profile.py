@@ -32,7 +32,7 @@ import httpx
 
 from app.cli.run import tune_gc
 from app.main import create_app
-from bench.common import servers
+from bench.common import command_line, servers
 from bench.generate import open_generated
 from bench.read_bench import CLIENT, DASHBOARD, busiest_client
 
@@ -119,9 +119,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--generated", required=True)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--only", choices=("dashboard", "client viewer"))

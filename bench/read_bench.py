@@ -51,21 +51,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.db.sessions import tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.demo.seed import seed_demo
 from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
 from bench.common import (
+    analyze,
     api_process,
     api_server,
+    command_line,
+    cpu_seconds,
     free_port,
     fresh_database,
+    owner_connection,
     percentile,
     servers,
     table,
@@ -123,11 +125,9 @@ async def busiest_client(
 ) -> tuple[uuid.UUID, str, str, str]:
     """The (client, workflow) with the most runs in the last 30 days, an OWNER token and that
     client's CLIENT_VIEWER token."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-    try:  # the owner connection bypasses row-level security; the tenant is explicit
+    # the owner connection bypasses row-level security; the tenant is explicit
+    async with owner_connection(settings.database_url or "") as conn:
         busiest = await conn.fetchrow(BUSIEST, tenant_id, now - timedelta(days=30))
-    finally:
-        await conn.close()
     client_id = busiest["client_id"]
     owner = issue_token(settings, tenant_id=tenant_id, role=Role.OWNER)
     viewer = issue_token(
@@ -231,9 +231,7 @@ async def tenant_database(args: argparse.Namespace, now: datetime) -> AsyncItera
             print(f"seeded {args.days} days × {args.runs_per_day} runs/day in "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
             # Fresh tables have no statistics until autovacuum gets to them; measure with them.
-            conn = await asyncpg.connect(asyncpg_dsn(db.settings.database_url or ""))
-            await conn.execute("ANALYZE")
-            await conn.close()
+            await analyze(db.settings.database_url or "")
             yield Tenant(db.settings, summary.tenant_id)
 
 
@@ -334,12 +332,6 @@ async def main(args: argparse.Namespace) -> None:
               f"{os.cpu_count()} CPUs")  # fmt: skip
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def compare_executors(
     settings: Settings, reads: dict[str, tuple[Call, Call]], n: int, rounds: int
 ) -> None:
@@ -412,9 +404,7 @@ def port_of(base: str) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--runs-per-day", type=int, default=40)
     parser.add_argument("--requests", type=int, default=200)

@@ -20,7 +20,6 @@ created and dropped), else embedded ones.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from app.settings import Settings
 from bench.common import (
+    command_line,
     free_port,
     fresh_database,
     make_tenant,
@@ -106,7 +106,7 @@ async def drill(seconds: float, clients: int, size: int, kills: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=200)

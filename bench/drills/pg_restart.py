@@ -23,7 +23,6 @@ exits 1 when a check fails.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -42,7 +41,7 @@ from sqlalchemy import text
 
 from app.db.sessions import tenant_sessions
 from app.embedded import start_embedded
-from bench.common import api_server, fresh_database, make_tenant
+from bench.common import api_server, command_line, fresh_database, make_tenant
 from bench.drills import ingest_retry
 from bench.drills.ingest_retry import send_batch
 from bench.drills.pg_cluster import throwaway_cluster
@@ -284,7 +283,7 @@ def verdict(tally: Tally, stored: list[str], size: int) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=50)
