@@ -23,6 +23,7 @@ exits 1 when a check fails.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -282,11 +283,19 @@ def verdict(tally: Tally, stored: list[str], size: int) -> bool:
     return once and not missing and not extra and not server_errors and absorbed
 
 
-def main() -> None:
-    parser = command_line(__doc__)
+def load_command_line(doc: str | None, *, batch: int) -> argparse.ArgumentParser:
+    """The command line of a drill interrupting `interrupted_load`: --seconds of ingest by
+    --clients loops, --batch events a request (default `batch`); the drill adds how often it
+    interrupts."""
+    parser = command_line(doc)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=batch)
+    return parser
+
+
+def main() -> None:
+    parser = load_command_line(__doc__, batch=50)
     parser.add_argument("--restarts", type=int, default=2)
     parser.add_argument(
         "--pg-bin",
