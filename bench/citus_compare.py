@@ -54,12 +54,20 @@ from sqlalchemy import event
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.citus import drop_database, parse_workers
+from app.db.citus import parse_workers
 from app.db.urls import asyncpg_dsn
 from app.main import create_app
 from app.settings import Settings
 from bench.citus_load import load_into_cluster, store_manifest
-from bench.common import api_server, command_line, owner_connection, percentile, post_events, table
+from bench.common import (
+    api_server,
+    command_line,
+    drop_database,
+    owner_connection,
+    percentile,
+    post_events,
+    table,
+)
 from bench.generate import (
     Generated,
     database_url,
@@ -376,12 +384,7 @@ async def main(args: argparse.Namespace) -> int:
         print(table(rows, ["read", "server", "p50 ms", "p99 ms", "events/s"]))
         if not args.keep:
             for label, (admin_url, workers) in targets.items():
-                async with owner_connection(admin_url) as conn:
-                    await conn.execute(
-                        f'DROP DATABASE IF EXISTS "{args.names}_{label}" WITH (FORCE)'
-                    )
-                if workers:
-                    await drop_database(admin_url, f"{args.names}_{label}", workers)
+                await drop_database(admin_url, f"{args.names}_{label}", workers)
     return status
 
 

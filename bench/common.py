@@ -28,6 +28,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from app.db import citus
 from app.db.sessions import tenant_sessions
 from app.db.urls import asyncpg_dsn
 from app.domain.pricing import Price
@@ -101,6 +102,17 @@ async def owner_connection(url: str) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
+async def drop_database(
+    admin_url: str, name: str, citus_workers: list[tuple[str, int]] | None = None
+) -> None:
+    """DROP DATABASE `name`, connections and all, on the server of `admin_url` and, when it is
+    a Citus coordinator with `citus_workers`, on each of them."""
+    async with owner_connection(admin_url) as conn:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if citus_workers:
+        await citus.drop_database(admin_url, name, citus_workers)
+
+
 @contextlib.asynccontextmanager
 async def scratch_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
     """A new, empty database `<prefix>_<8 hex digits>` on the server of `admin_url`: yields its
@@ -111,8 +123,7 @@ async def scratch_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        async with owner_connection(admin_url) as conn:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(admin_url, name)
 
 
 @contextlib.asynccontextmanager
@@ -255,6 +266,13 @@ def percentile(sorted_values: list[float], p: float) -> float:
         return float("nan")
     rank = max(1, min(len(sorted_values), round(p * len(sorted_values) + 0.5)))
     return sorted_values[rank - 1]
+
+
+def machine_load() -> str:
+    """The line printed under a timing table: the machine's 1-minute load average and CPU count
+    as the run ends (timings taken on a busy machine read differently)."""
+    load = os.getloadavg()[0]
+    return f"load average after the run: {load:.1f} (1 min), {os.cpu_count()} CPUs"
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from datetime import timedelta
@@ -33,7 +32,15 @@ import httpx
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from bench.common import api_process, command_line, owner_connection, percentile, servers, table
+from bench.common import (
+    api_process,
+    command_line,
+    machine_load,
+    owner_connection,
+    percentile,
+    servers,
+    table,
+)
 from bench.generate import CAMPAIGNS, SEGMENT_KEY, open_generated
 
 DASHBOARD = """
@@ -126,8 +133,7 @@ async def main(args: argparse.Namespace) -> None:
                     p50, p90 = percentile(latencies, 0.5), percentile(latencies, 0.9)
                     results.append([name, f"{p50:.0f}", f"{p90:.0f}", str(args.requests)])
         print(table(results, ["read", "p50 ms", "p90 ms", "requests"]))
-        print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
-              f"{os.cpu_count()} CPUs")  # fmt: skip
+        print(machine_load())
 
         # The scoped figure against a hand-written sum (run costs only: the scope leaves the
         # workflow-level costs out, as it does for campaign).

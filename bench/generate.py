@@ -76,7 +76,6 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from app.db.citus import drop_database as drop_citus_database
 from app.db.citus import prepare_database as prepare_citus_database
 from app.db.sessions import tenant_sessions
 from app.db.tables import Client, LadderRung, Tenant, Workflow
@@ -93,7 +92,7 @@ from app.services.roi.baselines import set_baseline
 from app.services.roi.recompute import drain, mark_for_rebuild
 from app.services.tenancy.tenants import create_api_key
 from app.settings import Settings
-from bench.common import command_line, owner_connection, servers
+from bench.common import command_line, drop_database, owner_connection, servers
 
 DEFAULT_RUNS = 1_000_000
 DEFAULT_DAYS = 180
@@ -798,10 +797,8 @@ async def target_database(
     `citus_workers`, `admin_url` is a Citus coordinator: the database is made on every node with
     the extension and the workers registered (`app.db.citus.prepare_database`)."""
     chosen = name or f"ledger_gen_{uuid.uuid4().hex[:8]}"
+    await drop_database(admin_url, chosen, citus_workers)
     async with owner_connection(admin_url) as conn:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{chosen}" WITH (FORCE)')
-        if citus_workers:
-            await drop_citus_database(admin_url, chosen, citus_workers)
         await conn.execute(f'CREATE DATABASE "{chosen}"')
     if citus_workers:
         await prepare_citus_database(admin_url, chosen, citus_workers)
@@ -809,10 +806,7 @@ async def target_database(
         yield chosen
     finally:
         if name is None:
-            async with owner_connection(admin_url) as conn:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{chosen}" WITH (FORCE)')
-            if citus_workers:
-                await drop_citus_database(admin_url, chosen, citus_workers)
+            await drop_database(admin_url, chosen, citus_workers)
 
 
 async def generate(

@@ -67,6 +67,7 @@ from bench.common import (
     cpu_seconds,
     free_port,
     fresh_database,
+    machine_load,
     owner_connection,
     percentile,
     servers,
@@ -328,8 +329,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{n} requests per row; ratios are hand-written p50 / path p50 and path req/s / "
               "hand-written req/s (1.00 = the floor)")  # fmt: skip
         print(table(rows, header))
-        print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
-              f"{os.cpu_count()} CPUs")  # fmt: skip
+        print(machine_load())
 
 
 async def compare_executors(
@@ -382,8 +382,7 @@ async def compare_executors(
     header = ["read", "CPU ms shortcut", "CPU ms graphql-core", "CPU ms saved",
               "p50 ms shortcut", "p50 ms graphql-core"]  # fmt: skip
     print(table(rows, header))
-    print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
+    print(machine_load())
 
 
 def differences(a: Any, b: Any, path: str = "") -> list[str]:

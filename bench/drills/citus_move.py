@@ -36,7 +36,6 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from app.db.citus import (
-    drop_database,
     move_tenant,
     parse_workers,
     prepare_database,
@@ -45,7 +44,7 @@ from app.db.citus import (
 from app.db.urls import asyncpg_dsn
 from app.migrate import upgrade
 from app.settings import Settings
-from bench.common import PRICE, api_server, command_line, make_tenant, owner_connection
+from bench.common import PRICE, api_server, command_line, drop_database, make_tenant
 
 MISMATCH = """
 SELECT count(*) FROM (
@@ -173,8 +172,6 @@ async def drill(args: argparse.Namespace) -> int:
                 print("FAIL: the tenant did not move")
                 status = 1
     finally:
-        async with owner_connection(args.coordinator) as admin:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await drop_database(args.coordinator, name, workers)
     print("PASS" if status == 0 else "FAILED")
     return status
