@@ -281,6 +281,22 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+async def graphql(
+    client: httpx.AsyncClient, query: str, token: str, variables: Any
+) -> dict[str, Any]:
+    """POST `query` with `variables` to /graphql as the bearer of `token`: the response body,
+    which must be a 200 without errors."""
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body
+
+
 def events_body(protobuf: bytes) -> bytes:
     """The usage and runs of an OTLP protobuf export as a /v1/events JSON body, mapped exactly as
     /v1/traces maps them (so the two endpoints are timed on the same records)."""

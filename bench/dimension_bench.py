@@ -35,6 +35,7 @@ from app.auth.tokens import issue_token
 from bench.common import (
     api_process,
     command_line,
+    graphql,
     machine_load,
     owner_connection,
     percentile,
@@ -111,15 +112,7 @@ async def main(args: argparse.Namespace) -> None:
             async with httpx.AsyncClient(base_url=base, timeout=300) as client:
 
                 async def call(query: str, variables: Any) -> Any:
-                    r = await client.post(
-                        "/graphql",
-                        json={"query": query, "variables": variables},
-                        headers={"Authorization": f"Bearer {owner}"},
-                    )
-                    r.raise_for_status()
-                    body = r.json()
-                    assert "errors" not in body, body
-                    return body["data"]
+                    return (await graphql(client, query, owner, variables))["data"]
 
                 for name, (query, variables) in reads.items():
                     for _ in range(5):

@@ -67,6 +67,7 @@ from bench.common import (
     cpu_seconds,
     free_port,
     fresh_database,
+    graphql,
     machine_load,
     owner_connection,
     percentile,
@@ -250,17 +251,6 @@ async def main(args: argparse.Namespace) -> None:
         settings, tenant_id = tenant.settings, tenant.tenant_id
         client_id, workflow, owner, viewer = await busiest_client(settings, tenant_id, now)
 
-        async def gql(c: httpx.AsyncClient, query: str, token: str, v: Any) -> dict[str, Any]:
-            r = await c.post(
-                "/graphql",
-                json={"query": query, "variables": v},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            r.raise_for_status()
-            body: dict[str, Any] = r.json()
-            assert "errors" not in body, body
-            return body
-
         async def rest(c: httpx.AsyncClient, path: str, params: Any) -> dict[str, Any]:
             r = await c.get(path, params=params)
             r.raise_for_status()
@@ -271,11 +261,11 @@ async def main(args: argparse.Namespace) -> None:
         client_params = {"id": str(client_id), "workflow": workflow, **window}
         reads: dict[str, tuple[Call, Call]] = {
             "dashboard": (
-                lambda c: gql(c, DASHBOARD, owner, {"range": window}),
+                lambda c: graphql(c, DASHBOARD, owner, {"range": window}),
                 lambda c: rest(c, "/dashboard", window),
             ),
             "client viewer": (
-                lambda c: gql(c, CLIENT, viewer, client_vars),
+                lambda c: graphql(c, CLIENT, viewer, client_vars),
                 lambda c: rest(c, "/client", client_params),
             ),
         }
