@@ -170,16 +170,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def ledger_env(settings: Settings, log_level: str) -> dict[str, str]:
+    """The environment of a `ledger` subprocess configured as `settings`: this process's own,
+    with the settings' servers and data directory, logging at `log_level`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "LEDGER_DATA_DIR": str(settings.data_dir),
+        "LEDGER_LOG_LEVEL": log_level,
+    }
+
+
 def spawn_api(
     settings: Settings, port: int, extra_env: dict[str, str] | None = None, workers: int = 1
 ) -> subprocess.Popen[bytes]:
     """Start `ledger serve --workers N` on loopback `port` (a subprocess; not waited for)."""
     env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url or "",
-        "REDIS_URL": settings.redis_url or "",
-        "LEDGER_DATA_DIR": str(settings.data_dir),
-        "LEDGER_LOG_LEVEL": "WARNING",
+        **ledger_env(settings, "WARNING"),
         "LEDGER_MAX_BATCH_RECORDS": "10000",
         **(extra_env or {}),
     }
