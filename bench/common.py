@@ -276,13 +276,6 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-def machine_load() -> str:
-    """The line printed under a timing table: the machine's 1-minute load average and CPU count
-    as the run ends (timings taken on a busy machine read differently)."""
-    load = os.getloadavg()[0]
-    return f"load average after the run: {load:.1f} (1 min), {os.cpu_count()} CPUs"
-
-
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
@@ -303,6 +296,14 @@ async def graphql(
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
     return body
+
+
+def print_timings(rows: list[list[str]], header: list[str]) -> None:
+    """Print a table of timings, then the machine's 1-minute load average and CPU count as the
+    run ends (timings taken on a busy machine read differently)."""
+    print(table(rows, header))
+    load = os.getloadavg()[0]
+    print(f"load average after the run: {load:.1f} (1 min), {os.cpu_count()} CPUs")
 
 
 def events_body(protobuf: bytes) -> bytes:

@@ -36,11 +36,10 @@ from bench.common import (
     api_process,
     command_line,
     graphql,
-    machine_load,
     owner_connection,
     percentile,
+    print_timings,
     servers,
-    table,
 )
 from bench.generate import CAMPAIGNS, SEGMENT_KEY, open_generated
 
@@ -125,8 +124,7 @@ async def main(args: argparse.Namespace) -> None:
                     latencies.sort()
                     p50, p90 = percentile(latencies, 0.5), percentile(latencies, 0.9)
                     results.append([name, f"{p50:.0f}", f"{p90:.0f}", str(args.requests)])
-        print(table(results, ["read", "p50 ms", "p90 ms", "requests"]))
-        print(machine_load())
+        print_timings(results, ["read", "p50 ms", "p90 ms", "requests"])
 
         # The scoped figure against a hand-written sum (run costs only: the scope leaves the
         # workflow-level costs out, as it does for campaign).

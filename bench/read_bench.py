@@ -68,11 +68,10 @@ from bench.common import (
     free_port,
     fresh_database,
     graphql,
-    machine_load,
     owner_connection,
     percentile,
+    print_timings,
     servers,
-    table,
 )
 from bench.generate import open_generated
 
@@ -318,8 +317,7 @@ async def main(args: argparse.Namespace) -> None:
                   "RSS / peak MB"]  # fmt: skip
         print(f"{n} requests per row; ratios are hand-written p50 / path p50 and path req/s / "
               "hand-written req/s (1.00 = the floor)")  # fmt: skip
-        print(table(rows, header))
-        print(machine_load())
+        print_timings(rows, header)
 
 
 async def compare_executors(
@@ -371,8 +369,7 @@ async def compare_executors(
           "rounds (server CPU per request, and p50 latency)")  # fmt: skip
     header = ["read", "CPU ms shortcut", "CPU ms graphql-core", "CPU ms saved",
               "p50 ms shortcut", "p50 ms graphql-core"]  # fmt: skip
-    print(table(rows, header))
-    print(machine_load())
+    print_timings(rows, header)
 
 
 def differences(a: Any, b: Any, path: str = "") -> list[str]:
