@@ -18,7 +18,6 @@ server's persistence settings — what an acknowledged but unwritten export woul
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gzip
 import os
@@ -37,6 +36,7 @@ from starlette.routing import Route
 
 from app.ingest.otlp_decode import PROTOBUF
 from bench.common import (
+    command_line,
     free_port,
     fresh_database,
     percentile,
@@ -151,7 +151,7 @@ async def main(requests: int, concurrency: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--requests", type=int, default=120)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()

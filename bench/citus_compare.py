@@ -54,12 +54,20 @@ from sqlalchemy import event
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.citus import drop_database, parse_workers
+from app.db.citus import parse_workers
 from app.db.urls import asyncpg_dsn
 from app.main import create_app
 from app.settings import Settings
 from bench.citus_load import load_into_cluster, store_manifest
-from bench.common import api_server, percentile, post_events, table
+from bench.common import (
+    api_server,
+    command_line,
+    drop_database,
+    owner_connection,
+    percentile,
+    post_events,
+    table,
+)
 from bench.generate import (
     Generated,
     database_url,
@@ -72,26 +80,21 @@ from bench.read_bench import BUSIEST, CLIENT, DASHBOARD, differences
 
 
 async def busiest(settings: Settings, tenant_id: uuid.UUID, since: datetime) -> tuple[str, str]:
-    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-    try:  # owner connection; the tenant is explicit
+    # owner connection; the tenant is explicit
+    async with owner_connection(settings.database_url or "") as conn:
         row = await conn.fetchrow(BUSIEST, tenant_id, since)
         return str(row["client_id"]), str(row["key"])
-    finally:
-        await conn.close()
 
 
 async def task_count(settings: Settings, tenant_id: uuid.UUID) -> str:
     """The Citus plan of one tenant's run count: its `Task Count` line."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-    try:
+    async with owner_connection(settings.database_url or "") as conn:
         plan = await conn.fetch(
             "EXPLAIN SELECT count(*) FROM runs r JOIN usage_events u "
             "ON u.tenant_id = r.tenant_id AND u.correlation_id = r.correlation_id "
             "WHERE r.tenant_id = $1",
             tenant_id,
         )
-    finally:
-        await conn.close()
     return next((r[0].strip() for r in plan if "Task Count" in r[0]), "no Task Count line")
 
 
@@ -219,12 +222,9 @@ async def from_generated(
         raise SystemExit(f"no generated database {args.generated!r} on the single server")
     name = f"{args.names}_single"
     started = time.perf_counter()
-    conn = await asyncpg.connect(asyncpg_dsn(single_admin))
-    try:
+    async with owner_connection(single_admin) as conn:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{args.generated}"')
-    finally:
-        await conn.close()
     await store_manifest(database_url(single_admin, name), name, manifest)
     print(f"single: {name} copied from {args.generated} ({manifest['rows']['runs']:,} runs, "
           f"{manifest['rows']['usage_events']:,} usage events) in "
@@ -384,18 +384,12 @@ async def main(args: argparse.Namespace) -> int:
         print(table(rows, ["read", "server", "p50 ms", "p99 ms", "events/s"]))
         if not args.keep:
             for label, (admin_url, workers) in targets.items():
-                conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-                await conn.execute(f'DROP DATABASE IF EXISTS "{args.names}_{label}" WITH (FORCE)')
-                await conn.close()
-                if workers:
-                    await drop_database(admin_url, f"{args.names}_{label}", workers)
+                await drop_database(admin_url, f"{args.names}_{label}", workers)
     return status
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--single", required=True, help="owner URL of the single PostgreSQL")
     parser.add_argument("--cluster", required=True, help="owner URL of the Citus coordinator")
     parser.add_argument("--workers", required=True, help="the cluster's workers, host:port,…")

@@ -46,6 +46,7 @@ from app.db.citus import parse_workers
 from app.db.urls import asyncpg_dsn
 from app.migrate import upgrade
 from app.settings import Settings
+from bench.common import command_line, owner_connection
 from bench.generate import SECONDARY_INDEXES, database_url, manifest_of, target_database
 
 TENANT_TABLES = """
@@ -225,12 +226,9 @@ async def copy_database(source_url: str, target_url: str) -> Copied:
 
 
 async def store_manifest(url: str, name: str, manifest: dict[str, Any]) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
+    async with owner_connection(url) as conn:
         text = json.dumps({**manifest, "database": name}).replace("'", "''")
         await conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{text}'")
-    finally:
-        await conn.close()
 
 
 async def load_into_cluster(
@@ -272,9 +270,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--source", required=True, help="owner URL of the generated database")
     parser.add_argument("--coordinator", required=True, help="owner URL of the coordinator")
     parser.add_argument("--workers", required=True, help="the cluster's workers, host:port,…")

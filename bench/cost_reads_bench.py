@@ -16,7 +16,6 @@ over a range with partial days at both ends. The database is one
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import time
@@ -25,18 +24,17 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.sessions import raw_connection, tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.services.costs.cohorts import CohortQuestion, cohort_figures, cohort_run_costs
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.gates.windows import window_figures
 from app.services.ladders.cohorts import rung_counts
 from app.settings import Settings
+from bench.common import command_line, owner_connection
 
 Call = Callable[[AsyncSession], Awaitable[Any]]
 
@@ -48,14 +46,11 @@ LIMIT 1
 
 async def target(url: str) -> tuple[uuid.UUID, list[uuid.UUID], Any]:
     """(tenant, its workflows, the UTC midnight after its last run) read as the owner."""
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
+    async with owner_connection(url) as conn:
         row = await conn.fetchrow(LARGEST_TENANT)
         workflows = await conn.fetch(
             "SELECT workflow_id FROM workflows WHERE tenant_id = $1 ORDER BY key", row["tenant_id"]
         )
-    finally:
-        await conn.close()
     last = row["last"]
     now = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     return row["tenant_id"], [w["workflow_id"] for w in workflows], now
@@ -120,9 +115,7 @@ async def main(database: str, days: int, repeat: int, explain: bool, admin_url: 
 if __name__ == "__main__":
     import os
 
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--database", required=True, help="a kept database (bench.generate)")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=5)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from datetime import timedelta
@@ -29,13 +28,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
-from app.db.urls import asyncpg_dsn
-from bench.common import free_port, percentile, servers, spawn_api, table, wait_until_serving
+from bench.common import (
+    api_process,
+    command_line,
+    graphql,
+    owner_connection,
+    percentile,
+    print_timings,
+    servers,
+)
 from bench.generate import CAMPAIGNS, SEGMENT_KEY, open_generated
 
 DASHBOARD = """
@@ -101,23 +106,12 @@ async def main(args: argparse.Namespace) -> None:
         }
         results: list[list[str]] = []
         bodies: dict[str, Any] = {}
-        port = free_port()
-        process = spawn_api(settings, port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(base, process, timeout=180)  # a loaded machine starts it slowly
+        # a loaded machine starts it slowly
+        with api_process(settings, start_timeout=180) as (base, _):
             async with httpx.AsyncClient(base_url=base, timeout=300) as client:
 
                 async def call(query: str, variables: Any) -> Any:
-                    r = await client.post(
-                        "/graphql",
-                        json={"query": query, "variables": variables},
-                        headers={"Authorization": f"Bearer {owner}"},
-                    )
-                    r.raise_for_status()
-                    body = r.json()
-                    assert "errors" not in body, body
-                    return body["data"]
+                    return (await graphql(client, query, owner, variables))["data"]
 
                 for name, (query, variables) in reads.items():
                     for _ in range(5):
@@ -130,23 +124,15 @@ async def main(args: argparse.Namespace) -> None:
                     latencies.sort()
                     p50, p90 = percentile(latencies, 0.5), percentile(latencies, 0.9)
                     results.append([name, f"{p50:.0f}", f"{p90:.0f}", str(args.requests)])
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-        print(table(results, ["read", "p50 ms", "p90 ms", "requests"]))
-        print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
-              f"{os.cpu_count()} CPUs")  # fmt: skip
+        print_timings(results, ["read", "p50 ms", "p90 ms", "requests"])
 
         # The scoped figure against a hand-written sum (run costs only: the scope leaves the
         # workflow-level costs out, as it does for campaign).
         scoped = bodies[f"dashboard, segment={args.segment} (live)"]["workflows"]
         attempts = sum(w["costPerOutcome"]["attempts"] for w in scoped)
         total = sum(Decimal(w["costPerOutcome"]["totalCost"]) for w in scoped)
-        conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-        try:
+        async with owner_connection(settings.database_url or "") as conn:
             found = await conn.fetchrow(SEGMENT_RUN_COST, tenant_id, start, now, args.segment)
-        finally:
-            await conn.close()
         print(f"segment {args.segment}: {attempts:,} runs, totalCost {total} "
               f"(hand-written SQL: {found['runs']:,} runs, {found['cost']})")  # fmt: skip
         assert (attempts, total) == (found["runs"], found["cost"]), "scoped figures differ"
@@ -155,9 +141,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--generated", required=True, help="a database kept by bench.generate")
     parser.add_argument("--segment", default="smb")
     parser.add_argument("--requests", type=int, default=20)

@@ -74,14 +74,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
-from app.db.citus import drop_database as drop_citus_database
 from app.db.citus import prepare_database as prepare_citus_database
 from app.db.sessions import tenant_sessions
 from app.db.tables import Client, LadderRung, Tenant, Workflow
-from app.db.urls import asyncpg_dsn
 from app.domain.acceptance import Label, current_state, labels_applied
 from app.domain.enums import FAILURE_STATUSES, RunStatus
 from app.domain.gates import GateSpec
@@ -95,7 +92,7 @@ from app.services.roi.baselines import set_baseline
 from app.services.roi.recompute import drain, mark_for_rebuild
 from app.services.tenancy.tenants import create_api_key
 from app.settings import Settings
-from bench.common import servers
+from bench.common import command_line, drop_database, owner_connection, servers
 
 DEFAULT_RUNS = 1_000_000
 DEFAULT_DAYS = 180
@@ -618,8 +615,7 @@ def _load_job(url: str, plan: Plan, job: int, jobs: int, replica: bool,
     """One loader process: generate its days and COPY them, one transaction per chunk."""
 
     async def run() -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(url))
-        try:
+        async with owner_connection(url) as conn:
             if replica:  # no FK checks, no triggers: see `load`
                 await conn.execute("SET session_replication_role = replica")
             chunks = Generator(plan, job, jobs).chunks()
@@ -639,8 +635,6 @@ def _load_job(url: str, plan: Plan, job: int, jobs: int, replica: bool,
                 with counts.get_lock():
                     for k, rows in enumerate(chunk.rows().values()):
                         counts[k] += len(rows)
-        finally:
-            await conn.close()
 
     asyncio.run(run())
 
@@ -657,8 +651,7 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
     workers, and Citus refuses the SQL rebuild functions): it fires during COPY, as it would
     on ingest."""
     timings: dict[str, float] = {}
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
+    async with owner_connection(url) as conn:
         triggers = {r["tgname"] for r in await conn.fetch(USER_TRIGGERS, list(TABLES))}
         rebuild = await conn.fetchval("SELECT to_regproc('rebuild_run_costs') IS NOT NULL")
         citus = await conn.fetchval("SELECT true FROM pg_extension WHERE extname = 'citus'")
@@ -716,8 +709,6 @@ async def load(url: str, plan: Plan, jobs: int) -> tuple[dict[str, int], dict[st
             timings["rollup_and_checks_s"] = time.perf_counter() - t
         timings["fast_load"] = float(replica)
         return dict(zip(TABLES, counts[:], strict=True)), timings
-    finally:
-        await conn.close()
 
 
 async def rebuild_roi(settings: Settings, plan: Plan) -> tuple[int, str]:
@@ -777,14 +768,11 @@ class Generated:
 
 async def manifest_of(admin_url: str, name: str) -> dict[str, Any] | None:
     """The generator's manifest stored on database `name` (its comment), or None."""
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
+    async with owner_connection(admin_url) as conn:
         comment = await conn.fetchval(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
             name,
         )
-    finally:
-        await conn.close()
     return json.loads(comment) if comment else None
 
 
@@ -809,25 +797,16 @@ async def target_database(
     `citus_workers`, `admin_url` is a Citus coordinator: the database is made on every node with
     the extension and the workers registered (`app.db.citus.prepare_database`)."""
     chosen = name or f"ledger_gen_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{chosen}" WITH (FORCE)')
-        if citus_workers:
-            await drop_citus_database(admin_url, chosen, citus_workers)
+    await drop_database(admin_url, chosen, citus_workers)
+    async with owner_connection(admin_url) as conn:
         await conn.execute(f'CREATE DATABASE "{chosen}"')
-    finally:
-        await conn.close()
     if citus_workers:
         await prepare_citus_database(admin_url, chosen, citus_workers)
     try:
         yield chosen
     finally:
         if name is None:
-            conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-            await conn.execute(f'DROP DATABASE IF EXISTS "{chosen}" WITH (FORCE)')
-            await conn.close()
-            if citus_workers:
-                await drop_citus_database(admin_url, chosen, citus_workers)
+            await drop_database(admin_url, chosen, citus_workers)
 
 
 async def generate(
@@ -851,8 +830,7 @@ async def generate(
         counts, load_timings = await load(url, plan, jobs)
         timings["load_s"] = time.perf_counter() - t
         timings.update(load_timings)
-        conn = await asyncpg.connect(asyncpg_dsn(url))
-        try:
+        async with owner_connection(url) as conn:
             t = time.perf_counter()
             await conn.execute("ANALYZE")
             if await conn.fetchval("SELECT to_regclass('ladder_reach') IS NOT NULL"):
@@ -888,8 +866,6 @@ async def generate(
             }
             text = json.dumps(manifest).replace("'", "''")
             await conn.execute(f"COMMENT ON DATABASE \"{chosen}\" IS '{text}'")
-        finally:
-            await conn.close()
         manifest["database"] = chosen if name else None
         return manifest
 
@@ -912,9 +888,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)

@@ -32,7 +32,7 @@ import httpx
 
 from app.cli.run import tune_gc
 from app.main import create_app
-from bench.common import servers
+from bench.common import command_line, graphql, servers
 from bench.generate import open_generated
 from bench.read_bench import CLIENT, DASHBOARD, busiest_client
 
@@ -71,16 +71,6 @@ async def main(args: argparse.Namespace) -> None:
             httpx.AsyncClient(transport=httpx.ASGITransport(hand), base_url="http://h") as h,
         ):
 
-            async def gql(query: str, token: str, variables: Any) -> Any:
-                r = await g.post(
-                    "/graphql",
-                    json={"query": query, "variables": variables},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                body = r.json()
-                assert r.status_code == 200 and "errors" not in body, body
-                return body
-
             async def rest(path: str, params: Any) -> Any:
                 r = await h.get(path, params=params)
                 assert r.status_code == 200, r.text
@@ -90,11 +80,11 @@ async def main(args: argparse.Namespace) -> None:
             client_params = {"id": str(client_id), "workflow": workflow, **window}
             reads: dict[str, tuple[Call, Call]] = {
                 "dashboard": (
-                    lambda: gql(DASHBOARD, owner, {"range": window}),
+                    lambda: graphql(g, DASHBOARD, owner, {"range": window}),
                     lambda: rest("/dashboard", window),
                 ),
                 "client viewer": (
-                    lambda: gql(CLIENT, viewer, client_vars),
+                    lambda: graphql(g, CLIENT, viewer, client_vars),
                     lambda: rest("/client", client_params),
                 ),
             }
@@ -119,9 +109,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--generated", required=True)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--only", choices=("dashboard", "client viewer"))

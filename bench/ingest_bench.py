@@ -19,9 +19,7 @@ machine, and show where the time goes.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import tempfile
 import time
 import uuid
@@ -36,8 +34,12 @@ from app.domain.pricing import TokenCounts, price_tokens
 from bench.common import (
     PRICE,
     api_process,
+    backend_cpu,
+    command_line,
+    cpu_seconds,
     fresh_database,
     make_tenant,
+    owner_connection,
     post_events,
     servers,
     table,
@@ -144,10 +146,9 @@ def process_cpu_seconds(pid: int) -> float | None:
     """CPU seconds (user + system) a local process has used so far (Linux /proc); None when
     that cannot be read (another OS, a remote PostgreSQL)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds(pid)
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def server_pids(root: int) -> list[int]:
@@ -173,33 +174,15 @@ def server_cpu_seconds(root: int) -> dict[int, float]:
     return {pid: cpu for pid, cpu in seconds.items() if cpu is not None}
 
 
-async def backend_cpu(admin_url: str) -> dict[int, float]:
-    """CPU seconds so far of every PostgreSQL backend connected to the benchmark's database
-    (the API server's pool), by pid; empty when PostgreSQL's processes cannot be read here."""
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        pids = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await conn.close()
-    seconds = {row["pid"]: process_cpu_seconds(row["pid"]) for row in pids}
-    return {pid: cpu for pid, cpu in seconds.items() if cpu is not None}
-
-
 def per_1k(seconds: float | None, events: int) -> str:
     return "n/a" if seconds is None else f"{1000 * seconds / (events / 1000):.1f}"
 
 
 async def count_rows(admin_url: str, tenant_id: uuid.UUID) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
+    async with owner_connection(admin_url) as conn:
         return int(
             await conn.fetchval("SELECT count(*) FROM usage_events WHERE tenant_id = $1", tenant_id)
         )
-    finally:
-        await conn.close()
 
 
 async def main(events: int, batches: list[int], concurrency: int, server_workers: int) -> None:
@@ -273,9 +256,7 @@ async def main(events: int, batches: list[int], concurrency: int, server_workers
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--batch", type=int, action="append", dest="batches")
     parser.add_argument("--concurrency", type=int, default=2)

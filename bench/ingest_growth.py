@@ -43,7 +43,6 @@ import contextlib
 import dataclasses
 import gzip
 import itertools
-import os
 import statistics
 import sys
 import tempfile
@@ -53,13 +52,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from sqlalchemy.engine import make_url
 
 from app.db.sessions import TenantSessions, create_engine
-from app.db.urls import asyncpg_dsn
 from app.ingest.otlp_decode import JSON, PROTOBUF
 from app.migrate import upgrade
 from app.services.pricing.prices import set_model_price
@@ -68,14 +64,16 @@ from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
 from bench.common import (
     PRICE,
+    api_process,
+    backend_cpu,
+    command_line,
+    cpu_seconds,
     events_body,
-    free_port,
     fresh_database,
     make_tenant,
+    owner_connection,
     servers,
-    spawn_api,
     table,
-    wait_until_serving,
 )
 from bench.otlp_bench import fill_genai_span
 
@@ -149,25 +147,19 @@ async def post_all(
 
 async def tenant_runs(database_url: str, tenant_id: uuid.UUID) -> int:
     """The tenant's stored runs (read as the database owner)."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with owner_connection(database_url) as conn:
         return int(await conn.fetchval("SELECT count(*) FROM runs WHERE tenant_id = $1", tenant_id))
-    finally:
-        await conn.close()
 
 
 async def analyse_counts(database_url: str) -> list[tuple[str, int]]:
     """ANALYZEs of each table of the database so far (by the ingest path's tiers or by
     autovacuum), the tables analysed at least once."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with owner_connection(database_url) as conn:
         rows = await conn.fetch(
             "SELECT relname::text, analyze_count + autoanalyze_count AS n FROM pg_stat_user_tables"
             " WHERE analyze_count + autoanalyze_count > 0 ORDER BY n DESC, relname"
         )
         return [(row["relname"], int(row["n"])) for row in rows]
-    finally:
-        await conn.close()
 
 
 async def growth_target(settings: Settings, tenant_id: uuid.UUID, name: str) -> Target:
@@ -220,14 +212,8 @@ async def targets(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, lis
 def serving(settings: Settings) -> Iterator[tuple[str, int]]:
     """`ledger serve` in a subprocess, given up to 5 minutes to start on a loaded machine;
     (its base URL, its pid)."""
-    port = free_port()
-    process = spawn_api(settings, port)
-    try:
-        wait_until_serving(f"http://127.0.0.1:{port}", process, timeout=300)
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with api_process(settings, start_timeout=300, stop_timeout=30) as (base, process):
+        yield base, process.pid
 
 
 @contextlib.contextmanager
@@ -237,41 +223,15 @@ def api_server(settings: Settings) -> Iterator[str]:
         yield base
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def database_cpu(database_url: str, database: str) -> dict[int, float]:
-    """CPU seconds so far of each server process connected to `database` (needs the
-    database server on this machine and /proc)."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            database,
-        )
-    finally:
-        await conn.close()
-    found = {}
-    for row in rows:
-        with contextlib.suppress(FileNotFoundError):
-            found[row["pid"]] = cpu_seconds(row["pid"])
-    return found
-
-
 @dataclasses.dataclass
 class CpuMeter:
     """CPU per request of the `ledger serve` process and of the database's server processes."""
 
     database_url: str
-    database: str
     server_pid: int
 
     async def snapshot(self) -> tuple[float, dict[int, float]]:
-        return cpu_seconds(self.server_pid), await database_cpu(self.database_url, self.database)
+        return cpu_seconds(self.server_pid), await backend_cpu(self.database_url)
 
     @staticmethod
     def spent(
@@ -309,11 +269,7 @@ async def main(args: argparse.Namespace) -> None:
         database_url = settings.database_url or ""
         start_runs = await tenant_runs(database_url, traces.tenant_id)
         with serving(settings) as (base, pid):
-            meter = (
-                CpuMeter(database_url, make_url(database_url).database or "", pid)
-                if args.cpu
-                else None
-            )
+            meter = CpuMeter(database_url, pid) if args.cpu else None
             async with httpx.AsyncClient(base_url=base, timeout=300) as client:
                 for step in range(steps):
                     first = step * spans_per_step
@@ -402,7 +358,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=200_000, help="runs added per tenant")
     parser.add_argument("--step-runs", type=int, default=10_000, help="runs per step")
     parser.add_argument("--batch", type=int, default=512, help="spans per request")

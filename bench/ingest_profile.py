@@ -9,7 +9,6 @@ server's) per batch and, with --profile, cProfile of the last.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import json
@@ -21,7 +20,7 @@ from pathlib import Path
 from app.db.sessions import TenantSessions, create_engine
 from app.ingest.events import decode_json_array
 from app.services.ingest import ingest_records
-from bench.common import fresh_database, make_tenant, servers
+from bench.common import command_line, fresh_database, make_tenant, servers
 from bench.ingest_bench import usage_record
 
 
@@ -61,9 +60,7 @@ async def main(events: int, batches: int, profile: bool) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--profile", action="store_true")

@@ -16,7 +16,6 @@ median of several runs:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import tempfile
@@ -26,10 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.domain.ladder import CohortRun, Outcome
 from app.domain.ladder import rung_counts as reference_counts
 from app.services.costs.cohorts import CohortQuestion, cohort_figures
@@ -37,7 +33,7 @@ from app.services.costs.scope import CostScope, TimeRange
 from app.services.costs.slices import by_bucket, by_dimension
 from app.services.ladders.cohorts import rung_counts, slice_figures
 from app.services.tenancy.workflows import upsert_workflow
-from bench.common import fresh_database, make_tenant, servers, table
+from bench.common import analyze, command_line, fresh_database, make_tenant, servers, table
 
 MARCH = TimeRange(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -73,6 +69,8 @@ FROM (SELECT *, substr(correlation_id, 2)::int AS n FROM runs WHERE tenant_id = 
 CROSS JOIN (VALUES ('reply', 5), ('positive_reply', 20), ('deal', 100)) AS l(rung, every)
 WHERE r.n % l.every = 0;
 """
+# The tables `seed` writes (with the workflow's ladder), analysed before the measurements.
+SEEDED = ("runs", "usage_events", "outcome_events", "workflows", "ladder_rungs")
 
 
 async def seed(sessions: TenantSessions, tenant_id: Any, runs: int) -> Any:
@@ -89,15 +87,6 @@ async def seed(sessions: TenantSessions, tenant_id: Any, runs: int) -> Any:
         await conn.execute(SEED_USAGE, tenant_id)
         await conn.execute(SEED_OUTCOMES, tenant_id)
     return workflow.workflow_id
-
-
-async def analyze(owner_url: str) -> None:
-    """Statistics, as autovacuum would gather them (only the tables' owner may ANALYZE)."""
-    conn = await asyncpg.connect(asyncpg_dsn(owner_url))
-    try:
-        await conn.execute("ANALYZE runs, usage_events, outcome_events, workflows, ladder_rungs")
-    finally:
-        await conn.close()
 
 
 async def reference(session: Any, tenant_id: Any, workflow_id: Any) -> dict[str, int]:
@@ -133,7 +122,7 @@ async def main(runs: int, repeat: int) -> None:
             async with tenant_sessions(database.settings, pool_size=2) as sessions:
                 started = time.perf_counter()
                 wid = await seed(sessions, tenant.tenant_id, runs)
-                await analyze(database.settings.database_url or "")
+                await analyze(database.settings.database_url or "", *SEEDED)
                 print(f"seeded {runs:,} runs in {time.perf_counter() - started:.1f} s")
                 async with sessions(tenant.tenant_id) as session:
                     question = CohortQuestion(tenant.tenant_id, [wid], MARCH, CostScope(), NOW)
@@ -165,7 +154,7 @@ async def main(runs: int, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     arguments = parser.parse_args()

@@ -52,7 +52,7 @@ from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_api_key, create_client, create_tenant
 from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
-from bench.common import api_process, fresh_database, percentile, servers, table
+from bench.common import api_process, command_line, fresh_database, percentile, servers, table
 
 PROVIDER, MODEL = "loadtest", "load-mixed-1"
 PRICE = Price(
@@ -552,7 +552,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--tenants", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--ingest-clients", type=int, default=1, help="ingest loops per tenant")

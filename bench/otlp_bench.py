@@ -13,7 +13,6 @@ already in the product. Also measured in-process: decoding and mapping alone.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gzip
 import tempfile
@@ -29,6 +28,7 @@ from app.ingest.otlp_mapping import map_spans
 from bench.common import (
     PRICE,
     api_server,
+    command_line,
     events_body,
     fresh_database,
     make_tenant,
@@ -153,7 +153,7 @@ async def main(spans: int, batch_size: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--spans", type=int, default=20_480)
     parser.add_argument("--batch", type=int, default=512)
     args = parser.parse_args()

@@ -23,7 +23,6 @@ traces side split into decode, map and store. With `--profile`, cProfile of the 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import gzip
@@ -40,7 +39,7 @@ from app.ingest.otlp_calls import store_export
 from app.ingest.otlp_decode import PROTOBUF, decode_spans
 from app.ingest.otlp_mapping import map_spans
 from app.services.ingest import ingest_records
-from bench.common import events_body, fresh_database, servers
+from bench.common import command_line, events_body, fresh_database, servers
 from bench.ingest_growth import export_request, fresh_target
 
 MAX_RECORDS = 10_000
@@ -127,9 +126,7 @@ async def main(exports: int, batch: int, profile: bool, realistic: bool = False)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--exports", type=int, default=60)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--profile", action="store_true")

@@ -33,16 +33,22 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from app.db.urls import asyncpg_dsn
 from bench.ack_bench import send
-from bench.common import free_port, fresh_database, percentile, servers, table
+from bench.common import (
+    command_line,
+    free_port,
+    fresh_database,
+    percentile,
+    scratch_database,
+    servers,
+    table,
+)
 from bench.ingest_growth import api_server, export_request, fresh_target
 
 PHOENIX_VENV = Path(__file__).parent / ".phoenix-venv"
@@ -90,11 +96,12 @@ async def ledger_round(admin_url: str, redis_url: str, spans: int, repeat: int) 
 
 
 async def phoenix_round(admin_url: str, venv: Path, spans: int, repeat: int) -> list[float]:
-    name = f"phoenix_cmp_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(asyncpg_dsn(admin_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    async with scratch_database(admin_url, "phoenix_cmp") as url:
+        return await phoenix_on(url, venv, spans, repeat)
+
+
+async def phoenix_on(url: str, venv: Path, spans: int, repeat: int) -> list[float]:
+    """Phoenix serving from the empty database `url`: (queryable seconds, aggregate ms...)."""
     dsn = asyncpg_dsn(url)
     port, grpc = free_port(), free_port()
     with tempfile.TemporaryDirectory() as workdir:
@@ -132,9 +139,6 @@ async def phoenix_round(admin_url: str, venv: Path, spans: int, repeat: int) -> 
         finally:
             process.terminate()
             process.wait(timeout=30)
-            admin = await asyncpg.connect(asyncpg_dsn(admin_url))
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
 
 
 async def _wait_for(base: str, process: subprocess.Popen[bytes], limit_s: float = 600) -> None:
@@ -184,7 +188,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--spans", type=int, default=20_480)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)

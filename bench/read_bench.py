@@ -51,24 +51,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.db.sessions import tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.demo.seed import seed_demo
 from app.services.tenancy.tenants import create_tenant
 from app.settings import Settings
 from bench.common import (
+    analyze,
     api_process,
     api_server,
+    command_line,
+    cpu_seconds,
     free_port,
     fresh_database,
+    graphql,
+    owner_connection,
     percentile,
+    print_timings,
     servers,
-    table,
 )
 from bench.generate import open_generated
 
@@ -123,11 +126,9 @@ async def busiest_client(
 ) -> tuple[uuid.UUID, str, str, str]:
     """The (client, workflow) with the most runs in the last 30 days, an OWNER token and that
     client's CLIENT_VIEWER token."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
-    try:  # the owner connection bypasses row-level security; the tenant is explicit
+    # the owner connection bypasses row-level security; the tenant is explicit
+    async with owner_connection(settings.database_url or "") as conn:
         busiest = await conn.fetchrow(BUSIEST, tenant_id, now - timedelta(days=30))
-    finally:
-        await conn.close()
     client_id = busiest["client_id"]
     owner = issue_token(settings, tenant_id=tenant_id, role=Role.OWNER)
     viewer = issue_token(
@@ -231,9 +232,7 @@ async def tenant_database(args: argparse.Namespace, now: datetime) -> AsyncItera
             print(f"seeded {args.days} days × {args.runs_per_day} runs/day in "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
             # Fresh tables have no statistics until autovacuum gets to them; measure with them.
-            conn = await asyncpg.connect(asyncpg_dsn(db.settings.database_url or ""))
-            await conn.execute("ANALYZE")
-            await conn.close()
+            await analyze(db.settings.database_url or "")
             yield Tenant(db.settings, summary.tenant_id)
 
 
@@ -251,17 +250,6 @@ async def main(args: argparse.Namespace) -> None:
         settings, tenant_id = tenant.settings, tenant.tenant_id
         client_id, workflow, owner, viewer = await busiest_client(settings, tenant_id, now)
 
-        async def gql(c: httpx.AsyncClient, query: str, token: str, v: Any) -> dict[str, Any]:
-            r = await c.post(
-                "/graphql",
-                json={"query": query, "variables": v},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            r.raise_for_status()
-            body: dict[str, Any] = r.json()
-            assert "errors" not in body, body
-            return body
-
         async def rest(c: httpx.AsyncClient, path: str, params: Any) -> dict[str, Any]:
             r = await c.get(path, params=params)
             r.raise_for_status()
@@ -272,11 +260,11 @@ async def main(args: argparse.Namespace) -> None:
         client_params = {"id": str(client_id), "workflow": workflow, **window}
         reads: dict[str, tuple[Call, Call]] = {
             "dashboard": (
-                lambda c: gql(c, DASHBOARD, owner, {"range": window}),
+                lambda c: graphql(c, DASHBOARD, owner, {"range": window}),
                 lambda c: rest(c, "/dashboard", window),
             ),
             "client viewer": (
-                lambda c: gql(c, CLIENT, viewer, client_vars),
+                lambda c: graphql(c, CLIENT, viewer, client_vars),
                 lambda c: rest(c, "/client", client_params),
             ),
         }
@@ -329,15 +317,7 @@ async def main(args: argparse.Namespace) -> None:
                   "RSS / peak MB"]  # fmt: skip
         print(f"{n} requests per row; ratios are hand-written p50 / path p50 and path req/s / "
               "hand-written req/s (1.00 = the floor)")  # fmt: skip
-        print(table(rows, header))
-        print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
-              f"{os.cpu_count()} CPUs")  # fmt: skip
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        print_timings(rows, header)
 
 
 async def compare_executors(
@@ -389,9 +369,7 @@ async def compare_executors(
           "rounds (server CPU per request, and p50 latency)")  # fmt: skip
     header = ["read", "CPU ms shortcut", "CPU ms graphql-core", "CPU ms saved",
               "p50 ms shortcut", "p50 ms graphql-core"]  # fmt: skip
-    print(table(rows, header))
-    print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
+    print_timings(rows, header)
 
 
 def differences(a: Any, b: Any, path: str = "") -> list[str]:
@@ -412,9 +390,7 @@ def port_of(base: str) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--runs-per-day", type=int, default=40)
     parser.add_argument("--requests", type=int, default=200)

@@ -26,14 +26,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from arq import create_pool
 
 from app.db.sessions import tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.domain.pricing import Price, TokenCounts, price_tokens
 from app.services.pricing.prices import set_model_price
-from bench.common import PRICE, fresh_database, make_tenant, servers, table
+from bench.common import (
+    PRICE,
+    command_line,
+    fresh_database,
+    make_tenant,
+    owner_connection,
+    servers,
+    table,
+)
 from workers.jobs.repricing import reprice
 from workers.settings import redis_settings
 
@@ -117,16 +123,13 @@ def events(tenant: uuid.UUID, workflow: uuid.UUID, n: int) -> list[tuple[Any, ..
 
 
 async def load(admin_url: str, rows: list[tuple[Any, ...]]) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
+    async with owner_connection(admin_url) as conn:
         for offset in range(0, len(rows), 50_000):
             async with conn.transaction():
                 await conn.copy_records_to_table(
                     "usage_events", records=rows[offset : offset + 50_000], columns=COLUMNS
                 )
         await conn.execute("ANALYZE usage_events")
-    finally:
-        await conn.close()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -160,8 +163,7 @@ async def main(args: argparse.Namespace) -> None:
                     started = time.perf_counter()
                     counts = await reprice(ctx, str(a.tenant_id), PRICE.provider, PRICE.model)
                     job_s = time.perf_counter() - started
-                    conn = await asyncpg.connect(asyncpg_dsn(owner_url))
-                    try:
+                    async with owner_connection(owner_url) as conn:
                         started = time.perf_counter()
                         status = await conn.execute(
                             SET_BASED, b.tenant_id, PRICE.provider, PRICE.model, now
@@ -178,8 +180,6 @@ async def main(args: argparse.Namespace) -> None:
                         audits = await conn.fetch(
                             "SELECT tenant_id, count(*) FROM usage_repricings GROUP BY 1"
                         )
-                    finally:
-                        await conn.close()
                 finally:
                     await pool.delete(queue)
                     await pool.aclose()
@@ -212,7 +212,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=5_000, help="the job's batch size")
     asyncio.run(main(parser.parse_args()))

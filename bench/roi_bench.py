@@ -34,10 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.domain.attribution import RevenueEvent
 from app.domain.enums import RunStatus
 from app.domain.roi_cohorts import CohortRun, UsageCost, compute_windows
@@ -46,7 +43,7 @@ from app.services.roi.rebuild import rebuild_tenant
 from app.services.roi.recompute import drain, mark_for_rebuild
 from app.services.tenancy.tenants import create_client
 from app.services.tenancy.workflows import upsert_workflow
-from bench.common import fresh_database, make_tenant, servers, table
+from bench.common import analyze, command_line, fresh_database, make_tenant, servers, table
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -109,15 +106,6 @@ async def seed(
         await conn.execute(SEED_USAGE, tenant_id, workflow_ids, START, days)
         await conn.execute(SEED_REVENUE, tenant_id, workflow_ids, client_ids, START, days, runs)
     return workflow_ids, client_ids
-
-
-async def analyze(settings: Any) -> None:
-    """Planner statistics for the seeded rows, as autovacuum would gather them (owner role)."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url))
-    try:
-        await conn.execute("ANALYZE")
-    finally:
-        await conn.close()
 
 
 async def clear(sessions: TenantSessions, tenant_id: uuid.UUID) -> None:
@@ -227,7 +215,7 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 events = args.runs // 10
                 print(f"seeded {args.runs:,} runs, {events:,} revenue events in {seconds:.1f}s")
-                await analyze(db.settings)
+                await analyze(db.settings.database_url or "")
                 batched, windows = await timed(lambda: rebuild(sessions, t, now, 200))
                 print(f"full rebuild: {windows:,} windows in {batched:.2f}s", flush=True)
                 await clear(sessions, t)
@@ -253,7 +241,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=5_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--workflows", type=int, default=2)

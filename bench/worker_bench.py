@@ -42,10 +42,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
-from app.db.urls import asyncpg_dsn
 from app.domain.readiness import _checks as checks_kept
 from app.domain.readiness import evaluate_gate
 from app.services.gates.definitions import gates_in_force, spec_of
@@ -55,7 +52,7 @@ from app.services.ingest.service import CUSTOM_PLANS
 from app.services.roi.dirty import mark_ingest
 from app.services.roi.recompute import drain
 from app.services.tenancy import catalog
-from bench.common import servers, table
+from bench.common import analyze, command_line, owner_connection, servers, table
 from bench.generate import database_url, open_generated
 
 # The per-window aggregates of app.services.roi.rebuild.WINDOWS, as one read-only statement.
@@ -144,24 +141,13 @@ def child(url: str, tenant: uuid.UUID, now: datetime, mode: str) -> dict[str, An
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-async def analyze(url: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await conn.execute("ANALYZE runs, roi_windows, revenue_allocations, roi_dirty, run_costs")
-    finally:
-        await conn.close()
-
-
 async def vacuum(url: str) -> None:
     """Reclaim the rows the incremental measurements wrote and removed (each retainer inserts
     and deletes ~600 markers and ~600 allocations, and rewrites ~600 windows), as autovacuum
     would between runs: repeated benches then start from the same tables, not from the dead
     tuples of every earlier run (a server with autovacuum off never reclaims them)."""
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
+    async with owner_connection(url) as conn:
         await conn.execute("VACUUM roi_dirty, revenue_allocations, roi_windows, revenue_events")
-    finally:
-        await conn.close()
 
 
 async def incremental(
@@ -282,7 +268,8 @@ async def bench_one(name: str, admin_url: str, redis_url: str, args: argparse.Na
         return await incremental_rows(name, f"{runs:,}", gen, t, now, args, url)
     idle = child(url, t, now, "idle")
     rebuilt = child(url, t, now, "rebuild")
-    await analyze(url)  # as autovacuum would after the rebuild's writes
+    # as autovacuum would after the rebuild's writes
+    await analyze(url, "runs", "roi_windows", "revenue_allocations", "roi_dirty", "run_costs")
     again = child(url, t, now, "rebuild")  # nothing to change: the cost of checking
     rows = [
         [name, f"{runs:,}", "full rebuild (set-based)", f"{rebuilt['seconds']:.2f} s",
@@ -379,7 +366,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--database", action="append", required=True, help="a generated database")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--batched", action="store_true", help="also time the batched drain")

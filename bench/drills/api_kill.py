@@ -20,7 +20,6 @@ created and dropped), else embedded ones.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -40,7 +39,13 @@ from bench.common import (
     spawn_api,
     wait_until_serving,
 )
-from bench.drills.pg_restart import Tally, interrupted_load, report, stored_event_ids
+from bench.drills.pg_restart import (
+    Tally,
+    interrupted_load,
+    load_command_line,
+    report,
+    stored_event_ids,
+)
 
 
 @dataclass
@@ -106,10 +111,7 @@ async def drill(seconds: float, clients: int, size: int, kills: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=12.0)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=200)
+    parser = load_command_line(__doc__, batch=200)
     parser.add_argument("--kills", type=int, default=2)
     args = parser.parse_args()
     sys.exit(asyncio.run(drill(args.seconds, args.clients, args.batch, args.kills)))

@@ -36,7 +36,6 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from app.db.citus import (
-    drop_database,
     move_tenant,
     parse_workers,
     prepare_database,
@@ -45,7 +44,7 @@ from app.db.citus import (
 from app.db.urls import asyncpg_dsn
 from app.migrate import upgrade
 from app.settings import Settings
-from bench.common import PRICE, api_server, make_tenant
+from bench.common import PRICE, api_server, command_line, drop_database, make_tenant
 
 MISMATCH = """
 SELECT count(*) FROM (
@@ -173,18 +172,13 @@ async def drill(args: argparse.Namespace) -> int:
                 print("FAIL: the tenant did not move")
                 status = 1
     finally:
-        admin = await asyncpg.connect(asyncpg_dsn(args.coordinator))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
         await drop_database(args.coordinator, name, workers)
     print("PASS" if status == 0 else "FAILED")
     return status
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_line(__doc__, whole=True)
     parser.add_argument("--coordinator", required=True, help="owner URL of the coordinator")
     parser.add_argument("--workers", required=True, help="host:port,host:port")
     parser.add_argument("--redis", required=True)

@@ -42,7 +42,7 @@ from sqlalchemy import text
 
 from app.db.sessions import tenant_sessions
 from app.embedded import start_embedded
-from bench.common import api_server, fresh_database, make_tenant
+from bench.common import api_server, command_line, fresh_database, make_tenant
 from bench.drills import ingest_retry
 from bench.drills.ingest_retry import send_batch
 from bench.drills.pg_cluster import throwaway_cluster
@@ -283,11 +283,19 @@ def verdict(tally: Tally, stored: list[str], size: int) -> bool:
     return once and not missing and not extra and not server_errors and absorbed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def load_command_line(doc: str | None, *, batch: int) -> argparse.ArgumentParser:
+    """The command line of a drill interrupting `interrupted_load`: --seconds of ingest by
+    --clients loops, --batch events a request (default `batch`); the drill adds how often it
+    interrupts."""
+    parser = command_line(doc)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=batch)
+    return parser
+
+
+def main() -> None:
+    parser = load_command_line(__doc__, batch=50)
     parser.add_argument("--restarts", type=int, default=2)
     parser.add_argument(
         "--pg-bin",

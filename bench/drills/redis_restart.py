@@ -18,7 +18,6 @@ window and revenue allocation equals a fresh full recompute (`roi_check.verify`)
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.embedded import start_embedded
 from app.services.roi.recompute import pending_markers
 from app.services.tenancy.tenants import create_client
-from bench.common import api_server, fresh_database, make_tenant
+from bench.common import api_server, command_line, fresh_database, make_tenant
 from bench.drills import ingest_retry
 from bench.drills.ingest_retry import send_batch
 from bench.drills.roi_check import RedisServer, start_worker, verify
@@ -224,7 +223,7 @@ async def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--down", type=float, default=3.0)

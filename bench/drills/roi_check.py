@@ -12,7 +12,6 @@ runs the same full rebuild as `ledger roi rebuild` (every window marked, revenue
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from app.db.sessions import TenantSessions, raw_connection, tenant_sessions
 from app.embedded import redis_server_binary
 from app.services.roi.recompute import drain, mark_for_rebuild, pending_markers
 from app.settings import Settings
+from bench.common import ledger_env
 
 WINDOWS = """
 SELECT workflow_id, cohort_day, client_id, status, runs, successes, cost, attributed_revenue,
@@ -86,13 +86,7 @@ class RedisServer:
 
 def start_worker(settings: Settings, log: IO[bytes], job_timeout: int | None = None) -> Any:
     """A worker subprocess: `ledger worker`, or this module's worker with a short job timeout."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url or "",
-        "REDIS_URL": settings.redis_url or "",
-        "LEDGER_DATA_DIR": str(settings.data_dir),
-        "LEDGER_LOG_LEVEL": "INFO",
-    }
+    env = ledger_env(settings, "INFO")
     command = [sys.executable, "-m", "app.cli", "worker"]
     if job_timeout is not None:
         command = [

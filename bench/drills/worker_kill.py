@@ -18,7 +18,6 @@ no marker is left, and the final windows equal a fresh full recompute (`roi_chec
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import json
@@ -34,9 +33,9 @@ from arq import create_pool
 from app.db.sessions import TenantSessions, create_engine, raw_connection
 from app.embedded import start_embedded
 from app.services.roi.recompute import mark_for_rebuild, pending_markers
-from bench.common import fresh_database, make_tenant
+from bench.common import analyze, command_line, fresh_database, make_tenant
 from bench.drills.roi_check import WINDOWS, start_worker, verify
-from bench.roi_bench import analyze, seed
+from bench.roi_bench import seed
 from workers.jobs.roi import drain_job_id
 from workers.settings import redis_settings
 
@@ -110,7 +109,7 @@ async def run(
     workers: list[Any] = []
     try:
         await seed(sessions, tenant, runs, days, 4, 10)
-        await analyze(settings)
+        await analyze(settings.database_url or "")
         marked = await mark_for_rebuild(sessions=sessions, tenant_id=tenant)
         job = await pool.enqueue_job("drain_roi", str(tenant), _job_id=drain_job_id(tenant))
         assert job is not None
@@ -209,7 +208,7 @@ async def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=40000)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--job-timeout", type=int, default=30)

@@ -44,6 +44,22 @@ down_revision: str | None = "0002"
 
 SCHEDULER_READ = ("roi_dirty", "roi_windows")
 
+# The body of `ledger_dirty_tenants(at)`: per tenant, its dirty markers and its windows due for a
+# recheck at `at`. (0018 runs the same statement through PL/pgSQL on Citus.)
+DIRTY_TENANTS = """
+            SELECT t.tenant_id, sum(t.dirty)::bigint, sum(t.due)::bigint
+            FROM (
+                SELECT d.tenant_id, count(*) AS dirty, 0 AS due
+                FROM public.roi_dirty d GROUP BY d.tenant_id
+                UNION ALL
+                SELECT w.tenant_id, 0, count(*)
+                FROM public.roi_windows w
+                WHERE w.recheck_at IS NOT NULL AND w.recheck_at <= at
+                GROUP BY w.tenant_id
+            ) AS t
+            GROUP BY t.tenant_id
+            ORDER BY t.tenant_id"""
+
 
 def upgrade() -> None:
     create_tenant_table(
@@ -149,24 +165,12 @@ def _create_scheduler_function() -> None:
     for table in SCHEDULER_READ:
         owner_reads_all("roi_scheduler", table)
     op.execute(
-        """
+        f"""
         CREATE FUNCTION ledger_dirty_tenants(at timestamptz)
         RETURNS TABLE (tenant_id uuid, dirty bigint, due bigint)
         LANGUAGE sql STABLE SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp
-        AS $$
-            SELECT t.tenant_id, sum(t.dirty)::bigint, sum(t.due)::bigint
-            FROM (
-                SELECT d.tenant_id, count(*) AS dirty, 0 AS due
-                FROM public.roi_dirty d GROUP BY d.tenant_id
-                UNION ALL
-                SELECT w.tenant_id, 0, count(*)
-                FROM public.roi_windows w
-                WHERE w.recheck_at IS NOT NULL AND w.recheck_at <= at
-                GROUP BY w.tenant_id
-            ) AS t
-            GROUP BY t.tenant_id
-            ORDER BY t.tenant_id
+        AS $${DIRTY_TENANTS}
         $$
         """
     )

@@ -31,6 +31,7 @@ Revises: 0017
 # ruff: noqa: S608 — the SQL is assembled from constants of this module and 0010, never from input.
 
 import importlib
+import textwrap
 
 from alembic import op
 
@@ -41,6 +42,7 @@ revision: str = "0018"
 down_revision: str | None = "0017"
 
 REACH_TABLE = importlib.import_module("migrations.versions.0010_ladder_reach").REACH_TABLE
+ROI = importlib.import_module("migrations.versions.0003_roi")
 
 # 0010's statement for one tenant (%L: the tenant, as a literal; $1, $2: workflows, whos).
 REACH_ROWS = f"""
@@ -128,26 +130,15 @@ END
 $function$
 """
 
-DIRTY_TENANTS = r"""
+# 0003's statement through RETURN QUERY (indented as this function's body).
+DIRTY_TENANTS = f"""
 CREATE OR REPLACE FUNCTION ledger_dirty_tenants(at timestamptz)
 RETURNS TABLE (tenant_id uuid, dirty bigint, due bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $function$
 BEGIN
-    RETURN QUERY
-    SELECT t.tenant_id, sum(t.dirty)::bigint, sum(t.due)::bigint
-    FROM (
-        SELECT d.tenant_id, count(*) AS dirty, 0 AS due
-        FROM public.roi_dirty d GROUP BY d.tenant_id
-        UNION ALL
-        SELECT w.tenant_id, 0, count(*)
-        FROM public.roi_windows w
-        WHERE w.recheck_at IS NOT NULL AND w.recheck_at <= at
-        GROUP BY w.tenant_id
-    ) AS t
-    GROUP BY t.tenant_id
-    ORDER BY t.tenant_id;
+    RETURN QUERY{textwrap.indent(textwrap.dedent(ROI.DIRTY_TENANTS), "    ")};
 END
 $function$
 """
