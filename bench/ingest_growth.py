@@ -32,7 +32,9 @@ response id and look up stored parents and children of every span.
 
 With `--generated NAME` both paths write into the 1M-run tenant of `bench.generate` (a
 workflow `ingest-growth` and a price of its own are added; the rows stay: regenerate the
-database for read benchmarks afterwards).
+database for read benchmarks afterwards). With `--new-tenants` too they write into two new
+tenants of that database: a new customer of a deployment whose tables were analysed before it
+existed (the statistics hold only the big tenant until a table grows by a fifth).
 """
 
 from __future__ import annotations
@@ -198,7 +200,11 @@ async def targets(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, lis
             )
             await asyncio.to_thread(upgrade, gen.settings)  # the generator may predate a revision
             found = [
-                await growth_target(gen.settings, gen.tenant_id, f"{name}-{uuid.uuid4().hex[:6]}")
+                await fresh_target(gen.settings, f"{name}-{uuid.uuid4().hex[:6]}")
+                if args.new_tenants
+                else await growth_target(
+                    gen.settings, gen.tenant_id, f"{name}-{uuid.uuid4().hex[:6]}"
+                )
                 for name in ("traces", "events")
             ]
             yield gen.settings, found
@@ -247,6 +253,14 @@ def _spans_s(spans: int, seconds: float) -> str:
     return f"{spans / seconds:,.0f}"
 
 
+def where(args: argparse.Namespace) -> str:
+    if not args.generated:
+        return "fresh database"
+    if args.new_tenants:
+        return f"new tenants beside the tenant of {args.generated}"
+    return f"tenant of {args.generated}"
+
+
 async def main(args: argparse.Namespace) -> None:
     spans_per_step = args.step_runs * SPANS_PER_RUN
     requests_per_step = max(1, spans_per_step // args.batch)
@@ -255,7 +269,7 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"{steps} steps of {requests_per_step} requests x {args.batch} spans "
         f"({spans_per_step // SPANS_PER_RUN:,} runs) per path, concurrency {args.concurrency}, "
-        f"{'tenant of ' + args.generated if args.generated else 'fresh database'}",
+        f"{where(args)}",
         flush=True,
     )
     header = ["step", "runs after", "traces spans/s", "events spans/s", "traces/events time"]
@@ -303,8 +317,8 @@ async def main(args: argparse.Namespace) -> None:
                     marks += [await meter.snapshot()] if meter else []
                     traces_times.append(t)
                     events_times.append(e)
-                    # With --generated both paths write into the one tenant.
-                    writers = 2 if args.generated else 1
+                    # With --generated both paths write into the one tenant (or new ones).
+                    writers = 2 if args.generated and not args.new_tenants else 1
                     runs_after = start_runs + writers * (step + 1) * spans_per_step // SPANS_PER_RUN
                     row = [
                         f"{step + 1}/{steps}",
@@ -364,6 +378,12 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=512, help="spans per request")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--generated", help="write into this bench.generate database's tenant")
+    parser.add_argument(
+        "--new-tenants",
+        action="store_true",
+        help="with --generated: write into two new tenants of that database instead (a new "
+        "customer beside a big one, which the tables' statistics do not know yet)",
+    )
     parser.add_argument(
         "--cpu",
         action="store_true",
