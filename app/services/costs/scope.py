@@ -89,11 +89,20 @@ def dimension_filter(scope: CostScope, runs: Any = RUNS) -> list[ColumnElement[b
     return [runs.c.dimensions.contains(dict(scope.dimensions))]
 
 
-def run_filters(scope: CostScope, runs: Any = RUNS) -> list[ColumnElement[bool]]:
-    """Predicates on the run's own dimensions."""
+def run_filters(
+    scope: CostScope, runs: Any = RUNS, *, client_bound: bool = True
+) -> list[ColumnElement[bool]]:
+    """Predicates on the run's own dimensions. With `client_bound=False` the client is written
+    `IS NOT DISTINCT FROM` (the same runs: the scope's client is never NULL), which no index
+    takes as a bound: for a read that must go through another index."""
     filters: list[ColumnElement[bool]] = []
     if scope.client_id is not None:
-        filters.append(runs.c.client_id == scope.client_id)
+        client = runs.c.client_id
+        filters.append(
+            client == scope.client_id
+            if client_bound
+            else client.is_not_distinct_from(scope.client_id)
+        )
     for name in ("campaign", "channel", "variant", "team"):
         value = getattr(scope, name)
         if value is not None:

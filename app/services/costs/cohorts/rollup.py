@@ -126,7 +126,7 @@ def held_correction(days: CohortQuestion) -> Any:
             func.tstzrange(days.time_range.start, days.time_range.end).op("@>", is_comparison=True)(
                 RUNS.c.started_at
             ),
-            *run_filters(days.scope),
+            *run_filters(days.scope, client_bound=False),
         )
         .correlate(bounds)
         .scalar_subquery()
