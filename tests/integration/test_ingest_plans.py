@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import shutil
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -27,7 +25,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,12 +32,11 @@ import pytest
 import app.ingest.otlp_calls as otlp_calls
 import app.services.ingest.service as ingest_service
 import app.services.roi.dirty as dirty
-from app.db.sessions import TenantSessions, create_engine
+from app.db.sessions import TenantSessions
 from app.db.urls import asyncpg_dsn
 from app.domain.genai_spans import Span
 from app.domain.pricing import Price
 from app.ingest.otlp_mapping import map_spans
-from app.migrate import upgrade
 from app.services.ingest import ingest_records
 from app.services.ingest.analyse import background as analyse_background
 from app.services.ingest.analyse import growth_check
@@ -48,7 +44,7 @@ from app.services.pricing.prices import set_model_price
 from app.services.tenancy.tenants import create_tenant
 from app.services.tenancy.workflows import upsert_workflow
 from app.settings import Settings
-from tests.scratch_databases import connected, create_database, drop_database
+from tests.scratch_databases import connected, migrated_database
 
 ROWS_PER_RECORD = 20
 SEED_RUNS = 50_000
@@ -97,23 +93,15 @@ class Fresh:
 async def fresh(servers: Any) -> AsyncIterator[Fresh]:
     """A database of its own, migrated, one tenant seeded by plain INSERTs, never analysed
     (autovacuum off for `runs` and `usage_events`: only the ingest path analyses them)."""
-    name = f"ledger_plans_{uuid.uuid4().hex[:8]}"
-    url = await create_database(servers.database_url, name)
-    data_dir = Path(tempfile.mkdtemp(prefix="ledger-plans-"))
-    settings = Settings(
-        env="test", database_url=url, redis_url=servers.redis_url, data_dir=data_dir
-    )
-    await asyncio.to_thread(upgrade, settings)
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with migrated_database(servers.database_url, servers.redis_url, "ledger_plans") as db:
+        sessions = db.sessions
         tenant_id = await create_tenant(sessions=sessions, name="plans")
         async with sessions(tenant_id) as session:
             workflow = await upsert_workflow(
                 session=session, tenant_id=tenant_id, key="outreach", name="Outreach"
             )
             await set_model_price(session=session, tenant_id=tenant_id, price=PRICE)
-        async with connected(url) as owner:
+        async with connected(db.url) as owner:
             # On a server that runs autovacuum it may analyse the seeded tables first, and the
             # growth check would then rightly find nothing to do: "never analysed" is the case.
             for table in ("runs", "usage_events"):
@@ -121,11 +109,7 @@ async def fresh(servers: Any) -> AsyncIterator[Fresh]:
             args = (tenant_id, workflow.workflow_id, T0, SEED_RUNS)
             await owner.execute(SEED.replace(";", ""), *args)
             await owner.execute(SEED_USAGE, *args)
-        yield Fresh(settings, asyncpg_dsn(url), tenant_id, sessions)
-    finally:
-        await engine.dispose()
-        await drop_database(servers.database_url, name)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        yield Fresh(db.settings, asyncpg_dsn(db.url), tenant_id, sessions)
 
 
 class Counting:

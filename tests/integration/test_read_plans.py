@@ -15,27 +15,21 @@ first shape in a sequential scan.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from app.db.sessions import TenantSessions, create_engine
-from app.migrate import upgrade
+from app.db.sessions import TenantSessions
 from app.services.costs.cohorts import CohortQuestion, cohort_figures
 from app.services.costs.scope import CostScope, TimeRange
 from app.services.tenancy.tenants import create_tenant
 from app.services.tenancy.workflows import upsert_workflow
-from app.settings import Settings
-from tests.scratch_databases import connected, create_database, drop_database
+from tests.scratch_databases import connected, migrated_database
 
 READ_BOUND = 1_500
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -92,16 +86,10 @@ class Seeded:
 @pytest.fixture(scope="module", params=SHAPES, ids=lambda s: f"{s.workflows}-workflows")
 async def seeded(request: pytest.FixtureRequest, servers: Any) -> AsyncIterator[Seeded]:
     shape: Shape = request.param
-    name = f"ledger_read_plans_{uuid.uuid4().hex[:8]}"
-    url = await create_database(servers.database_url, name)
-    data_dir = Path(tempfile.mkdtemp(prefix="ledger-read-plans-"))
-    settings = Settings(
-        env="test", database_url=url, redis_url=servers.redis_url, data_dir=data_dir
-    )
-    await asyncio.to_thread(upgrade, settings)
-    engine = create_engine(settings, pool_size=2)
-    sessions = TenantSessions(engine)
-    try:
+    async with migrated_database(
+        servers.database_url, servers.redis_url, "ledger_read_plans"
+    ) as db:
+        sessions = db.sessions
         tenant_id = await create_tenant(sessions=sessions, name="read plans")
         async with sessions(tenant_id) as session:
             workflows = [
@@ -115,7 +103,7 @@ async def seeded(request: pytest.FixtureRequest, servers: Any) -> AsyncIterator[
                 for k in range(shape.workflows)
             ]
         clients = [uuid.uuid4(), uuid.uuid4()]
-        async with connected(url) as owner:
+        async with connected(db.url) as owner:
             for client_id in clients:
                 await owner.execute(SEED_CLIENT, tenant_id, client_id)
                 for workflow in workflows:
@@ -124,10 +112,6 @@ async def seeded(request: pytest.FixtureRequest, servers: Any) -> AsyncIterator[
                     )
             await owner.execute("ANALYZE")
         yield Seeded(shape, sessions, tenant_id, workflows[0].workflow_id, clients[0])
-    finally:
-        await engine.dispose()
-        await drop_database(servers.database_url, name)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def test_a_clients_cohort_figures_read_the_rollup_and_the_held_runs_only(
