@@ -1,6 +1,6 @@
 // Every page's state lives in the URL's hash (`#/workflow/outreach?range=30d`): a link shows
 // someone else the same page, and the browser's back button works.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
 export type Route = { path: string[]; params: URLSearchParams };
 
@@ -26,13 +26,14 @@ export function withParams(route: Route, changes: Record<string, string | undefi
 }
 
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseHash(location.hash));
+  const [hash, setHash] = useState(() => location.hash);
   useEffect(() => {
-    const update = () => setRoute(parseHash(location.hash));
+    const update = () => setHash(location.hash);
     addEventListener("hashchange", update);
+    update(); // a change made between the first render and this listener would be missed
     return () => removeEventListener("hashchange", update);
   }, []);
-  return route;
+  return useMemo(() => parseHash(hash), [hash]);
 }
 
 export function go(target: string): void {

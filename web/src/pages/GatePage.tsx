@@ -51,7 +51,7 @@ function CheckRow({ name, check }: { name: string; check: Check }) {
 export function GatePage({ keyName, session }: { keyName: string; session: Session }) {
   const [version, setVersion] = useState(0);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string; blockers: string[] } | null>(null);
-  const state = useQuery<GateData>(GATE, { key: keyName }, `${keyName}|${version}`);
+  const state = useQuery<GateData>(GATE, { key: keyName }, keyName, version); // the outcome stays on screen while it reloads
   if (state.status === "loading") return <Loading what="the gate" />;
   if (state.status === "failed") return <Failed message={state.message} />;
   const wf = state.data?.workflow;
